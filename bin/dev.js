@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Development entry: rebuilds dist/ from src/ (esbuild, well under a second), then runs the CLI.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
+const { execute } = await import('@oclif/core');
+await execute({ development: true, dir: import.meta.url });
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,89 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { KoncliError } from '../core/errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { parseDuration } from './duration.js';
+import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
+import { Output, type OutputFormat } from './output.js';
+import { validateNamespace } from './validate.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags'] & T['flags']>;
+
+export const EXIT_CODES_SECTION = `\nEXIT CODES\n${EXIT_CODES_HELP}`;
+
+/**
+ * Shared cluster flags, output and error handling. Subclasses parse, call core, print: every
+ * failure ends here as one line on stderr, a JSON error document with --json, and a documented
+ * exit code.
+ */
+export abstract class KoncliCommand extends Command {
+  static override baseFlags = {
+    kubeconfig: Flags.string({ description: 'path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)', helpGroup: 'CLUSTER' }),
+    context: Flags.string({ description: 'kubeconfig context to use', helpGroup: 'CLUSTER' }),
+    namespace: Flags.string({ char: 'n', description: "namespace (default: the context's, or the Pod's)", helpGroup: 'CLUSTER' }),
+    'request-timeout': Flags.string({ description: 'bound on each API request', default: '10s', helpGroup: 'CLUSTER' }),
+    json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
+    output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
+    verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path) on stderr', helpGroup: 'OUTPUT' }),
+  };
+
+  protected output = new Output('text');
+  private baseFlagValues: Record<string, unknown> = {};
+  private kubeClient: KubeClient | undefined;
+
+  override async init(): Promise<void> {
+    await super.init();
+    const argv = this.argv;
+    // Decide the output format before parsing, so even a parse error honours --json.
+    const jsonish = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('--output=json') || argv.includes('-ojson');
+    this.output = new Output(jsonish ? 'json' : 'text');
+    const { flags } = await this.parse({ flags: (this.ctor as typeof KoncliCommand).baseFlags, strict: false, args: {} } as any);
+    this.baseFlagValues = flags;
+    const format = ((flags as any).json ? 'json' : ((flags as any).output ?? 'text')) as OutputFormat;
+    this.output = new Output(format);
+  }
+
+  /** The namespace given with -n, validated; undefined means "from the kubeconfig". */
+  protected get namespaceFlag(): string | undefined {
+    const ns = this.baseFlagValues.namespace as string | undefined;
+    return ns === undefined ? undefined : validateNamespace(ns);
+  }
+
+  /** A client for the selected cluster, created on first use (client-node loads lazily). */
+  protected async kube(): Promise<KubeClient> {
+    if (this.kubeClient) return this.kubeClient;
+    const { KubeClient } = await import('../kube/client.js');
+    const f = this.baseFlagValues;
+    const requestTimeoutMs = parseDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
+    if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
+    this.kubeClient = KubeClient.connect({
+      kubeconfig: f.kubeconfig as string | undefined,
+      context: f.context as string | undefined,
+      namespace: this.namespaceFlag,
+      requestTimeoutMs,
+      trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
+    });
+    return this.kubeClient;
+  }
+
+  protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
+    if (err.oclif?.exit === 0 || err.code === 'EEXIT') throw err; // oclif's own exits (help, version)
+    const { code, kind, message, details } = describeFailure(err);
+    if (this.output.machine) {
+      await this.output.result({ error: { kind, message, exitCode: code, ...details } }, () => '');
+    }
+    this.output.error(message);
+    process.exitCode = code;
+  }
+}
+
+function describeFailure(err: Error & { oclif?: { exit?: number } }) {
+  if (err instanceof KoncliError) {
+    return { code: exitCodeFor(err.kind), kind: err.kind, message: oneLine(err.message), details: err.details };
+  }
+  if (err.oclif?.exit !== undefined || /flag|argument/i.test(err.message)) {
+    return { code: ExitCode.USAGE, kind: 'usage', message: `${oneLine(err.message)} (see --help)`, details: {} };
+  }
+  return { code: ExitCode.ERROR, kind: 'error', message: oneLine(err.message || String(err)), details: {} };
+}
+
+const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).filter((l) => !/^See more help/.test(l)).join('; ');

@@ -1,0 +1,11 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/** Colour only on a terminal, never with NO_COLOR (https://no-color.org), forced with FORCE_COLOR. */
+export function colorFor(stream: NodeJS.WriteStream): ChalkInstance {
+  const env = process.env;
+  let level: 0 | 1 | 2 | 3 = 0;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') level = 0;
+  else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') level = 1;
+  else if (stream.isTTY && env.TERM !== 'dumb') level = (stream.getColorDepth?.() ?? 1) >= 24 ? 3 : (stream.getColorDepth?.() ?? 1) >= 8 ? 2 : 1;
+  return new Chalk({ level });
+}

@@ -1,0 +1,17 @@
+import type { LeaseContext } from '../core/lease/context.js';
+import type { LeaseStore } from '../core/lease/model.js';
+import type { KubeClient } from '../kube/client.js';
+
+export type LeaseKind = 'native' | 'konductor';
+
+/** The lease store for the chosen API, with the expiry tracker that judges it. */
+export async function openLeases(client: KubeClient, kind: LeaseKind): Promise<LeaseContext & { store: LeaseStore }> {
+  const [{ leaseContext }, store] = await Promise.all([import('../core/lease/context.js'), leaseStoreFor(client, kind)]);
+  return leaseContext(store, client.clock, client.serverClock);
+}
+
+async function leaseStoreFor(client: KubeClient, kind: LeaseKind): Promise<LeaseStore> {
+  if (kind !== 'native') throw new Error(`lease kind ${kind} is not available yet`);
+  const { KubeLeaseStore } = await import('../kube/lease-store.js');
+  return new KubeLeaseStore(client, client.namespace);
+}

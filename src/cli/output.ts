@@ -1,0 +1,41 @@
+import type { ChalkInstance } from 'chalk';
+import { colorFor } from './color.js';
+
+export type OutputFormat = 'text' | 'json' | 'yaml';
+
+/**
+ * Where everything goes: the result (and only the result) on stdout; messages, warnings and
+ * progress on stderr.
+ */
+export class Output {
+  readonly err: ChalkInstance;
+  readonly out: ChalkInstance;
+
+  constructor(readonly format: OutputFormat) {
+    this.err = colorFor(process.stderr);
+    this.out = colorFor(process.stdout);
+  }
+
+  get machine(): boolean {
+    return this.format !== 'text';
+  }
+
+  /** Prints the command's result: the document as JSON/YAML, or the text for people. */
+  async result(doc: unknown, text: () => string): Promise<void> {
+    if (this.format === 'json') process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    else if (this.format === 'yaml') process.stdout.write((await import('yaml')).stringify(doc));
+    else process.stdout.write(text() + '\n');
+  }
+
+  info(message: string): void {
+    process.stderr.write(`${this.err.dim('koncli:')} ${message}\n`);
+  }
+
+  warn(message: string): void {
+    process.stderr.write(`${this.err.yellow('koncli: warning:')} ${message}\n`);
+  }
+
+  error(message: string): void {
+    process.stderr.write(`${this.err.red('koncli: error:')} ${message}\n`);
+  }
+}

@@ -1,0 +1,46 @@
+import { Flags } from '@oclif/core';
+import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { defaultHolder, holderFlag, leaseKindFlag, leaseNameArg } from '../../cli/lease-flags.js';
+import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
+import { validateHolder, validateObjectName } from '../../cli/validate.js';
+
+export default class LeaseRelease extends KoncliCommand {
+  static override summary = 'Release a Lease you hold (or break a stuck one with --force)';
+  static override description = `Empties holderIdentity (client-go's convention for stepping down); idempotent when the lease is already free. Exits 5 (not-held) when someone else holds it, unless --force, which displaces them, prints whom, and records an Event on the Lease.${EXIT_CODES_SECTION}`;
+  static override examples = [
+    '<%= config.bin %> lease release db-migration --holder $HOSTNAME',
+    '<%= config.bin %> lease release db-migration --force   # 3 a.m.: break a stuck lease',
+  ];
+  static override args = { name: leaseNameArg };
+  static override flags = {
+    holder: holderFlag,
+    delete: Flags.boolean({ description: 'delete the Lease (only if it is still as we read it)' }),
+    force: Flags.boolean({ description: 'release even though someone else holds it; records an Event' }),
+    kind: leaseKindFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(LeaseRelease);
+    const name = validateObjectName(args.name, 'lease');
+    const holder = validateHolder(flags.holder ?? defaultHolder());
+    const client = await this.kube();
+    const ctx = await openLeases(client, flags.kind as LeaseKind);
+    const { releaseLease } = await import('../../core/lease/release.js');
+    const result = await releaseLease(ctx, { name, holder, delete: flags.delete, force: flags.force });
+    if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
+    await this.output.result(
+      { lease: name, namespace: client.namespace, holder, outcome: result.outcome, previousHolder: result.previousHolder || null, forced: result.forced },
+      () => {
+        const displaced = result.forced ? ` (displaced ${result.previousHolder})` : '';
+        switch (result.outcome) {
+          case 'absent':
+            return `lease ${name} does not exist; nothing to release`;
+          case 'already-free':
+            return `lease ${name} is already free`;
+          default:
+            return `${result.outcome} lease ${name}${displaced}`;
+        }
+      },
+    );
+  }
+}

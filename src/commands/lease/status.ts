@@ -1,0 +1,80 @@
+import { Args, Flags } from '@oclif/core';
+import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { formatDuration } from '../../cli/duration.js';
+import { leaseKindFlag } from '../../cli/lease-flags.js';
+import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
+import { renderTable } from '../../cli/table.js';
+import { validateObjectName } from '../../cli/validate.js';
+import { KoncliError } from '../../core/errors.js';
+import type { LeaseStatus } from '../../core/lease/describe.js';
+
+export default class LeaseStatusCommand extends KoncliCommand {
+  static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
+  static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: a table of the namespace's leases (-A: all namespaces).${EXIT_CODES_SECTION}`;
+  static override examples = ['<%= config.bin %> lease status db-migration', '<%= config.bin %> lease status -A', '<%= config.bin %> lease status db-migration --json'];
+  static override args = { name: Args.string({ description: 'Lease name (omit to list)', required: false }) };
+  static override flags = {
+    'all-namespaces': Flags.boolean({ char: 'A', description: 'list leases in all namespaces' }),
+    kind: leaseKindFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(LeaseStatusCommand);
+    const name = args.name === undefined ? undefined : validateObjectName(args.name, 'lease');
+    const client = await this.kube();
+    const ctx = await openLeases(client, flags.kind as LeaseKind);
+    const { describeLease } = await import('../../core/lease/describe.js');
+    const now = () => ctx.clock.now();
+    if (name) {
+      const record = await ctx.store.get(name);
+      if (!record) throw new KoncliError('not-found', `lease ${name} not found in namespace ${client.namespace}`);
+      const status = describeLease(record, ctx.tracker, now());
+      const { podExists } = await import('../../kube/pods.js');
+      const holderPodExists = status.holder ? await podExists(client, client.namespace, status.holder).catch(() => null) : null;
+      await this.output.result({ ...status, holderPodExists }, () => describeText(status, holderPodExists));
+      return;
+    }
+    if (!ctx.store.list) throw new KoncliError('usage', 'listing is not supported for this lease kind; pass a NAME');
+    const records = await ctx.store.list(flags['all-namespaces']);
+    const statuses = records.map((r) => describeLease(r, ctx.tracker, now()));
+    await this.output.result({ items: statuses }, () => statusTable(statuses, flags['all-namespaces']));
+  }
+}
+
+function describeText(s: LeaseStatus, podExists: boolean | null): string {
+  const rows: [string, string][] = [
+    ['Name', `${s.namespace}/${s.name}`],
+    ['Holder', s.holder || '<none>'],
+    ['Phase', s.phase],
+  ];
+  if (s.holder && podExists !== null) rows.push(['Holder Pod', podExists ? 'exists' : 'not found in this namespace']);
+  rows.push(['Acquired', s.acquireTime ?? '-'], ['Renewed', s.renewTime ?? '-']);
+  if (s.expires) rows.push(['Expires', `${s.expires} (${s.phase === 'Held' ? `in ${formatDuration((s.expiresInSeconds ?? 0) * 1000)}` : 'passed'})`]);
+  rows.push(
+    ['TTL', formatDuration(s.ttlSeconds * 1000)],
+    ['Renewals', String(s.renewals)],
+    ['Transitions', String(s.transitions)],
+    ['Priority', String(s.priority)],
+    ['Renewable', String(s.renewable)],
+  );
+  if (s.reason) rows.push(['Reason', s.reason]);
+  rows.push(['Waiters', s.waiters.length ? s.waiters.map((w) => `${w.position}. ${w.id} (priority ${w.priority})`).join(', ') : '<none>']);
+  rows.push(['Labels', Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>']);
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`).join('\n');
+}
+
+function statusTable(items: LeaseStatus[], allNamespaces: boolean): string {
+  if (items.length === 0) return 'No leases found.';
+  const age = (created: string | null) => (created ? formatDuration(Date.now() - Date.parse(created)) : '-');
+  const headers = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'HOLDER', 'PHASE', 'EXPIRES', 'AGE'];
+  const rows = items.map((s) => [
+    ...(allNamespaces ? [s.namespace] : []),
+    s.name,
+    s.holder || '<none>',
+    s.phase,
+    s.phase === 'Held' && s.expiresInSeconds !== null ? `in ${formatDuration(s.expiresInSeconds * 1000)}` : '-',
+    age(s.created),
+  ]);
+  return renderTable(headers, rows);
+}

@@ -1,0 +1,170 @@
+import { ChangeFeed } from '../feed.js';
+import { ConflictError, KoncliError, isKind } from '../errors.js';
+import type { LeaseContext } from './context.js';
+import { MAX_CONFLICT_RETRIES } from './context.js';
+import { judgeLease, type LeaseView } from './judge.js';
+import type { LeaseRecord } from './model.js';
+import { HEARTBEAT_MS, isQueued, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
+import { busyError, planTake, type AcquireRequest } from './take.js';
+
+export type { AcquireRequest } from './take.js';
+
+export interface AcquireResult {
+  outcome: 'acquired' | 'extended' | 'already-held';
+  record: LeaseRecord;
+  /** The resourceVersion of the write that gave us the lease: strictly increases across holders. */
+  fencingToken: string;
+  previousHolder: string;
+  waitedMs: number;
+}
+
+export interface WaitProgress {
+  view: LeaseView;
+  /** Live waiters ahead of us in the queue. */
+  ahead: number;
+  waitedMs: number;
+}
+
+export interface AcquireOptions {
+  wait: boolean;
+  /** Give up after this long (ms); undefined waits for ever. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: WaitProgress) => void;
+  onNotice?: (message: string) => void;
+}
+
+/** After a lost write race, how long to wait for the watch to bring the winner's state. */
+const CONFLICT_SETTLE_MS = 1000;
+
+type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; retryAt: number };
+
+const leaseKey = (req: AcquireRequest) => `${req.namespace}/${req.name}`;
+
+/**
+ * One read-decide-write step against `record`. Honours the waiter queue only when `queued`
+ * (one-shot acquirers compete like any other tool). Throws ConflictError when the write lost a race.
+ */
+async function attempt(
+  ctx: LeaseContext,
+  record: LeaseRecord | null,
+  req: AcquireRequest,
+  queued: boolean,
+  startedAt: number,
+): Promise<Attempt> {
+  const now = ctx.clock.now();
+  const view = judgeLease(record, ctx.tracker, now);
+  if (record && queued && view.phase !== 'Held') {
+    const ahead = waitersAhead(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), now);
+    if (ahead.length > 0 && record.holding.holder !== req.holder) {
+      return { blocked: view, ahead: ahead.length, retryAt: nextStaleAt(ahead, ctx.tracker, leaseKey(req)) };
+    }
+  }
+  const plan = planTake(record, req, view, now);
+  const previousHolder = record?.holding.holder ?? '';
+  const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
+    done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt },
+  });
+  switch (plan.kind) {
+    case 'create':
+      return done('acquired', await ctx.store.create(plan.draft));
+    case 'update':
+      return done(plan.outcome, await ctx.store.update(plan.next, 'holder'));
+    case 'held-not-renewable':
+      return done('already-held', record!);
+    case 'busy': {
+      const ahead = record ? waitersAhead(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), now).length : 0;
+      return { blocked: view, ahead, retryAt: view.expiresAt ?? Infinity };
+    }
+  }
+}
+
+/** Tries once (re-deciding on write conflicts); throws `busy` when someone else holds the lease. */
+export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promise<AcquireResult> {
+  const startedAt = ctx.clock.now();
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    const record = await ctx.store.get(req.name);
+    try {
+      const result = await attempt(ctx, record, req, false, startedAt);
+      if ('done' in result) return result.done;
+      throw busyError(req.name, result.blocked, ctx.clock.now());
+    } catch (err) {
+      if (!isKind(err, 'conflict')) throw err;
+    }
+  }
+  throw new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+}
+
+/** Acquires, waiting (by watch, in priority order) when `opts.wait`; throws `busy` on timeout. */
+export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts: AcquireOptions): Promise<AcquireResult> {
+  if (!opts.wait) return acquireOnce(ctx, req);
+  const startedAt = ctx.clock.now();
+  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
+  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
+  feed.start();
+  let nextBeatAt = 0;
+  let registered = false;
+  let acquired = false;
+  const settle = () => feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal);
+  try {
+    for (;;) {
+      const record = feed.current();
+      const now = ctx.clock.now();
+      let outcome: Attempt;
+      try {
+        outcome = await attempt(ctx, record, req, true, startedAt);
+      } catch (err) {
+        if (!isKind(err, 'conflict')) throw err;
+        await settle(); // re-decide on the newer state the watch delivers
+        continue;
+      }
+      if ('done' in outcome) {
+        acquired = true;
+        return outcome.done;
+      }
+      opts.onProgress?.({ view: outcome.blocked, ahead: outcome.ahead, waitedMs: now - startedAt });
+      if (now >= deadline || opts.signal?.aborted) {
+        throw busyError(req.name, outcome.blocked, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
+      }
+      if (record && (now >= nextBeatAt || !isQueued(record.extras.queue, req.holder))) {
+        if (await heartbeat(ctx, feed, record, req)) {
+          registered = true;
+          nextBeatAt = now + HEARTBEAT_MS;
+        } else {
+          await settle();
+        }
+        continue;
+      }
+      await feed.waitForChange(Math.min(outcome.retryAt + 1, nextBeatAt, deadline), opts.signal);
+    }
+  } finally {
+    feed.stop();
+    if (registered && !acquired) await leaveQueue(ctx, req).catch(() => {});
+  }
+}
+
+/** Registers us in (or refreshes our entry of) the lease's waiter queue. */
+async function heartbeat(ctx: LeaseContext, feed: ChangeFeed<LeaseRecord>, record: LeaseRecord, req: AcquireRequest): Promise<boolean> {
+  const queue = withWaiter(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), ctx.clock.now());
+  try {
+    feed.offer(await ctx.store.update({ ...record, extras: { ...record.extras, queue } }, 'queue'));
+    return true;
+  } catch (err) {
+    if (isKind(err, 'conflict') || isKind(err, 'not-found')) return false;
+    throw err;
+  }
+}
+
+/** Best effort: take our entry out of the queue when we stop waiting without the lease. */
+async function leaveQueue(ctx: LeaseContext, req: AcquireRequest): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const record = await ctx.store.get(req.name);
+    if (!record || !isQueued(record.extras.queue, req.holder)) return;
+    try {
+      await ctx.store.update({ ...record, extras: { ...record.extras, queue: withoutWaiter(record.extras.queue, req.holder) } }, 'queue');
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+}

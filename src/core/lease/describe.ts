@@ -1,0 +1,55 @@
+import type { ExpiryTracker } from '../expiry.js';
+import { judgeLease } from './judge.js';
+import type { LeasePhase, LeaseRecord } from './model.js';
+import { liveWaiters, aheadOf } from './queue.js';
+
+export interface LeaseStatus {
+  name: string;
+  namespace: string;
+  holder: string;
+  phase: LeasePhase;
+  acquireTime: string | null;
+  renewTime: string | null;
+  /** This machine's conservative deadline for the holder's claim (ISO), and seconds left. */
+  expires: string | null;
+  expiresInSeconds: number | null;
+  ttlSeconds: number;
+  renewals: number;
+  transitions: number;
+  priority: number;
+  renewable: boolean;
+  reason: string | null;
+  waiters: { id: string; priority: number; position: number }[];
+  labels: Record<string, string>;
+  created: string | null;
+  resourceVersion: string;
+}
+
+/** Everything `lease status` shows about one lease; pure. */
+export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: number): LeaseStatus {
+  const view = judgeLease(record, tracker, now);
+  const key = `${record.namespace}/${record.name}`;
+  const waiters = liveWaiters(record.extras.queue, tracker, key, now)
+    .sort((a, b) => (aheadOf(a, b) ? -1 : 1))
+    .map((w, i) => ({ id: w.id, priority: w.priority, position: i + 1 }));
+  return {
+    name: record.name,
+    namespace: record.namespace,
+    holder: record.holding.holder,
+    phase: view.phase,
+    acquireTime: record.holding.acquireTime ?? null,
+    renewTime: record.holding.renewTime ?? null,
+    expires: view.expiresAt !== undefined ? new Date(view.expiresAt).toISOString() : null,
+    expiresInSeconds: view.expiresAt !== undefined ? Math.max(0, Math.ceil((view.expiresAt - now) / 1000)) : null,
+    ttlSeconds: record.holding.durationSeconds,
+    renewals: record.extras.renewals,
+    transitions: record.holding.transitions,
+    priority: record.extras.priority,
+    renewable: record.extras.renewable,
+    reason: record.extras.reason ?? null,
+    waiters,
+    labels: record.labels,
+    created: record.createdAt ?? null,
+    resourceVersion: record.version,
+  };
+}

@@ -1,0 +1,86 @@
+import type { Versioned, Watchable } from '../store.js';
+
+export type LeasePhase = 'Available' | 'Held' | 'Expired';
+
+/** A waiter registered in the lease so that, when it frees, the best waiter takes it first. */
+export interface Waiter {
+  id: string;
+  priority: number;
+  /** Arrival order; lower came first. */
+  seq: number;
+  /** Incremented by the waiter as a heartbeat; observers judge staleness by when it last changed. */
+  beat: number;
+}
+
+export interface WaiterQueue {
+  next: number;
+  waiters: Waiter[];
+}
+
+/** koncli's own facts about a lease; absent on Leases other tools wrote. */
+export interface LeaseExtras {
+  renewals: number;
+  priority: number;
+  renewable: boolean;
+  reason?: string;
+  queue: WaiterQueue;
+}
+
+/** The holder state shared with client-go leader election, klock and leaselocker. */
+export interface LeaseHolding {
+  /** Empty when nobody holds the lease. */
+  holder: string;
+  durationSeconds: number;
+  acquireTime?: string;
+  renewTime?: string;
+  transitions: number;
+}
+
+export interface LeaseRecord extends Versioned {
+  name: string;
+  namespace: string;
+  holding: LeaseHolding;
+  extras: LeaseExtras;
+  labels: Record<string, string>;
+  createdAt?: string;
+  /** Upper bound (server clock, ms) of when the holding was last written, if the store knows. */
+  serverWrittenAtMost?: number;
+  /** The store's own representation, carried so an update preserves what koncli does not model. */
+  raw?: unknown;
+}
+
+/** What a create needs; the store adds its own metadata (labels, kind). */
+export type LeaseDraft = Omit<LeaseRecord, 'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt'>;
+
+/**
+ * Writes are tagged by purpose so that a store can keep holder writes apart from queue
+ * bookkeeping (on Kubernetes: separate field managers, so a waiter's heartbeat never makes the
+ * holder's claim look fresher than it is).
+ */
+export type WritePurpose = 'holder' | 'queue';
+
+export interface LeaseStore extends Watchable<LeaseRecord> {
+  readonly kind: string;
+  get(name: string): Promise<LeaseRecord | null>;
+  /** Every lease in the store's namespace (or all namespaces), when the store can list. */
+  list?(allNamespaces: boolean): Promise<LeaseRecord[]>;
+  create(draft: LeaseDraft): Promise<LeaseRecord>;
+  update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord>;
+  /** Deletes only if the object is still at `version`. */
+  delete(name: string, version: string): Promise<void>;
+  recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void>;
+}
+
+export const emptyQueue = (): WaiterQueue => ({ next: 0, waiters: [] });
+
+export const defaultExtras = (): LeaseExtras => ({
+  renewals: 0,
+  priority: 0,
+  renewable: true,
+  queue: emptyQueue(),
+});
+
+/** MicroTime as Kubernetes writes it: RFC 3339 UTC with microseconds. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

@@ -1,0 +1,73 @@
+import { KoncliError, isKind } from '../errors.js';
+import { MAX_CONFLICT_RETRIES, type LeaseContext } from './context.js';
+import { microTime, type LeaseRecord } from './model.js';
+
+export interface ReleaseRequest {
+  name: string;
+  holder: string;
+  /** Delete the Lease instead of emptying its holder. */
+  delete: boolean;
+  /** Break a lease someone else holds. */
+  force: boolean;
+}
+
+export interface ReleaseResult {
+  outcome: 'released' | 'deleted' | 'already-free' | 'absent';
+  previousHolder: string;
+  forced: boolean;
+  /** Set when the force-release Event could not be recorded (the release itself happened). */
+  eventError?: string;
+}
+
+type ReleasePlan = { kind: 'done'; result: ReleaseResult } | { kind: 'write'; next: LeaseRecord } | { kind: 'delete' };
+
+/** Decides what a release does with the lease as read; pure. */
+export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now: number): ReleasePlan {
+  const previousHolder = record?.holding.holder ?? '';
+  const forced = previousHolder !== '' && previousHolder !== req.holder;
+  if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
+  if (forced && !req.force) {
+    throw new KoncliError(
+      'not-held',
+      `lease ${req.name} is held by ${previousHolder}, not ${req.holder}; add --force to break it`,
+      { holder: previousHolder },
+    );
+  }
+  if (req.delete) return { kind: 'delete' };
+  if (previousHolder === '') return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };
+  const stamp = microTime(now);
+  return {
+    kind: 'write',
+    next: {
+      ...record,
+      holding: { ...record.holding, holder: '', renewTime: stamp },
+      extras: { ...record.extras, renewals: 0, reason: undefined },
+    },
+  };
+}
+
+/** Releases (or deletes) the lease, guarded by resourceVersion so a new holder is never displaced. */
+export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest): Promise<ReleaseResult> {
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    const record = await ctx.store.get(req.name);
+    const plan = planRelease(record, req, ctx.clock.now());
+    if (plan.kind === 'done') return plan.result;
+    const previousHolder = record!.holding.holder;
+    const forced = previousHolder !== '' && previousHolder !== req.holder;
+    try {
+      if (plan.kind === 'delete') await ctx.store.delete(req.name, record!.version);
+      else await ctx.store.update(plan.next, 'holder');
+    } catch (err) {
+      if (isKind(err, 'conflict') || isKind(err, 'not-found')) continue;
+      throw err;
+    }
+    const result: ReleaseResult = { outcome: plan.kind === 'delete' ? 'deleted' : 'released', previousHolder, forced };
+    if (forced) {
+      await ctx.store
+        .recordEvent(record!, 'ForceReleased', `${req.holder} force-released the lease from ${previousHolder} (koncli)`)
+        .catch((err: Error) => (result.eventError = err.message));
+    }
+    return result;
+  }
+  throw new KoncliError('error', `lease ${req.name}: release kept conflicting with other writers`);
+}

@@ -1,0 +1,58 @@
+import { KoncliError, isKind } from '../errors.js';
+import { MAX_CONFLICT_RETRIES, type LeaseContext } from './context.js';
+import { microTime, type LeaseRecord } from './model.js';
+
+export interface RenewRequest {
+  name: string;
+  holder: string;
+  durationSeconds?: number;
+}
+
+const lost = (name: string, record: LeaseRecord | null, holder: string) =>
+  new KoncliError(
+    'lost',
+    !record
+      ? `lease ${name} no longer exists; acquire it again`
+      : record.holding.holder === ''
+        ? `lease ${name} was released; ${holder} no longer holds it`
+        : `lease ${name} is held by ${record.holding.holder}, not ${holder}`,
+    { holder: record?.holding.holder ?? '' },
+  );
+
+/** The next state of a renewal, or the reason it is refused; pure. */
+export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: number): LeaseRecord {
+  if (!record || record.holding.holder !== req.holder) throw lost(req.name, record, req.holder);
+  if (!record.extras.renewable) {
+    throw new KoncliError('lost', `lease ${req.name} is a one-time lease (renewable=false); it cannot be renewed`, {
+      holder: record.holding.holder,
+      renewable: false,
+    });
+  }
+  return {
+    ...record,
+    holding: {
+      ...record.holding,
+      durationSeconds: req.durationSeconds ?? record.holding.durationSeconds,
+      renewTime: microTime(now),
+    },
+    extras: { ...record.extras, renewals: record.extras.renewals + 1 },
+  };
+}
+
+/**
+ * Renews as the current holder. `known` is the state from our own last write: renewing from it
+ * costs one request; only a conflict (someone else wrote meanwhile) costs a re-read.
+ */
+export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: LeaseRecord): Promise<LeaseRecord> {
+  let record = known ?? (await ctx.store.get(req.name));
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    try {
+      return await ctx.store.update(planRenew(record, req, ctx.clock.now()), 'holder');
+    } catch (err) {
+      if (isKind(err, 'not-found')) throw lost(req.name, null, req.holder);
+      if (!isKind(err, 'conflict')) throw err;
+      record = await ctx.store.get(req.name);
+    }
+  }
+  throw new KoncliError('error', `lease ${req.name}: renewal kept conflicting with other writers`);
+}

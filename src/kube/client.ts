@@ -1,0 +1,101 @@
+import {
+  createConfiguration,
+  ServerConfiguration,
+  Watch,
+  type Configuration,
+  type KubeConfig,
+  type Middleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { ServerClock } from '../core/server-clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { KoncliError } from '../core/errors.js';
+import { toKoncliError, type CallSite } from './errors.js';
+import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
+
+export interface ClientOptions extends ClusterAccessOptions {
+  /** Bound on every non-watch request (ms). */
+  requestTimeoutMs?: number;
+  /** Called with one line per HTTP request at high verbosity (never with headers or bodies). */
+  trace?: (line: string) => void;
+}
+
+export const USER_AGENT = 'koncli';
+/** Field managers: holder writes and queue bookkeeping are kept apart (see ExpiryTracker). */
+export const FIELD_MANAGER = 'koncli';
+export const QUEUE_FIELD_MANAGER = 'koncli-queue';
+
+/** A client-node configuration that bounds request time and learns the server's clock from `Date` headers. */
+export class KubeClient {
+  readonly serverClock = new ServerClock();
+  readonly clock: Clock = systemClock;
+  readonly configuration: Configuration;
+  readonly namespace: string;
+  readonly server: string;
+
+  constructor(
+    readonly kc: KubeConfig,
+    namespace: string,
+    private readonly opts: ClientOptions = {},
+  ) {
+    this.namespace = namespace;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KoncliError('unreachable', 'the kubeconfig has no current cluster; pass --context');
+    this.server = cluster.server;
+    if (!/^https?:\/\//.test(cluster.server)) {
+      throw new KoncliError('unreachable', `cluster "${cluster.name}" has no usable server address ("${cluster.server}"); fix the kubeconfig`);
+    }
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [this.middleware()],
+    });
+  }
+
+  static connect(opts: ClientOptions): KubeClient {
+    const access = resolveAccess(opts);
+    return new KubeClient(access.kc, access.namespace, opts);
+  }
+
+  api<T>(ApiClass: new (configuration: Configuration) => T): T {
+    return new ApiClass(this.configuration);
+  }
+
+  watcher(): Watch {
+    const watch = new Watch(this.kc);
+    // client-node aborts a watch after 30 s without data; the server closes ours sooner (timeoutSeconds).
+    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 5 * 60_000;
+    return watch;
+  }
+
+  /** Runs one API call, translating failures into KoncliErrors that name the verb and resource. */
+  async call<T>(site: CallSite, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toKoncliError(err, site, this.server);
+    }
+  }
+
+  private middleware(): Middleware {
+    const sent: number[] = [];
+    const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
+    return {
+      pre: async (ctx: RequestContext) => {
+        ctx.setSignal(AbortSignal.timeout(timeoutMs));
+        ctx.setHeaderParam('User-Agent', USER_AGENT);
+        sent.push(this.clock.now());
+        this.opts.trace?.(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
+        return ctx;
+      },
+      post: async (res: ResponseContext) => {
+        const sentAt = sent.shift() ?? this.clock.now();
+        const date = Date.parse(res.headers['date'] ?? '');
+        if (!Number.isNaN(date)) this.serverClock.sample(date, sentAt, this.clock.now());
+        this.opts.trace?.(`  -> ${res.httpStatusCode}`);
+        return res;
+      },
+    };
+  }
+}

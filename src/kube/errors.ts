@@ -1,0 +1,76 @@
+import { ConflictError, KoncliError } from '../core/errors.js';
+
+/** What the failed call was doing, so messages can name the verb and resource. */
+export interface CallSite {
+  verb: string;
+  resource: string;
+  name?: string;
+  namespace?: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'EPIPE',
+]);
+
+function statusMessage(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body.split('\n')[0].slice(0, 300) || undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+function networkCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown; name?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT'))) return e.code;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
+  }
+  return undefined;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/**
+ * Translates a client-node failure into a one-line KoncliError. Only the server's status message
+ * is quoted: never request headers, so credentials cannot leak into output.
+ */
+export function toKoncliError(err: unknown, site: CallSite, server?: string): KoncliError {
+  if (err instanceof KoncliError) return err;
+  const what = `${site.verb} ${site.resource}${site.name ? ` ${site.name}` : ''}${site.namespace ? ` in namespace ${site.namespace}` : ''}`;
+  const status = httpStatus(err);
+  const message = statusMessage((err as { body?: unknown })?.body);
+  switch (status) {
+    case 409:
+      return new ConflictError(message ?? `${what}: conflict`);
+    case 404:
+      return new KoncliError('not-found', message ?? `${what}: not found`);
+    case 403:
+      return new KoncliError('forbidden', `cannot ${what}: forbidden (${message ?? 'RBAC denied it'}); grant "${site.verb}" on ${site.resource} (see docs/rbac.md)`, { verb: site.verb, resource: site.resource });
+    case 401:
+      return new KoncliError('unreachable', `the API server rejected the credentials (401 Unauthorized) while trying to ${what}; refresh the token or certificate in your kubeconfig`);
+    case 422:
+    case 400:
+      return new KoncliError('usage', `the API server refused to ${what}: ${message ?? 'invalid request'}`);
+    case 410:
+      return new KoncliError('conflict', `${what}: resource version expired`);
+  }
+  if (status === undefined) {
+    const code = networkCode(err);
+    if (code) {
+      return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`);
+    }
+  }
+  const text = message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
+  return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`);
+}

@@ -1,0 +1,152 @@
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { decodeExtras, encodeExtras } from '../core/lease/annotations.js';
+import type { LeaseDraft, LeaseRecord, LeaseStore, WritePurpose } from '../core/lease/model.js';
+import type { Watchable, WatchHandlers } from '../core/store.js';
+import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
+import { recordEvent } from './events.js';
+import { isoTime, mapPatch, mergePatchOptions } from './patch.js';
+import { lastWriteOf, watchObject } from './watch-object.js';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+interface RawLease {
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  uid?: string;
+}
+
+const ownsHolding = (fields: any) => {
+  const spec = fields?.['f:spec'];
+  return !!spec && ('f:holderIdentity' in spec || 'f:renewTime' in spec || 'f:acquireTime' in spec);
+};
+
+/** Native coordination.k8s.io/v1 Leases, in the fields client-go leader election, klock and leaselocker use. */
+export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
+  readonly kind = 'Lease';
+  private readonly api: CoordinationV1Api;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespace: string,
+  ) {
+    this.api = client.api(CoordinationV1Api);
+  }
+
+  private site(verb: string, name?: string) {
+    return { verb, resource: 'leases.coordination.k8s.io', name, namespace: this.namespace };
+  }
+
+  decode = (lease: V1Lease): LeaseRecord => {
+    const meta = lease.metadata ?? {};
+    const spec = lease.spec ?? {};
+    const annotations = meta.annotations ?? {};
+    return {
+      name: meta.name ?? '',
+      namespace: meta.namespace ?? this.namespace,
+      version: meta.resourceVersion ?? '',
+      holding: {
+        holder: spec.holderIdentity ?? '',
+        durationSeconds: spec.leaseDurationSeconds ?? 0,
+        acquireTime: isoTime(spec.acquireTime),
+        renewTime: isoTime(spec.renewTime),
+        transitions: spec.leaseTransitions ?? 0,
+      },
+      extras: decodeExtras(annotations),
+      labels: meta.labels ?? {},
+      createdAt: isoTime(meta.creationTimestamp),
+      serverWrittenAtMost: lastWriteOf(meta.managedFields as any[], ownsHolding),
+      raw: { annotations, labels: meta.labels ?? {}, uid: meta.uid } satisfies RawLease,
+    };
+  };
+
+  async get(name: string): Promise<LeaseRecord | null> {
+    try {
+      return this.decode(await this.client.call(this.site('get', name), () => this.api.readNamespacedLease({ name, namespace: this.namespace })));
+    } catch (err) {
+      if ((err as { kind?: string }).kind === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  async list(allNamespaces = false): Promise<LeaseRecord[]> {
+    const list = await this.client.call(this.site('list'), () =>
+      allNamespaces ? this.api.listLeaseForAllNamespaces() : this.api.listNamespacedLease({ namespace: this.namespace }),
+    );
+    return list.items.map(this.decode);
+  }
+
+  async create(draft: LeaseDraft): Promise<LeaseRecord> {
+    const body: V1Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: draft.name,
+        namespace: this.namespace,
+        labels: { ...draft.labels, [MANAGED_BY_LABEL]: 'koncli' },
+        annotations: encodeExtras(draft.extras),
+      },
+      spec: this.spec(draft.holding),
+    };
+    return this.decode(
+      await this.client.call(this.site('create', draft.name), () =>
+        this.api.createNamespacedLease({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),
+      ),
+    );
+  }
+
+  /** A merge patch of only what changed, guarded by resourceVersion. */
+  async update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord> {
+    const raw = record.raw as RawLease;
+    const annotations = mapPatch(raw.annotations, encodeExtras(record.extras, raw.annotations, purpose));
+    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
+    const body: Record<string, unknown> = {
+      metadata: { resourceVersion: record.version, annotations, labels },
+    };
+    if (purpose === 'holder') body.spec = this.spec(record.holding);
+    return this.decode(
+      await this.client.call(this.site('patch', record.name), () =>
+        this.api.patchNamespacedLease(
+          { name: record.name, namespace: this.namespace, body, fieldManager: purpose === 'holder' ? FIELD_MANAGER : QUEUE_FIELD_MANAGER },
+          mergePatchOptions(),
+        ),
+      ),
+    );
+  }
+
+  async delete(name: string, version: string): Promise<void> {
+    await this.client.call(this.site('delete', name), () =>
+      this.api.deleteNamespacedLease({ name, namespace: this.namespace, body: { preconditions: { resourceVersion: version } } }),
+    );
+  }
+
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+    return watchObject(
+      this.client,
+      `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
+      name,
+      fromVersion,
+      this.decode,
+      handlers,
+      this.site('watch', name),
+    );
+  }
+
+  recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {
+    return recordEvent(
+      this.client,
+      { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: record.name, namespace: this.namespace, uid: (record.raw as RawLease | undefined)?.uid },
+      reason,
+      message,
+    );
+  }
+
+  private spec(holding: LeaseDraft['holding']) {
+    return {
+      holderIdentity: holding.holder,
+      leaseDurationSeconds: holding.durationSeconds,
+      acquireTime: holding.acquireTime as unknown as Date,
+      renewTime: holding.renewTime as unknown as Date,
+      leaseTransitions: holding.transitions,
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+/** Per-call options that send a JSON merge patch (client-node defaults to JSON Patch). */
+export const mergePatchOptions = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * The merge-patch form of a change to a string map: changed and new keys with their values,
+ * removed keys as null. Keys not mentioned are left as they are on the server.
+ */
+export function mapPatch(before: Record<string, string> = {}, after: Record<string, string> = {}): Record<string, string | null> {
+  const patch: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v) patch[k] = v;
+  for (const k of Object.keys(before)) if (!(k in after)) patch[k] = null;
+  return patch;
+}
+
+/** Timestamps arrive as Date (typed API) or string (watch); normalise to ISO with ms precision. */
+export function isoTime(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const date = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
