@@ -1,0 +1,41 @@
+import type { Clock } from '../../src/core/clock.js';
+
+/** A clock tests move by hand; sleepers wake when time passes their deadline. */
+export class FakeClock implements Clock {
+  private sleepers: { until: number; resolve: () => void }[] = [];
+
+  constructor(private time = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const sleeper = { until: this.time + Math.max(0, ms), resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Moves time forward, waking sleepers (and letting promise chains run) as it goes. */
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms;
+    for (;;) {
+      const due = this.sleepers.filter((s) => s.until <= target).sort((a, b) => a.until - b.until)[0];
+      if (!due) break;
+      this.time = Math.max(this.time, due.until);
+      this.sleepers = this.sleepers.filter((s) => s !== due);
+      due.resolve();
+      await flush();
+    }
+    this.time = target;
+    await flush();
+  }
+}
+
+export const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise((r) => setImmediate(r));
+};
