@@ -4,7 +4,7 @@ import type { LeaseContext } from './context.js';
 import { MAX_CONFLICT_RETRIES } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
-import { HEARTBEAT_MS, isQueued, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
+import { HEARTBEAT_MS, isQueued, liveWaiters, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -60,7 +60,7 @@ async function attempt(
       return { blocked: view, ahead: ahead.length, retryAt: nextStaleAt(ahead, ctx.tracker, leaseKey(req)) };
     }
   }
-  const plan = planTake(record, req, view, now);
+  const plan = planTake(record && withoutStaleWaiters(ctx, record, req, now), req, view, now);
   const previousHolder = record?.holding.holder ?? '';
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
     done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt },
@@ -78,6 +78,12 @@ async function attempt(
     }
   }
 }
+
+/** Dead waiters drop out of the queue on the next write we make. */
+const withoutStaleWaiters = (ctx: LeaseContext, record: LeaseRecord, req: AcquireRequest, now: number): LeaseRecord => ({
+  ...record,
+  extras: { ...record.extras, queue: { ...record.extras.queue, waiters: liveWaiters(record.extras.queue, ctx.tracker, leaseKey(req), now, req.holder) } },
+});
 
 /** Tries once (re-deciding on write conflicts); throws `busy` when someone else holds the lease. */
 export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promise<AcquireResult> {

@@ -1,0 +1,222 @@
+import { ServerClock } from '../../../src/core/server-clock.js';
+import { leaseContext, type LeaseContext } from '../../../src/core/lease/context.js';
+import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
+import { renewLease } from '../../../src/core/lease/renew.js';
+import { releaseLease } from '../../../src/core/lease/release.js';
+import { judgeLease } from '../../../src/core/lease/judge.js';
+import { defaultExtras, microTime, type LeaseRecord } from '../../../src/core/lease/model.js';
+import { KoncliError } from '../../../src/core/errors.js';
+import { MemoryLeaseStore } from '../../support/memory-lease-store.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
+
+const req = (holder: string, extra: Partial<AcquireRequest> = {}): AcquireRequest => ({
+  name: 'job',
+  namespace: 'test',
+  holder,
+  durationSeconds: 10,
+  priority: 0,
+  renewable: true,
+  labels: {},
+  ...extra,
+});
+
+function setup() {
+  const clock = new FakeClock();
+  const store = new MemoryLeaseStore();
+  const serverClock = new ServerClock();
+  const ctx: LeaseContext = leaseContext(store, clock, serverClock);
+  /** Another machine's context: same store, its own observations. */
+  const peer = () => leaseContext(store, clock, serverClock);
+  return { clock, store, serverClock, ctx, peer };
+}
+
+const foreignLease = (holder: string, renewTime: string, durationSeconds = 10): Omit<LeaseRecord, 'version'> => ({
+  name: 'job',
+  namespace: 'test',
+  holding: { holder, durationSeconds, acquireTime: renewTime, renewTime, transitions: 3 },
+  extras: defaultExtras(),
+  labels: {},
+});
+
+const kindOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return (err as KoncliError).kind;
+  }
+};
+
+describe('acquire', () => {
+  test('creates a missing lease and holds it; a second holder is busy', async () => {
+    const { ctx, peer } = setup();
+    const first = await acquireOnce(ctx, req('a'));
+    expect(first.outcome).toBe('acquired');
+    expect(first.record.holding.holder).toBe('a');
+    expect(first.fencingToken).toBe(first.record.version);
+    await expect(acquireOnce(peer(), req('b'))).rejects.toMatchObject({ kind: 'busy', details: { holder: 'a' } });
+  });
+
+  test('acquiring a lease you hold extends it and counts a renewal', async () => {
+    const { ctx, clock } = setup();
+    await acquireOnce(ctx, req('a'));
+    await clock.advance(3000);
+    const again = await acquireOnce(ctx, req('a', { durationSeconds: 20 }));
+    expect(again.outcome).toBe('extended');
+    expect(again.record.extras.renewals).toBe(1);
+    expect(again.record.holding.durationSeconds).toBe(20);
+  });
+
+  test('takes over after the duration has passed on the observer clock, counting a transition', async () => {
+    const { ctx, clock, store, peer } = setup();
+    store.put(foreignLease('klock', microTime(clock.now())));
+    const observer = peer();
+    await expect(acquireOnce(observer, req('b'))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(9_999);
+    await expect(acquireOnce(observer, req('b'))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(2);
+    const taken = await acquireOnce(observer, req('b'));
+    expect(taken.outcome).toBe('acquired');
+    expect(taken.previousHolder).toBe('klock');
+    expect(taken.record.holding.transitions).toBe(4);
+    void ctx;
+  });
+
+  test("a skewed holder is judged by the server's write time, not by its renewTime", async () => {
+    const { clock, store, serverClock, peer } = setup();
+    // The server's clock reads exactly ours; the holder's clock is a minute behind.
+    serverClock.sample(clock.now(), clock.now(), clock.now());
+    store.serverWrittenAtMost = clock.now() - 2000;
+    store.put(foreignLease('slow-clock', microTime(clock.now() - 60_000)));
+    await expect(acquireOnce(peer(), req('b'))).rejects.toMatchObject({ kind: 'busy' });
+
+    // A dead holder whose clock ran a minute ahead: its renewTime is in our future, but the
+    // server saw its last write 30 s ago, so a fresh observer takes over at once.
+    store.serverWrittenAtMost = clock.now() - 30_000;
+    store.put(foreignLease('fast-clock', microTime(clock.now() + 60_000)));
+    const taken = await acquireOnce(peer(), req('b'));
+    expect(taken.previousHolder).toBe('fast-clock');
+  });
+
+  test('a write conflict is re-decided on fresh state, never overwritten', async () => {
+    const { ctx, store, clock } = setup();
+    await acquireOnce(ctx, req('a', { durationSeconds: 1 }));
+    await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false });
+    const rival = await store.get('job');
+    store.beforeNextWrite = () => {
+      store.put({ ...rival!, holding: { ...rival!.holding, holder: 'rival', renewTime: microTime(clock.now()) } });
+    };
+    await expect(acquireOnce(ctx, req('b'))).rejects.toMatchObject({ kind: 'busy', details: { holder: 'rival' } });
+    expect((await store.get('job'))!.holding.holder).toBe('rival');
+  });
+
+  test('a one-time lease is not extended by its holder', async () => {
+    const { ctx } = setup();
+    await acquireOnce(ctx, req('a', { renewable: false }));
+    const again = await acquireOnce(ctx, req('a'));
+    expect(again.outcome).toBe('already-held');
+  });
+});
+
+describe('waiting', () => {
+  test('a waiter takes the lease as soon as the holder releases it', async () => {
+    const { ctx, peer } = setup();
+    await acquireOnce(ctx, req('a'));
+    const waiting = acquireLease(peer(), req('b'), { wait: true });
+    await flush();
+    await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false });
+    const got = await waiting;
+    expect(got.outcome).toBe('acquired');
+    expect(got.previousHolder).toBe('');
+  });
+
+  test('waiters get the lease by priority, then arrival; a timeout is busy and leaves the queue', async () => {
+    const { ctx, peer, store, clock } = setup();
+    await acquireOnce(ctx, req('holder'));
+    const order: string[] = [];
+    const low = acquireLease(peer(), req('low', { priority: 1 }), { wait: true }).then((r) => order.push(r.record.holding.holder));
+    await flush();
+    const high = acquireLease(peer(), req('high', { priority: 5 }), { wait: true }).then((r) => order.push(r.record.holding.holder));
+    await flush();
+    const quitter = acquireLease(peer(), req('quitter', { priority: 9 }), { wait: true, timeoutMs: 1000 });
+    await flush();
+    expect((await store.get('job'))!.extras.queue.waiters.map((w) => w.id).sort()).toEqual(['high', 'low', 'quitter']);
+    await clock.advance(1001);
+    expect(await kindOf(quitter)).toBe('busy');
+    await flush();
+    expect((await store.get('job'))!.extras.queue.waiters.map((w) => w.id).sort()).toEqual(['high', 'low']);
+
+    await releaseLease(ctx, { name: 'job', holder: 'holder', delete: false, force: false });
+    await flush();
+    expect(order).toEqual(['high']);
+    await releaseLease(ctx, { name: 'job', holder: 'high', delete: false, force: false });
+    await Promise.all([low, high]);
+    expect(order).toEqual(['high', 'low']);
+  });
+
+  test('a dead waiter ahead stops blocking once its heartbeat goes stale', async () => {
+    const { ctx, peer, store, clock } = setup();
+    await acquireOnce(ctx, req('holder'));
+    const rec = await store.get('job');
+    store.put({ ...rec!, extras: { ...rec!.extras, queue: { next: 1, waiters: [{ id: 'ghost', priority: 100, seq: 0, beat: 7 }] } } });
+    const waiting = acquireLease(peer(), req('alive'), { wait: true });
+    await flush();
+    await releaseLease(ctx, { name: 'job', holder: 'holder', delete: false, force: false });
+    await clock.advance(30_000);
+    expect((await store.get('job'))!.holding.holder).toBe('');
+    await clock.advance(16_000);
+    const got = await waiting;
+    expect(got.record.holding.holder).toBe('alive');
+    expect(got.record.extras.queue.waiters.map((w) => w.id)).not.toContain('ghost');
+  });
+});
+
+describe('renew and release', () => {
+  test('renew succeeds for the holder, counts, and is lost for anyone else', async () => {
+    const { ctx } = setup();
+    await acquireOnce(ctx, req('a'));
+    const renewed = await renewLease(ctx, { name: 'job', holder: 'a' });
+    expect(renewed.extras.renewals).toBe(1);
+    expect(await kindOf(renewLease(ctx, { name: 'job', holder: 'b' }))).toBe('lost');
+    expect(await kindOf(renewLease(ctx, { name: 'missing', holder: 'a' }))).toBe('lost');
+  });
+
+  test('renewing a one-time lease is refused', async () => {
+    const { ctx } = setup();
+    await acquireOnce(ctx, req('a', { renewable: false }));
+    await expect(renewLease(ctx, { name: 'job', holder: 'a' })).rejects.toThrow(/one-time/);
+  });
+
+  test('release by the holder frees it; by another is not-held; --force displaces and records an event', async () => {
+    const { ctx, store } = setup();
+    await acquireOnce(ctx, req('a'));
+    expect(await kindOf(releaseLease(ctx, { name: 'job', holder: 'b', delete: false, force: false }))).toBe('not-held');
+    const forced = await releaseLease(ctx, { name: 'job', holder: 'operator', delete: false, force: true });
+    expect(forced).toMatchObject({ outcome: 'released', previousHolder: 'a', forced: true });
+    expect(store.events).toEqual([expect.objectContaining({ reason: 'ForceReleased', message: expect.stringContaining('from a') })]);
+    const again = await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false });
+    expect(again.outcome).toBe('already-free');
+  });
+
+  test('delete is guarded: a lease someone took meanwhile is not deleted', async () => {
+    const { ctx, store, clock } = setup();
+    await acquireOnce(ctx, req('a'));
+    const current = await store.get('job');
+    store.beforeNextWrite = () => store.put({ ...current!, holding: { ...current!.holding, holder: 'thief', renewTime: microTime(clock.now()) } });
+    expect(await kindOf(releaseLease(ctx, { name: 'job', holder: 'a', delete: true, force: false }))).toBe('not-held');
+    expect((await store.get('job'))!.holding.holder).toBe('thief');
+  });
+});
+
+describe('judge', () => {
+  test('an empty holder is Available; a lease that ran out is Expired', async () => {
+    const { ctx, clock, store } = setup();
+    store.put(foreignLease('', microTime(clock.now())));
+    expect(judgeLease(await store.get('job'), ctx.tracker, clock.now()).phase).toBe('Available');
+    store.put(foreignLease('x', microTime(clock.now()), 5));
+    const rec = await store.get('job');
+    expect(judgeLease(rec, ctx.tracker, clock.now()).phase).toBe('Held');
+    await clock.advance(5000);
+    expect(judgeLease(rec, ctx.tracker, clock.now()).phase).toBe('Expired');
+  });
+});
