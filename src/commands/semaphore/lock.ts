@@ -1,0 +1,88 @@
+import { Flags } from '@oclif/core';
+import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { defaultHolder } from '../../cli/lease-flags.js';
+import { startProgress } from '../../cli/progress.js';
+import { semaphoreHolderFlag, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
+import { openSemaphores } from '../../cli/semaphore-session.js';
+import { validateHolder, validateObjectName } from '../../cli/validate.js';
+import { waitOptions } from '../../cli/wait-options.js';
+import type { LockProgress } from '../../core/semaphore/lock.js';
+
+export default class SemaphoreLock extends KoncliCommand {
+  static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
+  static override description = `The semaphore is the "kube-lock" annotation of a ConfigMap named NAME, in kube-lock's format, so koncli and kube-lock share it. Locking again as a current holder succeeds and changes nothing (with --ttl it refreshes the slot's expiry). The max stored in the semaphore is authoritative: a different --max is refused unless --set-max. With --ttl the slot lapses unless locked again in time (judged on each machine's own clock; see docs/semaphore.md). With --wait, watches the ConfigMap and takes a slot as soon as one frees.${EXIT_CODES_SECTION}`;
+  static override examples = [
+    '<%= config.bin %> semaphore lock db-restarts --holder $HOSTNAME --max 2 --create --reason "db restart"',
+    '<%= config.bin %> semaphore lock db-restarts --holder $HOSTNAME --wait --timeout 5m',
+    '<%= config.bin %> semaphore lock db-restarts --holder $HOSTNAME --ttl 10m',
+    '<%= config.bin %> semaphore lock db-restarts --holder $HOSTNAME --max 3 --set-max',
+  ];
+  static override args = { name: semaphoreNameArg };
+  static override flags = {
+    holder: semaphoreHolderFlag,
+    max: Flags.integer({ description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max', min: 1, max: 1_000_000 }),
+    'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
+    reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
+    ttl: Flags.string({ description: 'the slot lapses this long after the last lock unless locked again (default: held until unlocked)' }),
+    create: Flags.boolean({ description: 'create the ConfigMap when it does not exist' }),
+    ...semaphoreWaitFlags,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(SemaphoreLock);
+    const name = validateObjectName(args.name, 'semaphore');
+    const holder = validateHolder(flags.holder ?? defaultHolder());
+    const ttlSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
+    const wait = waitOptions(flags);
+    const client = await this.kube();
+    const ctx = await openSemaphores(client);
+    const { lockSemaphore } = await import('../../core/semaphore/lock.js');
+    const progress = wait.wait ? await startProgress(this.output, `waiting for semaphore ${name}`) : undefined;
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
+      const result = await lockSemaphore(ctx, req, {
+        ...wait,
+        signal: interrupt.signal,
+        onProgress: (p) => progress?.update(waitingLine(name, p)),
+        onNotice: (m) => this.output.warn(m),
+      });
+      await progress?.finish(true, `locked semaphore ${name}`);
+      const held = Object.keys(result.state.holders);
+      await this.output.result(
+        {
+          semaphore: name,
+          namespace: client.namespace,
+          holder,
+          outcome: result.outcome,
+          created: result.created,
+          max: result.state.max,
+          holders: held,
+          ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
+          heldUntil: result.heldUntil === undefined ? null : new Date(result.heldUntil).toISOString(),
+          resourceVersion: result.object.version,
+          waitedMs: result.waitedMs,
+        },
+        () => {
+          const slots = `${held.length}/${result.state.max} slots in use`;
+          const ttl = ttlSeconds === undefined ? '' : ` for ${formatDuration(ttlSeconds * 1000)}`;
+          if (result.outcome === 'already-held') return `${holder} already holds a slot of semaphore ${name} (${slots})`;
+          return `${result.outcome} a slot of semaphore ${name} as ${holder}${ttl} (${slots}${result.created ? '; created the ConfigMap' : ''})`;
+        },
+      );
+    } catch (err) {
+      await progress?.finish(false);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  }
+}
+
+function waitingLine(name: string, p: LockProgress): string {
+  const who = p.holders.map((h) => h.id).join(', ');
+  return `waiting for semaphore ${name}: ${p.holders.length}/${p.max} held by ${who} (waited ${formatDuration(p.waitedMs)})`;
+}

@@ -1,0 +1,57 @@
+import type { ExpiryTracker } from '../expiry.js';
+import { judgeHolders, liveHolders } from './judge.js';
+import type { SemaphoreObject, SemaphoreState } from './model.js';
+
+export interface HolderStatus {
+  holder: string;
+  reason: string;
+  /** kube-lock's `date`, as the holder's machine wrote it. */
+  date: string;
+  /** Seconds since `date` by this machine's clock: for people only, never for expiry. */
+  ageSeconds: number | null;
+  ttlSeconds: number | null;
+  /** This machine's conservative deadline for the slot (ISO), and seconds left. */
+  expires: string | null;
+  expiresInSeconds: number | null;
+  expired: boolean;
+}
+
+export interface SemaphoreStatus {
+  name: string;
+  namespace: string;
+  max: number;
+  /** Holders whose slot has not lapsed. */
+  inUse: number;
+  free: number;
+  holders: HolderStatus[];
+  created: string | null;
+  resourceVersion: string;
+}
+
+/** Everything `semaphore status` shows about one semaphore; pure. */
+export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, tracker: ExpiryTracker, now: number): SemaphoreStatus {
+  const views = judgeHolders(state, tracker, `${obj.namespace}/${obj.name}`, now);
+  const inUse = liveHolders(views).length;
+  return {
+    name: obj.name,
+    namespace: obj.namespace,
+    max: state.max,
+    inUse,
+    free: Math.max(0, state.max - inUse),
+    holders: views.map(({ id, holder, expiresAt, expired }) => {
+      const date = Date.parse(holder.date);
+      return {
+        holder: id,
+        reason: holder.reason,
+        date: holder.date,
+        ageSeconds: Number.isNaN(date) ? null : Math.max(0, Math.floor((now - date) / 1000)),
+        ttlSeconds: holder.ttlSeconds ?? null,
+        expires: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+        expiresInSeconds: expiresAt === undefined ? null : Math.max(0, Math.ceil((expiresAt - now) / 1000)),
+        expired,
+      };
+    }),
+    created: obj.createdAt ?? null,
+    resourceVersion: obj.version,
+  };
+}

@@ -1,0 +1,131 @@
+import { ChangeFeed } from '../feed.js';
+import { KoncliError, isKind } from '../errors.js';
+import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { decodeSemaphore, encodeSemaphore } from './codec.js';
+import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
+import { judgeHolders, type HolderView } from './judge.js';
+import { kubeLockDate, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
+
+export interface LockResult {
+  outcome: LockOutcome;
+  object: SemaphoreObject;
+  state: SemaphoreState;
+  created: boolean;
+  /** With a TTL: the local time until which the caller may count on its slot. */
+  heldUntil?: number;
+  waitedMs: number;
+}
+
+export interface LockProgress {
+  max: number;
+  holders: HolderView[];
+  waitedMs: number;
+}
+
+export interface LockOptions {
+  wait: boolean;
+  /** Give up after this long (ms); undefined waits for ever. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: LockProgress) => void;
+  onNotice?: (message: string) => void;
+}
+
+/** After a lost write race, how long to wait for the watch to bring the winner's state. */
+const CONFLICT_SETTLE_MS = 1000;
+
+type Attempt = { done: LockResult } | { wrote: SemaphoreObject } | { blocked: { max: number; holders: HolderView[]; retryAt: number } };
+
+export const semaphoreKey = (req: { namespace: string; name: string }) => `${req.namespace}/${req.name}`;
+
+export const notFound = (req: LockRequest) =>
+  new KoncliError('not-found', `semaphore ${req.name} (a ConfigMap) does not exist in namespace ${req.namespace}; add --create to create it`);
+
+/**
+ * `expires` is an upper bound of the server clock at `now` (which precedes the write) plus the
+ * TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
+ */
+function stamp(ctx: SemaphoreContext, req: LockRequest, now: number): Stamp {
+  const date = kubeLockDate(now);
+  if (req.ttlSeconds === undefined) return { date };
+  const server = ctx.serverClock.serverTimeAtMost(now);
+  if (server === undefined) {
+    throw new KoncliError('error', `cannot stamp the --ttl of semaphore ${req.name}: the API server's clock is unknown (no Date header seen)`);
+  }
+  return { date, expires: new Date(server + req.ttlSeconds * 1000).toISOString() };
+}
+
+/** One read-decide-write step against `obj`; throws ConflictError when the write lost a race. */
+async function attempt(ctx: SemaphoreContext, obj: SemaphoreObject | null, req: LockRequest, startedAt: number): Promise<Attempt> {
+  if (!obj && !req.create) throw notFound(req);
+  const now = ctx.clock.now();
+  const state = obj?.annotation === undefined ? undefined : decodeSemaphore(req.name, obj.annotation);
+  const views = state ? judgeHolders(state, ctx.tracker, semaphoreKey(req), now) : [];
+  const plan = planLock(state, views, req, () => stamp(ctx, req, now));
+  const heldUntil = req.ttlSeconds === undefined ? undefined : now + req.ttlSeconds * 1000;
+  const done = (outcome: LockOutcome, object: SemaphoreObject, next: SemaphoreState): Attempt => ({
+    done: { outcome, object, state: next, created: !obj, heldUntil, waitedMs: now - startedAt },
+  });
+  switch (plan.kind) {
+    case 'none':
+      return done(plan.outcome, obj!, state!);
+    case 'write': {
+      const annotation = encodeSemaphore(plan.state);
+      const written = obj ? await ctx.store.write(obj, annotation) : await ctx.store.create(req.name, annotation);
+      return done(plan.outcome, written, plan.state);
+    }
+    case 'busy':
+      if (plan.state) return { wrote: await ctx.store.write(obj!, encodeSemaphore(plan.state)) };
+      return { blocked: { max: plan.max, holders: plan.holders, retryAt: plan.retryAt } };
+  }
+}
+
+/** Tries once (re-deciding on write conflicts); throws `busy` when the semaphore is full. */
+export async function lockOnce(ctx: SemaphoreContext, req: LockRequest): Promise<LockResult> {
+  const startedAt = ctx.clock.now();
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    try {
+      const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
+      if ('done' in result) return result.done;
+      if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock.now());
+    } catch (err) {
+      if (!isKind(err, 'conflict')) throw err;
+    }
+  }
+  throw new KoncliError('busy', `semaphore ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+}
+
+/** Takes a slot, waiting (by watching the ConfigMap) when `opts.wait`; throws `busy` on timeout. */
+export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opts: LockOptions): Promise<LockResult> {
+  if (!opts.wait) return lockOnce(ctx, req);
+  const startedAt = ctx.clock.now();
+  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
+  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
+  feed.start();
+  try {
+    for (;;) {
+      let outcome: Attempt;
+      try {
+        outcome = await attempt(ctx, feed.current(), req, startedAt);
+      } catch (err) {
+        if (!isKind(err, 'conflict')) throw err;
+        await feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal); // re-decide on the winner's state
+        continue;
+      }
+      if ('done' in outcome) return outcome.done;
+      if ('wrote' in outcome) {
+        feed.offer(outcome.wrote);
+        continue;
+      }
+      const now = ctx.clock.now();
+      const { max, holders, retryAt } = outcome.blocked;
+      opts.onProgress?.({ max, holders, waitedMs: now - startedAt });
+      if (now >= deadline || opts.signal?.aborted) {
+        throw busyError(req.name, max, holders, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
+      }
+      await feed.waitForChange(Math.min(retryAt + 1, deadline), opts.signal);
+    }
+  } finally {
+    feed.stop();
+  }
+}

@@ -1,0 +1,82 @@
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { isKind } from '../core/errors.js';
+import { SEMAPHORE_ANNOTATION, type SemaphoreObject, type SemaphoreStore } from '../core/semaphore/model.js';
+import type { WatchHandlers } from '../core/store.js';
+import { FIELD_MANAGER, type KubeClient } from './client.js';
+import { recordEvent } from './events.js';
+import { MANAGED_BY_LABEL } from './lease-store.js';
+import { isoTime, mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
+
+/**
+ * kube-lock semaphores: the `kube-lock` annotation of a ConfigMap named after the semaphore.
+ * Writes touch that one annotation only, so other annotations and `data` stay byte for byte.
+ */
+export class ConfigMapSemaphoreStore implements SemaphoreStore {
+  private readonly api: CoreV1Api;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespace: string,
+  ) {
+    this.api = client.api(CoreV1Api);
+  }
+
+  private site(verb: string, name?: string) {
+    return { verb, resource: 'configmaps', name, namespace: this.namespace };
+  }
+
+  decode = (cm: V1ConfigMap): SemaphoreObject => {
+    const meta = cm.metadata ?? {};
+    return {
+      name: meta.name ?? '',
+      namespace: meta.namespace ?? this.namespace,
+      version: meta.resourceVersion ?? '',
+      annotation: meta.annotations?.[SEMAPHORE_ANNOTATION],
+      createdAt: isoTime(meta.creationTimestamp),
+      uid: meta.uid,
+    };
+  };
+
+  async get(name: string): Promise<SemaphoreObject | null> {
+    try {
+      return this.decode(await this.client.call(this.site('get', name), () => this.api.readNamespacedConfigMap({ name, namespace: this.namespace })));
+    } catch (err) {
+      if (isKind(err, 'not-found')) return null;
+      throw err;
+    }
+  }
+
+  async list(): Promise<SemaphoreObject[]> {
+    const list = await this.client.call(this.site('list'), () => this.api.listNamespacedConfigMap({ namespace: this.namespace }));
+    return list.items.map(this.decode).filter((o) => o.annotation !== undefined);
+  }
+
+  async create(name: string, annotation: string): Promise<SemaphoreObject> {
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' }, annotations: { [SEMAPHORE_ANNOTATION]: annotation } },
+    };
+    return this.decode(
+      await this.client.call(this.site('create', name), () => this.api.createNamespacedConfigMap({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER })),
+    );
+  }
+
+  async write(obj: SemaphoreObject, annotation: string): Promise<SemaphoreObject> {
+    const body = { metadata: { resourceVersion: obj.version, annotations: { [SEMAPHORE_ANNOTATION]: annotation } } };
+    return this.decode(
+      await this.client.call(this.site('patch', obj.name), () =>
+        this.api.patchNamespacedConfigMap({ name: obj.name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+      ),
+    );
+  }
+
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
+    return watchObject(this.client, `/api/v1/namespaces/${this.namespace}/configmaps`, name, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  recordEvent(obj: SemaphoreObject, reason: string, message: string): Promise<void> {
+    return recordEvent(this.client, { apiVersion: 'v1', kind: 'ConfigMap', name: obj.name, namespace: this.namespace, uid: obj.uid }, reason, message);
+  }
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from '@jest/globals';
+import { isKind } from '../../../src/core/errors.js';
+import { ServerClock } from '../../../src/core/server-clock.js';
+import { decodeSemaphore, encodeSemaphore } from '../../../src/core/semaphore/codec.js';
+import type { LockRequest } from '../../../src/core/semaphore/decide.js';
+import { lockOnce, lockSemaphore } from '../../../src/core/semaphore/lock.js';
+import { semaphoreContext, type SemaphoreContext } from '../../../src/core/semaphore/model.js';
+import { unlockSemaphore } from '../../../src/core/semaphore/unlock.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
+import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
+
+const KUBE_LOCK_EXAMPLE = '{"max":1,"holders":{"holder-1":{"date":"2018-08-19T19:14:24Z","reason":"db restart"}}}';
+
+function setup() {
+  const clock = new FakeClock();
+  const store = new MemorySemaphoreStore();
+  const serverClock = new ServerClock();
+  serverClock.sample(clock.now(), clock.now(), clock.now()); // as the GET before a write provides
+  // One context per process: each has its own clock view, like separate koncli runs.
+  const ctx = (): SemaphoreContext => semaphoreContext(store, clock, serverClock);
+  return { clock, store, ctx };
+}
+
+const req = (holder: string, more: Partial<LockRequest> = {}): LockRequest => ({ name: 'sem', namespace: 'test', holder, setMax: false, create: true, ...more });
+const holdersOf = (store: MemorySemaphoreStore) => store.get('sem').then((o) => Object.keys(decodeSemaphore('sem', o!.annotation!).holders));
+
+async function rejection(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { kind?: string };
+  }
+  throw new Error('expected a failure');
+}
+
+describe('lockOnce', () => {
+  it('creates the ConfigMap only with --create', async () => {
+    const { store, ctx } = setup();
+    const err = await rejection(lockOnce(ctx(), req('a', { create: false })));
+    expect(isKind(err, 'not-found')).toBe(true);
+    expect(err.message).toMatch(/add --create/);
+    const result = await lockOnce(ctx(), req('a', { max: 2 }));
+    expect(result).toMatchObject({ outcome: 'acquired', created: true });
+    expect(decodeSemaphore('sem', (await store.get('sem'))!.annotation!).max).toBe(2);
+  });
+
+  it("honours a semaphore kube-lock wrote and refuses when it is full, naming the holder", async () => {
+    const { store, ctx } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    const err = await rejection(lockOnce(ctx(), req('holder-2')));
+    expect(isKind(err, 'busy')).toBe(true);
+    expect(err.message).toBe('semaphore sem is full: 1/1 held by holder-1 (db restart)');
+    expect(store.history).toEqual([KUBE_LOCK_EXAMPLE]);
+  });
+
+  it('writes nothing when a current holder locks again', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    const result = await lockOnce(ctx(), req('holder-1', { reason: 'again' }));
+    expect(result.outcome).toBe('already-held');
+    expect(store.history).toHaveLength(1);
+  });
+
+  it('re-decides after losing a race: the slot the winner took is no longer free', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', '{"max":2,"holders":{"a":{"date":"","reason":""}}}');
+    store.beforeNextWrite = () => store.put('sem', '{"max":2,"holders":{"a":{"date":"","reason":""},"b":{"date":"","reason":""}}}');
+    const err = await rejection(lockOnce(ctx(), req('c')));
+    expect(store.conflicts).toBe(1);
+    expect(isKind(err, 'busy')).toBe(true);
+    expect(await holdersOf(store)).toEqual(['a', 'b']);
+  });
+
+  it("re-decides after losing a race and keeps the winner's change", async () => {
+    const { store, ctx } = setup();
+    store.put('sem', '{"max":3,"holders":{}}');
+    store.beforeNextWrite = () => store.put('sem', '{"max":3,"holders":{"b":{"date":"","reason":""}},"note":"kept"}');
+    await lockOnce(ctx(), req('c'));
+    expect(store.conflicts).toBe(1);
+    const after = decodeSemaphore('sem', (await store.get('sem'))!.annotation!);
+    expect(Object.keys(after.holders)).toEqual(['b', 'c']);
+    expect(after.unknown).toEqual({ note: 'kept' });
+  });
+
+  it('re-reads when a concurrent create won', async () => {
+    const { store, ctx } = setup();
+    store.beforeNextWrite = () => store.put('sem', '{"max":1,"holders":{"x":{"date":"","reason":""}}}');
+    const err = await rejection(lockOnce(ctx(), req('a')));
+    expect(isKind(err, 'busy')).toBe(true);
+  });
+
+  it('leaves a corrupt annotation untouched', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', '{"max":0}');
+    expect(isKind(await rejection(lockOnce(ctx(), req('a'))), 'corrupt')).toBe(true);
+    expect(isKind(await rejection(unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'me' })), 'corrupt')).toBe(true);
+    expect(store.history).toEqual(['{"max":0}']);
+  });
+
+  it('refuses a different --max, and changes it with --set-max even when full', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    expect(isKind(await rejection(lockOnce(ctx(), req('holder-2', { max: 2 }))), 'usage')).toBe(true);
+    expect(isKind(await rejection(lockOnce(ctx(), req('holder-2', { max: 1, setMax: true }))), 'busy')).toBe(true);
+    const result = await lockOnce(ctx(), req('holder-2', { max: 2, setMax: true }));
+    expect(result.outcome).toBe('acquired');
+    expect(decodeSemaphore('sem', result.object.annotation!).max).toBe(2);
+  });
+});
+
+describe('lockSemaphore --wait', () => {
+  it('takes a slot when the watch shows one freed, without polling', async () => {
+    const { store, ctx, clock } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    let gets = 0;
+    const get = store.get.bind(store);
+    store.get = (name) => (gets++, get(name));
+    let done = false;
+    const waiting = lockSemaphore(ctx(), req('holder-2'), { wait: true, timeoutMs: 60_000 }).finally(() => (done = true));
+    await flush();
+    await clock.advance(30_000);
+    expect(done).toBe(false);
+    expect(gets).toBe(1); // the initial read; after that only the watch
+    store.put('sem', '{"max":1,"holders":{}}'); // kube-lock --unlock
+    const result = await waiting;
+    expect(result.outcome).toBe('acquired');
+    expect(result.waitedMs).toBe(30_000);
+    expect(await holdersOf(store)).toEqual(['holder-2']);
+  });
+
+  it('gives up with busy at --timeout', async () => {
+    const { store, ctx, clock } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    const waiting = rejection(lockSemaphore(ctx(), req('holder-2'), { wait: true, timeoutMs: 5_000 }));
+    await flush();
+    await clock.advance(5_000);
+    const err = await waiting;
+    expect(isKind(err, 'busy')).toBe(true);
+    expect(err.message).toMatch(/held by holder-1 \(db restart\) \(waited 5s\)/);
+  });
+
+  it('takes the slot of a --ttl holder that never unlocks once its TTL has run out, and prunes it', async () => {
+    const { store, ctx, clock } = setup();
+    await lockOnce(ctx(), req('short', { ttlSeconds: 10, max: 1 }));
+    let done = false;
+    const waiting = lockSemaphore(ctx(), req('next'), { wait: true }).finally(() => (done = true));
+    await flush();
+    await clock.advance(9_000);
+    expect(done).toBe(false);
+    await clock.advance(2_000);
+    const result = await waiting;
+    expect(result.outcome).toBe('acquired');
+    expect(await holdersOf(store)).toEqual(['next']);
+  });
+
+  it('never lets more than max hold at once under contention, and serves everyone', async () => {
+    const { store, ctx, clock } = setup();
+    store.put('sem', '{"max":3,"holders":{}}');
+    const ids = Array.from({ length: 12 }, (_, i) => `w${i}`);
+    const served: string[] = [];
+    let finished = 0;
+    const workers = ids.map(async (id) => {
+      const c = ctx();
+      await lockSemaphore(c, req(id), { wait: true });
+      served.push(id);
+      await clock.sleep(1_000);
+      await unlockSemaphore(c, { name: 'sem', namespace: 'test', holder: id, force: false, by: id });
+      finished++;
+    });
+    for (let i = 0; i < 60 && finished < ids.length; i++) await clock.advance(500);
+    await Promise.all(workers);
+    expect(served.sort()).toEqual([...ids].sort());
+    expect(store.conflicts).toBeGreaterThan(0);
+    const peak = Math.max(...store.history.map((a) => Object.keys(decodeSemaphore('sem', a).holders).length));
+    expect(peak).toBe(3);
+    expect(await holdersOf(store)).toEqual([]);
+  });
+});
+
+describe('unlockSemaphore', () => {
+  it('frees the slot, and is not-held for a holder that is not there', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    const err = await rejection(unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: false, by: 'holder-2' }));
+    expect(isKind(err, 'not-held')).toBe(true);
+    const result = await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-1', force: false, by: 'holder-1' });
+    expect(result).toMatchObject({ forced: false, expired: false, reason: 'db restart' });
+    expect((await store.get('sem'))!.annotation).toBe('{"max":1,"holders":{}}');
+    expect(store.events).toEqual([]);
+  });
+
+  it('records who removed whom with --force', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', KUBE_LOCK_EXAMPLE);
+    await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-1', force: true, by: 'operator' });
+    expect(store.events).toEqual([{ name: 'sem', reason: 'ForceUnlocked', message: 'operator force-removed holder holder-1 from semaphore sem (koncli)' }]);
+  });
+
+  it('is not-found for a missing semaphore or a ConfigMap without the annotation', async () => {
+    const { store, ctx } = setup();
+    const u = () => unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
+    expect(isKind(await rejection(u()), 'not-found')).toBe(true);
+    store.put('sem', undefined);
+    expect((await rejection(u())).message).toMatch(/not a semaphore/);
+  });
+
+  it('reports a lapsed slot and prunes other lapsed holders', async () => {
+    const { store, ctx, clock } = setup();
+    store.put('sem', encodeSemaphore({ max: 3, holders: {}, unknown: {} }));
+    const c = ctx();
+    await lockOnce(c, req('a', { ttlSeconds: 5 }));
+    await lockOnce(c, req('b', { ttlSeconds: 5 }));
+    await lockOnce(c, req('c'));
+    await clock.advance(6_000);
+    const result = await unlockSemaphore(c, { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
+    expect(result.expired).toBe(true);
+    expect(Object.keys(result.state.holders)).toEqual(['c']);
+  });
+});
