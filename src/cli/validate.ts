@@ -51,3 +51,11 @@ export function parseLabels(input: string | undefined): Record<string, string> {
   }
   return labels;
 }
+
+/** The name part of a label or annotation key: at most 63 letters, digits, '-', '_' and '.'. */
+export function validateKeyName(name: string, what: string): string {
+  if (!LABEL_NAME.test(name)) {
+    throw usageError(`${what} ${JSON.stringify(name)} is invalid: use 1 to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit`);
+  }
+  return name;
+}

@@ -1,0 +1,28 @@
+import type { LockContext } from '../core/annotation-lock/model.js';
+import { usageError } from '../core/errors.js';
+import type { KubeClient } from '../kube/client.js';
+import type { ObjectAnnotationStore } from '../kube/object-annotation-store.js';
+import { validateObjectName } from './validate.js';
+
+/** TYPE/NAME as kubectl takes it ("cm/foo", "deployments.apps/web", "ns/team-a"). */
+export function parseTarget(target: string): { type: string; name: string } {
+  const parts = target.split('/');
+  if (parts.length !== 2 || !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(parts[0]) || parts[1] === '') {
+    throw usageError(`${JSON.stringify(target)} is not TYPE/NAME; use e.g. configmap/foo, deployments.apps/web or namespace/team-a`);
+  }
+  return { type: parts[0], name: validateObjectName(parts[1], 'object') };
+}
+
+/** Resolves TYPE by discovery and opens the annotation store of that resource, with its expiry tracker. */
+export async function openObjectLocks(client: KubeClient, type: string): Promise<LockContext & { store: ObjectAnnotationStore }> {
+  const [{ lockContext }, { DynamicObjectApi }, { ResourceResolver }, { ObjectAnnotationStore }] = await Promise.all([
+    import('../core/annotation-lock/model.js'),
+    import('../kube/object-api.js'),
+    import('../kube/resource-resolver.js'),
+    import('../kube/object-annotation-store.js'),
+  ]);
+  const api = new DynamicObjectApi(client);
+  const resource = await new ResourceResolver(api).resolve(type);
+  const store = new ObjectAnnotationStore(client, api, resource, resource.namespaced ? client.namespace : undefined);
+  return { ...lockContext(store, client.clock, client.serverClock), store };
+}

@@ -1,0 +1,100 @@
+import { Args, Flags } from '@oclif/core';
+import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { openObjectLocks, parseTarget } from '../../cli/kubelock-session.js';
+import { startProgress } from '../../cli/progress.js';
+import { validateHolder, validateKeyName } from '../../cli/validate.js';
+import { waitOptions } from '../../cli/wait-options.js';
+import { usageError } from '../../core/errors.js';
+
+export default class KubelockAnnotate extends KoncliCommand {
+  static override summary = 'Take, refresh or release a named lock kept in an annotation on any object';
+  static override description = `The lock is the annotation kubelock.giantswarm.io/<lock> in giantswarm/kubelock's format ({"owner","createdAt","ttl"}), so koncli and that library honour each other's locks. TYPE is resolved as kubectl does (cm, configmap, deployments.apps, deploy, ns, a CRD's kind, plural or short name).
+
+Taking a free or expired lock acquires it; taking one the same --owner holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
+
+--release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object. Releasing a lock that is not there exits 5 (not-held).${EXIT_CODES_SECTION}`;
+  static override examples = [
+    '<%= config.bin %> kubelock annotate configmap/cluster-config --lock ip-allocation --owner operator-v1.2.0',
+    '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --owner $HOSTNAME --ttl 2m --wait --timeout 5m',
+    '<%= config.bin %> kubelock annotate namespace/team-a --lock quota --owner ci-1234 --release',
+    '<%= config.bin %> kubelock annotate cm/cluster-config --lock ip-allocation --owner oncall --release --force',
+  ];
+  static override args = {
+    target: Args.string({ name: 'TYPE/NAME', description: 'the object carrying the lock, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
+  };
+  static override flags = {
+    lock: Flags.string({ description: 'lock name: the annotation kubelock.giantswarm.io/<lock>', required: true }),
+    owner: Flags.string({ description: 'who takes or holds the lock (e.g. operator-v1.2.0, or the Pod name)', required: true }),
+    ttl: Flags.string({ description: 'how long the lock lasts after it is written (whole seconds)', default: '5m' }),
+    release: Flags.boolean({ description: 'remove the lock instead of taking it' }),
+    force: Flags.boolean({ description: "with --release: remove another owner's lock; records an Event on the object" }),
+    wait: Flags.boolean({ description: 'wait (by watching the object) until the lock can be had; without --timeout waits for ever' }),
+    timeout: Flags.string({ description: 'give up waiting after this long (0: try once); implies --wait when not 0' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(KubelockAnnotate);
+    const target = parseTarget(args.target);
+    const lock = validateKeyName(flags.lock, '--lock');
+    const owner = validateHolder(flags.owner, 'owner');
+    const ttlSeconds = parseTtlSeconds(flags.ttl);
+    const wait = waitOptions(flags);
+    if (flags.force && !flags.release) throw usageError('--force only applies to --release');
+    if (flags.release && (flags.wait || flags.timeout !== undefined)) throw usageError('--wait and --timeout do not apply to --release');
+    const client = await this.kube();
+    const ctx = await openObjectLocks(client, target.type);
+    const where = { object: `${ctx.store.displayName}/${target.name}`, namespace: ctx.store.namespace ?? null, lock, annotation: `kubelock.giantswarm.io/${lock}` };
+    const what = ctx.store.describe(target.name);
+    if (flags.release) {
+      const { releaseLock } = await import('../../core/annotation-lock/release.js');
+      const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force });
+      if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
+      await this.output.result({ ...where, owner, ...result }, () => {
+        const notes = [result.forced ? `removed ${JSON.stringify(result.previousOwner)}'s lock` : '', result.expired ? 'it had expired' : ''].filter(Boolean);
+        return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      });
+      return;
+    }
+    const { acquireLock } = await import('../../core/annotation-lock/acquire.js');
+    const progress = wait.wait ? await startProgress(this.output, `waiting for lock ${lock} on ${what}`) : undefined;
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const result = await acquireLock(
+        ctx,
+        { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n },
+        {
+          ...wait,
+          signal: interrupt.signal,
+          onProgress: (view, waitedMs) => {
+            const left = view.expiresAt !== undefined ? `, expires within ${formatDuration(view.expiresAt - ctx.clock.now())}` : '';
+            progress?.update(`waiting for lock ${lock} on ${what}: held by ${view.data?.owner}${left} (waited ${formatDuration(waitedMs)})`);
+          },
+          onNotice: (m) => this.output.warn(m),
+        },
+      );
+      await progress?.finish(true, `${result.outcome} lock ${lock} on ${what}`);
+      await this.output.result(
+        {
+          ...where,
+          owner,
+          outcome: result.outcome,
+          previousOwner: result.previousOwner,
+          createdAt: result.data.createdAt,
+          ttlSeconds,
+          expires: new Date(result.expiresAt).toISOString(),
+          resourceVersion: result.object.version,
+          waitedMs: result.waitedMs,
+        },
+        () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`,
+      );
+    } catch (err) {
+      await progress?.finish(false);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  }
+}

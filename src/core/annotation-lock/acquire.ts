@@ -1,0 +1,111 @@
+import { KoncliError, isKind } from '../errors.js';
+import { ChangeFeed } from '../feed.js';
+import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { decodeLock, encodeLock, lockAnnotationKey, type LockData } from './codec.js';
+import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
+import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
+
+export interface AcquireLockResult {
+  outcome: 'acquired' | 'refreshed';
+  /** The record koncli wrote. */
+  data: LockData;
+  /** Who held it before (when it was expired, or ourselves on refresh); null when it was free. */
+  previousOwner: string | null;
+  /** Local ms after which our own claim has certainly expired. */
+  expiresAt: number;
+  object: AnnotatedObject;
+  waitedMs: number;
+}
+
+export interface AcquireLockOptions {
+  wait: boolean;
+  /** Give up after this long (ms); undefined waits for ever. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (view: LockView, waitedMs: number) => void;
+  onNotice?: (message: string) => void;
+}
+
+/** After a lost write race, how long to wait for the watch to bring the winner's state. */
+const CONFLICT_SETTLE_MS = 1000;
+
+const notFound = (what: string) =>
+  new KoncliError('not-found', `${what} not found; an annotation lock needs an existing object`);
+
+type Attempt = { done: AcquireLockResult } | { blocked: LockView };
+
+/** One read-decide-write step. Throws ConflictError when the write lost a race. */
+async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockRequest, startedAt: number): Promise<Attempt> {
+  const what = ctx.store.describe(req.name);
+  const now = ctx.clock.now();
+  const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
+  const plan = planAcquire(view, req, now);
+  if (plan.kind === 'busy') return { blocked: plan.view };
+  const key = lockAnnotationKey(req.lock);
+  const written = await ctx.store.setAnnotation(req.name, obj.version, key, encodeLock(plan.value), lockWriter(req.lock));
+  const mine = judgeLock(written, req.lock, what, ctx.tracker, ctx.clock.now());
+  return {
+    done: {
+      outcome: plan.outcome,
+      data: decodeLock(key, written.annotations[key]),
+      previousOwner: view.data?.owner ?? null,
+      expiresAt: mine.expiresAt!,
+      object: written,
+      waitedMs: now - startedAt,
+    },
+  };
+}
+
+/** Tries once (re-deciding on write conflicts); throws `busy` when another owner holds the lock. */
+export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest): Promise<AcquireLockResult> {
+  const what = ctx.store.describe(req.name);
+  const startedAt = ctx.clock.now();
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    const obj = await ctx.store.get(req.name);
+    if (!obj) throw notFound(what);
+    try {
+      const result = await attempt(ctx, obj, req, startedAt);
+      if ('done' in result) return result.done;
+      throw busyError(result.blocked, what, ctx.clock.now());
+    } catch (err) {
+      if (!isKind(err, 'conflict')) throw err;
+    }
+  }
+  throw new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+}
+
+/** Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's time runs out. */
+export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
+  if (!opts.wait) return acquireLockOnce(ctx, req);
+  const what = ctx.store.describe(req.name);
+  const startedAt = ctx.clock.now();
+  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
+  const initial = await ctx.store.get(req.name);
+  if (!initial) throw notFound(what);
+  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, initial, opts.onNotice);
+  feed.start();
+  try {
+    for (;;) {
+      const obj = feed.current();
+      if (!obj) throw notFound(what);
+      const now = ctx.clock.now();
+      let outcome: Attempt;
+      try {
+        outcome = await attempt(ctx, obj, req, startedAt);
+      } catch (err) {
+        if (!isKind(err, 'conflict')) throw err;
+        await feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal);
+        continue;
+      }
+      if ('done' in outcome) return outcome.done;
+      opts.onProgress?.(outcome.blocked, now - startedAt);
+      if (now >= deadline || opts.signal?.aborted) {
+        const why = opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`;
+        throw busyError(outcome.blocked, what, now, why);
+      }
+      await feed.waitForChange(Math.min((outcome.blocked.expiresAt ?? Infinity) + 1, deadline), opts.signal);
+    }
+  } finally {
+    feed.stop();
+  }
+}

@@ -1,0 +1,45 @@
+import type { ExpiryTracker } from '../expiry.js';
+import { lockAnnotationKey, lockNameOf, ttlToMs } from './codec.js';
+import { judgeLock, type LockState } from './decide.js';
+import type { AnnotatedObject } from './model.js';
+
+export interface LockStatus {
+  lock: string;
+  annotation: string;
+  state: LockState | 'corrupt';
+  owner: string | null;
+  /** The owner's own timestamp, as written (never used for expiry). */
+  createdAt: string | null;
+  ttlSeconds: number | null;
+  /** This machine's conservative deadline (ISO) and seconds left. */
+  expires: string | null;
+  expiresInSeconds: number | null;
+  error?: string;
+}
+
+/** Every kubelock on an object, sorted by lock name; pure. */
+export function describeLocks(obj: AnnotatedObject, what: string, tracker: ExpiryTracker, now: number): LockStatus[] {
+  const locks = Object.keys(obj.annotations)
+    .map(lockNameOf)
+    .filter((l): l is string => l !== undefined && l !== '')
+    .sort();
+  return locks.map((lock) => {
+    const annotation = lockAnnotationKey(lock);
+    try {
+      const view = judgeLock(obj, lock, what, tracker, now);
+      const data = view.data!;
+      return {
+        lock,
+        annotation,
+        state: view.state,
+        owner: data.owner,
+        createdAt: data.createdAt || null,
+        ttlSeconds: ttlToMs(data.ttlNs) / 1000,
+        expires: new Date(view.expiresAt!).toISOString(),
+        expiresInSeconds: Math.max(0, Math.ceil((view.expiresAt! - now) / 1000)),
+      };
+    } catch (err) {
+      return { lock, annotation, state: 'corrupt', owner: null, createdAt: null, ttlSeconds: null, expires: null, expiresInSeconds: null, error: (err as Error).message };
+    }
+  });
+}

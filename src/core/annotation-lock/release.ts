@@ -1,0 +1,50 @@
+import { KoncliError, isKind } from '../errors.js';
+import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { lockAnnotationKey } from './codec.js';
+import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from './decide.js';
+import { lockWriter, type LockContext } from './model.js';
+
+export interface ReleaseLockResult {
+  outcome: 'released';
+  previousOwner: string;
+  /** The lock had already expired when it was removed. */
+  expired: boolean;
+  forced: boolean;
+  /** Set when the force-release Event could not be recorded (the release itself happened). */
+  eventError?: string;
+}
+
+/** An unreadable record: only --force may remove it. */
+const UNREADABLE = '<unreadable record>';
+
+/** Removes the lock's annotation, guarded by resourceVersion so a new owner is never displaced. */
+export async function releaseLock(ctx: LockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
+  const what = ctx.store.describe(req.name);
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    const obj = await ctx.store.get(req.name);
+    if (!obj) throw new KoncliError('not-found', `${what} not found`);
+    let view: LockView;
+    try {
+      view = judgeLock(obj, req.lock, what, ctx.tracker, ctx.clock.now());
+    } catch (err) {
+      if (!isKind(err, 'corrupt') || !req.force) throw err;
+      view = { lock: req.lock, state: 'held', data: { owner: UNREADABLE, createdAt: '', ttlNs: 0n } };
+    }
+    const { forced } = planRelease(view, req, what);
+    try {
+      await ctx.store.setAnnotation(req.name, obj.version, lockAnnotationKey(req.lock), null, lockWriter(req.lock));
+    } catch (err) {
+      if (isKind(err, 'conflict')) continue;
+      throw err;
+    }
+    const previousOwner = view.data!.owner;
+    const result: ReleaseLockResult = { outcome: 'released', previousOwner, expired: view.state === 'expired', forced };
+    if (forced) {
+      await ctx.store
+        .recordEvent(obj, 'KubelockForceReleased', `${req.owner} force-released kubelock ${req.lock} held by ${previousOwner} (koncli)`)
+        .catch((err: Error) => (result.eventError = err.message));
+    }
+    return result;
+  }
+  throw new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
+}

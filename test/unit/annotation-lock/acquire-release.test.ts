@@ -1,0 +1,172 @@
+import { ServerClock } from '../../../src/core/server-clock.js';
+import { acquireLock, acquireLockOnce } from '../../../src/core/annotation-lock/acquire.js';
+import { releaseLock } from '../../../src/core/annotation-lock/release.js';
+import { decodeLock, encodeLock, lockAnnotationKey, msToNs } from '../../../src/core/annotation-lock/codec.js';
+import { lockContext } from '../../../src/core/annotation-lock/model.js';
+import { MemoryAnnotationStore } from '../../support/memory-annotation-store.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
+
+const KEY = lockAnnotationKey('deploy');
+const SEC = 1_000_000_000n;
+
+function setup() {
+  const clock = new FakeClock();
+  const store = new MemoryAnnotationStore();
+  const serverClock = new ServerClock();
+  store.put('obj', { keep: 'me' });
+  /** Each call: another process (its own observations), same store and clock. */
+  const ctx = () => lockContext(store, clock, serverClock);
+  return { clock, store, ctx };
+}
+
+const req = (owner: string, ttlSeconds = 10) => ({ name: 'obj', lock: 'deploy', owner, ttlNs: BigInt(ttlSeconds) * SEC });
+const foreign = (owner: string, createdAtMs: number, ttlSeconds = 10) =>
+  encodeLock({ owner, createdAtNs: msToNs(createdAtMs), ttlNs: BigInt(ttlSeconds) * SEC });
+
+describe('acquiring a kubelock', () => {
+  test('acquires a free lock, writing only its annotation with its own writer', async () => {
+    const { ctx, store } = setup();
+    const got = await acquireLockOnce(ctx(), req('a'));
+    expect(got).toMatchObject({ outcome: 'acquired', previousOwner: null, data: { owner: 'a', ttlNs: 10n * SEC } });
+    const obj = (await store.get('obj'))!;
+    expect(obj.annotations.keep).toBe('me');
+    expect(store.writes).toEqual([{ name: 'obj', key: KEY, value: obj.annotations[KEY], writer: 'kubelock-deploy' }]);
+  });
+
+  test('another owner is busy, told who holds it and until when', async () => {
+    const { ctx, clock } = setup();
+    await acquireLockOnce(ctx(), req('a'));
+    await expect(acquireLockOnce(ctx(), req('b'))).rejects.toMatchObject({
+      kind: 'busy',
+      message: expect.stringContaining('held by "a"'),
+      details: { owner: 'a', expiresAt: new Date(clock.now() + 10_000).toISOString() },
+    });
+  });
+
+  test('the same owner refreshes: a new createdAt, same format', async () => {
+    const { ctx, clock, store } = setup();
+    const first = await acquireLockOnce(ctx(), req('a'));
+    await clock.advance(4_000);
+    const again = await acquireLockOnce(ctx(), req('a', 30));
+    expect(again.outcome).toBe('refreshed');
+    expect(again.previousOwner).toBe('a');
+    expect(again.data.createdAtNs! - first.data.createdAtNs!).toBe(4_000_000_000n);
+    expect(again.data.createdAt).toMatch(/\.\d{9}Z$/);
+    expect(again.data.ttlNs).toBe(30n * SEC);
+    expect(store.writes).toHaveLength(2);
+  });
+
+  test("takes over a giantswarm lock once its TTL has passed on our clock", async () => {
+    const { ctx, clock, store } = setup();
+    store.put('obj', { keep: 'me', [KEY]: foreign('operator-v1.2.0', clock.now(), 3) });
+    const observer = ctx();
+    await expect(acquireLockOnce(observer, req('koncli'))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(2_999);
+    await expect(acquireLockOnce(observer, req('koncli'))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(1);
+    const taken = await acquireLockOnce(observer, req('koncli'));
+    expect(taken).toMatchObject({ outcome: 'acquired', previousOwner: 'operator-v1.2.0' });
+  });
+
+  test('a lost write race is re-decided on the winner\'s state', async () => {
+    const { ctx, clock, store } = setup();
+    store.beforeNextWrite = () => store.put('obj', { keep: 'me', [KEY]: foreign('winner', clock.now()) });
+    await expect(acquireLockOnce(ctx(), req('a'))).rejects.toMatchObject({ kind: 'busy', details: { owner: 'winner' } });
+    expect(store.writes).toHaveLength(0);
+  });
+
+  test('a missing object is not-found; a corrupt record is refused', async () => {
+    const { ctx, store } = setup();
+    await expect(acquireLockOnce(ctx(), { ...req('a'), name: 'gone' })).rejects.toMatchObject({ kind: 'not-found' });
+    store.put('obj', { [KEY]: 'garbage' });
+    await expect(acquireLockOnce(ctx(), req('a'))).rejects.toMatchObject({ kind: 'corrupt' });
+  });
+
+  test('waiting: watches the object and takes the lock when its owner releases it', async () => {
+    const { ctx, clock, store } = setup();
+    await acquireLockOnce(ctx(), req('a', 300));
+    let done = false;
+    const waiting = acquireLock(ctx(), req('b'), { wait: true }).finally(() => (done = true));
+    await flush();
+    await clock.advance(1_000);
+    expect(done).toBe(false);
+    await releaseLock(ctx(), { name: 'obj', lock: 'deploy', owner: 'a', force: false });
+    await flush();
+    const got = await waiting;
+    expect(got).toMatchObject({ outcome: 'acquired', previousOwner: null });
+    expect(decodeLock(KEY, (await store.get('obj'))!.annotations[KEY]).owner).toBe('b');
+  });
+
+  test('waiting: takes an abandoned lock when its TTL runs out, with no change to the object', async () => {
+    const { ctx, clock } = setup();
+    await acquireLockOnce(ctx(), req('a', 5));
+    let result: unknown;
+    const waiting = acquireLock(ctx(), req('b'), { wait: true }).then((r) => (result = r));
+    await flush(); // the waiter first sees the lock now, when it was written
+    await clock.advance(4_999);
+    expect(result).toBeUndefined();
+    await clock.advance(2);
+    await waiting;
+    expect(result).toMatchObject({ outcome: 'acquired', previousOwner: 'a' });
+  });
+
+  test('waiting gives up at the timeout with busy', async () => {
+    const { ctx, clock } = setup();
+    await acquireLockOnce(ctx(), req('a', 300));
+    const waiting = acquireLock(ctx(), req('b'), { wait: true, timeoutMs: 2_000 }).catch((e) => e);
+    await flush();
+    await clock.advance(2_001);
+    expect(await waiting).toMatchObject({ kind: 'busy', message: expect.stringContaining('(waited 2s)') });
+  });
+});
+
+describe('releasing a kubelock', () => {
+  const rel = (owner: string, force = false) => ({ name: 'obj', lock: 'deploy', owner, force });
+
+  test('the owner removes the annotation and nothing else', async () => {
+    const { ctx, store } = setup();
+    await acquireLockOnce(ctx(), req('a'));
+    expect(await releaseLock(ctx(), rel('a'))).toEqual({ outcome: 'released', previousOwner: 'a', expired: false, forced: false });
+    expect((await store.get('obj'))!.annotations).toEqual({ keep: 'me' });
+    expect(store.writes.at(-1)).toEqual({ name: 'obj', key: KEY, value: null, writer: 'kubelock-deploy' });
+    expect(store.events).toHaveLength(0);
+  });
+
+  test('the owner removes its expired lock', async () => {
+    const { ctx, clock } = setup();
+    await acquireLockOnce(ctx(), req('a', 1));
+    const observer = ctx();
+    await expect(releaseLock(observer, { ...rel('b') })).rejects.toMatchObject({ kind: 'not-held' }); // observer sees it now
+    await clock.advance(1_000);
+    expect(await releaseLock(observer, rel('a'))).toEqual({ outcome: 'released', previousOwner: 'a', expired: true, forced: false });
+  });
+
+  test("someone else's lock: not-held; with --force removed and an Event names who and whom", async () => {
+    const { ctx, store } = setup();
+    await acquireLockOnce(ctx(), req('a'));
+    await expect(releaseLock(ctx(), rel('b'))).rejects.toMatchObject({ kind: 'not-held', details: { reason: 'other-owner', owner: 'a' } });
+    expect(await releaseLock(ctx(), rel('b', true))).toMatchObject({ forced: true, previousOwner: 'a' });
+    expect(store.events).toEqual([{ name: 'obj', reason: 'KubelockForceReleased', message: expect.stringMatching(/^b force-released kubelock deploy held by a/) }]);
+  });
+
+  test('a lock that is not there: not-held (absent)', async () => {
+    const { ctx } = setup();
+    await expect(releaseLock(ctx(), rel('a'))).rejects.toMatchObject({ kind: 'not-held', details: { reason: 'absent' } });
+  });
+
+  test('a corrupt record: refused, unless forced', async () => {
+    const { ctx, store } = setup();
+    store.put('obj', { keep: 'me', [KEY]: 'garbage' });
+    await expect(releaseLock(ctx(), rel('a'))).rejects.toMatchObject({ kind: 'corrupt' });
+    expect(await releaseLock(ctx(), rel('a', true))).toMatchObject({ forced: true });
+    expect((await store.get('obj'))!.annotations).toEqual({ keep: 'me' });
+  });
+
+  test('a release that races a new owner never removes the new owner\'s lock', async () => {
+    const { ctx, clock, store } = setup();
+    await acquireLockOnce(ctx(), req('a'));
+    store.beforeNextWrite = () => store.put('obj', { keep: 'me', [KEY]: foreign('c', clock.now()) });
+    await expect(releaseLock(ctx(), rel('a'))).rejects.toMatchObject({ kind: 'not-held', details: { owner: 'c' } });
+    expect(decodeLock(KEY, (await store.get('obj'))!.annotations[KEY]).owner).toBe('c');
+  });
+});
