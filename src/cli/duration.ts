@@ -1,7 +1,5 @@
+import { FLAG_UNITS, sumDurationParts } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
 /**
  * Parses a duration like Go and kubectl do ("90s", "1h30m", "500ms"), plus "0" and plain seconds
@@ -12,14 +10,8 @@ export function parseDuration(input: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   const hint = `use a duration such as 30s, 5m or 1h30m`;
   if (text.startsWith('-')) throw usageError(`--${flag} ${JSON.stringify(input)} is negative; ${hint}`);
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(PART)) {
-    if (m.index !== consumed) break;
-    total += Number(m[1]) * UNITS[m[2]];
-    consumed += m[0].length;
-  }
-  if (text === '' || consumed !== text.length) throw usageError(`--${flag} ${JSON.stringify(input)} is not a duration; ${hint}`);
+  const total = sumDurationParts(text, FLAG_UNITS);
+  if (total === undefined) throw usageError(`--${flag} ${JSON.stringify(input)} is not a duration; ${hint}`);
   return Math.round(total);
 }
 

@@ -12,7 +12,7 @@ export const holderFlag = Flags.string({
 
 export const leaseKindFlag = Flags.string({
   description: 'which Lease API: native coordination.k8s.io/v1, or konductor.io/v1 (env KONCLI_LEASE_KIND)',
-  options: ['native'],
+  options: ['native', 'konductor'],
   env: 'KONCLI_LEASE_KIND',
   default: 'native',
   helpGroup: 'CLUSTER',

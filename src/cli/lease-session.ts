@@ -11,7 +11,10 @@ export async function openLeases(client: KubeClient, kind: LeaseKind): Promise<L
 }
 
 async function leaseStoreFor(client: KubeClient, kind: LeaseKind): Promise<LeaseStore> {
-  if (kind !== 'native') throw new Error(`lease kind ${kind} is not available yet`);
+  if (kind === 'konductor') {
+    const { KonductorLeaseStore } = await import('../kube/konductor-lease-store.js');
+    return new KonductorLeaseStore(client, client.namespace);
+  }
   const { KubeLeaseStore } = await import('../kube/lease-store.js');
   return new KubeLeaseStore(client, client.namespace);
 }

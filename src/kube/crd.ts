@@ -1,0 +1,129 @@
+import { ApiextensionsV1Api, type V1CustomResourceDefinition, type V1CustomResourceDefinitionCondition } from '@kubernetes/client-node';
+import { ChangeFeed } from '../core/feed.js';
+import { isKind, KoncliError } from '../core/errors.js';
+import type { Versioned, Watchable, WatchHandlers } from '../core/store.js';
+import { FIELD_MANAGER, type KubeClient } from './client.js';
+import { mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
+
+const RESOURCE = 'customresourcedefinitions.apiextensions.k8s.io';
+const COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+const MAX_CONFLICTS = 10;
+
+export interface CrdManifest {
+  /** The manifest as sent to the typed API (client-node model). */
+  typed: V1CustomResourceDefinition;
+  /** The same manifest as plain JSON, for a merge patch. */
+  json: { metadata: { name: string }; spec: object };
+}
+
+export interface CrdState extends Versioned {
+  established: boolean;
+  /** Why the server refuses the names (NamesAccepted=False), if it does. */
+  rejected?: string;
+}
+
+export interface CrdInstallResult {
+  name: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+  resourceVersion: string;
+  established: boolean;
+  waitedMs: number;
+}
+
+const condition = (conditions: V1CustomResourceDefinitionCondition[] | undefined, type: string) => conditions?.find((c) => c.type === type);
+
+function stateOf(crd: V1CustomResourceDefinition): CrdState {
+  const names = condition(crd.status?.conditions, 'NamesAccepted');
+  return {
+    version: crd.metadata?.resourceVersion ?? '',
+    established: condition(crd.status?.conditions, 'Established')?.status === 'True',
+    rejected: names?.status === 'False' ? (names.message ?? names.reason ?? 'names not accepted') : undefined,
+  };
+}
+
+/** One CustomResourceDefinition, read and watched by name. */
+class CrdStore implements Watchable<CrdState> {
+  readonly api: ApiextensionsV1Api;
+
+  constructor(private readonly client: KubeClient) {
+    this.api = client.api(ApiextensionsV1Api);
+  }
+
+  site = (verb: string, name: string) => ({ verb, resource: RESOURCE, name });
+
+  async read(name: string): Promise<V1CustomResourceDefinition | null> {
+    try {
+      return await this.client.call(this.site('get', name), () => this.api.readCustomResourceDefinition({ name }));
+    } catch (err) {
+      if (isKind(err, 'not-found')) return null;
+      throw err;
+    }
+  }
+
+  async get(name: string): Promise<CrdState | null> {
+    const crd = await this.read(name);
+    return crd && stateOf(crd);
+  }
+
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
+    return watchObject(this.client, COLLECTION, name, fromVersion, stateOf, handlers, this.site('watch', name));
+  }
+}
+
+/**
+ * Creates the CRD, or brings an existing one's spec to the manifest's with a merge patch guarded by
+ * resourceVersion (re-reading on conflict); then waits, by watch, until it is Established.
+ */
+export async function installCrd(client: KubeClient, manifest: CrdManifest, opts: { timeoutMs: number }): Promise<CrdInstallResult> {
+  const store = new CrdStore(client);
+  const name = manifest.json.metadata.name;
+  let applied: { outcome: CrdInstallResult['outcome']; crd: V1CustomResourceDefinition } | undefined;
+  for (let i = 0; i < MAX_CONFLICTS && !applied; i++) {
+    const current = await store.read(name);
+    try {
+      if (!current) {
+        const crd = await client.call(store.site('create', name), () => store.api.createCustomResourceDefinition({ body: manifest.typed, fieldManager: FIELD_MANAGER }));
+        applied = { outcome: 'created', crd };
+      } else {
+        const before = current.metadata?.resourceVersion;
+        const body = { metadata: { resourceVersion: before }, spec: manifest.json.spec };
+        const crd = await client.call(store.site('patch', name), () =>
+          store.api.patchCustomResourceDefinition({ name, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+        );
+        applied = { outcome: crd.metadata?.resourceVersion === before ? 'unchanged' : 'updated', crd };
+      }
+    } catch (err) {
+      if (!isKind(err, 'conflict')) throw err; // created or changed by someone else meanwhile: re-read
+    }
+  }
+  if (!applied) throw new KoncliError('error', `${name}: gave up after ${MAX_CONFLICTS} write conflicts in a row`);
+
+  const started = client.clock.now();
+  const deadline = started + opts.timeoutMs;
+  const result = (established: boolean, version: string): CrdInstallResult => ({
+    name,
+    outcome: applied.outcome,
+    resourceVersion: version,
+    established,
+    waitedMs: client.clock.now() - started,
+  });
+  const initial = stateOf(applied.crd);
+  if (initial.established || opts.timeoutMs <= 0) return result(initial.established, initial.version);
+  const feed = new ChangeFeed(store, name, client.clock, initial);
+  feed.start();
+  try {
+    for (;;) {
+      const state = feed.current();
+      if (!state) throw new KoncliError('not-found', `${name} was deleted while waiting for it to become Established`);
+      if (state.established) return result(true, state.version);
+      if (state.rejected) throw new KoncliError('error', `the API server refuses ${name}: ${state.rejected}`);
+      if (client.clock.now() >= deadline) {
+        throw new KoncliError('busy', `${name} is not Established after ${Math.round(opts.timeoutMs / 1000)}s; see: kubectl get crd ${name} -o yaml`);
+      }
+      await feed.waitForChange(deadline);
+    }
+  } finally {
+    feed.stop();
+  }
+}

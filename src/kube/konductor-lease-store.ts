@@ -1,0 +1,192 @@
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { isKind, KoncliError } from '../core/errors.js';
+import { encodeExtras } from '../core/lease/annotations.js';
+import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue, WritePurpose } from '../core/lease/model.js';
+import { withoutWaiter } from '../core/lease/queue.js';
+import type { WatchHandlers } from '../core/store.js';
+import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
+import { recordEvent } from './events.js';
+import { decodeKonductorLease, KONDUCTOR_LEASE, queueOf, specChange, specForDraft, statusFor, type RawKonductorLease } from './konductor-lease.js';
+import { MANAGED_BY_LABEL } from './lease-store.js';
+import { mapPatch, mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
+
+const { group, version, plural } = KONDUCTOR_LEASE;
+
+/** After taking a lease, how many times to retry taking ourselves out of its waiter queue. */
+const QUEUE_CLEANUP_ATTEMPTS = 5;
+
+/**
+ * A 404 for a collection, or one without the object's name in its details, means the API server
+ * does not serve konductor.io/v1 Leases at all.
+ */
+function resourceTypeMissing(err: unknown): KoncliError | undefined {
+  const e = err as { code?: unknown; body?: unknown };
+  if (e?.code !== 404) return undefined;
+  let body = e.body;
+  try {
+    if (typeof body === 'string') body = JSON.parse(body);
+  } catch {
+    body = undefined;
+  }
+  if ((body as { details?: { name?: unknown } } | undefined)?.details?.name) return undefined;
+  return new KoncliError(
+    'not-found',
+    `the API server does not serve ${KONDUCTOR_LEASE.resource} (${KONDUCTOR_LEASE.apiVersion}); install the CustomResourceDefinition with: koncli crd install`,
+  );
+}
+
+const waiterIds = (queue: WaiterQueue) => new Set(queue.waiters.map((w) => w.id));
+
+/**
+ * konductor.io/v1 Leases (config/crd/konductor.io_leases.yaml). The holder's claim lives in
+ * `status`, written through the status subresource; spec.ttl is the lease's duration; the waiter
+ * queue is koncli's annotation on the object. Every write is a merge patch guarded by
+ * resourceVersion.
+ */
+export class KonductorLeaseStore implements LeaseStore {
+  readonly kind = 'Lease.konductor.io';
+  private readonly api: CustomObjectsApi;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespace: string,
+  ) {
+    this.api = client.api(CustomObjectsApi);
+  }
+
+  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>): Promise<T> {
+    const site = { verb, resource: KONDUCTOR_LEASE.resource, name, namespace: this.namespace };
+    return this.client.call(site, () =>
+      fn().catch((err) => {
+        throw resourceTypeMissing(err) ?? err;
+      }),
+    );
+  }
+
+  private ref(name: string) {
+    return { group, version, plural, namespace: this.namespace, name };
+  }
+
+  decode = (obj: unknown): LeaseRecord => decodeKonductorLease(obj, this.namespace);
+
+  async get(name: string): Promise<LeaseRecord | null> {
+    try {
+      return this.decode(await this.call('get', name, () => this.api.getNamespacedCustomObject(this.ref(name))));
+    } catch (err) {
+      if (isKind(err, 'not-found') && !/does not serve/.test(err.message)) return null;
+      throw err;
+    }
+  }
+
+  async list(allNamespaces = false): Promise<LeaseRecord[]> {
+    const list = await this.call('list', undefined, () =>
+      allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
+    );
+    return ((list?.items ?? []) as unknown[]).map(this.decode);
+  }
+
+  /** Creates the Lease (spec from the draft), then claims it through the status subresource. */
+  async create(draft: LeaseDraft): Promise<LeaseRecord> {
+    const body = {
+      apiVersion: KONDUCTOR_LEASE.apiVersion,
+      kind: KONDUCTOR_LEASE.kind,
+      metadata: {
+        name: draft.name,
+        namespace: this.namespace,
+        labels: { ...draft.labels, [MANAGED_BY_LABEL]: 'koncli' },
+        annotations: encodeExtras(draft.extras, {}, 'queue'),
+      },
+      spec: specForDraft(draft),
+    };
+    const created = this.decode(
+      await this.call('create', draft.name, () =>
+        this.api.createNamespacedCustomObject({ group, version, plural, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),
+      ),
+    );
+    // The server drops status on create; until this write lands the Lease is free for anyone to take.
+    return this.writeStatus({ ...created, holding: draft.holding, extras: { ...created.extras, reason: draft.extras.reason } });
+  }
+
+  async update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord> {
+    if (purpose === 'queue') return this.writeQueue(record, record.extras.queue);
+    const raw = record.raw as RawKonductorLease;
+    let current = record;
+    const spec = specChange(record, raw.spec);
+    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
+    if (spec || Object.keys(labels).length > 0) {
+      // spec first: if the claim below then loses a race, the lease is merely free with a new ttl.
+      const written = await this.patchMain(record.name, { metadata: { resourceVersion: record.version, labels }, spec }, FIELD_MANAGER);
+      current = { ...record, version: written.version, raw: written.raw };
+    }
+    const claimed = await this.writeStatus(current);
+    const kept = waiterIds(record.extras.queue);
+    const dropped = [...waiterIds(queueOf(raw.annotations))].filter((id) => !kept.has(id));
+    return dropped.length > 0 ? this.dropWaiters(claimed, dropped) : claimed;
+  }
+
+  async delete(name: string, resourceVersion: string): Promise<void> {
+    await this.call('delete', name, () => this.api.deleteNamespacedCustomObject({ ...this.ref(name), body: { preconditions: { resourceVersion } } }));
+  }
+
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+    return watchObject(
+      this.client,
+      `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`,
+      name,
+      fromVersion,
+      this.decode,
+      handlers,
+      { verb: 'watch', resource: KONDUCTOR_LEASE.resource, name, namespace: this.namespace },
+    );
+  }
+
+  recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {
+    const uid = (record.raw as RawKonductorLease | undefined)?.uid;
+    return recordEvent(this.client, { apiVersion: KONDUCTOR_LEASE.apiVersion, kind: KONDUCTOR_LEASE.kind, name: record.name, namespace: this.namespace, uid }, reason, message);
+  }
+
+  /** The holder's claim: a status-subresource merge patch guarded by the record's resourceVersion. */
+  private async writeStatus(record: LeaseRecord): Promise<LeaseRecord> {
+    const raw = record.raw as RawKonductorLease;
+    const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.now()) };
+    return this.decode(
+      await this.call('patch', `${record.name} (status)`, () =>
+        this.api.patchNamespacedCustomObjectStatus({ ...this.ref(record.name), body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+      ),
+    );
+  }
+
+  private async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
+    const raw = record.raw as RawKonductorLease;
+    const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
+    return this.patchMain(record.name, { metadata: { resourceVersion: record.version, annotations } }, QUEUE_FIELD_MANAGER);
+  }
+
+  private async patchMain(name: string, body: object, fieldManager: string): Promise<LeaseRecord> {
+    return this.decode(
+      await this.call('patch', name, () => this.api.patchNamespacedCustomObject({ ...this.ref(name), body, fieldManager }, mergePatchOptions())),
+    );
+  }
+
+  /**
+   * Takes waiters (the new holder) out of the queue after the claim, which a status write cannot
+   * do. Best effort: re-read on conflict; an entry left behind goes stale and is dropped by others.
+   */
+  private async dropWaiters(claimed: LeaseRecord, ids: string[]): Promise<LeaseRecord> {
+    let latest = claimed;
+    for (let i = 0; i < QUEUE_CLEANUP_ATTEMPTS; i++) {
+      const queue = ids.reduce(withoutWaiter, latest.extras.queue);
+      if (queue.waiters.length === latest.extras.queue.waiters.length) return latest;
+      try {
+        return await this.writeQueue(latest, queue);
+      } catch (err) {
+        if (!isKind(err, 'conflict')) return latest;
+        const fresh = await this.get(claimed.name).catch(() => null);
+        if (!fresh || fresh.holding.holder !== claimed.holding.holder) return latest;
+        latest = fresh;
+      }
+    }
+    return latest;
+  }
+}
