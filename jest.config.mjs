@@ -1,0 +1,41 @@
+// Three projects: `unit` needs nothing; `integration` and `reliability` run against the
+// local control plane (test/cluster), which their globalSetup starts or reuses.
+// Jest runs a project's globalSetup only when tests of that project are selected, so
+// `--selectProjects unit` never touches the cluster.
+import { createDefaultEsmPreset } from 'ts-jest';
+
+// ts-jest in ESM mode, transpile-only (isolatedModules in tsconfig.test.json) for speed.
+const preset = createDefaultEsmPreset({ tsconfig: '<rootDir>/tsconfig.test.json' });
+
+const common = {
+  ...preset,
+  rootDir: import.meta.dirname,
+  testEnvironment: 'node',
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+
+const withCluster = {
+  globalSetup: '<rootDir>/test/integration/globalSetup.mjs',
+  globalTeardown: '<rootDir>/test/integration/globalTeardown.mjs',
+  testTimeout: 60_000,
+};
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      ...withCluster,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    {
+      ...common,
+      ...withCluster,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      testTimeout: 180_000,
+    },
+  ],
+};
