@@ -17,7 +17,6 @@ const common = {
 const withCluster = {
   globalSetup: '<rootDir>/test/integration/globalSetup.mjs',
   globalTeardown: '<rootDir>/test/integration/globalTeardown.mjs',
-  testTimeout: 60_000,
 };
 
 /** @type {import('jest').Config} */
@@ -29,13 +28,14 @@ export default {
       ...withCluster,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout-60s.mjs'],
     },
     {
       ...common,
       ...withCluster,
       displayName: 'reliability',
       testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
-      testTimeout: 180_000,
+      setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout-180s.mjs'],
     },
   ],
 };
