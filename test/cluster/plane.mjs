@@ -306,6 +306,27 @@ function versionOf(bin) {
 }
 
 /**
+ * A plane that is busy, restarting, or has its apiserver stopped by a fault test is still
+ * in use: wait for it, or start just the apiserver on the live etcd, rather than replace
+ * it. Returns the state when the plane is ready again, or null to start from scratch.
+ */
+async function revive(state, paths, log) {
+  if (!state || !isAlive(state.etcd.pid, state.etcd.marker)) return null;
+  try {
+    if (isAlive(state.apiserver.pid, state.apiserver.marker)) {
+      log('control plane running but not ready yet; waiting');
+      await waitFor('apiserver', state, () => readyz(state), READY_TIMEOUT_MS);
+      return state;
+    }
+    log('etcd running without kube-apiserver; starting kube-apiserver');
+    return await startApiserver(paths);
+  } catch (err) {
+    log(`could not reuse the running control plane (${err.message.split('\n')[0]}); starting afresh`);
+    return null;
+  }
+}
+
+/**
  * Start the plane, or reuse it when state.json names live, ready processes.
  * Returns { state, reused, buildSeconds, seconds }.
  */
@@ -313,6 +334,8 @@ export async function up({ log = (m) => process.stderr.write(`${m}\n`), paths = 
   return withLock(paths, async () => {
     const current = await status(paths);
     if (current.ready) return { state: current.state, reused: true, buildSeconds: 0, seconds: 0 };
+    const reused = await revive(current.state, paths, log);
+    if (reused) return { state: reused, reused: true, buildSeconds: 0, seconds: 0 };
     if (current.state) {
       log('found stale control plane state; cleaning it up');
       await stopAll(current.state, paths);
