@@ -36,7 +36,7 @@ export abstract class KoncliCommand extends Command {
     // Decide the output format before parsing, so even a parse error honours --json.
     const jsonish = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('--output=json') || argv.includes('-ojson');
     this.output = new Output(jsonish ? 'json' : 'text');
-    const { flags } = await this.parse({ flags: (this.ctor as typeof KoncliCommand).baseFlags, strict: false, args: {} } as any);
+    const { flags } = await this.parse(this.ctor as typeof KoncliCommand);
     this.baseFlagValues = flags;
     const format = ((flags as any).json ? 'json' : ((flags as any).output ?? 'text')) as OutputFormat;
     this.output = new Output(format);
@@ -86,4 +86,9 @@ function describeFailure(err: Error & { oclif?: { exit?: number } }) {
   return { code: ExitCode.ERROR, kind: 'error', message: oneLine(err.message || String(err)), details: {} };
 }
 
-const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).filter((l) => !/^See more help/.test(l)).join('; ');
+const oneLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter((l) => l && !/^See more help/.test(l))
+    .join(' ');

@@ -23,8 +23,15 @@ export class Output {
   /** Prints the command's result: the document as JSON/YAML, or the text for people. */
   async result(doc: unknown, text: () => string): Promise<void> {
     if (this.format === 'json') process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-    else if (this.format === 'yaml') process.stdout.write((await import('yaml')).stringify(doc));
-    else process.stdout.write(text() + '\n');
+    else if (this.format === 'yaml') {
+      const mod = await import('yaml');
+      const yaml = (mod as unknown as { default?: typeof mod }).default ?? mod; // CommonJS inside the bundle
+      process.stdout.write(yaml.stringify(doc));
+    }
+    else {
+      const line = text();
+      if (line !== '') process.stdout.write(line + '\n'); // some commands (lease run) print nothing of their own
+    }
   }
 
   info(message: string): void {

@@ -23,7 +23,9 @@ function statusMessage(body: unknown): string | undefined {
     }
   }
   const message = (parsed as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : undefined;
+  if (typeof message !== 'string') return undefined;
+  // Validation messages can quote a whole object: keep the gist on one readable line.
+  return message.length > 300 ? `${message.slice(0, 140)} … ${message.slice(-140)}` : message;
 }
 
 function networkCode(err: unknown): string | undefined {
@@ -31,6 +33,9 @@ function networkCode(err: unknown): string | undefined {
     if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT'))) return e.code;
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
   }
+  // undici's transport failures: TypeError('fetch failed') whose cause says why.
+  const failed = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (failed?.message === 'fetch failed') return String(failed.cause?.code ?? failed.cause?.message ?? 'connection failed');
   return undefined;
 }
 

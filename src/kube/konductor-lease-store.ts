@@ -55,8 +55,8 @@ export class KonductorLeaseStore implements LeaseStore {
     this.api = client.api(CustomObjectsApi);
   }
 
-  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>): Promise<T> {
-    const site = { verb, resource: KONDUCTOR_LEASE.resource, name, namespace: this.namespace };
+  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, resource: string = KONDUCTOR_LEASE.resource): Promise<T> {
+    const site = { verb, resource, name, namespace: this.namespace };
     return this.client.call(site, () =>
       fn().catch((err) => {
         throw resourceTypeMissing(err) ?? err;
@@ -151,8 +151,11 @@ export class KonductorLeaseStore implements LeaseStore {
     const raw = record.raw as RawKonductorLease;
     const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.now()) };
     return this.decode(
-      await this.call('patch', `${record.name} (status)`, () =>
-        this.api.patchNamespacedCustomObjectStatus({ ...this.ref(record.name), body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+      await this.call(
+        'patch',
+        record.name,
+        () => this.api.patchNamespacedCustomObjectStatus({ ...this.ref(record.name), body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+        `${KONDUCTOR_LEASE.resource}/status`,
       ),
     );
   }

@@ -1,6 +1,6 @@
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { decodeExtras, encodeExtras } from '../core/lease/annotations.js';
-import type { LeaseDraft, LeaseRecord, LeaseStore, WritePurpose } from '../core/lease/model.js';
+import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type LeaseStore, type WritePurpose } from '../core/lease/model.js';
 import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
@@ -12,6 +12,7 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 interface RawLease {
   annotations: Record<string, string>;
   labels: Record<string, string>;
+  holding: LeaseHolding;
   uid?: string;
 }
 
@@ -40,22 +41,23 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     const meta = lease.metadata ?? {};
     const spec = lease.spec ?? {};
     const annotations = meta.annotations ?? {};
+    const holding: LeaseHolding = {
+      holder: spec.holderIdentity ?? '',
+      durationSeconds: spec.leaseDurationSeconds ?? 0,
+      acquireTime: isoTime(spec.acquireTime),
+      renewTime: isoTime(spec.renewTime),
+      transitions: spec.leaseTransitions ?? 0,
+    };
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       version: meta.resourceVersion ?? '',
-      holding: {
-        holder: spec.holderIdentity ?? '',
-        durationSeconds: spec.leaseDurationSeconds ?? 0,
-        acquireTime: isoTime(spec.acquireTime),
-        renewTime: isoTime(spec.renewTime),
-        transitions: spec.leaseTransitions ?? 0,
-      },
+      holding,
       extras: decodeExtras(annotations),
       labels: meta.labels ?? {},
       createdAt: isoTime(meta.creationTimestamp),
       serverWrittenAtMost: lastWriteOf(meta.managedFields as any[], ownsHolding),
-      raw: { annotations, labels: meta.labels ?? {}, uid: meta.uid } satisfies RawLease,
+      raw: { annotations, labels: meta.labels ?? {}, holding, uid: meta.uid } satisfies RawLease,
     };
   };
 
@@ -72,7 +74,14 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     const list = await this.client.call(this.site('list'), () =>
       allNamespaces ? this.api.listLeaseForAllNamespaces() : this.api.listNamespacedLease({ namespace: this.namespace }),
     );
-    return list.items.map(this.decode);
+    return list.items.map((item) => {
+      try {
+        return this.decode(item);
+      } catch (err) {
+        // One corrupt Lease must not hide the others: list it with defaults and the problem.
+        return { ...this.decode({ ...item, metadata: { ...item.metadata, annotations: {} } }), problem: (err as Error).message };
+      }
+    });
   }
 
   async create(draft: LeaseDraft): Promise<LeaseRecord> {
@@ -85,7 +94,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
         labels: { ...draft.labels, [MANAGED_BY_LABEL]: 'koncli' },
         annotations: encodeExtras(draft.extras),
       },
-      spec: this.spec(draft.holding),
+      spec: specPatch(undefined, draft.holding),
     };
     return this.decode(
       await this.client.call(this.site('create', draft.name), () =>
@@ -102,7 +111,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     const body: Record<string, unknown> = {
       metadata: { resourceVersion: record.version, annotations, labels },
     };
-    if (purpose === 'holder') body.spec = this.spec(record.holding);
+    if (purpose === 'holder') body.spec = specPatch(raw.holding, record.holding);
     return this.decode(
       await this.client.call(this.site('patch', record.name), () =>
         this.api.patchNamespacedLease(
@@ -140,13 +149,20 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     );
   }
 
-  private spec(holding: LeaseDraft['holding']) {
-    return {
-      holderIdentity: holding.holder,
-      leaseDurationSeconds: holding.durationSeconds,
-      acquireTime: holding.acquireTime as unknown as Date,
-      renewTime: holding.renewTime as unknown as Date,
-      leaseTransitions: holding.transitions,
-    };
-  }
+}
+
+/** The Lease spec fields that differ from `before` (all of them for a new Lease), times as MicroTime. */
+function specPatch(before: LeaseHolding | undefined, after: LeaseHolding): Record<string, unknown> {
+  const micro = (iso?: string) => (iso === undefined ? undefined : microTime(Date.parse(iso)));
+  const fields: Record<string, unknown> = {
+    holderIdentity: after.holder,
+    leaseDurationSeconds: after.durationSeconds,
+    acquireTime: micro(after.acquireTime),
+    renewTime: micro(after.renewTime),
+    leaseTransitions: after.transitions,
+  };
+  const previous: Record<string, unknown> = before
+    ? { holderIdentity: before.holder, leaseDurationSeconds: before.durationSeconds, acquireTime: micro(before.acquireTime), renewTime: micro(before.renewTime), leaseTransitions: before.transitions }
+    : {};
+  return Object.fromEntries(Object.entries(fields).filter(([k, v]) => v !== undefined && v !== previous[k]));
 }

@@ -72,7 +72,7 @@ function statusTable(items: LeaseStatus[], allNamespaces: boolean): string {
     ...(allNamespaces ? [s.namespace] : []),
     s.name,
     s.holder || '<none>',
-    s.phase,
+    s.problem ? 'Corrupt' : s.phase,
     s.phase === 'Held' && s.expiresInSeconds !== null ? `in ${formatDuration(s.expiresInSeconds * 1000)}` : '-',
     age(s.created),
   ]);

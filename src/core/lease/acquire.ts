@@ -16,6 +16,8 @@ export interface AcquireResult {
   fencingToken: string;
   previousHolder: string;
   waitedMs: number;
+  /** Local time just before the winning write was sent: the holder's claim runs from no earlier. */
+  sentAt: number;
 }
 
 export interface WaitProgress {
@@ -63,7 +65,7 @@ async function attempt(
   const plan = planTake(record && withoutStaleWaiters(ctx, record, req, now), req, view, now);
   const previousHolder = record?.holding.holder ?? '';
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
-    done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt },
+    done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt, sentAt: now },
   });
   switch (plan.kind) {
     case 'create':

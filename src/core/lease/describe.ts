@@ -23,6 +23,8 @@ export interface LeaseStatus {
   labels: Record<string, string>;
   created: string | null;
   resourceVersion: string;
+  /** What koncli could not interpret about this lease, if anything. */
+  problem: string | null;
 }
 
 /** Everything `lease status` shows about one lease; pure. */
@@ -51,5 +53,6 @@ export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: 
     labels: record.labels,
     created: record.createdAt ?? null,
     resourceVersion: record.version,
+    problem: record.problem ?? null,
   };
 }

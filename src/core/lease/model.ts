@@ -45,6 +45,8 @@ export interface LeaseRecord extends Versioned {
   createdAt?: string;
   /** Upper bound (server clock, ms) of when the holding was last written, if the store knows. */
   serverWrittenAtMost?: number;
+  /** Set when koncli could not interpret the object (listings show it rather than failing). */
+  problem?: string;
   /** The store's own representation, carried so an update preserves what koncli does not model. */
   raw?: unknown;
 }

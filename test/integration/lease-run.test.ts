@@ -1,0 +1,189 @@
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
+// @ts-expect-error plain ESM module without types
+import { restartApiserver } from '../cluster/plane.mjs';
+
+let ns: string;
+let admin: string;
+let dir: string;
+const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
+const holderOf = async (name: string) => {
+  try {
+    return (await leases().readNamespacedLease({ name, namespace: ns })).spec?.holderIdentity ?? '';
+  } catch {
+    return undefined;
+  }
+};
+const readFileSafe = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = (args: string[], command: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
+  runKoncli(['lease', 'run', ...args, ...clusterArgs(admin, ns), '--', ...command], { ...opts, timeoutMs: 120_000 });
+const start = (args: string[], command: string[]) => spawnKoncli(['lease', 'run', ...args, ...clusterArgs(admin, ns), '--', ...command]);
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+beforeAll(async () => {
+  admin = adminKubeconfigPath();
+  ns = await freshNamespace('lease-run');
+  dir = mkdtempSync(join(tmpdir(), 'koncli-run-'));
+});
+
+describe('koncli lease run', () => {
+  test('runs the command directly with its arguments as given; stdio passes through', async () => {
+    const quoted = await run(['quoting'], ['sh', '-c', 'echo "a b"']);
+    expect(quoted).toMatchObject({ code: 0, stdout: 'a b\n' });
+    const piped = await run(['quoting'], ['cat'], { input: 'line one\nline two\n' });
+    expect(piped.stdout).toBe('line one\nline two\n');
+    expect(await holderOf('quoting')).toBe('');
+  });
+
+  test('gives the command the lease, namespace, holder and a fencing token', async () => {
+    const result = await run(['env-lease', '--holder', 'me'], ['sh', '-c', 'echo "$KONCLI_LEASE $KONCLI_NAMESPACE $KONCLI_HOLDER $KONCLI_FENCING_TOKEN"']);
+    const [lease, namespace, holder, token] = result.stdout.trim().split(' ');
+    expect({ lease, namespace, holder }).toEqual({ lease: 'env-lease', namespace: ns, holder: 'me' });
+    expect(token).toMatch(/^\d+$/);
+  });
+
+  test.each([
+    [['true'], 0],
+    [['false'], 1],
+    [['sh', '-c', 'exit 42'], 42],
+    [['sh', '-c', 'kill -KILL $$'], 137],
+    [['sh', '-c', 'kill -TERM $$'], 143],
+    [['/no/such/command'], 127],
+  ])('propagates the exit of %j as %d', async (command, code) => {
+    const result = await run(['exit-codes'], command);
+    expect(result.code).toBe(code);
+    expect(await holderOf('exit-codes')).toBe('');
+  });
+
+  test('default holders are unique per run: two runs never both hold the lease', async () => {
+    const log = join(dir, 'unique.log');
+    const results = await Promise.all(
+      [1, 2].map(() => run(['unique', '--wait', '--timeout', '60s'], ['sh', '-c', `echo "start $KONCLI_HOLDER" >> ${log}; sleep 0.3; echo "end $KONCLI_HOLDER" >> ${log}`])),
+    );
+    expect(results.map((r) => r.code)).toEqual([0, 0]);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0].split(' ')[1]).not.toBe(lines[2].split(' ')[1]);
+    expect(lines[0].replace('start', 'end')).toBe(lines[1]);
+  });
+
+  test('10 concurrent runs: critical sections never overlap and each command runs exactly once', async () => {
+    const log = join(dir, 'mutex.log');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        run(['mutex', '--wait', '--timeout', '100s'], ['sh', '-c', `echo "start ${i} $KONCLI_FENCING_TOKEN" >> ${log}; sleep 0.1; echo "end ${i}" >> ${log}`]),
+      ),
+    );
+    expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(20);
+    const seen = new Set<string>();
+    let lastToken = -1n;
+    for (let i = 0; i < lines.length; i += 2) {
+      const [kind, id, token] = lines[i].split(' ');
+      expect(kind).toBe('start');
+      expect(lines[i + 1]).toBe(`end ${id}`); // the next line closes the same section: no overlap
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+      expect(BigInt(token)).toBeGreaterThan(lastToken); // fencing tokens strictly increase
+      lastToken = BigInt(token);
+    }
+    expect(seen.size).toBe(10);
+  }, 120_000);
+
+  test('--timeout with the lease held elsewhere: the conflict code, and the command never starts', async () => {
+    await runKoncli(['lease', 'acquire', 'busy-run', '--holder', 'other', '--ttl', '1m', '--timeout', '0', ...clusterArgs(admin, ns)]);
+    const marker = join(dir, 'never');
+    const result = await run(['busy-run', '--timeout', '1s', '--conflict-exit-code', '99'], ['touch', marker]);
+    expect(result.code).toBe(99);
+    expect(result.stderr).toMatch(/held by other.*not running the command/);
+    expect(() => readFileSync(marker)).toThrow();
+  });
+
+  test('forwards SIGTERM to the command and exits with its code', async () => {
+    const child = start(['forward'], ['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done']);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until('command to start', async () => out.includes('ready'));
+    child.kill('SIGTERM');
+    const result = await collect(child);
+    expect(out).toContain('got-term');
+    expect(result.code).toBe(7);
+  });
+
+  test('losing the lease stops the command: --signal, then SIGKILL after --kill-after; exit 4', async () => {
+    const child = start(['lost', '--ttl', '6s', '--kill-after', '1s'], ['sh', '-c', 'trap "echo ignoring-term" TERM; echo ready; while :; do sleep 0.05; done']);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const done = collect(child);
+    await until('command to start', async () => out.includes('ready'));
+    const forced = await runKoncli(['lease', 'release', 'lost', '--holder', 'operator', '--force', ...clusterArgs(admin, ns)]);
+    expect(forced.code).toBe(0);
+    const brokeAt = Date.now();
+    const result: CliResult = await done;
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/lease lost: .*released by someone else/);
+    expect(out).toContain('ignoring-term');
+    expect(Date.now() - brokeAt).toBeGreaterThanOrEqual(900); // waited --kill-after before SIGKILL
+  });
+
+  test('a holder killed with SIGKILL: a waiter takes over within the TTL plus a small bound', async () => {
+    const ttl = 3;
+    const holder = start(['crash', '--ttl', `${ttl}s`, '--holder', 'doomed'], ['sleep', '30']);
+    await until('holder to hold', async () => (await holderOf('crash')) === 'doomed');
+    holder.kill('SIGKILL');
+    const killedAt = Date.now();
+    const waiter = await run(['crash', '--wait', '--timeout', '30s', '--ttl', `${ttl}s`], ['true']);
+    const takeover = Date.now() - killedAt;
+    expect(waiter.code).toBe(0);
+    expect(takeover).toBeLessThan(ttl * 1000 + 2500);
+    process.stderr.write(`[measure] SIGKILL takeover with ttl ${ttl}s: ${takeover} ms\n`);
+  });
+
+  test('a holder frozen by SIGSTOP past its TTL is taken over; on SIGCONT its command is stopped at once (exit 4)', async () => {
+    const tokens = join(dir, 'frozen.tokens');
+    const frozen = start(['frozen', '--ttl', '2s', '--holder', 'frozen'], ['sh', '-c', `echo "$KONCLI_FENCING_TOKEN" >> ${tokens}; while :; do sleep 0.05; done`]);
+    const frozenDone = collect(frozen);
+    await until('frozen holder to run its command', async () => readFileSafe(tokens).trim().split('\n').filter(Boolean).length === 1);
+    frozen.kill('SIGSTOP');
+    const next = await run(['frozen', '--wait', '--timeout', '20s', '--holder', 'next'], ['sh', '-c', `echo "$KONCLI_FENCING_TOKEN" >> ${tokens}`]);
+    expect(next.code).toBe(0);
+    const continuedAt = Date.now();
+    frozen.kill('SIGCONT');
+    const result = await frozenDone;
+    expect(result.code).toBe(4);
+    expect(Date.now() - continuedAt).toBeLessThan(2000);
+    const [first, second] = readFileSync(tokens, 'utf8').trim().split('\n').map(BigInt);
+    expect(second).toBeGreaterThan(first);
+  });
+
+  test('an API-server restart shorter than the renew deadline does not interrupt the command', async () => {
+    const log = join(dir, 'restart.log');
+    const child = start(['survives', '--ttl', '30s', '--holder', 'steady'], ['sh', '-c', `echo started >> ${log}; sleep 12; echo finished >> ${log}`]);
+    const done = collect(child);
+    await until('holder to hold', async () => (await holderOf('survives')) === 'steady');
+    await restartApiserver();
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('started\nfinished\n');
+    expect(result.stderr).not.toMatch(/lease lost/);
+  }, 90_000);
+});
