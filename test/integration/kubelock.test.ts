@@ -277,13 +277,28 @@ describe('kubelock annotate / status on the real API server', () => {
       const status = await koncli('status', `cm/${name}`, '--json');
       expect(json(status).locks).toEqual([expect.objectContaining({ owner: 'operator-v1.2.0', createdAt, ttlSeconds: 3 })]);
 
-      const taken = await koncli('annotate', `cm/${name}`, '--lock', 'ip-allocation', '--owner', 'koncli-1', '--wait', '--timeout', '30s', '--json');
+      const taken = await koncli('annotate', `cm/${name}`, '--lock', 'ip-allocation', '--owner', 'koncli-1', '--wait', '--timeout', '30s', '--json', '-v');
       expect(taken.code).toBe(0);
       expect(Date.now() - writtenAt).toBeGreaterThanOrEqual(3000);
       expect(json(taken)).toMatchObject({ outcome: 'acquired', previousOwner: 'operator-v1.2.0' });
+      // Waiting is a watch plus a timer: one read of the object, no poll loop.
+      expect(taken.stderr.match(new RegExp(`GET /api/v1/namespaces/${ns}/configmaps/${name}\\n`, 'g'))).toHaveLength(1);
       expect(lockOf(await read('v1', 'ConfigMap', name, ns), 'ip-allocation')?.owner).toBe('koncli-1');
     }
   }, 90_000);
+
+  test("a giantswarm lock whose TTL passed before koncli first looked is free at once: the server's write time counts, not first sight", async () => {
+    // With data, so the API server tracks managedFields (it never starts for an object created with none).
+    await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'gs-old' }, data: { a: '1' } } });
+    const value = `{"owner":"operator-v1.2.0","createdAt":"${new Date().toISOString()}","ttl":2000000000}`;
+    await annotate('v1', 'ConfigMap', 'gs-old', ns, { [PREFIX + 'ip-allocation']: value });
+    const written = await core().readNamespacedConfigMap({ name: 'gs-old', namespace: ns });
+    expect(written.metadata!.managedFields!.map((m) => m.manager)).toContain('kubelock-operator');
+    await sleep(4_000); // 2 s TTL, + 1 s for managedFields' whole seconds, + margin
+    const taken = await koncli('annotate', 'cm/gs-old', '--lock', 'ip-allocation', '--owner', 'koncli-1', '--json');
+    expect(taken.code).toBe(0);
+    expect(json(taken)).toMatchObject({ outcome: 'acquired', previousOwner: 'operator-v1.2.0' });
+  });
 
   test('a user who may get but not patch the object: exit 7 naming verb and resource, and the object is unchanged', async () => {
     const rns = await freshNamespace('kubelock-rbac');

@@ -21,7 +21,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     '<%= config.bin %> kubelock annotate cm/cluster-config --lock ip-allocation --owner oncall --release --force',
   ];
   static override args = {
-    target: Args.string({ name: 'TYPE/NAME', description: 'the object carrying the lock, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
+    'TYPE/NAME': Args.string({ description: 'the object carrying the lock, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
   };
   static override flags = {
     lock: Flags.string({ description: 'lock name: the annotation kubelock.giantswarm.io/<lock>', required: true }),
@@ -35,7 +35,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(KubelockAnnotate);
-    const target = parseTarget(args.target);
+    const target = parseTarget(args['TYPE/NAME']);
     const lock = validateKeyName(flags.lock, '--lock');
     const owner = validateHolder(flags.owner, 'owner');
     const ttlSeconds = parseTtlSeconds(flags.ttl);

@@ -11,12 +11,12 @@ export default class KubelockStatus extends KoncliCommand {
   static override description = `Every kubelock.giantswarm.io/<lock> annotation on the object, whoever wrote it: owner, createdAt (the owner's own clock, shown only), TTL, and whether it is held or expired judged on this machine's clock (docs/kubelock.md). A record koncli cannot read shows as corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> kubelock status configmap/cluster-config', '<%= config.bin %> kubelock status namespace/team-a --json'];
   static override args = {
-    target: Args.string({ name: 'TYPE/NAME', description: 'the object, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
+    'TYPE/NAME': Args.string({ description: 'the object, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
   };
 
   async run(): Promise<void> {
     const { args } = await this.parse(KubelockStatus);
-    const target = parseTarget(args.target);
+    const target = parseTarget(args['TYPE/NAME']);
     const client = await this.kube();
     const ctx = await openObjectLocks(client, target.type);
     const what = ctx.store.describe(target.name);
