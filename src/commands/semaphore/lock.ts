@@ -4,10 +4,10 @@ import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { defaultHolder } from '../../cli/lease-flags.js';
 import { startProgress } from '../../cli/progress.js';
 import { semaphoreHolderFlag, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
+import { waitingLine } from '../../cli/semaphore-text.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import type { LockProgress } from '../../core/semaphore/lock.js';
 
 export default class SemaphoreLock extends KoncliCommand {
   static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
@@ -80,9 +80,4 @@ export default class SemaphoreLock extends KoncliCommand {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   }
-}
-
-function waitingLine(name: string, p: LockProgress): string {
-  const who = p.holders.map((h) => h.id).join(', ');
-  return `waiting for semaphore ${name}: ${p.holders.length}/${p.max} held by ${who} (waited ${formatDuration(p.waitedMs)})`;
 }

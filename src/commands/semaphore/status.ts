@@ -22,7 +22,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
     const ctx = await openSemaphores(client);
     const [{ describeSemaphore }, { readSemaphore }, { decodeSemaphore }] = await Promise.all([
       import('../../core/semaphore/describe.js'),
-      import('../../core/semaphore/unlock.js'),
+      import('../../core/semaphore/read.js'),
       import('../../core/semaphore/codec.js'),
     ]);
     if (name) {

@@ -1,6 +1,6 @@
 import type { ExpiryTracker } from '../expiry.js';
 import { judgeHolders, liveHolders } from './judge.js';
-import type { SemaphoreObject, SemaphoreState } from './model.js';
+import { semaphoreKey, type SemaphoreObject, type SemaphoreState } from './model.js';
 
 export interface HolderStatus {
   holder: string;
@@ -30,7 +30,7 @@ export interface SemaphoreStatus {
 
 /** Everything `semaphore status` shows about one semaphore; pure. */
 export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, tracker: ExpiryTracker, now: number): SemaphoreStatus {
-  const views = judgeHolders(state, tracker, `${obj.namespace}/${obj.name}`, now);
+  const views = judgeHolders(state, tracker, semaphoreKey(obj), now);
   const inUse = liveHolders(views).length;
   return {
     name: obj.name,

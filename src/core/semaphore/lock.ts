@@ -4,7 +4,7 @@ import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
 import { judgeHolders, type HolderView } from './judge.js';
-import { kubeLockDate, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
+import { kubeLockDate, semaphoreKey, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
 
 export interface LockResult {
   outcome: LockOutcome;
@@ -35,8 +35,6 @@ export interface LockOptions {
 const CONFLICT_SETTLE_MS = 1000;
 
 type Attempt = { done: LockResult } | { wrote: SemaphoreObject } | { blocked: { max: number; holders: HolderView[]; retryAt: number } };
-
-export const semaphoreKey = (req: { namespace: string; name: string }) => `${req.namespace}/${req.name}`;
 
 export const notFound = (req: LockRequest) =>
   new KoncliError('not-found', `semaphore ${req.name} (a ConfigMap) does not exist in namespace ${req.namespace}; add --create to create it`);

@@ -64,5 +64,8 @@ export const semaphoreContext = (store: SemaphoreStore, clock: Clock, serverCloc
   tracker: new ExpiryTracker(clock, serverClock),
 });
 
+/** Identifies a semaphore in ExpiryTracker keys. */
+export const semaphoreKey = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+
 /** kube-lock's `date`: whole seconds, UTC. */
 export const kubeLockDate = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -1,10 +1,10 @@
 import { KoncliError, isKind } from '../errors.js';
 import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
-import { decodeSemaphore, encodeSemaphore } from './codec.js';
+import { encodeSemaphore } from './codec.js';
 import { planUnlock } from './decide.js';
 import { judgeHolders } from './judge.js';
-import { semaphoreKey } from './lock.js';
-import { SEMAPHORE_ANNOTATION, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
+import { semaphoreKey, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
+import { readSemaphore } from './read.js';
 
 export interface UnlockRequest {
   name: string;
@@ -26,16 +26,6 @@ export interface UnlockResult {
   forced: boolean;
   /** Set when the force-unlock Event could not be recorded (the unlock itself happened). */
   eventError?: string;
-}
-
-/** Reads the semaphore's object and state; not-found when there is no semaphore by that name. */
-export async function readSemaphore(ctx: SemaphoreContext, name: string, namespace: string) {
-  const object = await ctx.store.get(name);
-  if (!object) throw new KoncliError('not-found', `semaphore ${name} (a ConfigMap) does not exist in namespace ${namespace}`);
-  if (object.annotation === undefined) {
-    throw new KoncliError('not-found', `ConfigMap ${name} in namespace ${namespace} is not a semaphore (it has no ${SEMAPHORE_ANNOTATION} annotation)`);
-  }
-  return { object, state: decodeSemaphore(name, object.annotation) };
 }
 
 /** Frees one slot, guarded by resourceVersion so a concurrent change is never overwritten. */
