@@ -1,12 +1,12 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { isKind, KoncliError } from '../core/errors.js';
+import { isKind } from '../core/errors.js';
 import { encodeExtras } from '../core/lease/annotations.js';
 import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue, WritePurpose } from '../core/lease/model.js';
 import { withoutWaiter } from '../core/lease/queue.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { decodeKonductorLease, KONDUCTOR_LEASE, queueOf, specChange, specForDraft, statusFor, type RawKonductorLease } from './konductor-lease.js';
+import { decodeForListing, decodeKonductorLease, KONDUCTOR_LEASE, queueOf, resourceTypeMissing, specChange, specForDraft, statusFor, type RawKonductorLease } from './konductor-lease.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mapPatch, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
@@ -15,26 +15,6 @@ const { group, version, plural } = KONDUCTOR_LEASE;
 
 /** After taking a lease, how many times to retry taking ourselves out of its waiter queue. */
 const QUEUE_CLEANUP_ATTEMPTS = 5;
-
-/**
- * A 404 for a collection, or one without the object's name in its details, means the API server
- * does not serve konductor.io/v1 Leases at all.
- */
-function resourceTypeMissing(err: unknown): KoncliError | undefined {
-  const e = err as { code?: unknown; body?: unknown };
-  if (e?.code !== 404) return undefined;
-  let body = e.body;
-  try {
-    if (typeof body === 'string') body = JSON.parse(body);
-  } catch {
-    body = undefined;
-  }
-  if ((body as { details?: { name?: unknown } } | undefined)?.details?.name) return undefined;
-  return new KoncliError(
-    'not-found',
-    `the API server does not serve ${KONDUCTOR_LEASE.resource} (${KONDUCTOR_LEASE.apiVersion}); install the CustomResourceDefinition with: koncli crd install`,
-  );
-}
 
 const waiterIds = (queue: WaiterQueue) => new Set(queue.waiters.map((w) => w.id));
 
@@ -74,7 +54,7 @@ export class KonductorLeaseStore implements LeaseStore {
     try {
       return this.decode(await this.call('get', name, () => this.api.getNamespacedCustomObject(this.ref(name))));
     } catch (err) {
-      if (isKind(err, 'not-found') && !/does not serve/.test(err.message)) return null;
+      if (isKind(err, 'not-found') && err.details.installed !== false) return null;
       throw err;
     }
   }
@@ -83,7 +63,7 @@ export class KonductorLeaseStore implements LeaseStore {
     const list = await this.call('list', undefined, () =>
       allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
     );
-    return ((list?.items ?? []) as unknown[]).map(this.decode);
+    return ((list?.items ?? []) as unknown[]).map((item) => decodeForListing(item, this.namespace));
   }
 
   /** Creates the Lease (spec from the draft), then claims it through the status subresource. */

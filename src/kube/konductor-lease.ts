@@ -1,7 +1,7 @@
 import { formatGoDuration, parseGoDuration } from '../core/duration.js';
 import { KoncliError } from '../core/errors.js';
 import { ANNOTATIONS, decodeExtras } from '../core/lease/annotations.js';
-import type { LeaseDraft, LeaseHolding, LeaseRecord, WaiterQueue } from '../core/lease/model.js';
+import { defaultExtras, type LeaseDraft, type LeaseHolding, type LeaseRecord, type WaiterQueue } from '../core/lease/model.js';
 import { isoTime } from './patch.js';
 import { lastWriteOf } from './watch-object.js';
 
@@ -16,6 +16,27 @@ export const KONDUCTOR_LEASE = {
 } as const;
 
 type Obj = Record<string, unknown>;
+
+/**
+ * A client-node failure meaning the API server does not serve konductor.io/v1 Leases at all (a 404
+ * whose body does not name the object: "404 page not found" for an unknown group or version).
+ */
+export function resourceTypeMissing(err: unknown): KoncliError | undefined {
+  const e = err as { code?: unknown; body?: unknown };
+  if (e?.code !== 404) return undefined;
+  let body = e.body;
+  try {
+    if (typeof body === 'string') body = JSON.parse(body);
+  } catch {
+    body = undefined;
+  }
+  if ((body as { details?: { name?: unknown } } | undefined)?.details?.name) return undefined;
+  return new KoncliError(
+    'not-found',
+    `the API server does not serve ${KONDUCTOR_LEASE.resource} (${KONDUCTOR_LEASE.apiVersion}); install the CustomResourceDefinition with: koncli crd install`,
+    { resource: KONDUCTOR_LEASE.resource, installed: false },
+  );
+}
 
 /** What koncli keeps of the object it read, so that a write changes only what koncli owns. */
 export interface RawKonductorLease {
@@ -147,6 +168,26 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
     serverWrittenAtMost: lastWriteOf(meta.managedFields as any[] | undefined, ownsHolder),
     raw: { annotations, labels, uid: meta.uid as string | undefined, spec, status } satisfies RawKonductorLease,
   };
+}
+
+/** For listings: the Lease as far as it can be read, with what is wrong, instead of failing the list. */
+export function decodeForListing(obj: any, defaultNamespace: string): LeaseRecord {
+  try {
+    return decodeKonductorLease(obj, defaultNamespace);
+  } catch (err) {
+    const meta: Obj = isObject(obj?.metadata) ? obj.metadata : {};
+    const holder = isObject(obj?.status) && typeof obj.status.holder === 'string' ? obj.status.holder : '';
+    return {
+      name: String(meta.name ?? ''),
+      namespace: String(meta.namespace ?? defaultNamespace),
+      version: String(meta.resourceVersion ?? ''),
+      holding: { holder, durationSeconds: (isObject(obj?.spec) && ttlSeconds(obj.spec)) || 0, transitions: 0 },
+      extras: defaultExtras(),
+      labels: (isObject(meta.labels) ? meta.labels : {}) as Record<string, string>,
+      createdAt: isoTime(meta.creationTimestamp),
+      problem: (err as Error).message,
+    };
+  }
 }
 
 /** The spec of a Lease koncli creates: its ttl, and the priority and renewability it was asked for. */

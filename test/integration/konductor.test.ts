@@ -291,6 +291,8 @@ describe('kubectl and koncli side by side', () => {
         expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ args, code: 9 });
         expect(json(r.stdout).error).toMatchObject({ kind: 'corrupt', field: `status.${Object.keys(JSON.parse(bad))[0]}` });
       }
+      const listing = await exits(konductor('lease', 'status'), 0);
+      expect(listing.stdout).toMatch(/^mangled\s+\S+\s+Corrupt\s/m);
       expect(await jsonpath('mangled', '.metadata.resourceVersion')).toBe(before);
       const fix = await kubectl(['patch', 'leases.konductor.io', 'mangled', '--subresource=status', '--type=merge', '-p', `{"status":${bad.replace(/:.*}/, ':null}')}}`]);
       exitedWith(fix, 0);

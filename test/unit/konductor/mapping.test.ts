@@ -8,7 +8,9 @@ import { KoncliError } from '../../../src/core/errors.js';
 import { ANNOTATIONS } from '../../../src/core/lease/annotations.js';
 import type { LeaseRecord } from '../../../src/core/lease/model.js';
 import {
+  decodeForListing,
   decodeKonductorLease,
+  resourceTypeMissing,
   specChange,
   specForDraft,
   statusFor,
@@ -237,9 +239,32 @@ describe('malformed konductor Leases are reported, never interpreted', () => {
     );
   });
 
+  test('listings show a malformed Lease with its problem instead of failing', () => {
+    const r = decodeForListing(seed({ renewals: 'x' }), 'fallback');
+    expect(r).toMatchObject({ name: 'db-migration', namespace: 'default', version: '42', holding: { holder: 'pod-xyz-123', durationSeconds: 900 } });
+    expect(r.problem).toMatch(/status\.renewals is "x"/);
+    expect(decodeForListing({ ...seed({ holder: 42 }), spec: { ttl: 'abc' } }, 'ns')).toMatchObject({ holding: { holder: '', durationSeconds: 0 }, problem: expect.stringMatching(/spec\.ttl/) });
+    expect(decodeForListing(seed(), 'ns').problem).toBeUndefined();
+  });
+
   test('null fields are absent (what a merge patch leaves after removing them)', () => {
     const r = decode(seed({ renewals: null, acquired: null, holder: null, phase: null, conditions: null }));
     expect(r.holding.holder).toBe('');
     expect(r.extras.renewals).toBe(0);
+  });
+});
+
+describe('a cluster without the CRD', () => {
+  // Bodies as kube-apiserver v1.36 sends them.
+  test('"404 page not found" (unknown group or version) means the resource type is not installed', () => {
+    const err = resourceTypeMissing({ code: 404, body: '404 page not found\n' });
+    expect(err).toMatchObject({ kind: 'not-found', details: { installed: false } });
+    expect(err?.message).toMatch(/koncli crd install/);
+  });
+
+  test('a 404 naming the object is an ordinary missing Lease', () => {
+    const body = JSON.stringify({ kind: 'Status', status: 'Failure', message: 'leases.konductor.io "nope" not found', reason: 'NotFound', details: { name: 'nope', group: 'konductor.io', kind: 'leases' }, code: 404 });
+    expect(resourceTypeMissing({ code: 404, body })).toBeUndefined();
+    expect(resourceTypeMissing({ code: 403, body: '{}' })).toBeUndefined();
   });
 });
