@@ -238,6 +238,16 @@ describe('kubectl and koncli side by side', () => {
     expect(table.stdout).toMatch(/^shown\s+pod-xyz-123\s+Held\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+\d+s$/m);
   });
 
+  test("expiry is judged on the observer's clock: koncli says Expired while kubectl still shows the writer's Held", async () => {
+    await exits(konductor('lease', 'acquire', 'short', '--holder', 'gone', '--ttl', '2s', '--timeout', '0'), 0);
+    await new Promise((r) => setTimeout(r, 3500));
+    const status = json((await exits(konductor('lease', 'status', 'short', '--json'), 0)).stdout);
+    expect(status).toMatchObject({ holder: 'gone', phase: 'Expired', ttlSeconds: 2 });
+    expect(await jsonpath('short', '.status.phase')).toBe('Held');
+    const taken = await exits(konductor('lease', 'acquire', 'short', '--holder', 'next', '--timeout', '0', '--json'), 0);
+    expect(json(taken.stdout)).toMatchObject({ outcome: 'acquired', previousHolder: 'gone' });
+  });
+
   test('a kubectl force release is respected: another holder acquires at once', async () => {
     await exits(konductor('lease', 'acquire', 'stuck', '--holder', 'crashed-pod', '--ttl', '1h', '--timeout', '0'), 0);
     await exits(konductor('lease', 'acquire', 'stuck', '--holder', 'rescuer', '--timeout', '0'), 3);
