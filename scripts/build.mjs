@@ -1,7 +1,7 @@
 // Bundles each command (and the hooks) with esbuild into dist/, sharing code through split chunks,
 // so a command loads only what it uses. @oclif/core and its plugins stay external: oclif loads them.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,11 +16,13 @@ const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a CLI running from dist/ never sees a half-written tree.
+const out = join(root, `dist.tmp-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
 const started = Date.now();
 await build({
   entryPoints,
-  outdir: join(root, 'dist'),
+  outdir: out,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -35,4 +37,8 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+const old = join(root, `dist.old-${process.pid}`);
+if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+renameSync(out, join(root, 'dist'));
+rmSync(old, { recursive: true, force: true });
 process.stderr.write(`built ${Object.keys(entryPoints).length} commands into dist/ in ${Date.now() - started} ms\n`);
