@@ -154,7 +154,8 @@ describe('koncli lease run', () => {
     const waiter = await run(['crash', '--wait', '--timeout', '30s', '--ttl', `${ttl}s`], ['true']);
     const takeover = Date.now() - killedAt;
     expect(waiter.code).toBe(0);
-    expect(takeover).toBeLessThan(ttl * 1000 + 2500);
+    // TTL, plus up to 2 s of whole-second clock precision (docs/clock.md), plus process start-up.
+    expect(takeover).toBeLessThan(ttl * 1000 + 5000);
     process.stderr.write(`[measure] SIGKILL takeover with ttl ${ttl}s: ${takeover} ms\n`);
   });
 
