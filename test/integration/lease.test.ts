@@ -1,4 +1,4 @@
-import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -212,6 +212,50 @@ describe('lease acquire / status / renew / release on the real API server', () =
     const denied = await as(ns, 'lease', 'acquire', 'r', '--holder', 'me', '--timeout', '0', '--json');
     expect(denied.code).toBe(7);
     expect(json(denied.stdout).error.message).toMatch(/cannot get leases.coordination.k8s.io r in namespace .*forbidden/);
+  });
+});
+
+describe('cluster access and degraded permissions', () => {
+  test('KUBECONFIG with several files: the first file to set the current context wins (as kubectl)', async () => {
+    const second = join(tmpdir(), `koncli-second-${process.pid}.kubeconfig`);
+    writeFileSync(
+      second,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:9"}}]\nusers: [{name: nobody, user: {token: t}}]\ncontexts: [{name: elsewhere, context: {cluster: elsewhere, user: nobody}}]\ncurrent-context: elsewhere\n`,
+    );
+    const result = await runKoncli(['lease', 'status', '-n', ns, '--json'], { env: { KUBECONFIG: `${admin}:${second}` } });
+    expect(result.code).toBe(0);
+    const reversed = await runKoncli(['lease', 'status', '-n', ns, '--request-timeout', '2s'], { env: { KUBECONFIG: `${second}:${admin}` } });
+    expect(reversed.code).toBe(8);
+  });
+
+  test("status tells whether the holder's Pod still exists", async () => {
+    await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedPod({ namespace: ns, body: { metadata: { name: 'worker-0' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    await koncli('lease', 'acquire', 'pod-held', '--holder', 'worker-0', '--timeout', '0');
+    expect(json((await koncli('lease', 'status', 'pod-held', '--json')).stdout).holderPodExists).toBe(true);
+  });
+
+  test('without watch permission, --wait falls back to polling, says so once, and still acquires', async () => {
+    const own = await freshNamespace('lease-nowatch');
+    const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: own,
+      body: { metadata: { name: 'no-watch' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] }] },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: own,
+      body: { metadata: { name: 'no-watch' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'no-watch' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'koncli-restricted' }] },
+    });
+    const restricted = restrictedKubeconfigPath();
+    await waitFor('RBAC to apply', async () => ((await runKoncli(['lease', 'acquire', 'polled', '--holder', 'first', '--timeout', '0', ...clusterArgs(restricted, own)])).code === 0 ? true : undefined));
+    const waiter = collect(spawnKoncli(['lease', 'acquire', 'polled', '--holder', 'second', '--wait', '--timeout', '30s', ...clusterArgs(restricted, own)]));
+    await sleep(1500);
+    expect((await runKoncli(['lease', 'release', 'polled', '--holder', 'first', ...clusterArgs(restricted, own)])).code).toBe(0);
+    const result = await waiter;
+    expect(result.code).toBe(0);
+    expect(result.stderr.match(/watch on polled is forbidden/g)).toHaveLength(1);
+    expect(result.stderr).toMatch(/polling instead, with backoff/);
   });
 });
 
