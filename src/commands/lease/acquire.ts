@@ -3,7 +3,7 @@ import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { defaultHolder, holderFlag, labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
 import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
-import { waitingLine } from '../../cli/lease-text.js';
+import { reportWaiting } from '../../cli/lease-text.js';
 import { startProgress } from '../../cli/progress.js';
 import { parseLabels, validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
@@ -39,6 +39,7 @@ export default class LeaseAcquire extends KoncliCommand {
     const ctx = await openLeases(client, flags.kind as LeaseKind);
     const { acquireLease } = await import('../../core/lease/acquire.js');
     const progress = wait.wait ? await startProgress(this.output, `waiting for lease ${name}`) : undefined;
+    const waiting = reportWaiting(progress, name, () => ctx.clock.now());
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -49,7 +50,7 @@ export default class LeaseAcquire extends KoncliCommand {
         {
           ...wait,
           signal: interrupt.signal,
-          onProgress: (p) => progress?.update(waitingLine(name, p, ctx.clock.now())),
+          onProgress: waiting.onProgress,
           onNotice: (m) => this.output.warn(m),
         },
       );
@@ -77,6 +78,7 @@ export default class LeaseAcquire extends KoncliCommand {
       await progress?.finish(false);
       throw err;
     } finally {
+      waiting.stop();
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   }

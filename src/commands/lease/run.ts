@@ -7,7 +7,7 @@ import { formatDuration, parseDuration, parseTtlSeconds } from '../../cli/durati
 import { ExitCode } from '../../cli/exit-codes.js';
 import { holderFlag, labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
 import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
-import { waitingLine } from '../../cli/lease-text.js';
+import { reportWaiting } from '../../cli/lease-text.js';
 import { startProgress } from '../../cli/progress.js';
 import { parseLabels, validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
@@ -71,12 +71,13 @@ export default class LeaseRun extends KoncliCommand {
     const onSignal = () => interrupted.abort();
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal).once('SIGHUP', onSignal);
     const progress = wait.wait ? await startProgress(this.output, `waiting for lease ${name}`) : undefined;
+    const waiting = reportWaiting(progress, name, () => ctx.clock.now());
     let acquired;
     try {
       acquired = await acquireLease(
         ctx,
         { name, namespace: client.namespace, holder, durationSeconds: ttlSeconds, priority: flags.priority, renewable: true, reason: flags.reason, labels },
-        { ...wait, signal: interrupted.signal, onProgress: (p) => progress?.update(waitingLine(name, p, ctx.clock.now())), onNotice: (m) => this.output.warn(m) },
+        { ...wait, signal: interrupted.signal, onProgress: waiting.onProgress, onNotice: (m) => this.output.warn(m) },
       );
       await progress?.finish(true, `acquired lease ${name}`);
     } catch (err) {
@@ -87,6 +88,7 @@ export default class LeaseRun extends KoncliCommand {
       process.exitCode = flags['conflict-exit-code'];
       return;
     } finally {
+      waiting.stop();
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
     }
 
