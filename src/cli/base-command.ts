@@ -1,7 +1,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { parseDuration } from './duration.js';
+import { parseTimerDuration } from './duration.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
 import { validateNamespace } from './validate.js';
@@ -53,7 +53,7 @@ export abstract class KoncliCommand extends Command {
     if (this.kubeClient) return this.kubeClient;
     const { KubeClient } = await import('../kube/client.js');
     const f = this.baseFlagValues;
-    const requestTimeoutMs = parseDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
+    const requestTimeoutMs = parseTimerDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
     this.kubeClient = KubeClient.connect({
       kubeconfig: f.kubeconfig as string | undefined,

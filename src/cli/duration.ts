@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../core/clock.js';
 import { FLAG_UNITS, sumDurationParts } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 
@@ -13,6 +14,13 @@ export function parseDuration(input: string, flag: string): number {
   const total = sumDurationParts(text, FLAG_UNITS);
   if (total === undefined) throw usageError(`--${flag} ${JSON.stringify(input)} is not a duration; ${hint}`);
   return Math.round(total);
+}
+
+/** A duration koncli arms a single timer with (request timeout, kill delay): at most about 24 days. */
+export function parseTimerDuration(input: string, flag: string): number {
+  const ms = parseDuration(input, flag);
+  if (ms > MAX_TIMER_MS) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${formatDuration(MAX_TIMER_MS)}`);
+  return ms;
 }
 
 export const MAX_TTL_SECONDS = 2_147_483_647; // leaseDurationSeconds is an int32

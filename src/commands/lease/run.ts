@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { exitCodeOf, parseSignal, SupervisedChild, type ChildExit } from '../../cli/child.js';
-import { formatDuration, parseDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { formatDuration, parseTimerDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { holderFlag, labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
 import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
@@ -45,7 +45,7 @@ export default class LeaseRun extends KoncliCommand {
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
     const holder = validateHolder(flags.holder ?? `${hostname()}-${randomBytes(4).toString('hex')}`);
     const ttlSeconds = parseTtlSeconds(flags.ttl);
-    const killAfterMs = flags['kill-after'] === undefined ? (ttlSeconds * 1000) / 4 : parseDuration(flags['kill-after'], 'kill-after');
+    const killAfterMs = flags['kill-after'] === undefined ? (ttlSeconds * 1000) / 4 : parseTimerDuration(flags['kill-after'], 'kill-after');
     let signal: NodeJS.Signals;
     try {
       signal = parseSignal(flags.signal);
