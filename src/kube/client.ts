@@ -26,6 +26,11 @@ export const USER_AGENT = 'koncli';
 export const FIELD_MANAGER = 'koncli';
 export const QUEUE_FIELD_MANAGER = 'koncli-queue';
 
+/** The server URL without any user:password@ part. */
+export function withoutUserinfo(server: string): string {
+  return server.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1');
+}
+
 /** A client-node configuration that bounds request time and learns the server's clock from `Date` headers. */
 export class KubeClient {
   readonly serverClock = new ServerClock();
@@ -42,9 +47,9 @@ export class KubeClient {
     this.namespace = namespace;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new KoncliError('unreachable', 'the kubeconfig has no current cluster; pass --context');
-    this.server = cluster.server;
+    this.server = withoutUserinfo(cluster.server); // only for messages: a URL may carry user:password@
     if (!/^https?:\/\//.test(cluster.server)) {
-      throw new KoncliError('unreachable', `cluster "${cluster.name}" has no usable server address ("${cluster.server}"); fix the kubeconfig`);
+      throw new KoncliError('unreachable', `cluster "${cluster.name}" has no usable server address ("${this.server}"); fix the kubeconfig`);
     }
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),

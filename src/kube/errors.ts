@@ -39,6 +39,17 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** undici/fetch refusing a header value (it quotes the value in its message). */
+function isHeaderError(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (typeof e.message === 'string' && /invalid header value|Headers\.(append|set)|header content/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Whatever follows an HTTP auth scheme is a credential. */
+export const redactAuthorization = (text: string) => text.replace(/\b(Bearer|Basic) +\S+/g, '$1 <redacted>');
+
 function httpStatus(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown };
   if (typeof e?.code === 'number') return e.code;
@@ -70,12 +81,16 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string): Ko
     case 410:
       return new KoncliError('conflict', `${what}: resource version expired`);
   }
+  if (status === undefined && isHeaderError(err)) {
+    // The HTTP client quotes the rejected header, i.e. the credential: never repeat its message.
+    return new KoncliError('unreachable', `the credentials in the kubeconfig cannot be sent (not a valid HTTP header value: a token with a line break or other control character?) while trying to ${what}; fix the user entry`);
+  }
   if (status === undefined) {
     const code = networkCode(err);
     if (code) {
       return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`);
     }
   }
-  const text = message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
+  const text = redactAuthorization(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
   return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`);
 }
