@@ -31,11 +31,11 @@ const LDFLAGS = [
   '-X k8s.io/client-go/pkg/version.gitMinor=36',
 ].join(' ');
 
-/** First 16 hex digits of sha256(go.mod + go.sum). */
-export function moduleHash() {
+/** First 16 hex digits of sha256(go.mod + go.sum) of the Go module in `dir` (default: this one). */
+export function moduleHash(dir = MODULE_DIR) {
   const h = createHash('sha256');
-  h.update(readFileSync(join(MODULE_DIR, 'go.mod')));
-  h.update(readFileSync(join(MODULE_DIR, 'go.sum')));
+  h.update(readFileSync(join(dir, 'go.mod')));
+  h.update(readFileSync(join(dir, 'go.sum')));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -77,10 +77,31 @@ export function findGo() {
 }
 
 /** Remove `bin.tmp-<pid>` dirs left by builds that were killed. */
-function removeDeadStages(hashDir) {
+export function removeDeadStages(hashDir) {
   for (const entry of readdirSync(hashDir)) {
     const m = /^bin\.tmp-(\d+)$/.exec(entry);
     if (m && !isAlive(Number(m[1]))) rmSync(join(hashDir, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Run `go ARGS` in `cwd` the way every test binary is built here (GOTOOLCHAIN=local,
+ * CGO_ENABLED=0, -buildvcs=false), output to `logPath`. Resolves to the exit code (-1: died).
+ */
+export async function runGo(go, args, { cwd, logPath }) {
+  const fd = openSync(logPath, 'w');
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn(go, args, {
+        cwd,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+      });
+      child.on('error', () => resolve(-1));
+      child.on('exit', (c, sig) => resolve(sig ? -1 : c));
+    });
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -103,22 +124,7 @@ export async function ensureBinaries({ log = (m) => process.stderr.write(`${m}\n
 
   log(`building kube-apiserver, etcd, kubectl ${K8S_VERSION} with ${version} (first run takes a while; log: ${logPath})`);
   const started = Date.now();
-  const fd = openSync(logPath, 'w');
-  const code = await new Promise((resolve) => {
-    const child = spawn(go, ['build', '-ldflags', LDFLAGS, '-o', `${stage}/`, ...PACKAGES], {
-      cwd: MODULE_DIR,
-      stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        GOTOOLCHAIN: 'local',
-        GOFLAGS: '-buildvcs=false',
-        CGO_ENABLED: '0',
-      },
-    });
-    child.on('error', () => resolve(-1));
-    child.on('exit', (c, sig) => resolve(sig ? -1 : c));
-  });
-  closeSync(fd);
+  const code = await runGo(go, ['build', '-ldflags', LDFLAGS, '-o', `${stage}/`, ...PACKAGES], { cwd: MODULE_DIR, logPath });
   const seconds = (Date.now() - started) / 1000;
 
   if (code !== 0) {
