@@ -6,6 +6,8 @@ export interface CallSite {
   resource: string;
   name?: string;
   namespace?: string;
+  /** A cluster-wide list or watch (-A): named as such instead of a namespace. */
+  allNamespaces?: boolean;
 }
 
 const NETWORK_CODES = new Set([
@@ -50,10 +52,13 @@ function isHeaderError(err: unknown): boolean {
 /** Whatever follows an HTTP auth scheme is a credential. */
 export const redactAuthorization = (text: string) => text.replace(/\b(Bearer|Basic) +\S+/g, '$1 <redacted>');
 
+/** An HTTP status: DOMException's numeric legacy codes (TimeoutError is 23) are not. */
+const isHttpStatus = (n: unknown): n is number => typeof n === 'number' && n >= 100 && n <= 599;
+
 function httpStatus(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
+  if (isHttpStatus(e?.code)) return e.code;
+  if (isHttpStatus(e?.statusCode)) return e.statusCode;
   return undefined;
 }
 
@@ -63,7 +68,7 @@ function httpStatus(err: unknown): number | undefined {
  */
 export function toKoncliError(err: unknown, site: CallSite, server?: string): KoncliError {
   if (err instanceof KoncliError) return err;
-  const what = `${site.verb} ${site.resource}${site.name ? ` ${site.name}` : ''}${site.namespace ? ` in namespace ${site.namespace}` : ''}`;
+  const what = `${site.verb} ${site.resource}${site.name ? ` ${site.name}` : ''}${site.allNamespaces ? ' in all namespaces' : site.namespace ? ` in namespace ${site.namespace}` : ''}`;
   const status = httpStatus(err);
   const message = statusMessage((err as { body?: unknown })?.body);
   switch (status) {

@@ -35,8 +35,8 @@ export class KonductorLeaseStore implements LeaseStore {
     this.api = client.api(CustomObjectsApi);
   }
 
-  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, resource: string = KONDUCTOR_LEASE.resource): Promise<T> {
-    const site = { verb, resource, name, namespace: this.namespace };
+  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, resource: string = KONDUCTOR_LEASE.resource, allNamespaces = false): Promise<T> {
+    const site = { verb, resource, name, namespace: this.namespace, allNamespaces };
     return this.client.call(site, () =>
       fn().catch((err) => {
         throw resourceTypeMissing(err) ?? err;
@@ -60,8 +60,12 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   async list(allNamespaces = false): Promise<LeaseRecord[]> {
-    const list = await this.call('list', undefined, () =>
-      allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
+    const list = await this.call(
+      'list',
+      undefined,
+      () => (allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace })),
+      KONDUCTOR_LEASE.resource,
+      allNamespaces,
     );
     return ((list?.items ?? []) as unknown[]).map((item) => decodeForListing(item, this.namespace));
   }

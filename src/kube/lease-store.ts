@@ -71,7 +71,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
   }
 
   async list(allNamespaces = false): Promise<LeaseRecord[]> {
-    const list = await this.client.call(this.site('list'), () =>
+    const list = await this.client.call({ ...this.site('list'), allNamespaces }, () =>
       allNamespaces ? this.api.listLeaseForAllNamespaces() : this.api.listNamespacedLease({ namespace: this.namespace }),
     );
     return list.items.map((item) => {
