@@ -50,7 +50,9 @@ const kubectl = (args: string[], input?: string) => run(KUBECTL, ['--kubeconfig'
 const konductor = (...args: string[]) => runKoncli([...args, '--kind', 'konductor', ...clusterArgs(admin, ns)]);
 const json = (stdout: string) => JSON.parse(stdout);
 /** Asserts an exit code, showing stderr when it differs. */
-const exitedWith = (r: Run, code: number) => expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr: expect.any(String) });
+const exitedWith = (r: Run, code: number) => {
+  if (r.code !== code) throw new Error(`exit ${r.code}, expected ${code}; stderr: ${r.stderr}; stdout: ${r.stdout}`);
+};
 const exits = async (pending: Promise<Run>, code: number) => {
   const r = await pending;
   exitedWith(r, code);
