@@ -1,7 +1,7 @@
 // konductor.io/v1 Leases on the real local control plane, through the real CLI and real kubectl.
 import { Watch } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,15 @@ const bash = (script: string, env: Record<string, string>) =>
     },
   });
 
+const scratchDirs: string[] = [];
+/** A scratch directory the workers of one test share; removed after the file. */
+const scratch = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 beforeAll(async () => {
   admin = adminKubeconfigPath();
   ns = await freshNamespace('konductor');
@@ -148,7 +157,7 @@ describe('the seed examples as scripts of koncli commands', () => {
 
   test('database migration (priority: 10), parallel Job of 3: one at a time, exactly one migrates, all finish', async () => {
     await apply(leaseYaml('db-migration', '{ttl: 1m, priority: 10, renewable: true}'));
-    const dir = mkdtempSync(join(tmpdir(), 'konductor-migrate-'));
+    const dir = scratch('konductor-migrate-');
     const worker = `
       $KONCLI lease acquire db-migration -n "$NS" --wait --timeout 90s >/dev/null
       mkdir "$DIR/inside" || echo "OVERLAP $KONCLI_HOLDER" >> "$DIR/log"
@@ -197,7 +206,7 @@ describe('contention', () => {
       },
       () => {},
     );
-    const dir = mkdtempSync(join(tmpdir(), 'konductor-contend-'));
+    const dir = scratch('konductor-contend-');
     const worker = `
       for round in 1 2 3; do
         $KONCLI lease acquire contended -n "$NS" --wait --timeout 150s >/dev/null
