@@ -14,6 +14,7 @@ import { waitOptions } from '../../cli/wait-options.js';
 import { isKind, usageError } from '../../core/errors.js';
 
 export const RUN_DEFAULT_TTL = '15s';
+const RUN_DEFAULT_TTL_SECONDS = 15;
 
 export default class LeaseRun extends KoncliCommand {
   static override summary = 'Run a command while holding a Lease; stop it before the lease could be lost';
@@ -26,7 +27,7 @@ export default class LeaseRun extends KoncliCommand {
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: Flags.string({ description: 'holder identity [default: host name plus a random suffix, unique per run]' }),
-    ttl: Flags.string({ description: 'lease duration; renewed every third of it', default: RUN_DEFAULT_TTL }),
+    ttl: Flags.string({ description: `lease duration, renewed every third of it [default: the lease's current duration; ${RUN_DEFAULT_TTL} for a new lease]` }),
     ...waitFlags,
     'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
     signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
@@ -44,8 +45,8 @@ export default class LeaseRun extends KoncliCommand {
     const command = (argv as string[]).slice(1);
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
     const holder = validateHolder(flags.holder ?? `${hostname()}-${randomBytes(4).toString('hex')}`);
-    const ttlSeconds = parseTtlSeconds(flags.ttl);
-    const killAfterMs = flags['kill-after'] === undefined ? (ttlSeconds * 1000) / 4 : parseTimerDuration(flags['kill-after'], 'kill-after');
+    const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
+    const killAfterFlagMs = flags['kill-after'] === undefined ? undefined : parseTimerDuration(flags['kill-after'], 'kill-after');
     let signal: NodeJS.Signals;
     try {
       signal = parseSignal(flags.signal);
@@ -62,10 +63,6 @@ export default class LeaseRun extends KoncliCommand {
       import('../../core/lease/keeper.js'),
       import('../../core/lease/release.js'),
     ]);
-    const timing = keeperTiming(ttlSeconds);
-    if (killAfterMs > ttlSeconds * 1000 - timing.renewDeadlineMs) {
-      this.output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlSeconds * 1000 - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
-    }
 
     const interrupted = new AbortController();
     const onSignal = () => interrupted.abort();
@@ -76,7 +73,7 @@ export default class LeaseRun extends KoncliCommand {
     try {
       acquired = await acquireLease(
         ctx,
-        { name, namespace: client.namespace, holder, durationSeconds: ttlSeconds, priority: flags.priority, renewable: true, reason: flags.reason, labels },
+        { name, namespace: client.namespace, holder, durationSeconds, defaultDurationSeconds: RUN_DEFAULT_TTL_SECONDS, priority: flags.priority, renewable: true, reason: flags.reason, labels },
         { ...wait, signal: interrupted.signal, onProgress: waiting.onProgress, onNotice: (m) => this.output.warn(m) },
       );
       await progress?.finish(true, `acquired lease ${name}`);
@@ -92,6 +89,13 @@ export default class LeaseRun extends KoncliCommand {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
     }
 
+    // Timing follows the duration the lease actually has (a konductor Lease's spec.ttl, say).
+    const ttlSeconds = acquired.record.holding.durationSeconds;
+    const timing = keeperTiming(ttlSeconds);
+    const killAfterMs = killAfterFlagMs ?? (ttlSeconds * 1000) / 4;
+    if (killAfterMs > ttlSeconds * 1000 - timing.renewDeadlineMs) {
+      this.output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlSeconds * 1000 - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
+    }
     const keeper = new LeaseKeeper(ctx, name, holder, acquired.record, acquired.sentAt, timing, (m) => this.output.warn(m));
     keeper.start();
     let child: SupervisedChild;

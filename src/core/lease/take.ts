@@ -7,8 +7,10 @@ export interface AcquireRequest {
   name: string;
   namespace: string;
   holder: string;
-  /** Omitted: keep the lease's current duration (or the default for a new lease). */
+  /** Omitted: keep the lease's current duration (or `defaultDurationSeconds` for a new lease). */
   durationSeconds?: number;
+  /** The duration of a lease created without an explicit one (default DEFAULT_LEASE_SECONDS). */
+  defaultDurationSeconds?: number;
   priority: number;
   renewable: boolean;
   reason?: string;
@@ -35,7 +37,7 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
         labels: req.labels,
         holding: {
           holder: req.holder,
-          durationSeconds: req.durationSeconds ?? DEFAULT_LEASE_SECONDS,
+          durationSeconds: req.durationSeconds ?? req.defaultDurationSeconds ?? DEFAULT_LEASE_SECONDS,
           acquireTime: stamp,
           renewTime: stamp,
           transitions: 0,
@@ -47,7 +49,7 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
   const mine = record.holding.holder === req.holder;
   if (view.phase === 'Held' && !mine) return { kind: 'busy', view };
   if (mine && view.phase === 'Held' && !record.extras.renewable) return { kind: 'held-not-renewable', view };
-  const durationSeconds = req.durationSeconds ?? (record.holding.durationSeconds || DEFAULT_LEASE_SECONDS);
+  const durationSeconds = req.durationSeconds ?? (record.holding.durationSeconds || req.defaultDurationSeconds || DEFAULT_LEASE_SECONDS);
   const queue = withoutWaiter(record.extras.queue, req.holder);
   if (mine) {
     return {

@@ -110,6 +110,15 @@ describe('acquire', () => {
     expect((await store.get('job'))!.holding.holder).toBe('rival');
   });
 
+  test('without an explicit duration, a new lease gets the default and an existing one keeps its own', async () => {
+    const { ctx, clock, store, peer } = setup();
+    const created = await acquireOnce(ctx, req('a', { durationSeconds: undefined, defaultDurationSeconds: 15 }));
+    expect(created.record.holding.durationSeconds).toBe(15);
+    store.put(foreignLease('', microTime(clock.now()), 7200));
+    const taken = await acquireOnce(peer(), req('b', { name: 'job', durationSeconds: undefined, defaultDurationSeconds: 15 }));
+    expect(taken.record.holding.durationSeconds).toBe(7200);
+  });
+
   test('a one-time lease is not extended by its holder', async () => {
     const { ctx } = setup();
     await acquireOnce(ctx, req('a', { renewable: false }));
