@@ -51,6 +51,9 @@ export class KubeClient {
     if (!/^https?:\/\//.test(cluster.server)) {
       throw new KoncliError('unreachable', `cluster "${cluster.name}" has no usable server address ("${this.server}"); fix the kubeconfig`);
     }
+    if (this.server !== cluster.server) {
+      throw new KoncliError('unreachable', `cluster "${cluster.name}" has a user name or password in its server address (${this.server.replace('://', '://<redacted>@')}); put credentials in the kubeconfig's user entry`);
+    }
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },

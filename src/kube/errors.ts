@@ -49,8 +49,9 @@ function isHeaderError(err: unknown): boolean {
   return false;
 }
 
-/** Whatever follows an HTTP auth scheme is a credential. */
-export const redactAuthorization = (text: string) => text.replace(/\b(Bearer|Basic) +\S+/g, '$1 <redacted>');
+/** Whatever follows an HTTP auth scheme, and the user:password@ of a URL, is a credential. */
+export const redactCredentials = (text: string) =>
+  text.replace(/\b(Bearer|Basic) +\S+/g, '$1 <redacted>').replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1<redacted>@');
 
 /** An HTTP status: DOMException's numeric legacy codes (TimeoutError is 23) are not. */
 const isHttpStatus = (n: unknown): n is number => typeof n === 'number' && n >= 100 && n <= 599;
@@ -96,6 +97,6 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string): Ko
       return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`);
     }
   }
-  const text = redactAuthorization(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
+  const text = redactCredentials(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
   return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`);
 }
