@@ -6,7 +6,9 @@
 //
 // Then the documented non-failures next to them (a missing `events create` only warns; koncli
 // never needs `update`), and objects deleted while a command waits on them.
+import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { EXIT_CODE_TABLE } from '../../src/cli/exit-codes.js';
 import { collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
 import {
   KONDUCTOR_CRD,
@@ -248,6 +250,11 @@ describe('bad input: documented exit code, one error line (one JSON document wit
     }
     const seeded = CASES.flatMap((c) => (c.seeds ?? []).filter((s) => s.body).map((s) => `${JSON.stringify(c.access ?? ADMIN)} ${s.ref.kind}/${s.ref.name}`));
     expect(seeded.length).toBe(new Set(seeded).size);
+  });
+
+  test('docs/exit-codes.md lists every exit code as src/cli/exit-codes.ts defines it', () => {
+    const doc = readFileSync(new URL('../../docs/exit-codes.md', import.meta.url), 'utf8');
+    for (const { code, name, meaning } of EXIT_CODE_TABLE) expect(doc).toContain(`| ${code} | \`${name}\` | ${meaning} |`);
   });
 
   test.concurrent.each(CASES)('$what → exit $code', async (c) => {
