@@ -1,11 +1,29 @@
-// Bundles each command (and the hooks) with esbuild into dist/, sharing code through split chunks,
-// so a command loads only what it uses. @oclif/core and its plugins stay external: oclif loads them.
+// Bundles each command (and oclif itself) with esbuild into dist/, sharing code through split
+// chunks, so a command loads only what it uses. Start-up time is the point (docs/performance.md):
+//  - dist/oclif.js is @oclif/core bundled: one file instead of ~150 CommonJS modules to resolve;
+//    bin/run.js loads it, and the commands share its chunk (the same Command class).
+//    The plugins (help, autocomplete, not-found) stay external and bring their own @oclif/core.
+//  - @kubernetes/client-node is trimmed to the API methods src/ calls (scripts/build/slim-client-node.mjs).
+//  - whitespace and syntax are minified (identifiers are kept: names show in stack traces).
+//
+//   node scripts/build.mjs [--outdir DIR] [--no-bundle-oclif] [--no-slim-client-node] [--no-minify]
+// The --no-* switches rebuild the earlier steps, for measuring each one (bench/startup-steps.mjs).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { slimClientNode } from './build/slim-client-node.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    outdir: { type: 'string', default: join(root, 'dist') },
+    'no-bundle-oclif': { type: 'boolean', default: false },
+    'no-slim-client-node': { type: 'boolean', default: false },
+    'no-minify': { type: 'boolean', default: false },
+  },
+});
 const walk = (dir) =>
   readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
@@ -15,9 +33,12 @@ const walk = (dir) =>
 const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
+if (!opts['no-bundle-oclif']) entryPoints.oclif = join(root, 'scripts/build/oclif-entry.mjs');
+const minify = !opts['no-minify'];
 
-// Build beside dist/ and swap it in, so a CLI running from dist/ never sees a half-written tree.
-const out = join(root, `dist.tmp-${process.pid}`);
+// Build beside the output directory and swap it in, so a CLI running from it never sees a half-written tree.
+const dist = resolve(opts.outdir);
+const out = `${dist}.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 const started = Date.now();
 await build({
@@ -29,16 +50,19 @@ await build({
   platform: 'node',
   target: 'node22',
   sourcemap: 'linked',
-  minifyWhitespace: false,
+  minifyWhitespace: minify,
+  minifySyntax: minify,
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['@oclif/core', '@oclif/plugin-*'],
+  // typescript: oclif's tsconfig reader requires it only for development plugins (never here).
+  external: opts['no-bundle-oclif'] ? ['@oclif/core', '@oclif/plugin-*'] : ['@oclif/plugin-*', 'typescript'],
   // Some bundled CommonJS dependencies call require(); give ESM output a real one.
   banner: { js: "import { createRequire as __koncliRequire } from 'node:module'; const require = __koncliRequire(import.meta.url);" },
+  plugins: opts['no-slim-client-node'] ? [] : [slimClientNode({ srcDir: join(root, 'src'), cacheDir: join(root, 'node_modules/.cache/koncli-slim-client-node') })],
   logLevel: 'warning',
   legalComments: 'none',
 });
-const old = join(root, `dist.old-${process.pid}`);
-if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
-renameSync(out, join(root, 'dist'));
+const old = `${dist}.old-${process.pid}`;
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(out, dist);
 rmSync(old, { recursive: true, force: true });
-process.stderr.write(`built ${Object.keys(entryPoints).length} commands into dist/ in ${Date.now() - started} ms\n`);
+process.stderr.write(`built ${Object.keys(entryPoints).length} entry points into ${relative(root, dist) || dist}/ in ${Date.now() - started} ms\n`);
