@@ -4,15 +4,18 @@
 //    bin/run.js loads it, and the commands share its chunk (the same Command class).
 //    The plugins (help, autocomplete, not-found) stay external and bring their own @oclif/core.
 //  - @kubernetes/client-node is trimmed to the API methods src/ calls (scripts/build/slim-client-node.mjs).
+//  - Node's built-in modules are required, not imported (scripts/build/builtins-via-require.mjs).
 //  - whitespace and syntax are minified (identifiers are kept: names show in stack traces).
 //
-//   node scripts/build.mjs [--outdir DIR] [--no-bundle-oclif] [--no-slim-client-node] [--no-minify]
+//   node scripts/build.mjs [--outdir DIR] [--no-bundle-oclif] [--no-slim-client-node]
+//                          [--no-builtins-via-require] [--no-minify]
 // The --no-* switches rebuild the earlier steps, for measuring each one (bench/startup-steps.mjs).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { builtinsViaRequire } from './build/builtins-via-require.mjs';
 import { slimClientNode } from './build/slim-client-node.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,6 +25,7 @@ const { values: opts } = parseArgs({
     'no-bundle-oclif': { type: 'boolean', default: false },
     'no-slim-client-node': { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
+    'no-builtins-via-require': { type: 'boolean', default: false },
   },
 });
 const walk = (dir) =>
@@ -57,7 +61,10 @@ await build({
   external: opts['no-bundle-oclif'] ? ['@oclif/core', '@oclif/plugin-*'] : ['@oclif/plugin-*', 'typescript'],
   // Some bundled CommonJS dependencies call require(); give ESM output a real one.
   banner: { js: "import { createRequire as __koncliRequire } from 'node:module'; const require = __koncliRequire(import.meta.url);" },
-  plugins: opts['no-slim-client-node'] ? [] : [slimClientNode({ srcDir: join(root, 'src'), cacheDir: join(root, 'node_modules/.cache/koncli-slim-client-node') })],
+  plugins: [
+    ...(opts['no-slim-client-node'] ? [] : [slimClientNode({ srcDir: join(root, 'src'), cacheDir: join(root, 'node_modules/.cache/koncli-slim-client-node') })]),
+    ...(opts['no-builtins-via-require'] ? [] : [builtinsViaRequire()]),
+  ],
   logLevel: 'warning',
   legalComments: 'none',
 });
