@@ -1,0 +1,43 @@
+// The tools under test and how to call them against the bench's plane and namespace.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const KONCLI_BIN = `${REPO}bin/run.js`;
+
+/** `args` with `flags` added before a `--` (what follows it is the command to run). */
+const withFlags = (args, flags) => {
+  const end = args.indexOf('--');
+  return end < 0 ? [...args, ...flags] : [...args.slice(0, end), ...flags, ...args.slice(end)];
+};
+
+/**
+ * argv builders for one namespace. `klock` is null when it could not be had (then `klockNote`
+ * says why, and klock rows are skipped with that note).
+ */
+export async function toolsFor({ state, namespace, log }) {
+  const kubeconfig = state.kubeconfig.admin;
+  const env = { KUBECONFIG: kubeconfig, NO_COLOR: '1' };
+  const kubectlBin = state.bin?.kubectl;
+  if (!kubectlBin || !existsSync(kubectlBin)) throw new Error(`kubectl not found in the plane's binaries (${kubectlBin})`);
+  let klockBin = null;
+  let klockNote = null;
+  try {
+    const { ensureKlock } = await import('../../test/klock/build.mjs');
+    klockBin = (await ensureKlock({ log })).path;
+  } catch (err) {
+    klockNote = `klock unavailable: ${String(err.message ?? err).split('\n')[0]}`;
+  }
+  return {
+    env,
+    kubeconfig,
+    namespace,
+    koncli: (...args) => [process.execPath, KONCLI_BIN, ...withFlags(args, ['-n', namespace])],
+    koncliBare: (...args) => [process.execPath, KONCLI_BIN, ...args],
+    kubectl: (...args) => [kubectlBin, ...withFlags(args, ['-n', namespace])],
+    klock: klockBin ? (...args) => [klockBin, '--kubeconfig', kubeconfig, '-n', namespace, ...args] : null,
+    klockNote,
+    klockBin,
+    kubectlBin,
+  };
+}

@@ -1,0 +1,102 @@
+// API cost, counted by the API server itself: the change in apiserver_request_total (by verb,
+// for the resources koncli touches) across each operation. kube-apiserver renews its own
+// identity Lease in kube-system with PUT (update) every 10 s; koncli never sends PUT, so
+// that verb is left out rather than attributed to koncli.
+import { LeaseObserver } from '../lib/observer.mjs';
+import { Pool } from '../lib/pool.mjs';
+import { sleep, start, timed } from '../lib/proc.mjs';
+import { median } from '../lib/stats.mjs';
+import { requestDelta } from '../lib/kube.mjs';
+
+const RESOURCES = ['leases', 'pods', 'events'];
+const total = (delta) => Object.values(delta).reduce((a, b) => a + b, 0);
+
+/** Requests the server counted while `fn` ran (without the API server's own PUT of its lease). */
+async function counted(kube, fn) {
+  const before = await kube.requestCounters();
+  const value = await fn();
+  const after = await kube.requestCounters();
+  const delta = requestDelta(before, after, RESOURCES);
+  delete delta['PUT leases'];
+  return { delta, value };
+}
+
+async function oneShot(kube, tools, repeats, argvFor) {
+  const runs = [];
+  for (let i = 0; i < repeats; i++) {
+    const { delta } = await counted(kube, async () => {
+      const r = await timed(argvFor(i), { env: tools.env });
+      if (r.code !== 0) throw new Error(`${argvFor(i).join(' ')}: exit ${r.code} ${r.stderr}`);
+    });
+    runs.push(delta);
+  }
+  return { requests: median(runs.map(total)), byVerb: runs[runs.length >> 1], runs: runs.map(total) };
+}
+
+/** Requests per renewal inside `lease run` (TTL 3 s: renews every second), over a window of its hold. */
+async function renewCost(kube, tools) {
+  const lease = 'bench-api-renew';
+  const obs = await new LeaseObserver(kube, tools.namespace, lease).start();
+  const p = start(tools.koncli('lease', 'run', lease, '--holder', 'renewer', '--ttl', '3s', '--', 'sleep', '9'), { env: tools.env });
+  try {
+    await obs.until((o) => o.holder === 'renewer', 60_000, 'lease run to hold the lease');
+    await sleep(500);
+    const from = obs.renewals;
+    const { delta } = await counted(kube, () => sleep(5000));
+    const renewals = obs.renewals - from;
+    if ((await p.exited) !== 0) throw new Error(`lease run failed: ${p.stderr()}`);
+    return { renewals, requests: total(delta), perRenewal: renewals ? Number((total(delta) / renewals).toFixed(2)) : null, byVerb: delta };
+  } finally {
+    p.child.kill('SIGKILL');
+    obs.stop();
+  }
+}
+
+/** Request rate of N idle `acquire --wait` waiters on a held lease, over `windowMs` once all are queued. */
+async function idleWaiters(kube, tools, n, windowMs, log) {
+  const lease = 'bench-api-idle';
+  const hold = await timed(tools.koncli('lease', 'acquire', lease, '--holder', 'holder', '--ttl', '30m', '--timeout', '0'), { env: tools.env });
+  if (hold.code !== 0) throw new Error(`could not hold ${lease}: ${hold.stderr}`);
+  const obs = await new LeaseObserver(kube, tools.namespace, lease).start();
+  const pool = new Pool(n, (id) => tools.koncli('lease', 'acquire', lease, '--holder', id, '--wait', '--timeout', '30m'), tools.env).fill();
+  try {
+    const t0 = Date.now();
+    await obs.until((o) => o.queued >= n, 600_000, `${n} waiters to register`, () => pool.assertHealthy());
+    log(`api: ${n} waiters registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await sleep(2000);
+    const { delta } = await counted(kube, () => sleep(windowMs));
+    pool.assertHealthy();
+    return { waiters: n, windowSeconds: windowMs / 1000, requests: total(delta), perSecond: Number((total(delta) / (windowMs / 1000)).toFixed(2)), byVerb: delta };
+  } finally {
+    await pool.stop('SIGKILL');
+    obs.stop();
+  }
+}
+
+export async function apiCost({ kube, tools, repeats, idleWaiters: n, windowMs, log }) {
+  const lease = 'bench-api';
+  // A free, existing lease (released after each acquire) for the uncontended acquire.
+  const acquire = await oneShot(kube, tools, repeats, () => tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'));
+  const release = await oneShot(kube, tools, repeats, () => tools.koncli('lease', 'release', lease, '--holder', 'h'));
+  const interleaved = { acquire: [], release: [] };
+  for (let i = 0; i < repeats; i++) {
+    const a = await counted(kube, () => timed(tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'), { env: tools.env }));
+    const r = await counted(kube, () => timed(tools.koncli('lease', 'release', lease, '--holder', 'h'), { env: tools.env }));
+    interleaved.acquire.push(a.delta);
+    interleaved.release.push(r.delta);
+  }
+  const create = await oneShot(kube, tools, repeats, (i) => tools.koncli('lease', 'acquire', `bench-api-new-${i}`, '--holder', 'h', '--timeout', '0'));
+  const renew = await renewCost(kube, tools);
+  log(`api: acquire ${median(interleaved.acquire.map(total))}, release ${median(interleaved.release.map(total))}, per renewal ${renew.perRenewal}`);
+  const idle = await idleWaiters(kube, tools, n, windowMs, log);
+  log(`api: ${n} idle waiters: ${idle.perSecond} requests/s`);
+  return {
+    acquireFree: { requests: median(interleaved.acquire.map(total)), byVerb: interleaved.acquire[0], runs: interleaved.acquire.map(total) },
+    acquireNew: create,
+    release: { requests: median(interleaved.release.map(total)), byVerb: interleaved.release[0], runs: interleaved.release.map(total) },
+    extendHeld: acquire,
+    releaseFree: release,
+    renew,
+    idle,
+  };
+}
