@@ -53,6 +53,11 @@ describe('koncli lease run', () => {
     expect(await holderOf('quoting')).toBe('');
   });
 
+  test('arguments that repeat the lease name, a flag value or each other reach the command in order', async () => {
+    const result = await run(['again', '--holder', 'again-h', '--reason', 'b'], ['echo', 'again', ns, 'again-h', 'b', 'a', 'b', 'a']);
+    expect(result).toMatchObject({ code: 0, stdout: `again ${ns} again-h b a b a\n` });
+  });
+
   test('gives the command the lease, namespace, holder and a fencing token', async () => {
     const result = await run(['env-lease', '--holder', 'me'], ['sh', '-c', 'echo "$KONCLI_LEASE $KONCLI_NAMESPACE $KONCLI_HOLDER $KONCLI_FENCING_TOKEN"']);
     const [lease, namespace, holder, token] = result.stdout.trim().split(' ');

@@ -42,7 +42,11 @@ export default class LeaseRun extends KoncliCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(LeaseRun);
     const name = validateObjectName(args.name, 'lease');
-    const command = (argv as string[]).slice(1);
+    // oclif orders its non-strict argv by each token's *first* position in the raw argv, so a command
+    // argument that repeats the lease name, a flag value or an earlier argument would move; after
+    // `--` the raw argv is the command exactly as given.
+    const dash = this.argv.indexOf('--');
+    const command = dash >= 0 && this.argv.slice(0, dash).includes(args.name) ? this.argv.slice(dash + 1) : (argv as string[]).slice(1);
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
     const holder = validateHolder(flags.holder ?? `${hostname()}-${randomBytes(4).toString('hex')}`);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
