@@ -18,7 +18,13 @@ const read = () => {
 
 const before = read();
 execFileSync(process.execPath, [`${root}node_modules/oclif/bin/run.js`, 'manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-const fresh = JSON.stringify(JSON.parse(read()), null, 2) + '\n';
+// oclif lists commands in file-system order, which differs between machines: sort them.
+const canonical = (text) => {
+  const manifest = JSON.parse(text);
+  manifest.commands = Object.fromEntries(Object.entries(manifest.commands).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(manifest, null, 2) + '\n';
+};
+const fresh = canonical(read());
 
 if (check) {
   writeFileSync(file, before);
