@@ -1,5 +1,6 @@
 import { KoncliError, isKind } from '../errors.js';
 import { ChangeFeed } from '../feed.js';
+import { OutageRide } from '../outage.js';
 import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
 import { decodeLock, encodeLock, lockAnnotationKey, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
@@ -83,6 +84,7 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
   const initial = await ctx.store.get(req.name);
   if (!initial) throw notFound(what);
   const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, initial, opts.onNotice);
+  const outage = new OutageRide(ctx.clock, opts.onNotice);
   feed.start();
   try {
     for (;;) {
@@ -93,8 +95,8 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
       try {
         outcome = await attempt(ctx, obj, req, startedAt);
       } catch (err) {
-        if (!isKind(err, 'conflict')) throw err;
-        await feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal);
+        // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
+        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) return outcome.done;

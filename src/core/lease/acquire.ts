@@ -1,5 +1,6 @@
 import { ChangeFeed } from '../feed.js';
 import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { OutageRide } from '../outage.js';
 import type { LeaseContext } from './context.js';
 import { MAX_CONFLICT_RETRIES } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
@@ -114,6 +115,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   let registered = false;
   let acquired = false;
   const settle = () => feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal);
+  const outage = new OutageRide(ctx.clock, opts.onNotice);
   try {
     for (;;) {
       const record = feed.current();
@@ -122,8 +124,8 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       try {
         outcome = await attempt(ctx, record, req, true, startedAt);
       } catch (err) {
-        if (!isKind(err, 'conflict')) throw err;
-        await settle(); // re-decide on the newer state the watch delivers
+        // A lost race: re-decide on the newer state the watch delivers. An unreachable server: retry shortly.
+        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) {
@@ -135,7 +137,15 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
         throw busyError(req.name, outcome.blocked, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
       }
       if (record && (now >= nextBeatAt || !isQueued(record.extras.queue, req.holder))) {
-        if (await heartbeat(ctx, feed, record, req)) {
+        let beat: boolean;
+        try {
+          beat = await heartbeat(ctx, feed, record, req);
+          outage.ok();
+        } catch (err) {
+          await feed.waitForChange(outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
+          continue;
+        }
+        if (beat) {
           registered = true;
           nextBeatAt = now + HEARTBEAT_MS;
         } else {

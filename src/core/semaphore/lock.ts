@@ -1,4 +1,5 @@
 import { ChangeFeed } from '../feed.js';
+import { OutageRide } from '../outage.js';
 import { KoncliError, isKind } from '../errors.js';
 import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
@@ -99,6 +100,7 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
   const startedAt = ctx.clock.now();
   const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
   const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
+  const outage = new OutageRide(ctx.clock, opts.onNotice);
   feed.start();
   try {
     for (;;) {
@@ -106,8 +108,8 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
       try {
         outcome = await attempt(ctx, feed.current(), req, startedAt);
       } catch (err) {
-        if (!isKind(err, 'conflict')) throw err;
-        await feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal); // re-decide on the winner's state
+        // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
+        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) return outcome.done;
