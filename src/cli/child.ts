@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { descendantsOf, signalEach } from './process-tree.js';
 
 export interface ChildExit {
   code: number | null;
@@ -33,15 +35,39 @@ export class SupervisedChild {
     return this.child.pid;
   }
 
-  /** Sends `signal`, then SIGKILL if the command is still running after `killAfterMs`. */
+  /**
+   * Sends `signal` to the command and to every process it started (a shell's children would
+   * otherwise outlive it and go on working), then SIGKILL to whichever of them still runs after
+   * `killAfterMs`. Resolves with the command's exit once it and those processes are gone (or killed).
+   */
   async stop(signal: NodeJS.Signals, killAfterMs: number): Promise<ChildExit> {
+    const pid = this.child.pid;
+    const tree = pid === undefined ? [] : descendantsOf(pid);
     this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), killAfterMs);
+    signalEach(tree, signal);
+    const killAt = Date.now() + killAfterMs;
+    const timer = setTimeout(() => {
+      this.child.kill('SIGKILL');
+      signalEach([...new Set([...tree, ...(pid === undefined ? [] : descendantsOf(pid))])], 'SIGKILL');
+    }, killAfterMs);
     try {
-      return await this.exited;
+      const exit = await this.exited;
+      while (Date.now() < killAt && tree.some(isRunning)) await new Promise((r) => setTimeout(r, 20));
+      if (tree.some(isRunning)) signalEach(tree.filter(isRunning), 'SIGKILL');
+      return exit;
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** Whether `pid` exists and is not a zombie (an orphan whose reaper has not collected it yet). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return !existsSync('/proc/self') && signalEach([pid], 0).length > 0; // no /proc: ask the kernel
   }
 }
 

@@ -150,6 +150,29 @@ describe('koncli lease run', () => {
     expect(Date.now() - brokeAt).toBeGreaterThanOrEqual(900); // waited --kill-after before SIGKILL
   });
 
+  test('losing the lease also stops the processes the command started (a shell\'s children)', async () => {
+    const pidFile = join(dir, 'grandchild.pid');
+    const child = start(['lost-tree', '--ttl', '6s', '--kill-after', '1s'], ['sh', '-c', `sleep 300 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`]);
+    const done = collect(child);
+    await until('the grandchild to start', async () => readFileSafe(pidFile).trim() !== '');
+    const grandchild = Number(readFileSafe(pidFile));
+    const running = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${grandchild}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(running()).toBe(true);
+      expect((await runKoncli(['lease', 'release', 'lost-tree', '--holder', 'operator', '--force', ...clusterArgs(admin, ns)])).code).toBe(0);
+      expect((await done).code).toBe(4);
+      expect(running()).toBe(false);
+    } finally {
+      if (running()) process.kill(grandchild, 'SIGKILL');
+    }
+  });
+
   test('a holder killed with SIGKILL: a waiter takes over within the TTL plus a small bound', async () => {
     const ttl = 3;
     const holder = start(['crash', '--ttl', `${ttl}s`, '--holder', 'doomed'], ['sleep', '30']);
