@@ -111,10 +111,10 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
   const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
   feed.start();
-  let nextBeatAt = 0;
+  let nextBeatAt = 0; // when to register, or refresh our queue entry
+  let conflicts = 0; // heartbeats lost to other writers in a row
   let registered = false;
   let acquired = false;
-  const settle = () => feed.waitForChange(ctx.clock.now() + CONFLICT_SETTLE_MS, opts.signal);
   const outage = new OutageRide(ctx.clock, opts.onNotice);
   try {
     for (;;) {
@@ -136,7 +136,10 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       if (now >= deadline || opts.signal?.aborted) {
         throw busyError(req.name, outcome.blocked, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
       }
-      if (record && (now >= nextBeatAt || !isQueued(record.extras.queue, req.holder))) {
+      // Dropped from the queue (judged stale, or the lease re-created): register again at once,
+      // unless we are backing off after lost heartbeats.
+      if (record && conflicts === 0 && !isQueued(record.extras.queue, req.holder)) nextBeatAt = Math.min(nextBeatAt, now);
+      if (record && now >= nextBeatAt) {
         let beat: boolean;
         try {
           beat = await heartbeat(ctx, feed, record, req);
@@ -147,9 +150,13 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
         }
         if (beat) {
           registered = true;
-          nextBeatAt = now + HEARTBEAT_MS;
+          conflicts = 0;
+          nextBeatAt = now + heartbeatPeriod();
         } else {
-          await settle();
+          // Another waiter wrote first. Retrying at once makes N waiters that beat together cost
+          // ~N²/2 writes (and wake every waiter each time); a random, growing pause spreads them.
+          conflicts++;
+          nextBeatAt = now + conflictBackoff(conflicts);
         }
         continue;
       }
@@ -160,6 +167,13 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     if (registered && !acquired) await leaveQueue(ctx, req).catch(() => {});
   }
 }
+
+/** A heartbeat period in [¾, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
+const heartbeatPeriod = () => HEARTBEAT_MS * (0.75 + 0.25 * Math.random());
+
+/** Pause after the n-th heartbeat in a row lost to another writer: random, up to 50 ms × 2^n (at most 2 s). */
+export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, 50 * 2 ** Math.min(n, 10));
+const CONFLICT_BACKOFF_MAX_MS = 2000;
 
 /** Registers us in (or refreshes our entry of) the lease's waiter queue. */
 async function heartbeat(ctx: LeaseContext, feed: ChangeFeed<LeaseRecord>, record: LeaseRecord, req: AcquireRequest): Promise<boolean> {
