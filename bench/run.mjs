@@ -40,12 +40,22 @@ log(`plane ${state.server} (${state.version}), namespace ${namespace}${tools.klo
 
 const results = {};
 const loadBefore = loadavg();
-if (only.includes('startup')) results.startup = await startup({ tools, state, rounds: q ? 5 : 20, log });
-if (only.includes('steps')) results.steps = await startupSteps({ tools, rounds: q ? 3 : 10, log });
-if (only.includes('handover')) results.handover = await handover({ kube, tools, samplesFor: (w) => (q ? 5 : w === 1 ? 20 : 40), log });
-if (only.includes('throughput')) results.throughput = await throughput({ kube, tools, contenders: 20, sections: 5, log });
-if (only.includes('api')) results.api = await apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters: q ? 20 : 100, windowMs: q ? 16_000 : 32_000, log });
-if (only.includes('memory')) results.memory = await memory({ tools, repeats: q ? 1 : 3, log });
+/** Runs one suite; a failure is recorded in the results (and the other suites still run). */
+async function suite(name, fn) {
+  if (!only.includes(name)) return;
+  try {
+    results[name] = await fn();
+  } catch (err) {
+    log(`${name} failed: ${err.stack ?? err}`);
+    results[name] = { error: String(err.message ?? err) };
+  }
+}
+await suite('startup', () => startup({ tools, state, rounds: q ? 5 : 20, log }));
+await suite('steps', () => startupSteps({ tools, rounds: q ? 3 : 10, log }));
+await suite('handover', () => handover({ kube, tools, samplesFor: (w) => (q ? 5 : w === 1 ? 20 : 40), log }));
+await suite('throughput', () => throughput({ kube, tools, contenders: 20, sections: 5, log }));
+await suite('api', () => apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters: q ? 20 : 100, windowMs: q ? 16_000 : 32_000, log }));
+await suite('memory', () => memory({ tools, repeats: q ? 1 : 3, log }));
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, kubernetes: state.version, loadBefore, loadAfter: loadavg() };
 const report = { date: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), quick: q, machine, namespace, klock: tools.klock ? tools.klockBin : tools.klockNote, results };

@@ -57,7 +57,9 @@ export function memoryOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+    const hwmMb = kb('VmHWM') / 1024;
+    return Number.isFinite(hwmMb) ? { hwmMb, rssMb: kb('VmRSS') / 1024 } : null; // a zombie has no memory lines
+
   } catch {
     return null;
   }

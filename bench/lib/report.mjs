@@ -7,11 +7,13 @@ const table = (headers, rows) => [`| ${headers.join(' | ')} |`, `| ${headers.map
 const ms = (s) => (s ? `${s.median} / ${s.p99}` : '–');
 const mark = (met) => (met === null ? 'n/a' : met ? 'met' : '**not met**');
 
-function markdown(r) {
-  const out = [`# koncli benchmark (${r.date})`, ''];
+function markdown(report) {
+  const out = [`# koncli benchmark (${report.date})`, ''];
+  // Suites that failed show only in the targets table (with their error).
+  const r = { ...report, results: Object.fromEntries(Object.entries(report.results).filter(([, v]) => !v?.error)) };
   const m = r.machine;
   out.push(`Machine: ${m.cores} cores (${m.cpu}), Node ${m.node}, kube-apiserver ${m.kubernetes}; load average ${m.loadBefore.map((x) => x.toFixed(1)).join(' ')} at the start, ${m.loadAfter.map((x) => x.toFixed(1)).join(' ')} at the end. ${r.quick ? '**Quick run (few repetitions).** ' : ''}Bench time ${r.seconds} s. klock: ${r.klock}.`, '');
-  out.push('## Targets', '', table(['goal', 'measured', ''], judge(r.results).map((t) => [t.goal, t.measured, mark(t.met)])), '');
+  out.push('## Targets', '', table(['goal', 'measured', ''], judge(report.results).map((t) => [t.goal, t.measured, mark(t.met)])), '');
   const s = r.results.startup;
   if (s) {
     out.push('## Start-up (wall ms median / p99; CPU ms median)', '');
@@ -40,7 +42,7 @@ function markdown(r) {
       ['release', String(a.release.requests), verbs(a.release.byVerb)],
       ['release of a free lease', String(a.releaseFree.requests), verbs(a.releaseFree.byVerb)],
       ['renewal inside `lease run`', `${a.renew.perRenewal} per renewal`, `${verbs(a.renew.byVerb)} for ${a.renew.renewals} renewals`],
-      [`${a.idle.waiters} idle \`acquire --wait\` waiters`, `${a.idle.perSecond}/s`, `${verbs(a.idle.byVerb)} in ${a.idle.windowSeconds} s`],
+      [`${a.idle.waiters} idle \`acquire --wait\` waiters (${a.idle.queuedBefore}→${a.idle.queuedAfter} queued)`, `${a.idle.perSecond}/s`, `${verbs(a.idle.byVerb)} in ${a.idle.windowSeconds} s`],
     ]), '');
   }
   if (r.results.memory) out.push('## Memory', '', `Peak RSS (VmHWM) of \`${r.results.memory.command}\`: median ${r.results.memory.peakRssMb.median} MB, max ${r.results.memory.peakRssMb.max} MB (n=${r.results.memory.peakRssMb.n}).`, '');
