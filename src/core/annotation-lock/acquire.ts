@@ -2,7 +2,7 @@ import { KoncliError, isKind } from '../errors.js';
 import { ChangeFeed } from '../feed.js';
 import { OutageRide } from '../outage.js';
 import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
-import { decodeLock, encodeLock, lockAnnotationKey, type LockData } from './codec.js';
+import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
 
@@ -12,7 +12,10 @@ export interface AcquireLockResult {
   data: LockData;
   /** Who held it before (when it was expired, or ourselves on refresh); null when it was free. */
   previousOwner: string | null;
-  /** Local ms after which our own claim has certainly expired. */
+  /**
+   * Local ms until which we may count on the lock: the TTL from just before our write was sent.
+   * Every observer's deadline is later (it cannot have seen the write before it was sent).
+   */
   expiresAt: number;
   object: AnnotatedObject;
   waitedMs: number;
@@ -44,13 +47,12 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   if (plan.kind === 'busy') return { blocked: plan.view };
   const key = lockAnnotationKey(req.lock);
   const written = await ctx.store.setAnnotation(req.name, obj.version, key, encodeLock(plan.value), lockWriter(req.lock));
-  const mine = judgeLock(written, req.lock, what, ctx.tracker, ctx.clock.now());
   return {
     done: {
       outcome: plan.outcome,
       data: decodeLock(key, written.annotations[key]),
       previousOwner: view.data?.owner ?? null,
-      expiresAt: mine.expiresAt!,
+      expiresAt: now + ttlToMs(plan.value.ttlNs),
       object: written,
       waitedMs: now - startedAt,
     },

@@ -33,6 +33,26 @@ describe('acquiring a kubelock', () => {
     expect(store.writes).toEqual([{ name: 'obj', key: KEY, value: obj.annotations[KEY], writer: 'kubelock-deploy' }]);
   });
 
+  test("the holder's own deadline (expiresAt) is the TTL from before its write was sent, never after an observer's", async () => {
+    const { ctx, clock, store } = setup();
+    const observer = ctx();
+    const sentAt = clock.now();
+    const write = store.setAnnotation.bind(store);
+    store.setAnnotation = async (...args) => {
+      const written = await write(...args);
+      await acquireLockOnce(observer, req('b')).catch(() => {}); // an observer sees the write at once
+      await clock.advance(700); // while the response is still on its way to the holder
+      return written;
+    };
+    const got = await acquireLockOnce(ctx(), req('a'));
+    store.setAnnotation = write;
+    expect(got.expiresAt).toBe(sentAt + 10_000); // not the 700 ms later the response arrived
+    await clock.advance(sentAt + 9_999 - clock.now());
+    await expect(acquireLockOnce(observer, req('b'))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(1); // the observer, who saw the write at once, may take it from here
+    await expect(acquireLockOnce(observer, req('b'))).resolves.toMatchObject({ outcome: 'acquired' });
+  });
+
   test('another owner is busy, told who holds it and until when', async () => {
     const { ctx, clock } = setup();
     await acquireLockOnce(ctx(), req('a'));
