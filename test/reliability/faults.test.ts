@@ -13,7 +13,7 @@ import { adminConfig, freshNamespace } from '../integration/helpers.js';
 // @ts-expect-error plain ESM module without types
 import { restartEtcd, startApiserver, stopApiserver, stopEtcd } from '../cluster/plane.mjs';
 import {
-  checkExclusion, cleanup, History, json, koncli, linesOf, Report, sectionScript, sectionStarted, sleep, startKoncli, startShell, until, workDir, type Proc,
+  checkExclusion, cleanup, History, json, koncli, linesOf, ms, Report, sectionScript, sectionStarted, sleep, startKoncli, startShell, until, workDir, type Proc,
 } from './support.js';
 
 const report = new Report('faults');
@@ -35,9 +35,6 @@ afterAll(() => {
   if (takeovers.length) report.add('takeover after a holder died or froze (successor vs the holder’s own deadline)', takeovers);
   report.save();
 });
-
-/** Milliseconds since the epoch of an RFC 3339 time with any number of fractional digits. */
-const ms = (t: string) => Date.parse(t.replace(/(\.\d{3})\d+/, '$1'));
 
 type Fault = 'SIGKILL' | 'SIGSTOP';
 

@@ -16,15 +16,26 @@ const WAITERS_ANNOTATION = 'koncli.dev/waiters';
 const report = new Report('klock');
 let ns: string;
 let dir: string;
-let klockBin: string;
 let script: string;
 
+// Built once and cached (test/klock/build.mjs). Where no source of the pinned tag can be had (the
+// module proxy refuses k8s-lease; a fresh machine has no clone), these tests are skipped, loudly;
+// any other build failure fails the suite.
+const klockBin: string | undefined = await ensureKlock({ log: (m: string) => process.stderr.write(`[klock] ${m}\n`) }).then(
+  (r: { path: string }) => r.path,
+  (err: Error) => {
+    if (!/source not available/.test(err.message)) throw err;
+    process.stderr.write(`[klock] SKIPPING the klock interoperation tests: ${err.message}\n`);
+    report.add('klock interoperation: SKIPPED', [err.message]);
+    return undefined;
+  },
+);
+
 beforeAll(async () => {
-  klockBin = (await ensureKlock({ log: (m: string) => process.stderr.write(`[klock] ${m}\n`) })).path;
   ns = await freshNamespace('rel-klock');
   dir = workDir('klock');
   script = sectionScript(dir);
-}, 900_000);
+});
 afterAll(() => {
   cleanup();
   report.save();
@@ -32,7 +43,7 @@ afterAll(() => {
 
 /** klock running one critical section as `id` (klock's default timings: 15 s / 10 s / 2 s). */
 const klock = (lease: string, id: string, log: string, hold: string, extra: string[] = []) =>
-  startGroup(klockBin, ['--kubeconfig', adminKubeconfigPath(), '-n', ns, '-l', lease, '-i', id, ...extra, '--', script, log, id, hold]);
+  startGroup(klockBin!, ['--kubeconfig', adminKubeconfigPath(), '-n', ns, '-l', lease, '-i', id, ...extra, '--', script, log, id, hold]);
 
 const leaseRun = (lease: string, id: string, log: string, hold: string) =>
   startKoncli(ns, ['lease', 'run', lease, '--holder', id, '--wait', '--timeout', '300s', '--', script, log, id, hold]);
@@ -59,7 +70,7 @@ function foreignWritesDuringKlockHolds(states: V1Lease[]): string[] {
   return bad;
 }
 
-describe('klock and koncli on one Lease', () => {
+(klockBin ? describe : describe.skip)('klock and koncli on one Lease', () => {
   test('each sees the other as holder: koncli status names klock; klock waits (and times out) while koncli holds', async () => {
     const log = join(dir, 'visibility.log');
     const lease = 'visible';

@@ -19,6 +19,9 @@ export async function until(what: string, probe: () => boolean | Promise<boolean
   }
 }
 
+/** Milliseconds since the epoch of an RFC 3339 time with any number of fractional digits (MicroTime, Go's nanoseconds). */
+export const ms = (t: string | Date) => Date.parse(String(t instanceof Date ? t.toISOString() : t).replace(/(\.\d{3})\d+/, '$1'));
+
 export const workDir = (prefix: string) => mkdtempSync(join(tmpdir(), `koncli-rel-${prefix}-`));
 
 // ------------------------------------------------------------------ processes
