@@ -9,9 +9,14 @@ export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
 export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'priority' | 'seq'>) =>
   a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq;
 
-/** Local ms after which a waiter that has not beaten since we first saw its beat counts as gone. */
+/**
+ * Local ms after which a waiter that has not beaten since we first saw its beat counts as gone.
+ * The entry's seq is part of what we saw: a waiter dropped and registered again starts over at
+ * beat 0 with a new seq, and must not inherit the deadline of its first registration's beat 0
+ * (that made waiters on a loaded machine drop out over and over: bench/, 100 idle waiters).
+ */
 export const staleAt = (tracker: ExpiryTracker, leaseKey: string, w: Waiter) =>
-  tracker.deadline(`waiter/${leaseKey}/${w.id}`, String(w.beat), STALE_AFTER_MS);
+  tracker.deadline(`waiter/${leaseKey}/${w.id}`, `${w.seq}/${w.beat}`, STALE_AFTER_MS);
 
 export function liveWaiters(queue: WaiterQueue, tracker: ExpiryTracker, leaseKey: string, now: number, me?: string) {
   return queue.waiters.filter((w) => w.id === me || now < staleAt(tracker, leaseKey, w));

@@ -43,3 +43,16 @@ test('a waiter whose heartbeats keep losing to other writers backs off instead o
   await releaseLease(ctx(), { name: 'job', holder: 'holder', delete: false, force: false });
   expect((await waiting).record.holding.holder).toBe('w');
 });
+
+test('a waiter registered again after being dropped is not judged stale by its first registration', async () => {
+  const { ExpiryTracker } = await import('../../../src/core/expiry.js');
+  const { liveWaiters, STALE_AFTER_MS } = await import('../../../src/core/lease/queue.js');
+  const clock = new FakeClock();
+  const tracker = new ExpiryTracker(clock, new ServerClock());
+  const first = { next: 1, waiters: [{ id: 'w', priority: 0, seq: 0, beat: 0 }] };
+  expect(liveWaiters(first, tracker, 'test/job', clock.now())).toHaveLength(1);
+  await clock.advance(STALE_AFTER_MS + 1);
+  expect(liveWaiters(first, tracker, 'test/job', clock.now())).toHaveLength(0); // gone: dropped by the next write
+  const again = { next: 8, waiters: [{ id: 'w', priority: 0, seq: 7, beat: 0 }] };
+  expect(liveWaiters(again, tracker, 'test/job', clock.now())).toHaveLength(1);
+});
