@@ -98,9 +98,12 @@ async function idleWaiters(kube, tools, n, windowMs, log) {
 
 export async function apiCost({ kube, tools, repeats, idleWaiters: n, windowMs, log }) {
   const lease = 'bench-api';
-  // A free, existing lease (released after each acquire) for the uncontended acquire.
+  // The lease exists from here on: the next acquires extend it, then the releases free it.
+  const created = await timed(tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'), { env: tools.env });
+  if (created.code !== 0) throw new Error(`could not create ${lease}: ${created.stderr}`);
   const acquire = await oneShot(kube, tools, repeats, () => tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'));
   const release = await oneShot(kube, tools, repeats, () => tools.koncli('lease', 'release', lease, '--holder', 'h'));
+  // Uncontended acquire of a free, existing lease (released after each acquire).
   const interleaved = { acquire: [], release: [] };
   for (let i = 0; i < repeats; i++) {
     const a = await counted(kube, () => timed(tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'), { env: tools.env }));
