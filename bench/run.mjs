@@ -53,7 +53,7 @@ async function suite(name, fn) {
 await suite('startup', () => startup({ tools, state, rounds: q ? 5 : 20, log }));
 await suite('steps', () => startupSteps({ tools, rounds: q ? 3 : 10, log }));
 await suite('handover', () => handover({ kube, tools, samplesFor: (w) => (q ? 5 : w === 1 ? 20 : 40), log }));
-await suite('throughput', () => throughput({ kube, tools, contenders: 20, sections: 5, log }));
+await suite('throughput', () => throughput({ kube, tools, contenders: 20, sections: 5, repeats: q ? 1 : 3, log }));
 await suite('api', () => apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters: q ? 20 : 100, windowMs: q ? 16_000 : 32_000, log }));
 await suite('memory', () => memory({ tools, repeats: q ? 1 : 3, log }));
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { homedir, platform, release } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -48,13 +49,37 @@ function compileCacheDir() {
   return join(base, pjson.oclif?.dirname ?? pjson.name, 'compile-cache');
 }
 
+/**
+ * oclif reads the package.json and manifest of every core plugin (help, autocomplete, not-found)
+ * before it looks at argv. Only `help`, `autocomplete`, a help flag or an unknown command needs
+ * them (none of them has an init hook), so a command from koncli's own manifest loads without them.
+ */
+function loadOptionsFor(argv) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let ids;
+  try {
+    ids = new Set(Object.keys(JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')).commands));
+  } catch {
+    return undefined;
+  }
+  const end = argv.indexOf('--');
+  if (argv.slice(0, end < 0 ? undefined : end).includes('--help')) return undefined;
+  const words = [];
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+    if (ids.has(words.join(':'))) return { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } };
+  }
+  return undefined;
+}
+
 if (!fastVersion(process.argv.slice(2))) {
   if (!process.env.NODE_COMPILE_CACHE) enableCompileCache?.(compileCacheDir());
   // dist/oclif.js is @oclif/core bundled with the commands (scripts/build.mjs); a build made
   // with --no-bundle-oclif uses the installed package instead.
   const oclif = existsSync(new URL('../dist/oclif.js', import.meta.url)) ? '../dist/oclif.js' : '@oclif/core';
   const { execute } = await import(oclif);
-  await execute({ dir: import.meta.url });
+  await execute({ dir: import.meta.url, loadOptions: loadOptionsFor(process.argv.slice(2)) });
   // Exit as soon as the command is done: idle keep-alive sockets must not hold the process open.
   process.exit(process.exitCode ?? 0);
 }

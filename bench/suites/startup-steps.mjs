@@ -8,12 +8,15 @@ import { summarize } from '../lib/stats.mjs';
 import { KONCLI_BIN, REPO } from '../lib/tools.mjs';
 
 const STEP_RUN = new URL('../lib/step-run.mjs', import.meta.url).pathname;
+const LATER = ['--no-undici-subset', '--no-skip-engine-check'];
 const BUILDS = [
-  { id: 'before', label: 'before: client-node whole, @oclif/core from node_modules', flags: ['--no-slim-client-node', '--no-bundle-oclif', '--no-builtins-via-require', '--no-minify'] },
-  { id: 'slim', label: '+ client-node trimmed to the methods src/ calls', flags: ['--no-bundle-oclif', '--no-builtins-via-require', '--no-minify'] },
-  { id: 'oclif', label: '+ @oclif/core bundled (dist/oclif.js)', flags: ['--no-builtins-via-require', '--no-minify'] },
-  { id: 'builtins', label: '+ built-in modules through require()', flags: ['--no-minify'] },
-  { id: 'minify', label: '+ minified whitespace and syntax', flags: [] },
+  { id: 'before', label: 'before: client-node whole, @oclif/core from node_modules', flags: ['--no-slim-client-node', '--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
+  { id: 'slim', label: '+ client-node trimmed to the methods src/ calls', flags: ['--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
+  { id: 'oclif', label: '+ @oclif/core bundled (dist/oclif.js)', flags: ['--no-builtins-via-require', '--no-minify', ...LATER] },
+  { id: 'builtins', label: '+ built-in modules through require()', flags: ['--no-minify', ...LATER] },
+  { id: 'minify', label: '+ minified whitespace and syntax', flags: LATER },
+  { id: 'undici', label: '+ only the parts of undici client-node imports', flags: ['--no-skip-engine-check'] },
+  { id: 'engine', label: "+ @oclif/core's dead engine check (and semver) dropped", flags: [] },
 ];
 
 function packageDir(root, id) {
@@ -35,7 +38,7 @@ export async function startupSteps({ tools, rounds, log }) {
       if (r.code !== 0) throw new Error(`build ${b.id}: ${r.stderr}`);
       variants.push({ id: b.id, label: b.label, run: (...args) => [process.execPath, STEP_RUN, dir, ...args] });
     }
-    variants.push({ id: 'run.js', label: '+ bin/run.js: `--version` without oclif, compile cache per user', run: (...args) => tools.koncliBare(...args) });
+    variants.push({ id: 'run.js', label: '+ bin/run.js: `--version` without oclif, compile cache per user, core plugins only for help and unknown commands', run: (...args) => tools.koncliBare(...args) });
     variants.push({ id: 'no-cache', label: 'shipped, with NODE_DISABLE_COMPILE_CACHE=1', run: (...args) => tools.koncliBare(...args), env: { NODE_DISABLE_COMPILE_CACHE: '1' } });
     const commands = [
       { id: 'version', args: ['--version'] },

@@ -1,5 +1,5 @@
 // Throughput: C contenders each run S critical sections (`-- true`) one after another on one
-// lease, all at once; the figure is the wall time until every section has run.
+// lease, all at once; the figure is the wall time until every section has run (median of runs).
 import { requestDelta } from '../lib/kube.mjs';
 import { timed } from '../lib/proc.mjs';
 
@@ -27,16 +27,24 @@ async function race({ kube, tools, name, contenders, sections }) {
   return { tool: name, contenders, sections, seconds: Number(seconds.toFixed(2)), sectionsPerSecond: Number(((contenders * sections) / seconds).toFixed(2)), requests, failures };
 }
 
-export async function throughput({ kube, tools, contenders, sections, log }) {
-  const out = [];
-  for (const name of Object.keys(TOOLS)) {
-    if (name === 'klock' && !tools.klock) {
-      out.push({ tool: name, skipped: tools.klockNote });
-      continue;
+/**
+ * Runs the race `repeats` times per tool, the tools interleaved (koncli, klock, koncli, ...), and
+ * reports each tool's median run: klock's polling makes its runs vary several-fold.
+ */
+export async function throughput({ kube, tools, contenders, sections, repeats, log }) {
+  const names = Object.keys(TOOLS).filter((name) => name !== 'klock' || tools.klock);
+  const runs = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < repeats; i++) {
+    for (const name of names) {
+      const r = await race({ kube, tools, name, contenders, sections });
+      log(`throughput: ${name}: ${contenders}x${sections} sections in ${r.seconds} s${r.failures.length ? ` (${r.failures.length} failed)` : ''} (run ${i + 1}/${repeats})`);
+      runs[name].push(r);
     }
-    const r = await race({ kube, tools, name, contenders, sections });
-    log(`throughput: ${name}: ${contenders}x${sections} sections in ${r.seconds} s${r.failures.length ? ` (${r.failures.length} failed)` : ''}`);
-    out.push(r);
   }
-  return out;
+  return Object.keys(TOOLS).map((name) => {
+    if (!runs[name]) return { tool: name, skipped: tools.klockNote };
+    const sorted = [...runs[name]].sort((a, b) => a.seconds - b.seconds);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    return { ...median, runSeconds: runs[name].map((r) => r.seconds), failures: runs[name].flatMap((r) => r.failures) };
+  });
 }

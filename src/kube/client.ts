@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
 import { toKoncliError, type CallSite } from './errors.js';
 import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
+import { shareConnections, traceConnections, type SharedConnections } from './shared-connections.js';
 
 export interface ClientOptions extends ClusterAccessOptions {
   /** Bound on every non-watch request (ms). */
@@ -38,6 +39,7 @@ export class KubeClient {
   readonly configuration: Configuration;
   readonly namespace: string;
   readonly server: string;
+  readonly connections: SharedConnections;
 
   constructor(
     readonly kc: KubeConfig,
@@ -54,6 +56,8 @@ export class KubeClient {
     if (this.server !== cluster.server) {
       throw new KoncliError('unreachable', `cluster "${cluster.name}" has a user name or password in its server address (${this.server.replace('://', '://<redacted>@')}); put credentials in the kubeconfig's user entry`);
     }
+    this.connections = shareConnections(kc);
+    if (opts.trace) traceConnections(opts.trace);
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
@@ -82,7 +86,10 @@ export class KubeClient {
     try {
       return await fn();
     } catch (err) {
-      throw toKoncliError(err, site, this.server);
+      const failure = toKoncliError(err, site, this.server);
+      // A connection that stopped answering must not take the next request down with it.
+      if (failure.kind === 'unreachable') this.connections.reset();
+      throw failure;
     }
   }
 

@@ -1,4 +1,4 @@
-import { ApiextensionsV1Api, type V1CustomResourceDefinition, type V1CustomResourceDefinitionCondition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, loadYaml, type V1CustomResourceDefinition, type V1CustomResourceDefinitionCondition } from '@kubernetes/client-node';
 import { ChangeFeed } from '../core/feed.js';
 import { isKind, KoncliError } from '../core/errors.js';
 import type { Versioned, Watchable, WatchHandlers } from '../core/store.js';
@@ -16,6 +16,9 @@ export interface CrdManifest {
   /** The same manifest as plain JSON, for a merge patch. */
   json: { metadata: { name: string }; spec: object };
 }
+
+/** The typed client-node model of a CRD manifest's YAML (its `json` half is parsed by the caller). */
+export const typedCrd = (yamlText: string) => loadYaml<V1CustomResourceDefinition>(yamlText);
 
 export interface CrdState extends Versioned {
   established: boolean;

@@ -236,6 +236,25 @@ describe('cluster access and degraded permissions', () => {
     expect(json((await koncli('lease', 'status', 'pod-held', '--json')).stdout).holderPodExists).toBe(true);
   });
 
+  test('one process opens one connection for all its requests and its watch (-v shows each)', async () => {
+    const connections = (stderr: string) => stderr.split('\n').filter((l) => /^koncli: api: connected to 127\.0\.0\.1:\d+ \((h2|http\/1\.1)\)$/.test(l));
+    const requests = (stderr: string) => stderr.split('\n').filter((l) => /^koncli: api: (GET|PATCH|POST|PUT|DELETE) /.test(l));
+    const acquire = await koncli('lease', 'acquire', 'one-connection', '--holder', 'host-a', '--ttl', '1m', '-v');
+    expect(acquire.code).toBe(0);
+    expect(requests(acquire.stderr).length).toBeGreaterThanOrEqual(2);
+    expect(connections(acquire.stderr)).toHaveLength(1);
+
+    // A waiter: reads, watches, then writes when the holder releases; still one connection.
+    const waiter = collect(spawnKoncli(['lease', 'acquire', 'one-connection', '--holder', 'host-b', '--wait', '--timeout', '30s', '-v', ...clusterArgs(admin, ns)]));
+    await waitFor('the waiter to queue', async () => ((await readLease('one-connection')).metadata?.annotations?.['koncli.dev/waiters']?.includes('host-b') ? true : undefined));
+    expect((await koncli('lease', 'release', 'one-connection', '--holder', 'host-a')).code).toBe(0);
+    const waited = await waiter;
+    expect(waited.code).toBe(0);
+    expect((await readLease('one-connection')).spec?.holderIdentity).toBe('host-b');
+    expect(requests(waited.stderr).length).toBeGreaterThanOrEqual(3);
+    expect(connections(waited.stderr)).toHaveLength(1);
+  });
+
   test('without watch permission, --wait falls back to polling, says so once, and still acquires', async () => {
     const own = await freshNamespace('lease-nowatch');
     const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);

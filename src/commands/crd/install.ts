@@ -30,8 +30,9 @@ export default class CrdInstall extends KoncliCommand {
       await this.output.result(json, () => text.trimEnd());
       return;
     }
-    const [{ loadYaml }, { installCrd }] = await Promise.all([import('@kubernetes/client-node'), import('../../kube/crd.js')]);
-    const result = await installCrd(await this.kube(), { typed: loadYaml(text), json }, { timeoutMs });
+    // Named imports only: importing client-node's namespace would keep all of it in every command's bundle.
+    const { installCrd, typedCrd } = await import('../../kube/crd.js');
+    const result = await installCrd(await this.kube(), { typed: typedCrd(text), json }, { timeoutMs });
     await this.output.result(result, () => {
       const state = result.established ? 'Established' : 'not waited for: check with kubectl get crd ' + result.name;
       return `customresourcedefinition ${result.name} ${result.outcome} (${state}${result.waitedMs >= 1000 ? ` after ${formatDuration(result.waitedMs)}` : ''})`;
