@@ -42,7 +42,7 @@ describe('shareConnections', () => {
     const kc = kubeconfig('client-cert-1');
     const shared = shareConnections(kc);
     const first = (await dispatcherFor(kc)) as { closed?: boolean };
-    kc.getCurrentUser()!.certData = pem('CERTIFICATE', 'client-cert-2');
+    (kc.getCurrentUser() as { certData?: string }).certData = pem('CERTIFICATE', 'client-cert-2'); // as a file re-read would
     const second = await dispatcherFor(kc);
     expect(second).not.toBe(first);
     expect(shared.agentsCreated).toBe(2);
