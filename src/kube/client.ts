@@ -81,6 +81,11 @@ export class KubeClient {
     return watch;
   }
 
+  /** One line of the -v request log (no-op without -v). */
+  trace(line: string): void {
+    this.opts.trace?.(line);
+  }
+
   /** Runs one API call, translating failures into KoncliErrors that name the verb and resource. */
   async call<T>(site: CallSite, fn: () => Promise<T>): Promise<T> {
     try {

@@ -24,6 +24,7 @@ export async function watchObject<T>(
     closed = true;
     handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server));
   };
+  client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
   const controller = await client.watcher().watch(
     collectionPath,
     {

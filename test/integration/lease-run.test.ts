@@ -1,5 +1,5 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
@@ -151,6 +151,26 @@ describe('koncli lease run', () => {
     // SIGKILL came --kill-after (1 s) after the TERM, not at once. (Measured from the trap, not from when the
     // release command returned: koncli sees the loss before that command has even exited.)
     expect(killedBy - termAt).toBeGreaterThanOrEqual(500);
+  });
+
+  test('after waiting, the renewals keep the watch that waited: one watch and one connection per run', async () => {
+    const go = join(dir, 'one-watch-go');
+    const holder = start(['one-watch', '--holder', 'first'], ['sh', '-c', `echo ready; while [ ! -e ${go} ]; do sleep 0.05; done`]);
+    let out = '';
+    holder.stdout!.on('data', (d) => (out += d));
+    const held = collect(holder);
+    await until('the holder to run', async () => out.includes('ready'));
+    const waiter = collect(start(['one-watch', '--holder', 'second', '--wait', '--ttl', '3s', '-v'], ['sleep', '2.5']));
+    await until('the waiter to queue', async () => ((await leases().readNamespacedLease({ name: 'one-watch', namespace: ns })).metadata?.annotations?.['koncli.dev/waiters'] ?? '').includes('second'));
+    writeFileSync(go, '');
+    expect((await held).code).toBe(0);
+    const result = await waiter;
+    expect(result.code).toBe(0);
+    const lines = result.stderr.split('\n');
+    expect(lines.filter((l) => /^koncli: api: WATCH \/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases\?fieldSelector=metadata\.name=one-watch$/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^koncli: api: connected to /.test(l))).toHaveLength(1);
+    // The 2.5 s command under a 3 s TTL was renewed (every second) through that one watch's copy.
+    expect(lines.filter((l) => /^koncli: api: PATCH /.test(l)).length).toBeGreaterThanOrEqual(4);
   });
 
   test('losing the lease also stops the processes the command started (a shell\'s children)', async () => {

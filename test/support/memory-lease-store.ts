@@ -13,6 +13,11 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly watchers = new Map<string, Set<WatchHandlers<LeaseRecord>>>();
   readonly events: { name: string; reason: string; message: string }[] = [];
   readonly writes: { name: string; purpose: WritePurpose | 'create' | 'delete' }[] = [];
+  /** Watches opened so far, and those still open. */
+  watchesOpened = 0;
+  get watchesOpen(): number {
+    return [...this.watchers.values()].reduce((n, set) => n + set.size, 0);
+  }
   /** Runs once before the next write, e.g. to simulate another writer winning a race. */
   beforeNextWrite: (() => void) | undefined;
   serverWrittenAtMost: number | undefined;
@@ -75,6 +80,7 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async watch(name: string, _from: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
     const set = this.watchers.get(name) ?? new Set();
+    this.watchesOpened++;
     set.add(handlers);
     this.watchers.set(name, set);
     return () => set.delete(handlers);

@@ -78,7 +78,7 @@ export default class LeaseRun extends KoncliCommand {
       acquired = await acquireLease(
         ctx,
         { name, namespace: client.namespace, holder, durationSeconds, defaultDurationSeconds: RUN_DEFAULT_TTL_SECONDS, priority: flags.priority, renewable: true, reason: flags.reason, labels },
-        { ...wait, signal: interrupted.signal, onProgress: waiting.onProgress, onNotice: (m) => this.output.warn(m) },
+        { ...wait, signal: interrupted.signal, onProgress: waiting.onProgress, onNotice: (m) => this.output.warn(m), keepWatching: true },
       );
       await progress?.finish(true, `acquired lease ${name}`);
     } catch (err) {
@@ -100,7 +100,7 @@ export default class LeaseRun extends KoncliCommand {
     if (killAfterMs > ttlSeconds * 1000 - timing.renewDeadlineMs) {
       this.output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlSeconds * 1000 - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
     }
-    const keeper = new LeaseKeeper(ctx, name, holder, acquired.record, acquired.sentAt, timing, (m) => this.output.warn(m));
+    const keeper = new LeaseKeeper(ctx, name, holder, acquired.record, acquired.sentAt, timing, (m) => this.output.warn(m), acquired.feed);
     keeper.start();
     let child: SupervisedChild;
     try {

@@ -19,6 +19,8 @@ export interface AcquireResult {
   waitedMs: number;
   /** Local time just before the winning write was sent: the holder's claim runs from no earlier. */
   sentAt: number;
+  /** With `keepWatching`: the watch that waited, still running, for the caller to keep and stop. */
+  feed?: ChangeFeed<LeaseRecord>;
 }
 
 export interface WaitProgress {
@@ -35,6 +37,8 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   onProgress?: (progress: WaitProgress) => void;
   onNotice?: (message: string) => void;
+  /** Hand the waiting watch over with the result (LeaseKeeper adopts it: one watch, not two). */
+  keepWatching?: boolean;
 }
 
 /** After a lost write race, how long to wait for the watch to bring the winner's state. */
@@ -130,7 +134,9 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       }
       if ('done' in outcome) {
         acquired = true;
-        return outcome.done;
+        if (!opts.keepWatching) return outcome.done;
+        feed.offer(outcome.done.record);
+        return { ...outcome.done, feed };
       }
       opts.onProgress?.({ view: outcome.blocked, ahead: outcome.ahead, waitedMs: now - startedAt });
       if (now >= deadline || opts.signal?.aborted) {
@@ -163,7 +169,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       await feed.waitForChange(Math.min(outcome.retryAt + 1, nextBeatAt, deadline), opts.signal);
     }
   } finally {
-    feed.stop();
+    if (!acquired || !opts.keepWatching) feed.stop();
     if (registered && !acquired) await leaveQueue(ctx, req).catch(() => {});
   }
 }

@@ -34,6 +34,7 @@ export class LeaseKeeper {
   private lastOkSentAt: number;
   private record: LeaseRecord;
   private readonly feed: ChangeFeed<LeaseRecord>;
+  private readonly adopted: boolean;
   readonly lost: Promise<string>;
   private declareLost!: (reason: string) => void;
   renewals = 0;
@@ -47,15 +48,18 @@ export class LeaseKeeper {
     acquiredSentAt: number,
     private readonly timing: KeeperTiming,
     onNotice?: (message: string) => void,
+    /** The running watch that waited for the lease (AcquireResult.feed), adopted instead of a new one. */
+    watching?: ChangeFeed<LeaseRecord>,
   ) {
     this.record = acquired;
     this.lastOkSentAt = acquiredSentAt;
     this.lost = new Promise((resolve) => (this.declareLost = resolve));
-    this.feed = new ChangeFeed(ctx.store, name, ctx.clock, acquired, onNotice);
+    this.adopted = watching !== undefined;
+    this.feed = watching ?? new ChangeFeed(ctx.store, name, ctx.clock, acquired, onNotice);
   }
 
   start(): void {
-    this.feed.start();
+    if (!this.adopted) this.feed.start();
     void this.loop();
   }
 

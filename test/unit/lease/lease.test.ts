@@ -3,6 +3,7 @@ import { leaseContext, type LeaseContext } from '../../../src/core/lease/context
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { renewLease } from '../../../src/core/lease/renew.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
+import { LeaseKeeper, keeperTiming } from '../../../src/core/lease/keeper.js';
 import { judgeLease } from '../../../src/core/lease/judge.js';
 import { defaultExtras, microTime, type LeaseRecord } from '../../../src/core/lease/model.js';
 import { KoncliError } from '../../../src/core/errors.js';
@@ -227,5 +228,46 @@ describe('judge', () => {
     expect(judgeLease(rec, ctx.tracker, clock.now()).phase).toBe('Held');
     await clock.advance(5000);
     expect(judgeLease(rec, ctx.tracker, clock.now()).phase).toBe('Expired');
+  });
+});
+
+describe('lease run keeps one watch', () => {
+  test('the keeper adopts the watch that waited; it still sees a forced takeover; stop closes it', async () => {
+    const { clock, store, ctx, peer } = setup();
+    await acquireOnce(peer(), req('first'));
+    const waiting = acquireLease(ctx, req('second'), { wait: true, keepWatching: true });
+    await flush();
+    await releaseLease(peer(), { name: 'job', holder: 'first', delete: false, force: false });
+    const got = await waiting;
+    expect(got.record.holding.holder).toBe('second');
+    expect(got.feed?.current()?.version).toBe(got.record.version);
+    expect(store.watchesOpen).toBe(1); // handed over, not stopped
+
+    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, keeperTiming(10), undefined, got.feed);
+    keeper.start();
+    await clock.advance(4000); // past renewEvery (10 s / 3): one renewal through the adopted feed's copy
+    await flush();
+    expect(keeper.renewals).toBe(1);
+    await releaseLease(peer(), { name: 'job', holder: 'third', delete: false, force: true });
+    await expect(keeper.lost).resolves.toMatch(/now held by nobody/);
+    expect(store.watchesOpened).toBe(1);
+    expect(store.watchesOpen).toBe(0);
+  });
+
+  test('without keepWatching the waiting watch is closed on success, and the keeper opens its own', async () => {
+    const { store, ctx, peer } = setup();
+    await acquireOnce(peer(), req('first'));
+    const waiting = acquireLease(ctx, req('second'), { wait: true });
+    await flush();
+    await releaseLease(peer(), { name: 'job', holder: 'first', delete: false, force: false });
+    const got = await waiting;
+    expect(got.feed).toBeUndefined();
+    expect(store.watchesOpen).toBe(0);
+    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, keeperTiming(10));
+    keeper.start();
+    await flush();
+    expect(store.watchesOpened).toBe(2);
+    keeper.stop();
+    expect(store.watchesOpen).toBe(0);
   });
 });
