@@ -153,6 +153,15 @@ describe('koncli lease run', () => {
     expect(killedBy - termAt).toBeGreaterThanOrEqual(500);
   });
 
+  test('an uncontended run costs one read, the take and the release (released from the watched state)', async () => {
+    expect((await run(['three-requests', '--holder', 'h'], ['true'])).code).toBe(0); // creates the lease
+    const result = await run(['three-requests', '--holder', 'h', '-v'], ['true']);
+    expect(result.code).toBe(0);
+    const requests = result.stderr.split('\n').filter((l) => /^koncli: api: (GET|PATCH|POST|PUT|DELETE) /.test(l));
+    expect(requests.map((l) => l.split(' ')[2])).toEqual(['GET', 'PATCH', 'PATCH']);
+    expect(await holderOf('three-requests')).toBe('');
+  });
+
   test('after waiting, the renewals keep the watch that waited: one watch and one connection per run', async () => {
     const go = join(dir, 'one-watch-go');
     const holder = start(['one-watch', '--holder', 'first'], ['sh', '-c', `echo ready; while [ ! -e ${go} ]; do sleep 0.05; done`]);

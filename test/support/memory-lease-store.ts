@@ -13,6 +13,8 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly watchers = new Map<string, Set<WatchHandlers<LeaseRecord>>>();
   readonly events: { name: string; reason: string; message: string }[] = [];
   readonly writes: { name: string; purpose: WritePurpose | 'create' | 'delete' }[] = [];
+  /** Reads (get) so far. */
+  reads = 0;
   /** Watches opened so far, and those still open. */
   watchesOpened = 0;
   get watchesOpen(): number {
@@ -43,6 +45,7 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   async get(name: string): Promise<LeaseRecord | null> {
+    this.reads++;
     const found = this.objects.get(name);
     return found ? structuredClone(found) : null;
   }

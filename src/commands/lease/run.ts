@@ -132,7 +132,7 @@ export default class LeaseRun extends KoncliCommand {
     const code = 'exit' in ended ? exitCodeOf(ended.exit) : ended.spawnError.code === 'ENOENT' ? 127 : 126;
     if ('spawnError' in ended) this.output.error(`cannot run ${command[0]}: ${ended.spawnError.message}`);
     try {
-      await releaseLease(ctx, { name, holder, delete: flags.delete, force: false });
+      await releaseLease(ctx, { name, holder, delete: flags.delete, force: false }, keeper.latest);
     } catch (err) {
       this.output.warn(`could not release lease ${name} (${(err as Error).message}); it expires by itself within ${formatDuration(ttlSeconds * 1000)}`);
     }

@@ -69,9 +69,9 @@ export class LeaseKeeper {
     this.feed.stop();
   }
 
-  /** The latest state we wrote (for a guarded release or delete). */
-  get current(): LeaseRecord {
-    return this.record;
+  /** The newest state known: the watch's copy (it also sees waiters' writes), else our last write. */
+  get latest(): LeaseRecord {
+    return this.feed.current() ?? this.record;
   }
 
   private lose(reason: string): void {

@@ -46,10 +46,14 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now
   };
 }
 
-/** Releases (or deletes) the lease, guarded by resourceVersion so a new holder is never displaced. */
-export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest): Promise<ReleaseResult> {
+/**
+ * Releases (or deletes) the lease, guarded by resourceVersion so a new holder is never displaced.
+ * `known`: a recent copy (a holder's watched state) to try first instead of reading; a stale one
+ * only costs a conflict, after which the lease is read as usual.
+ */
+export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known?: LeaseRecord): Promise<ReleaseResult> {
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    const record = await ctx.store.get(req.name);
+    const record = i === 0 && known ? known : await ctx.store.get(req.name);
     const plan = planRelease(record, req, ctx.clock.now());
     if (plan.kind === 'done') return plan.result;
     const previousHolder = record!.holding.holder;

@@ -271,3 +271,30 @@ describe('lease run keeps one watch', () => {
     expect(store.watchesOpen).toBe(0);
   });
 });
+
+describe('release from a known state', () => {
+  test('a current copy releases with one write and no read; a stale one costs a conflict, then reads', async () => {
+    const { store, ctx, peer } = setup();
+    const held = await acquireOnce(ctx, req('a'));
+    const reads = store.reads;
+    await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false }, held.record);
+    expect(store.reads).toBe(reads);
+    expect((await store.get('job'))?.holding.holder).toBe('');
+
+    const again = await acquireOnce(ctx, req('a'));
+    // Another write after our copy was taken (here: a renewal elsewhere): the copy is stale.
+    await renewLease(peer(), { name: 'job', holder: 'a' }, (await store.get('job'))!);
+    const before = store.reads;
+    await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false }, again.record);
+    expect(store.reads).toBe(before + 1);
+    expect((await store.get('job'))?.holding.holder).toBe('');
+  });
+
+  test('a stale copy never releases a lease someone else now holds', async () => {
+    const { ctx, peer } = setup();
+    const held = await acquireOnce(ctx, req('a'));
+    await releaseLease(peer(), { name: 'job', holder: 'b', delete: false, force: true });
+    await acquireOnce(peer(), req('b'));
+    await expect(releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false }, held.record)).rejects.toMatchObject({ kind: 'not-held' });
+  });
+});
