@@ -132,7 +132,10 @@ export default class LeaseRun extends KoncliCommand {
     const code = 'exit' in ended ? exitCodeOf(ended.exit) : ended.spawnError.code === 'ENOENT' ? 127 : 126;
     if ('spawnError' in ended) this.output.error(`cannot run ${command[0]}: ${ended.spawnError.message}`);
     try {
-      await releaseLease(ctx, { name, holder, delete: flags.delete, force: false }, keeper.latest);
+      // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
+      // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
+      const latest = keeper.latest;
+      await releaseLease(ctx, { name, holder, delete: flags.delete, force: false }, latest.extras.queue.waiters.length === 0 ? latest : undefined);
     } catch (err) {
       this.output.warn(`could not release lease ${name} (${(err as Error).message}); it expires by itself within ${formatDuration(ttlSeconds * 1000)}`);
     }
