@@ -23,7 +23,7 @@ export abstract class KoncliCommand extends Command {
     'request-timeout': Flags.string({ description: 'bound on each API request', default: '10s', helpGroup: 'CLUSTER' }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
     output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
-    verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path) on stderr', helpGroup: 'OUTPUT' }),
+    verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path), watch and new connection on stderr', helpGroup: 'OUTPUT' }),
   };
 
   protected output = new Output('text');
