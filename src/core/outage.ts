@@ -4,6 +4,8 @@ import { isKind } from './errors.js';
 /** How long a waiter rides out an unreachable API server (failures in a row) before giving up. */
 export const OUTAGE_GRACE_MS = 60_000;
 const RETRY_MS = 1000;
+/** After a lost write race, how long a waiting loop waits for its watch to bring the winner's state. */
+export const CONFLICT_SETTLE_MS = 1000;
 
 /**
  * Lets a waiting loop (--wait) ride out a short API-server outage — a restart, a failover — instead
@@ -34,5 +36,14 @@ export class OutageRide {
     }
     if (now - this.since >= OUTAGE_GRACE_MS || now >= deadline) throw err;
     return Math.min(now + RETRY_MS, deadline);
+  }
+
+  /**
+   * When a waiting loop tries again after a failed attempt: a lost write race once the watch brings
+   * the winner's state (at most CONFLICT_SETTLE_MS), an unreachable server as `retryAt`; anything
+   * else is rethrown.
+   */
+  retryAfter(err: unknown, deadline: number, aborted = false): number {
+    return isKind(err, 'conflict') ? this.clock.now() + CONFLICT_SETTLE_MS : this.retryAt(err, deadline, aborted);
   }
 }

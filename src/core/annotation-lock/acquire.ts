@@ -30,9 +30,6 @@ export interface AcquireLockOptions {
   onNotice?: (message: string) => void;
 }
 
-/** After a lost write race, how long to wait for the watch to bring the winner's state. */
-const CONFLICT_SETTLE_MS = 1000;
-
 const notFound = (what: string) =>
   new KoncliError('not-found', `${what} not found; an annotation lock needs an existing object`);
 
@@ -98,7 +95,7 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
         outcome = await attempt(ctx, obj, req, startedAt);
       } catch (err) {
         // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
-        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
+        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) return outcome.done;

@@ -41,9 +41,6 @@ export interface AcquireOptions {
   keepWatching?: boolean;
 }
 
-/** After a lost write race, how long to wait for the watch to bring the winner's state. */
-const CONFLICT_SETTLE_MS = 1000;
-
 type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; retryAt: number };
 
 const leaseKey = (req: AcquireRequest) => `${req.namespace}/${req.name}`;
@@ -129,7 +126,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
         outcome = await attempt(ctx, record, req, true, startedAt);
       } catch (err) {
         // A lost race: re-decide on the newer state the watch delivers. An unreachable server: retry shortly.
-        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
+        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) {

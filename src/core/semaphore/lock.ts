@@ -32,9 +32,6 @@ export interface LockOptions {
   onNotice?: (message: string) => void;
 }
 
-/** After a lost write race, how long to wait for the watch to bring the winner's state. */
-const CONFLICT_SETTLE_MS = 1000;
-
 type Attempt = { done: LockResult } | { wrote: SemaphoreObject } | { blocked: { max: number; holders: HolderView[]; retryAt: number } };
 
 export const notFound = (req: LockRequest) =>
@@ -109,7 +106,7 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
         outcome = await attempt(ctx, feed.current(), req, startedAt);
       } catch (err) {
         // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
-        await feed.waitForChange(isKind(err, 'conflict') ? ctx.clock.now() + CONFLICT_SETTLE_MS : outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
+        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
         continue;
       }
       if ('done' in outcome) return outcome.done;

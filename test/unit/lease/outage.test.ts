@@ -1,11 +1,11 @@
 // Waiters ride out a short API-server outage (found by test/reliability/faults.test.ts: every
 // `lease run --wait` whose 15 s heartbeat fell into a 16 s kube-apiserver restart exited 8).
-import { KoncliError } from '../../../src/core/errors.js';
+import { ConflictError, KoncliError } from '../../../src/core/errors.js';
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { leaseContext } from '../../../src/core/lease/context.js';
 import { HEARTBEAT_MS } from '../../../src/core/lease/queue.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
-import { OUTAGE_GRACE_MS, OutageRide } from '../../../src/core/outage.js';
+import { CONFLICT_SETTLE_MS, OUTAGE_GRACE_MS, OutageRide } from '../../../src/core/outage.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { lockSemaphore } from '../../../src/core/semaphore/lock.js';
 import { semaphoreContext } from '../../../src/core/semaphore/model.js';
@@ -92,6 +92,14 @@ describe('OutageRide', () => {
     expect(ride.retryAt(unreachable(), clock.now() + 300)).toBe(clock.now() + 300);
     expect(() => ride.retryAt(unreachable(), clock.now())).toThrow('ECONNREFUSED');
     expect(() => ride.retryAt(unreachable(), Infinity, true)).toThrow('ECONNREFUSED');
+  });
+
+  test('retryAfter: a lost write race settles for CONFLICT_SETTLE_MS; anything else is retryAt', () => {
+    const clock = new FakeClock();
+    const ride = new OutageRide(clock);
+    expect(ride.retryAfter(new ConflictError(), clock.now() + 10)).toBe(clock.now() + CONFLICT_SETTLE_MS);
+    expect(ride.retryAfter(unreachable(), clock.now() + 300)).toBe(clock.now() + 300);
+    expect(() => ride.retryAfter(new KoncliError('forbidden', 'no'), Infinity)).toThrow('no');
   });
 
   test('gives up after the grace period of failures in a row; a success starts it over', async () => {
