@@ -12,6 +12,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
   loadAllYaml,
+  type V1PolicyRule,
   type V1Role,
   type V1RoleBinding,
 } from '@kubernetes/client-node';
@@ -80,6 +81,23 @@ export function documentedRbac(): { role: V1Role; binding: V1RoleBinding } {
   return { role, binding };
 }
 
+const RESTRICTED_SUBJECT = { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: RESTRICTED_USER };
+
+/** Create `role` and `binding` in `namespace` as admin; ones that already exist are kept. */
+async function createRbac(namespace: string, role: V1Role, binding: V1RoleBinding): Promise<void> {
+  const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
+  try {
+    await rbac.createNamespacedRole({ namespace, body: role });
+  } catch (err) {
+    if (!isApiError(err, 409)) throw err;
+  }
+  try {
+    await rbac.createNamespacedRoleBinding({ namespace, body: binding });
+  } catch (err) {
+    if (!isApiError(err, 409)) throw err;
+  }
+}
+
 /**
  * Grant the restricted user the documented Role in `namespace`: the Role as published and
  * its RoleBinding with the subject switched to the restricted user. Idempotent. Resolves
@@ -87,24 +105,26 @@ export function documentedRbac(): { role: V1Role; binding: V1RoleBinding } {
  */
 export async function bindRestricted(namespace: string): Promise<void> {
   const { role, binding } = documentedRbac();
-  const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
-  const roleBody: V1Role = { ...role, metadata: { ...role.metadata, namespace } };
-  const bindingBody: V1RoleBinding = {
-    ...binding,
-    metadata: { ...binding.metadata, namespace },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: RESTRICTED_USER }],
-  };
-  try {
-    await rbac.createNamespacedRole({ namespace, body: roleBody });
-  } catch (err) {
-    if (!isApiError(err, 409)) throw err;
-  }
-  try {
-    await rbac.createNamespacedRoleBinding({ namespace, body: bindingBody });
-  } catch (err) {
-    if (!isApiError(err, 409)) throw err;
-  }
+  await createRbac(
+    namespace,
+    { ...role, metadata: { ...role.metadata, namespace } },
+    { ...binding, metadata: { ...binding.metadata, namespace }, subjects: [RESTRICTED_SUBJECT] },
+  );
   await waitUntilAllowed(namespace, 'update', 'coordination.k8s.io', 'leases');
+}
+
+/**
+ * Grant the restricted user a Role `name` of just `rules` in `namespace` (for tests of missing
+ * permissions). Resolves once the authorizer allows the first rule's first verb.
+ */
+export async function grantRestricted(namespace: string, name: string, rules: V1PolicyRule[]): Promise<void> {
+  await createRbac(
+    namespace,
+    { metadata: { name, namespace }, rules },
+    { metadata: { name, namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [RESTRICTED_SUBJECT] },
+  );
+  const [rule] = rules;
+  await waitUntilAllowed(namespace, rule.verbs[0], rule.apiGroups?.[0] ?? '', rule.resources?.[0] ?? '');
 }
 
 /** Poll SelfSubjectAccessReview as the restricted user until the verb is allowed. */

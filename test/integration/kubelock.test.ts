@@ -10,13 +10,12 @@ import {
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
-  RbacAuthorizationV1Api,
   Watch,
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
-import { RESTRICTED_USER, adminConfig, adminKubeconfigPath, freshNamespace, restrictedKubeconfigPath } from './helpers.js';
+import { adminConfig, adminKubeconfigPath, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 const PREFIX = 'kubelock.giantswarm.io/';
 /** What giantswarm/kubelock's Go code writes and reads: exactly these keys, ttl in nanoseconds. */
@@ -303,24 +302,8 @@ describe('kubelock annotate / status on the real API server', () => {
   test('a user who may get but not patch the object: exit 7 naming verb and resource, and the object is unchanged', async () => {
     const rns = await freshNamespace('kubelock-rbac');
     await core().createNamespacedConfigMap({ namespace: rns, body: { metadata: { name: 'ro', annotations: { keep: 'me' } } } });
-    const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace: rns,
-      body: { metadata: { name: 'read-only' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace: rns,
-      body: {
-        metadata: { name: 'read-only' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-only' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: RESTRICTED_USER }],
-      },
-    });
+    await grantRestricted(rns, 'read-only', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
     const asRestricted = (...args: string[]) => runKoncli(['kubelock', ...args, ...clusterArgs(restrictedKubeconfigPath(), rns)]);
-    for (let i = 0; (await asRestricted('status', 'cm/ro')).code !== 0; i++) {
-      if (i > 100) throw new Error('read-only Role not effective after 10 s');
-      await sleep(100);
-    }
     const before = await core().readNamespacedConfigMap({ name: 'ro', namespace: rns });
 
     const denied = await asRestricted('annotate', 'cm/ro', '--lock', 'l', '--owner', 'me');

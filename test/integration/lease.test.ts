@@ -1,10 +1,10 @@
-import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli } from '../support/cli.js';
-import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, restrictedKubeconfigPath } from './helpers.js';
+import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 let ns: string;
 let admin: string;
@@ -257,17 +257,9 @@ describe('cluster access and degraded permissions', () => {
 
   test('without watch permission, --wait falls back to polling, says so once, and still acquires', async () => {
     const own = await freshNamespace('lease-nowatch');
-    const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace: own,
-      body: { metadata: { name: 'no-watch' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] }] },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace: own,
-      body: { metadata: { name: 'no-watch' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'no-watch' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'koncli-restricted' }] },
-    });
+    await grantRestricted(own, 'no-watch', [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] }]);
     const restricted = restrictedKubeconfigPath();
-    await waitFor('RBAC to apply', async () => ((await runKoncli(['lease', 'acquire', 'polled', '--holder', 'first', '--timeout', '0', ...clusterArgs(restricted, own)])).code === 0 ? true : undefined));
+    expect((await runKoncli(['lease', 'acquire', 'polled', '--holder', 'first', '--timeout', '0', ...clusterArgs(restricted, own)])).code).toBe(0);
     const waiter = collect(spawnKoncli(['lease', 'acquire', 'polled', '--holder', 'second', '--wait', '--timeout', '30s', ...clusterArgs(restricted, own)]));
     await sleep(1500);
     expect((await runKoncli(['lease', 'release', 'polled', '--holder', 'first', ...clusterArgs(restricted, own)])).code).toBe(0);
