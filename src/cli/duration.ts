@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../core/clock.js';
+import { MAX_TIMER_MS } from '../core/timer.js';
 import { FLAG_UNITS, sumDurationParts } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 

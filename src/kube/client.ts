@@ -11,6 +11,7 @@ import {
 import { ServerClock } from '../core/server-clock.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
+import { timeoutSignal } from '../core/timer.js';
 import { toKoncliError, type CallSite } from './errors.js';
 import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
 import { shareConnections, traceConnections, type SharedConnections } from './shared-connections.js';
@@ -103,7 +104,7 @@ export class KubeClient {
     const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
     return {
       pre: async (ctx: RequestContext) => {
-        ctx.setSignal(AbortSignal.timeout(timeoutMs));
+        ctx.setSignal(timeoutSignal(timeoutMs));
         ctx.setHeaderParam('User-Agent', USER_AGENT);
         sent.push(this.clock.now());
         this.opts.trace?.(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
