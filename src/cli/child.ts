@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
+import { sleepFor } from '../core/timer.js';
 import { DescendantTracker } from './descendants.js';
 import { ownTerminalGroup } from './process-tree.js';
 import type { ProcessInfo } from './process-tree.js';
@@ -48,6 +49,18 @@ export class SupervisedChild {
   /** The command's processes (itself included) alive now. */
   alive(): ProcessInfo[] {
     return this.tracker?.alive() ?? [];
+  }
+
+  /**
+   * The command's processes still alive, given up to `settleMs` to finish dying (a process that was
+   * just signalled along with the command exits a moment after it).
+   */
+  async remaining(settleMs = 250): Promise<ProcessInfo[]> {
+    if (this.alive().length === 0) return [];
+    const settle = new AbortController();
+    await Promise.race([this.whenAllExited(), sleepFor(settleMs, settle.signal)]);
+    settle.abort();
+    return this.alive();
   }
 
   /** Resolves when none of the command's processes is left. */

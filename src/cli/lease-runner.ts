@@ -146,19 +146,19 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
 
     // The command is done; what it started may not be. The lease stays held (and renewed) until
     // none of it is left.
-    const leftovers = child.alive();
+    const leftovers = await child.remaining();
     if (leftovers.length > 0) {
       const pids = leftovers.map((p) => p.pid).join(', ');
       const what = `the command exited (${code}) but ${leftovers.length} process${leftovers.length > 1 ? 'es' : ''} it started still run${leftovers.length > 1 ? '' : 's'} (pid ${pids})`;
       if (req.orphans === 'wait') {
-        output.warn(`${what}; holding lease ${name} until they exit (--orphans wait)`);
+        output.warn(`${what}; holding lease ${name} until ${leftovers.length > 1 ? 'they exit' : 'it exits'} (--orphans wait)`);
         const settled = await Promise.race([child.whenAllExited().then(() => ({ gone: true as const })), lost]);
         if ('lost' in settled) {
           await stopAll(settled.lost);
           return result('lost', code, leftovers.length, ExitCode.LOST);
         }
       } else {
-        output.warn(`${what}; stopping them (${stopping}) before releasing lease ${name}`);
+        output.warn(`${what}; stopping ${leftovers.length > 1 ? 'them' : 'it'} (${stopping}) before releasing lease ${name}`);
         await child.stop(req.signal, killAfterMs, onStuck);
         if (lostReason !== undefined) {
           output.error(`lease lost while the command's processes were being stopped: ${lostReason}`);
