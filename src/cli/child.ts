@@ -11,7 +11,7 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
 }
 
-/** Signals sent to koncli that are delivered to everything the command started. */
+/** Signals sent to koncli that are delivered to everything the command started (docs/lease-run.md). */
 export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The environment variable whose random value marks the command's processes (descendants.ts). */
@@ -28,7 +28,6 @@ export class SupervisedChild {
   /** The command's own exit; rejects when it could not be started (ENOENT, EACCES). */
   readonly exited: Promise<ChildExit>;
   private readonly tracker: DescendantTracker | undefined;
-  private readonly forward = (signal: NodeJS.Signals) => this.deliver(signal);
 
   constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
     const runId = randomBytes(12).toString('hex');
@@ -39,7 +38,6 @@ export class SupervisedChild {
     });
     this.exited.then(() => this.tracker?.hurry(), () => {});
     if (this.child.pid !== undefined) this.tracker = new DescendantTracker(this.child.pid, `${RUN_ID_VARIABLE}=${runId}`);
-    for (const s of FORWARDED) process.on(s, this.forward);
   }
 
   get pid(): number | undefined {
@@ -87,9 +85,8 @@ export class SupervisedChild {
     await this.tracker?.stop(signal, killAfterMs, onStuck);
   }
 
-  /** Stops forwarding signals and recording processes. */
+  /** Stops recording processes. */
   close(): void {
-    for (const s of FORWARDED) process.off(s, this.forward);
     this.tracker?.close();
   }
 }

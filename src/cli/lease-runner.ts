@@ -56,17 +56,43 @@ export type LeaseRunResult =
  * `busy`: that is the `busy` outcome.
  */
 export async function runUnderLease(client: KubeClient, output: Output, req: LeaseRunRequest): Promise<LeaseRunResult> {
-  const { name, holder } = req;
   const ctx = await openLeases(client, req.kind);
+  // One listener for the whole run: while waiting, a signal gives up the wait; once the command
+  // runs, it is delivered to everything the command started. (Between the two, a signal would
+  // otherwise find no listener and kill koncli with the command left running.)
+  const interrupted = new AbortController();
+  let child: SupervisedChild | undefined;
+  let pendingSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (child) child.deliver(signal);
+    else {
+      pendingSignal ??= signal;
+      interrupted.abort();
+    }
+  };
+  for (const s of FORWARDED) process.on(s, onSignal);
+  try {
+    return await runWith(client, output, req, ctx, interrupted.signal, () => pendingSignal, (c) => (child = c));
+  } finally {
+    for (const s of FORWARDED) process.off(s, onSignal);
+  }
+}
+
+async function runWith(
+  client: KubeClient,
+  output: Output,
+  req: LeaseRunRequest,
+  ctx: Awaited<ReturnType<typeof openLeases>>,
+  interrupted: AbortSignal,
+  pendingSignal: () => NodeJS.Signals | undefined,
+  started: (child: SupervisedChild) => void,
+): Promise<LeaseRunResult> {
+  const { name, holder } = req;
   const [{ acquireLease }, { LeaseKeeper, keeperTiming }, { releaseLease }] = await Promise.all([
     import('../core/lease/acquire.js'),
     import('../core/lease/keeper.js'),
     import('../core/lease/release.js'),
   ]);
-
-  const interrupted = new AbortController();
-  const onSignal = () => interrupted.abort();
-  for (const s of FORWARDED) process.once(s, onSignal);
   const progress = req.wait.wait ? await startProgress(output, `waiting for lease ${name}`) : undefined;
   const waiting = reportWaiting(progress, name, () => ctx.clock.now());
   let acquired;
@@ -74,7 +100,7 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
     acquired = await acquireLease(
       ctx,
       { name, namespace: client.namespace, holder, durationSeconds: req.durationSeconds, defaultDurationSeconds: req.defaultDurationSeconds, priority: req.priority, renewable: true, reason: req.reason, labels: req.labels },
-      { ...req.wait, signal: interrupted.signal, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true },
+      { ...req.wait, signal: interrupted, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true },
     );
     await progress?.finish(true, `acquired lease ${name}`);
   } catch (err) {
@@ -84,7 +110,6 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
     return { lease: name, holder, outcome: 'busy', ran: false, exitCode: req.conflictExitCode };
   } finally {
     waiting.stop();
-    for (const s of FORWARDED) process.off(s, onSignal);
   }
 
   // Timing follows the duration the lease actually has (a konductor Lease's spec.ttl, say).
@@ -98,6 +123,15 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
   keeper.start();
   let child: SupervisedChild;
   try {
+    const signalled = pendingSignal();
+    if (signalled) {
+      // Signalled after the lease was had, before the command started: it never starts.
+      keeper.stop();
+      output.error(`${signalled} received before the command started; not running it`);
+      await releaseLease(ctx, { name, holder, delete: req.delete, force: false }, keeper.latest).catch(() => {});
+      const code = exitCodeOf({ code: null, signal: signalled });
+      return { lease: name, holder, outcome: 'completed', fencingToken: acquired.fencingToken, renewals: 0, commandExit: code, leftovers: 0, exitCode: code };
+    }
     child = new SupervisedChild(req.command[0], req.command.slice(1), {
       ...process.env,
       KONCLI_LEASE: name,
@@ -109,6 +143,7 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
     keeper.stop();
     throw err;
   }
+  started(child);
   const stopping = `${req.signal}, then SIGKILL after ${formatDuration(killAfterMs)}`;
   const onStuck = (pids: number[]) =>
     output.warn(`cannot signal process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} (not permitted: another user's); holding lease ${name} until ${pids.length > 1 ? 'they exit' : 'it exits'}`);
