@@ -143,7 +143,7 @@ test(`${KINDS.length} kinds of descendant × ${ROUNDS} rounds: none left after k
     const codes = [...new Set(mine.map((o) => o.code))].join(', ');
     const extra =
       kind.end === 'lost'
-        ? `; `lease release --force` launched → last descendant seen alive: ${fmtMs(figures(mine.map((o) => o.lossToGoneMs!)))}`
+        ? `; "lease release --force" launched → last descendant seen alive: ${fmtMs(figures(mine.map((o) => o.lossToGoneMs!)))}`
         : `; last descendant seen alive → contender's grant seen: ${fmtMs(figures(mine.map((o) => o.gapMs!)))}`;
     return `${kind.name} (${kind.end === 'SIGTERM' ? 'SIGTERM to koncli' : kind.end === 'lost' ? 'lease force-released' : 'command exits'}${kind.flags ? `, ${kind.flags.join(' ')}` : ''}): exit ${codes}; processes left after koncli exited: ${mine.reduce((s, o) => s + o.leftAfterExit, 0)}; samples with a descendant alive: ${mine.reduce((s, o) => s + o.samplesAlive, 0)}, of them with the lease held by another or free: ${mine.reduce((s, o) => s + o.violations, 0)}${extra}`;
   });
