@@ -5,10 +5,11 @@
 // warning is printed. test/unit/core/timer.test.ts drives the same timers through a year of
 // virtual time and shows each fires exactly when due.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { processesOf } from '../support/processes.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
@@ -39,21 +40,6 @@ const start = (...args: string[]) => {
   return spawnKoncli([...own, ...clusterArgs(admin, ns), ...command]);
 };
 const noOverflow = (r: CliResult) => expect(r.stderr).not.toMatch(/TimeoutOverflowWarning|does not fit into a 32-bit signed integer/);
-/** Live processes started for `holder` (their environment says so). */
-function processesOf(holder: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return readFileSync(`/proc/${e}/environ`, 'latin1').split('\0').includes(`KONCLI_HOLDER=${holder}`) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 beforeAll(async () => {
   admin = adminKubeconfigPath();
   ns = await freshNamespace('long-timers');

@@ -10,9 +10,10 @@
 // shorter than the watch's delay but never reports one that did not happen; the contender's grant
 // compared with the last time a descendant was seen alive closes that gap.
 import type { V1Lease } from '@kubernetes/client-node';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshNamespace } from '../integration/helpers.js';
+import { processesOf } from '../support/processes.js';
 import { cleanup, figures, fmtMs, History, koncli, linesOf, Report, sleep, startKoncli, until, workDir, type Proc } from './support.js';
 
 const report = new Report('descendants');
@@ -40,22 +41,6 @@ afterAll(() => {
   cleanup();
   report.save();
 });
-
-/** Live processes whose environment names `holder` (what the command started, wherever it went). */
-function processesOf(holder: string): number[] {
-  const found: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (e.charCodeAt(0) > 57) continue;
-    try {
-      if (!readFileSync(`/proc/${e}/environ`, 'latin1').includes(`\0KONCLI_HOLDER=${holder}\0`)) continue;
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(Number(e));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
 
 interface Kind {
   name: string;
