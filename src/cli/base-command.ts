@@ -24,7 +24,7 @@ export abstract class KoncliCommand extends Command {
     'max-clock-skew': Flags.string({
       description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md) (env KONCLI_MAX_CLOCK_SKEW)",
       env: 'KONCLI_MAX_CLOCK_SKEW',
-      default: '10s',
+      default: '5s',
       helpGroup: 'CLUSTER',
     }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
@@ -61,7 +61,7 @@ export abstract class KoncliCommand extends Command {
     const f = this.baseFlagValues;
     const requestTimeoutMs = parseTimerDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
-    const maxClockSkewMs = parseTimerDuration(String(f['max-clock-skew'] ?? '10s'), 'max-clock-skew');
+    const maxClockSkewMs = parseTimerDuration(String(f['max-clock-skew'] ?? '5s'), 'max-clock-skew');
     this.kubeClient = KubeClient.connect({
       kubeconfig: f.kubeconfig as string | undefined,
       context: f.context as string | undefined,

@@ -101,7 +101,10 @@ export class ExpiryTracker {
       [early, basis] = [writer, 'writer'];
       why = `${writerWhy} (later than the server's write time says)`;
     }
-    if (observed <= early) return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy };
+    if (observed <= early) {
+      const note = server === undefined ? '; the API server recorded no write time (no managedFields), and its writer\'s own expiry plus the allowed skew is later' : '';
+      return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy + note };
+    }
     return { deadline: early, basis, seenAt: seen.at, why };
   }
 

@@ -85,7 +85,7 @@ export const MANAGED_FIELDS_PRECISION_MS = 1000;
  * machine, the API server) may be. Only used when koncli compares a writer's own timestamp with
  * another clock (docs/clock.md, rules 3 and 4); NTP keeps clusters well within a second.
  */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 10_000;
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000;
 
 /** What a holder (LeaseKeeper) does, derived from its TTL. */
 export interface HolderTiming {

@@ -111,7 +111,8 @@ export class KubeClient {
    * timed out drops the connection (see `call`), so the next try does not queue behind a dead one.
    */
   withRequestTimeout<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-    return callScope.run({ timeoutMs: Math.max(1, Math.min(timeoutMs, this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)) }, fn);
+    // AbortSignal.timeout takes whole milliseconds.
+    return callScope.run({ timeoutMs: Math.max(1, Math.ceil(Math.min(timeoutMs, this.requestTimeoutMs))) }, fn);
   }
 
   /** Runs one API call, translating failures into KoncliErrors that name the verb and resource. */
