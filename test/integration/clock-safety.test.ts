@@ -23,7 +23,18 @@ const koncli = (args: string[], env?: Record<string, string>) => runKoncli([...a
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const repro = (kind: string, what: string) => process.stderr.write(`[repro] ${kind}: ${what}\n`);
 const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-const outcome = (r: CliResult) => `exit ${r.code}${r.stdout.trim() ? ` ${r.stdout.trim().slice(0, 160)}` : ''}${r.code !== 0 ? ` (${r.stderr.trim().split('\n').pop()?.slice(0, 300)})` : ''}`;
+/** One line: the exit code, the JSON result's key facts, and the last stderr line on failure. */
+function outcome(r: CliResult): string {
+  let doc: Record<string, unknown> = {};
+  try {
+    doc = JSON.parse(r.stdout);
+  } catch {
+    // not JSON
+  }
+  const facts = ['outcome', 'ttlSeconds', 'previousHolder', 'previousOwner', 'renewals', 'reason'].filter((k) => doc[k] !== undefined).map((k) => `${k}=${JSON.stringify(doc[k])}`);
+  const err = r.code !== 0 ? ` (${r.stderr.trim().split('\n').pop()?.slice(0, 400)})` : '';
+  return `exit ${r.code}${facts.length ? ` ${facts.join(' ')}` : ''}${err}`;
+}
 
 function kubectl(args: string[], input?: string): Promise<CliResult> {
   const child = spawn(state().bin.kubectl, ['--kubeconfig', admin, '-n', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
