@@ -43,7 +43,7 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     expect(second.code).toBe(3);
     expect(second.ms).toBeGreaterThanOrEqual(3000);
     const errors = second.stderr.split('\n').filter((l) => l.includes('error:'));
-    expect(errors).toEqual([expect.stringContaining('semaphore lock is full: 1/1 held by holder-1 (db restart) (no TTL: until unlocked) (waited 3s)')]);
+    expect(errors).toEqual([expect.stringContaining('semaphore lock is full: 1/1 held by holder-1 (db restart) (waited 3s)')]);
     // Waiting is a watch: one read of the ConfigMap in three seconds, no poll loop.
     expect(second.stderr.match(new RegExp(`GET /api/v1/namespaces/${ns}/configmaps/lock\\n`, 'g'))).toHaveLength(1);
 

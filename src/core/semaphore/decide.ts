@@ -93,7 +93,7 @@ export function busyError(name: string, max: number, holders: HolderView[], cloc
   const now = clock.now();
   const wallNow = clock.wallNow();
   const who = holders
-    .map((v) => `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? ' (no TTL: until unlocked)' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`)
+    .map((v) => `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`)
     .join(', ');
   return new KoncliError('busy', `semaphore ${name} is full: ${holders.length}/${max} held by ${who || 'nobody'}${extra}`, {
     max,
