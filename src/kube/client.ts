@@ -13,6 +13,7 @@ import { ServerClock } from '../core/server-clock.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REQUEST_TIMEOUT_MS, WATCH_CLIENT_IDLE_MS } from '../core/timing.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
+import { timeoutSignal } from '../core/timer.js';
 import { toKoncliError, type CallSite } from './errors.js';
 import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
 import { shareConnections, traceConnections, type SharedConnections } from './shared-connections.js';
@@ -137,7 +138,7 @@ export class KubeClient {
     return {
       pre: async (ctx: RequestContext) => {
         const scope = callScope.getStore();
-        ctx.setSignal(AbortSignal.timeout(scope?.timeoutMs ?? timeoutMs));
+        ctx.setSignal(timeoutSignal(scope?.timeoutMs ?? timeoutMs));
         ctx.setHeaderParam('User-Agent', USER_AGENT);
         if (scope) scope.sentAt = this.clock.now();
         this.opts.trace?.(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
