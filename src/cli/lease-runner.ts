@@ -88,10 +88,11 @@ async function runWith(
   started: (child: SupervisedChild) => void,
 ): Promise<LeaseRunResult> {
   const { name, holder } = req;
-  const [{ acquireLease }, { LeaseKeeper, keeperTiming }, { releaseLease }] = await Promise.all([
+  const [{ acquireLease }, { LeaseKeeper }, { releaseLease }, { holderTiming }] = await Promise.all([
     import('../core/lease/acquire.js'),
     import('../core/lease/keeper.js'),
     import('../core/lease/release.js'),
+    import('../core/timing.js'),
   ]);
   const progress = req.wait.wait ? await startProgress(output, `waiting for lease ${name}`) : undefined;
   const waiting = reportWaiting(progress, name, () => ctx.clock.now());
@@ -112,10 +113,10 @@ async function runWith(
     waiting.stop();
   }
 
-  // Timing follows the duration the lease actually has (a konductor Lease's spec.ttl, say).
+  // Timing follows the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl).
   const ttlMs = acquired.record.holding.durationSeconds * 1000;
-  const timing = keeperTiming(acquired.record.holding.durationSeconds);
-  const killAfterMs = req.killAfterMs ?? ttlMs / 4;
+  const timing = holderTiming(acquired.record.holding.durationSeconds, client.requestTimeoutMs);
+  const killAfterMs = req.killAfterMs ?? timing.killAfterMs;
   if (killAfterMs > ttlMs - timing.renewDeadlineMs) {
     output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
   }

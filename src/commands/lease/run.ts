@@ -11,9 +11,9 @@ import type { LeaseKind } from '../../cli/lease-session.js';
 import { parseLabels, validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
 import { usageError } from '../../core/errors.js';
+import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
-export const RUN_DEFAULT_TTL = '15s';
-const RUN_DEFAULT_TTL_SECONDS = 15;
+export const RUN_DEFAULT_TTL = `${RUN_DEFAULT_TTL_SECONDS}s`;
 
 export default class LeaseRun extends KoncliCommand {
   static override summary = 'Run a command while holding a Lease; stop it before the lease could be lost';
@@ -27,7 +27,7 @@ export default class LeaseRun extends KoncliCommand {
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: Flags.string({ description: 'holder identity [default: host name plus a random suffix, unique per run]' }),
-    ttl: Flags.string({ description: `lease duration, renewed every third of it [default: the lease's current duration; ${RUN_DEFAULT_TTL} for a new lease]` }),
+    ttl: Flags.string({ description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)` }),
     ...waitFlags,
     'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
     signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
