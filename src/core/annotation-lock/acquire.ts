@@ -1,7 +1,7 @@
-import { KoncliError, isKind } from '../errors.js';
+import { KoncliError } from '../errors.js';
 import { ChangeFeed } from '../feed.js';
-import { OutageRide } from '../outage.js';
-import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
+import { watchUntilDecided } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
@@ -56,56 +56,45 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   };
 }
 
-/** Tries once (re-deciding on write conflicts); throws `busy` when another owner holds the lock. */
+/**
+ * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
+ * src/core/retry.ts); throws `busy` when another owner holds the lock.
+ */
 export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest): Promise<AcquireLockResult> {
   const what = ctx.store.describe(req.name);
   const startedAt = ctx.clock.now();
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+  const exhausted = () => new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) throw notFound(what);
-    try {
-      const result = await attempt(ctx, obj, req, startedAt);
-      if ('done' in result) return result.done;
-      throw busyError(result.blocked, what, ctx.clock.now());
-    } catch (err) {
-      if (!isKind(err, 'conflict')) throw err;
-    }
-  }
-  throw new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+    const result = await attempt(ctx, obj, req, startedAt);
+    if ('done' in result) return result.done;
+    throw busyError(result.blocked, what, ctx.clock.now());
+  });
 }
 
-/** Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's time runs out. */
+/**
+ * Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's
+ * time runs out. Transient API failures are ridden out until the timeout (src/core/retry.ts).
+ */
 export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
   if (!opts.wait) return acquireLockOnce(ctx, req);
+  const { clock } = ctx;
   const what = ctx.store.describe(req.name);
-  const startedAt = ctx.clock.now();
+  const startedAt = clock.now();
   const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const initial = await ctx.store.get(req.name);
+  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => ctx.store.get(req.name));
   if (!initial) throw notFound(what);
-  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, initial, opts.onNotice);
-  const outage = new OutageRide(ctx.clock, opts.onNotice);
+  const feed = new ChangeFeed(ctx.store, req.name, clock, initial, opts.onNotice);
   feed.start();
   try {
-    for (;;) {
-      const obj = feed.current();
+    return await watchUntilDecided(feed, clock, { deadline, startedAt, signal: opts.signal, onNotice: opts.onNotice }, async (obj) => {
       if (!obj) throw notFound(what);
-      const now = ctx.clock.now();
-      let outcome: Attempt;
-      try {
-        outcome = await attempt(ctx, obj, req, startedAt);
-      } catch (err) {
-        // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
-        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
-        continue;
-      }
-      if ('done' in outcome) return outcome.done;
-      opts.onProgress?.(outcome.blocked, now - startedAt);
-      if (now >= deadline || opts.signal?.aborted) {
-        const why = opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`;
-        throw busyError(outcome.blocked, what, now, why);
-      }
-      await feed.waitForChange(Math.min((outcome.blocked.expiresAt ?? Infinity) + 1, deadline), opts.signal);
-    }
+      const outcome = await attempt(ctx, obj, req, startedAt);
+      if ('done' in outcome) return outcome;
+      opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
+      return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock.now(), why) };
+    });
   } finally {
     feed.stop();
   }

@@ -14,6 +14,3 @@ export const leaseContext = (store: LeaseStore, clock: Clock, serverClock: Serve
   clock,
   tracker: new ExpiryTracker(clock, serverClock),
 });
-
-/** Retries a read-decide-write step while optimistic-concurrency conflicts last. */
-export const MAX_CONFLICT_RETRIES = 50;
