@@ -1,9 +1,10 @@
 import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
+import { Backoff } from './retry.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
 
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5000;
+/** Re-watching after a failure: the one retry policy's backoff (jitter, Retry-After), from 200 ms up to 5 s. */
+const REWATCH_BACKOFF = { initialMs: 200, factor: 2, capMs: 5000, jitter: 0.5 };
 const QUICK_CLOSE_MS = 1000;
 const POLL_MIN_MS = 500;
 const POLL_MAX_MS = 5000;
@@ -18,7 +19,7 @@ export class ChangeFeed<T extends Versioned> {
   private wake: (() => void) | undefined;
   private stopWatch: (() => void) | undefined;
   private stopped = false;
-  private failures = 0;
+  private readonly rewatch = new Backoff(REWATCH_BACKOFF);
   private polling = false;
   private generation = 0;
   private openedAt = 0;
@@ -91,7 +92,7 @@ export class ChangeFeed<T extends Versioned> {
     try {
       this.stopWatch = await this.store.watch(this.name, this.latest?.version, {
         onChange: (obj) => {
-          this.failures = 0;
+          this.rewatch.reset();
           this.offer(obj);
         },
         onClose: (err) => {
@@ -114,8 +115,7 @@ export class ChangeFeed<T extends Versioned> {
     }
     // A clean server-side close of a watch that lived a while: resume from where we were.
     if (err === undefined && this.clock.now() - this.openedAt > QUICK_CLOSE_MS) return this.connect();
-    this.failures++;
-    await this.clock.sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10)));
+    await this.clock.sleep(this.rewatch.next(err));
     await this.refresh(); // the watch may have missed changes (or its version expired): re-read
     await this.connect();
   }

@@ -46,12 +46,8 @@ export interface BackoffSpec {
 
 export const DEFAULT_BACKOFF: BackoffSpec = { initialMs: 250, factor: 2, capMs: 4000, jitter: 0.5 };
 
-/** Whether `err` is worth retrying (see the rules above); conflicts are not transient. */
-export function isTransient(err: unknown): err is KoncliError {
-  if (!(err instanceof KoncliError)) return false;
-  const marked = err.details.transient;
-  return typeof marked === 'boolean' ? marked : err.kind === 'unreachable';
-}
+/** Whether `err` is worth retrying: the adapter that made it said so (see the rules above). Conflicts are not transient. */
+export const isTransient = (err: unknown): err is KoncliError => err instanceof KoncliError && err.details.transient === true;
 
 /** The server's `Retry-After` (ms) carried by `err`, if any. */
 export const retryAfterOf = (err: unknown): number | undefined => {
@@ -127,13 +123,19 @@ export class RetryWindow {
     const now = this.clock.now();
     this.since ??= now;
     const deadline = Number.isFinite(this.opts.deadline) ? this.opts.deadline : this.since + OUTAGE_GRACE_MS;
-    if (now >= deadline) throw err;
+    if (now >= deadline) throw this.exhausted(err, now);
     const at = now + this.backoff.next(err);
-    if (at > deadline && now + (retryAfterOf(err) ?? 0) > deadline) throw err;
+    if (at > deadline && now + (retryAfterOf(err) ?? 0) > deadline) throw this.exhausted(err, now);
     if (this.backoff.inARow === 1) {
       this.opts.onNotice?.(`${err.message}; ${this.opts.verb ?? 'retrying'} for up to ${Math.ceil((deadline - now) / 1000)}s`);
     }
     return Math.min(at, deadline);
+  }
+
+  /** The last failure, saying for how long it was retried. */
+  private exhausted(err: KoncliError, now: number): KoncliError {
+    const s = Math.round((now - this.since!) / 1000);
+    return s < 1 ? err : new KoncliError(err.kind, `${err.message} (still failing after ${s}s of retries)`, err.details);
   }
 
   /**

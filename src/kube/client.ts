@@ -40,6 +40,8 @@ export class KubeClient {
   readonly namespace: string;
   readonly server: string;
   readonly connections: SharedConnections;
+  /** The server has answered this process (any status): later connection failures are an outage, not a wrong address. */
+  answered = false;
 
   constructor(
     readonly kc: KubeConfig,
@@ -91,7 +93,7 @@ export class KubeClient {
     try {
       return await fn();
     } catch (err) {
-      const failure = toKoncliError(err, site, this.server);
+      const failure = toKoncliError(err, site, this.server, this.answered);
       // A connection that stopped answering must not take the next request down with it.
       if (failure.kind === 'unreachable') this.connections.reset();
       throw failure;
@@ -110,6 +112,7 @@ export class KubeClient {
         return ctx;
       },
       post: async (res: ResponseContext) => {
+        this.answered = true;
         const sentAt = sent.shift() ?? this.clock.now();
         const date = Date.parse(res.headers['date'] ?? '');
         if (!Number.isNaN(date)) this.serverClock.sample(date, sentAt, this.clock.now());

@@ -8,7 +8,7 @@ import type { Versioned, Watchable } from '../../src/core/store.js';
 import { watchUntilDecided } from '../../src/core/wait.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
 
-const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)');
+const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)', { transient: true });
 const http = (status: number, retryAfterMs?: number) =>
   new KoncliError('error', `patch leases x failed (HTTP ${status})`, { status, transient: true, ...(retryAfterMs !== undefined && { retryAfterMs }) });
 const forbidden = () => new KoncliError('forbidden', 'RBAC said no', { status: 403, transient: false });
@@ -17,10 +17,11 @@ const forbidden = () => new KoncliError('forbidden', 'RBAC said no', { status: 4
 const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: KoncliError) => err.kind);
 
 describe('what is transient', () => {
-  test('the adapter decides (details.transient); unmarked unreachable failures count as transient', () => {
+  test('the adapter decides (details.transient)', () => {
     expect(isTransient(http(500))).toBe(true);
     expect(isTransient(http(429, 1000))).toBe(true);
     expect(isTransient(unreachable())).toBe(true);
+    expect(isTransient(new KoncliError('unreachable', 'no kubeconfig'))).toBe(false);
     expect(isTransient(new KoncliError('unreachable', '401', { status: 401, transient: false }))).toBe(false);
     expect(isTransient(forbidden())).toBe(false);
     expect(isTransient(new ConflictError())).toBe(false);

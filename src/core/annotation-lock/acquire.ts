@@ -60,11 +60,11 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
  * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
  * src/core/retry.ts); throws `busy` when another owner holds the lock.
  */
-export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest): Promise<AcquireLockResult> {
+export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest, onNotice?: (message: string) => void): Promise<AcquireLockResult> {
   const what = ctx.store.describe(req.name);
   const startedAt = ctx.clock.now();
   const exhausted = () => new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
-  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) throw notFound(what);
     const result = await attempt(ctx, obj, req, startedAt);
@@ -78,7 +78,7 @@ export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest)
  * time runs out. Transient API failures are ridden out until the timeout (src/core/retry.ts).
  */
 export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
-  if (!opts.wait) return acquireLockOnce(ctx, req);
+  if (!opts.wait) return acquireLockOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const what = ctx.store.describe(req.name);
   const startedAt = clock.now();

@@ -79,11 +79,11 @@ async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: Acqui
  * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
  * src/core/retry.ts); throws `busy` when someone else holds the lease.
  */
-export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promise<AcquireResult> {
+export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNotice?: (message: string) => void): Promise<AcquireResult> {
   const startedAt = ctx.clock.now();
   const me = queueMember(req);
   const exhausted = () => new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
-  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
     if ('done' in step) return step.done;
     throw busyError(req.name, step.blocked, ctx.clock.now());
@@ -95,7 +95,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promi
  * Transient API failures are ridden out until the timeout (src/core/retry.ts).
  */
 export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts: AcquireOptions): Promise<AcquireResult> {
-  if (!opts.wait) return acquireOnce(ctx, req);
+  if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
   const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;

@@ -80,10 +80,10 @@ async function attempt(ctx: SemaphoreContext, obj: SemaphoreObject | null, req: 
  * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
  * src/core/retry.ts); throws `busy` when the semaphore is full.
  */
-export async function lockOnce(ctx: SemaphoreContext, req: LockRequest): Promise<LockResult> {
+export async function lockOnce(ctx: SemaphoreContext, req: LockRequest, onNotice?: (message: string) => void): Promise<LockResult> {
   const startedAt = ctx.clock.now();
   const exhausted = () => new KoncliError('busy', `semaphore ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
-  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
     if ('done' in result) return result.done;
     if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock.now());
@@ -96,7 +96,7 @@ export async function lockOnce(ctx: SemaphoreContext, req: LockRequest): Promise
  * Transient API failures are ridden out until the timeout (src/core/retry.ts).
  */
 export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opts: LockOptions): Promise<LockResult> {
-  if (!opts.wait) return lockOnce(ctx, req);
+  if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
   const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;

@@ -13,7 +13,7 @@ import { FakeClock, flush } from '../../support/fake-clock.js';
 import { MemoryLeaseStore } from '../../support/memory-lease-store.js';
 import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
 
-const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)');
+const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)', { transient: true });
 
 /** Makes every request of `store` fail as unreachable while `down.now` is true. */
 function outageOf<T extends object>(store: T, methods: (keyof T)[]): { now: boolean } {
