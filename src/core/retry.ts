@@ -26,10 +26,13 @@ import { KoncliError, isKind } from './errors.js';
 /** Read-decide-write attempts that may conflict in a row before a one-shot loop gives up. */
 export const MAX_CONFLICT_RETRIES = 50;
 /**
- * How long a one-shot command (no --wait) keeps retrying transient failures: about what client-go
- * spends honouring `Retry-After: 1` on its 10 retries of one request (rest.Request maxRetries).
+ * How long a one-shot command (no --wait) keeps retrying transient failures, from the first one:
+ * long enough for an API-server restart, an admission webhook's pod being replaced, or two of API
+ * Priority and Fairness's `Retry-After`s (kube-apiserver 1.36 answered `Retry-After: 8` here);
+ * short enough that a script notices a real outage. client-go retries one request up to 10 times
+ * when the server sends Retry-After (rest.Request maxRetries).
  */
-export const ONE_SHOT_RETRY_MS = 10_000;
+export const ONE_SHOT_RETRY_MS = 30_000;
 /** A waiter without --timeout gives up after this long of transient failures in a row. */
 export const OUTAGE_GRACE_MS = 60_000;
 /** After a lost write race, how long a waiting loop waits for its watch to bring the winner's state. */
