@@ -49,7 +49,7 @@ export class LeaseKeeper {
     /** Local time the acquiring write was sent. */
     acquiredSentAt: number,
     private readonly timing: KeeperTiming,
-    onNotice?: (message: string) => void,
+    private readonly onNotice?: (message: string) => void,
     /** The running watch that waited for the lease (AcquireResult.feed), adopted instead of a new one. */
     watching?: ChangeFeed<LeaseRecord>,
   ) {
@@ -101,8 +101,16 @@ export class LeaseKeeper {
       if (now < nextRenewAt) return { until: Math.min(nextRenewAt, deadline), giveUp };
       const renew = async () => {
         const failure = await this.renew(now, deadline);
-        if (failure === undefined) backoff.reset();
-        nextRenewAt = failure === undefined ? now + renewEveryMs : now + backoff.next(failure);
+        if (failure === undefined) {
+          backoff.reset();
+          nextRenewAt = now + renewEveryMs;
+          return;
+        }
+        if (backoff.inARow === 0 && !this.stopped) {
+          const why = failure instanceof Error ? failure.message : String(failure);
+          this.onNotice?.(`renewal of lease ${this.name} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
+        }
+        nextRenewAt = now + backoff.next(failure);
       };
       return { until: now, giveUp, meanwhile: renew };
     }).catch((err: unknown) => {
