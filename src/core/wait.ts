@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
-import type { ChangeFeed } from './feed.js';
-import { RetryWindow } from './retry.js';
-import type { Versioned } from './store.js';
+import { ChangeFeed } from './feed.js';
+import { retryOnConflict, RetryWindow } from './retry.js';
+import type { Versioned, Watchable } from './store.js';
 
 /** What one look at the watched object decided. */
 export type Decision<T, R> =
@@ -69,5 +69,45 @@ export async function watchUntilDecided<T extends Versioned, R>(
       continue;
     }
     await feed.waitForChange(Math.min(decision.until, opts.deadline), opts.signal);
+  }
+}
+
+export interface WaitOnObjectOptions<T extends Versioned, R> {
+  /** When the caller started (local ms); the deadline is this plus `timeoutMs`. */
+  startedAt: number;
+  /** Give up after this long (ms); undefined waits for ever. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onNotice?: (message: string) => void;
+  /** Checks the first read before a watch is opened (e.g. throws not-found). */
+  check?: (initial: T | null) => void;
+  /** Whether the caller keeps the watch running after `result` (it then stops it itself). */
+  keepWatching?: (result: R, feed: ChangeFeed<T>) => boolean;
+}
+
+/**
+ * Waits on one object (`--wait`): reads it (transient failures retried until the deadline), watches
+ * it, and runs `watchUntilDecided` on it until decided, `timeoutMs` or abort. The watch is stopped
+ * at the end unless `keepWatching` hands it to the caller.
+ */
+export async function waitOnObject<T extends Versioned, R>(
+  store: Watchable<T>,
+  name: string,
+  clock: Clock,
+  opts: WaitOnObjectOptions<T, R>,
+  decide: (state: T | null, feed: ChangeFeed<T>) => Decision<T, R> | Promise<Decision<T, R>>,
+): Promise<R> {
+  const deadline = opts.timeoutMs === undefined ? Infinity : opts.startedAt + opts.timeoutMs;
+  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => store.get(name));
+  opts.check?.(initial);
+  const feed = new ChangeFeed(store, name, clock, initial, opts.onNotice);
+  let kept = false;
+  feed.start();
+  try {
+    const result = await watchUntilDecided(feed, clock, { deadline, startedAt: opts.startedAt, signal: opts.signal, onNotice: opts.onNotice }, (state) => decide(state, feed));
+    kept = opts.keepWatching?.(result, feed) ?? false;
+    return result;
+  } finally {
+    if (!kept) feed.stop();
   }
 }

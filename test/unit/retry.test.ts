@@ -146,7 +146,12 @@ describe('retryOnConflict', () => {
     expect(await result).toBe('error');
     expect(at.length).toBeGreaterThanOrEqual(4);
     expect(at.at(-1)).toBeLessThanOrEqual(ONE_SHOT_RETRY_MS);
-    for (let i = 1; i < at.length - 1; i++) expect(at[i + 1] - at[i]).toBeGreaterThanOrEqual(at[i] - at[i - 1]); // never shrinking
+    // Each pause is the backoff's step (250 ms doubling, capped at 4 s) plus at most half again; the last one may be cut short by the budget.
+    for (let i = 0; i + 2 < at.length; i++) {
+      const step = Math.min(DEFAULT_BACKOFF.capMs, DEFAULT_BACKOFF.initialMs * 2 ** i);
+      expect(at[i + 1] - at[i]).toBeGreaterThanOrEqual(step);
+      expect(at[i + 1] - at[i]).toBeLessThanOrEqual(step * 1.5);
+    }
   });
 
   test('a webhook outage shorter than the budget is ridden out; Retry-After is honoured', async () => {

@@ -1,7 +1,6 @@
 import { KoncliError } from '../errors.js';
-import { ChangeFeed } from '../feed.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { watchUntilDecided } from '../wait.js';
+import { waitOnObject } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
@@ -82,20 +81,14 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
   const { clock } = ctx;
   const what = ctx.store.describe(req.name);
   const startedAt = clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => ctx.store.get(req.name));
-  if (!initial) throw notFound(what);
-  const feed = new ChangeFeed(ctx.store, req.name, clock, initial, opts.onNotice);
-  feed.start();
-  try {
-    return await watchUntilDecided(feed, clock, { deadline, startedAt, signal: opts.signal, onNotice: opts.onNotice }, async (obj) => {
-      if (!obj) throw notFound(what);
-      const outcome = await attempt(ctx, obj, req, startedAt);
-      if ('done' in outcome) return outcome;
-      opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
-      return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock.now(), why) };
-    });
-  } finally {
-    feed.stop();
-  }
+  const check = (obj: AnnotatedObject | null) => {
+    if (!obj) throw notFound(what);
+  };
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, check }, async (obj) => {
+    check(obj);
+    const outcome = await attempt(ctx, obj!, req, startedAt);
+    if ('done' in outcome) return outcome;
+    opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
+    return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock.now(), why) };
+  });
 }

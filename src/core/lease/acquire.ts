@@ -1,7 +1,7 @@
 import { ChangeFeed } from '../feed.js';
 import { KoncliError } from '../errors.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { watchUntilDecided } from '../wait.js';
+import { waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
@@ -98,16 +98,19 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  // 1. Watch the lease, from a fresh read.
-  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => ctx.store.get(req.name));
-  const feed = new ChangeFeed(ctx.store, req.name, clock, initial, opts.onNotice);
   const seat = new WaiterSeat(ctx, queueMember(req), req.name);
-  let result: AcquireResult | undefined;
-  feed.start();
+  // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it: one watch, not two).
+  const keepWatching = (result: AcquireResult, feed: ChangeFeed<LeaseRecord>) => {
+    if (!opts.keepWatching) return false;
+    feed.offer(result.record);
+    result.feed = feed;
+    return true;
+  };
+  let acquired = false;
   try {
-    // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
-    result = await watchUntilDecided(feed, clock, { deadline, startedAt, signal: opts.signal, onNotice: opts.onNotice }, async (record) => {
+    // 1. Watch the lease, from a fresh read.
+    const result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record, feed) => {
+      // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
       const step = await attempt(ctx, record, req, seat.member, true, startedAt);
       if ('done' in step) return step;
       const now = clock.now();
@@ -120,13 +123,10 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       };
       return { until: now, giveUp, meanwhile: heartbeat };
     });
-    // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it).
-    if (!opts.keepWatching) return result;
-    feed.offer(result.record);
-    return { ...result, feed };
+    acquired = true;
+    return result;
   } finally {
-    if (!result || !opts.keepWatching) feed.stop();
     // 4. Stopped waiting without the lease: give up our seat.
-    if (!result) await seat.leave();
+    if (!acquired) await seat.leave();
   }
 }

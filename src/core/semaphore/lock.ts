@@ -1,7 +1,6 @@
-import { ChangeFeed } from '../feed.js';
 import { ConflictError, KoncliError } from '../errors.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { watchUntilDecided } from '../wait.js';
+import { waitOnObject } from '../wait.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
 import { judgeHolders, type HolderView } from './judge.js';
@@ -99,19 +98,11 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
   if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => ctx.store.get(req.name));
-  const feed = new ChangeFeed(ctx.store, req.name, clock, initial, opts.onNotice);
-  feed.start();
-  try {
-    return await watchUntilDecided(feed, clock, { deadline, startedAt, signal: opts.signal, onNotice: opts.onNotice }, async (obj) => {
-      const outcome = await attempt(ctx, obj, req, startedAt);
-      if (!('blocked' in outcome)) return outcome;
-      const { max, holders, retryAt } = outcome.blocked;
-      opts.onProgress?.({ max, holders, waitedMs: clock.now() - startedAt });
-      return { until: retryAt + 1, giveUp: (why) => busyError(req.name, max, holders, clock.now(), why) };
-    });
-  } finally {
-    feed.stop();
-  }
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt }, async (obj) => {
+    const outcome = await attempt(ctx, obj, req, startedAt);
+    if (!('blocked' in outcome)) return outcome;
+    const { max, holders, retryAt } = outcome.blocked;
+    opts.onProgress?.({ max, holders, waitedMs: clock.now() - startedAt });
+    return { until: retryAt + 1, giveUp: (why) => busyError(req.name, max, holders, clock.now(), why) };
+  });
 }
