@@ -58,6 +58,8 @@ export class KubeClient {
   readonly maxClockSkewMs: number;
   /** --request-timeout (ms). */
   readonly requestTimeoutMs: number;
+  /** The server has answered this process (any status): later connection failures are an outage, not a wrong address. */
+  answered = false;
 
   constructor(
     readonly kc: KubeConfig,
@@ -121,7 +123,7 @@ export class KubeClient {
     try {
       return await callScope.run({ timeoutMs: callScope.getStore()?.timeoutMs }, fn);
     } catch (err) {
-      const failure = toKoncliError(err, site, this.server);
+      const failure = toKoncliError(err, site, this.server, this.answered);
       // A connection that stopped answering must not take the next request down with it.
       if (failure.kind === 'unreachable') this.connections.reset();
       throw failure;
@@ -145,6 +147,7 @@ export class KubeClient {
         return ctx;
       },
       post: async (res: ResponseContext) => {
+        this.answered = true;
         const sentAt = callScope.getStore()?.sentAt;
         const date = Date.parse(res.headers['date'] ?? '');
         if (!Number.isNaN(date) && sentAt !== undefined) this.serverClock.sample(date, sentAt, this.clock.now());
