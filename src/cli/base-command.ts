@@ -23,7 +23,7 @@ export abstract class KoncliCommand extends Command {
     namespace: Flags.string({ char: 'n', description: "namespace (default: the context's, or the Pod's)", helpGroup: 'CLUSTER' }),
     'request-timeout': Flags.string({ description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`, helpGroup: 'CLUSTER' }),
     'max-clock-skew': Flags.string({
-      description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md) (env KONCLI_MAX_CLOCK_SKEW)",
+      description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md)",
       env: 'KONCLI_MAX_CLOCK_SKEW',
       default: `${DEFAULT_MAX_CLOCK_SKEW_MS / 1000}s`,
       helpGroup: 'CLUSTER',
