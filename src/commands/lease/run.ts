@@ -96,7 +96,15 @@ export default class LeaseRun extends KoncliCommand {
 
     // Timing follows the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl).
     const ttlSeconds = acquired.record.holding.durationSeconds;
-    const timing = holderTiming(ttlSeconds, client.requestTimeoutMs);
+    let timing: ReturnType<typeof holderTiming>;
+    try {
+      timing = holderTiming(ttlSeconds, client.requestTimeoutMs);
+    } catch (err) {
+      // A duration no holder can keep (a konductor spec.ttl of 0s): give the lease back, run nothing.
+      acquired.feed?.stop();
+      await releaseLease(ctx, { name, holder, delete: false, force: false }).catch(() => {});
+      throw err;
+    }
     const killAfterMs = killAfterFlagMs ?? timing.killAfterMs;
     if (killAfterMs > ttlSeconds * 1000 - timing.renewDeadlineMs) {
       this.output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlSeconds * 1000 - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
