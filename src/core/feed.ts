@@ -2,12 +2,16 @@ import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
 import { Backoff } from './retry.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
+import {
+  POLL_MAX_MS,
+  POLL_MIN_MS,
+  WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS,
+  WATCH_RETRY_MAX_MS,
+  WATCH_RETRY_MIN_MS,
+} from './timing.js';
 
-/** Re-watching after a failure: the one retry policy's backoff (jitter, Retry-After), from 200 ms up to 5 s. */
-const REWATCH_BACKOFF = { initialMs: 200, factor: 2, capMs: 5000, jitter: 0.5 };
-const QUICK_CLOSE_MS = 1000;
-const POLL_MIN_MS = 500;
-const POLL_MAX_MS = 5000;
+/** Re-watching after a failure: the one retry policy's backoff (jitter, Retry-After), from 2 × WATCH_RETRY_MIN_MS up to WATCH_RETRY_MAX_MS. */
+const REWATCH_BACKOFF = { initialMs: 2 * WATCH_RETRY_MIN_MS, factor: 2, capMs: WATCH_RETRY_MAX_MS, jitter: 0.5 };
 
 /**
  * The latest known state of one object, kept current by a watch. When the watch drops it
@@ -59,7 +63,7 @@ export class ChangeFeed<T extends Versioned> {
     this.signal();
   }
 
-  /** Resolves when the object changes, at `untilLocal` (local ms), or when `signal` aborts. */
+  /** Resolves when the object changes, at `untilLocal` (monotonic ms, Clock.now), or when `signal` aborts. */
   async waitForChange(untilLocal: number, signal?: AbortSignal): Promise<void> {
     if (this.stopped || this.unread || signal?.aborted) return;
     const timeout = new AbortController();

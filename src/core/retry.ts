@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import { KoncliError, isKind } from './errors.js';
+import { ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, CONFLICT_SETTLE_MS } from './timing.js';
 
 /**
  * koncli's one retry policy. Every loop that talks to the API server uses it; client-go's
@@ -25,18 +26,8 @@ import { KoncliError, isKind } from './errors.js';
 
 /** Read-decide-write attempts that may conflict in a row before a one-shot loop gives up. */
 export const MAX_CONFLICT_RETRIES = 50;
-/**
- * How long a one-shot command (no --wait) keeps retrying transient failures, from the first one:
- * long enough for an API-server restart, an admission webhook's pod being replaced, or two of API
- * Priority and Fairness's `Retry-After`s (kube-apiserver 1.36 answered `Retry-After: 8` here);
- * short enough that a script notices a real outage. client-go retries one request up to 10 times
- * when the server sends Retry-After (rest.Request maxRetries).
- */
-export const ONE_SHOT_RETRY_MS = 30_000;
-/** A waiter without --timeout gives up after this long of transient failures in a row. */
-export const OUTAGE_GRACE_MS = 60_000;
-/** After a lost write race, how long a waiting loop waits for its watch to bring the winner's state. */
-export const CONFLICT_SETTLE_MS = 1000;
+/** The retry budgets live with the other timing rules (core/timing.ts). */
+export { ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, CONFLICT_SETTLE_MS } from './timing.js';
 
 /** Exponential backoff (client-go wait.Backoff): the n-th delay is min(capMs, initialMs × factor^n) plus up to `jitter` of it. */
 export interface BackoffSpec {

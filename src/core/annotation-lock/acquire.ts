@@ -12,7 +12,7 @@ export interface AcquireLockResult {
   /** Who held it before (when it was expired, or ourselves on refresh); null when it was free. */
   previousOwner: string | null;
   /**
-   * Local ms until which we may count on the lock: the TTL from just before our write was sent.
+   * Monotonic ms (Clock.now) until which we may count on the lock: the TTL from just before our write was sent.
    * Every observer's deadline is later (it cannot have seen the write before it was sent).
    */
   expiresAt: number;
@@ -39,7 +39,7 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   const what = ctx.store.describe(req.name);
   const now = ctx.clock.now();
   const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
-  const plan = planAcquire(view, req, now);
+  const plan = planAcquire(view, req, ctx.clock.wallNow());
   if (plan.kind === 'busy') return { blocked: plan.view };
   const key = lockAnnotationKey(req.lock);
   const written = await ctx.store.setAnnotation(req.name, obj.version, key, encodeLock(plan.value), lockWriter(req.lock));
@@ -68,7 +68,7 @@ export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest,
     if (!obj) throw notFound(what);
     const result = await attempt(ctx, obj, req, startedAt);
     if ('done' in result) return result.done;
-    throw busyError(result.blocked, what, ctx.clock.now());
+    throw busyError(result.blocked, what, ctx.clock);
   });
 }
 
@@ -89,6 +89,6 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
     const outcome = await attempt(ctx, obj!, req, startedAt);
     if ('done' in outcome) return outcome;
     opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
-    return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock.now(), why) };
+    return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock, why) };
   });
 }

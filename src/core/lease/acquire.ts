@@ -59,7 +59,7 @@ async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: Acqui
     return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
-  const plan = planTake(record && { ...record, extras: { ...record.extras, queue: { ...record.extras.queue, waiters: queue!.live } } }, req, view, now);
+  const plan = planTake(record && { ...record, extras: { ...record.extras, queue: { ...record.extras.queue, waiters: queue!.live } } }, req, view, ctx.clock.wallNow());
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
     done: { outcome, record: written, fencingToken: written.version, previousHolder: record?.holding.holder ?? '', waitedMs: now - startedAt, sentAt: now },
   });
@@ -86,7 +86,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNoti
   return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
     if ('done' in step) return step.done;
-    throw busyError(req.name, step.blocked, ctx.clock.now());
+    throw busyError(req.name, step.blocked, ctx.clock);
   });
 }
 
@@ -115,7 +115,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       if ('done' in step) return step;
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
-      const giveUp = (why: string) => busyError(req.name, step.blocked, clock.now(), why);
+      const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
       if (!seat.due(record, now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
       const heartbeat = async () => {
         const written = await seat.beat(record!);

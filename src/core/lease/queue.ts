@@ -1,12 +1,11 @@
 import { isKind } from '../errors.js';
 import type { ExpiryTracker } from '../expiry.js';
+import { CONFLICT_BACKOFF_BASE_MS, CONFLICT_BACKOFF_MAX_MS, HEARTBEAT_JITTER, HEARTBEAT_MS, STALE_AFTER_MS } from '../timing.js';
 import { retryOnConflict } from '../retry.js';
 import type { LeaseContext } from './context.js';
 import type { LeaseRecord, Waiter, WaiterQueue } from './model.js';
 
-/** How often a waiter proves it is alive, and how long without a beat makes it stale. */
-export const HEARTBEAT_MS = 15_000;
-export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+export { HEARTBEAT_MS, STALE_AFTER_MS } from '../timing.js';
 
 /** Higher priority first; equal priorities in arrival order. */
 export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'priority' | 'seq'>) =>
@@ -19,7 +18,7 @@ export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'pr
  * (that made waiters on a loaded machine drop out over and over: bench/, 100 idle waiters).
  */
 export const staleAt = (tracker: ExpiryTracker, leaseKey: string, w: Waiter) =>
-  tracker.deadline(`waiter/${leaseKey}/${w.id}`, `${w.seq}/${w.beat}`, STALE_AFTER_MS);
+  tracker.deadline({ key: `waiter/${leaseKey}/${w.id}`, fingerprint: `${w.seq}/${w.beat}`, durationMs: STALE_AFTER_MS });
 
 export function liveWaiters(queue: WaiterQueue, tracker: ExpiryTracker, leaseKey: string, now: number, me?: string) {
   return queue.waiters.filter((w) => w.id === me || now < staleAt(tracker, leaseKey, w));
@@ -84,12 +83,11 @@ export function viewQueue(queue: WaiterQueue, me: QueueMember, tracker: ExpiryTr
   return { live, ahead, nextStaleAt: nextStaleAt(ahead, tracker, me.leaseKey) };
 }
 
-/** A heartbeat period in [¾, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
-const heartbeatPeriod = () => HEARTBEAT_MS * (0.75 + 0.25 * Math.random());
+/** A heartbeat period in [1 − HEARTBEAT_JITTER, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
+const heartbeatPeriod = () => HEARTBEAT_MS * (1 - HEARTBEAT_JITTER + HEARTBEAT_JITTER * Math.random());
 
 /** Pause after the n-th heartbeat in a row lost to another writer: random, up to 50 ms × 2^n (at most 2 s). */
-export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, 50 * 2 ** Math.min(n, 10));
-const CONFLICT_BACKOFF_MAX_MS = 2000;
+export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, CONFLICT_BACKOFF_BASE_MS * 2 ** Math.min(n, 10));
 
 /**
  * A waiter's seat in a lease's queue (`--wait`): it registers, proves it is alive every

@@ -20,8 +20,8 @@ const lost = (name: string, record: LeaseRecord | null, holder: string) =>
     { holder: record?.holding.holder ?? '' },
   );
 
-/** The next state of a renewal, or the reason it is refused; pure. */
-export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: number): LeaseRecord {
+/** The next state of a renewal, or the reason it is refused; pure. `wallNow`: wall-clock ms for renewTime. */
+export function planRenew(record: LeaseRecord | null, req: RenewRequest, wallNow: number): LeaseRecord {
   if (!record || record.holding.holder !== req.holder) throw lost(req.name, record, req.holder);
   if (!record.extras.renewable) {
     throw new KoncliError('lost', `lease ${req.name} is a one-time lease (renewable=false); it cannot be renewed`, {
@@ -34,7 +34,7 @@ export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: nu
     holding: {
       ...record.holding,
       durationSeconds: req.durationSeconds ?? record.holding.durationSeconds,
-      renewTime: microTime(now),
+      renewTime: microTime(wallNow),
     },
     extras: { ...record.extras, renewals: record.extras.renewals + 1 },
   };
@@ -50,7 +50,7 @@ export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: L
   return retryOnConflict({ clock: ctx.clock, deadline: retryUntil, exhausted }, async (n) => {
     const record = n === 0 && known ? known : await ctx.store.get(req.name);
     try {
-      return await ctx.store.update(planRenew(record, req, ctx.clock.now()), 'holder');
+      return await ctx.store.update(planRenew(record, req, ctx.clock.wallNow()), 'holder');
     } catch (err) {
       throw isKind(err, 'not-found') ? lost(req.name, null, req.holder) : err;
     }
