@@ -42,6 +42,8 @@ const walk = (dir) =>
 const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
+// bin/run.js rewrites kubectl-style argv before oclif sees it.
+entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');
 if (!opts['no-bundle-oclif']) entryPoints.oclif = join(root, 'scripts/build/oclif-entry.mjs');
 const minify = !opts['no-minify'];
 
