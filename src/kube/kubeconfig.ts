@@ -14,7 +14,7 @@ export interface ClusterAccessOptions {
 
 /** Kubeconfig fields client-node drops or handles unlike kubectl; KubeConfigAdapter applies them. */
 export interface UserExtras {
-  /** `tokenFile`, absolute: re-read like client-go (client-node reads it once, relative to the cwd). */
+  /** `tokenFile`, absolute: re-read like client-go (client-node reads only `token-file`, once, relative to the cwd). */
   tokenFile?: string;
   /** `exec`, command resolved like client-go; client-node caches its output for ever. */
   exec?: ExecConfig;
@@ -75,7 +75,9 @@ function loadFile(path: string): LoadedFile {
     const user = entry?.user;
     if (!entry?.name || typeof user !== 'object' || user === null) return entry;
     const extra: UserExtras = {};
-    const { 'token-file': tokenFile, exec, ...rest } = user;
+    // kubectl's field is tokenFile; client-node reads token-file (once, relative to the cwd): accept both.
+    const { tokenFile: camel, 'token-file': kebab, exec, ...rest } = user;
+    const tokenFile = camel ?? kebab;
     if (typeof tokenFile === 'string' && tokenFile) extra.tokenFile = absolute(dir, tokenFile);
     if (exec && typeof exec === 'object') {
       if (typeof exec.command !== 'string' || !exec.command) throw cannot(`user "${entry.name}": exec has no command`);
@@ -207,7 +209,7 @@ export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
   if (!kc.getUser(context.user)) throw configError(`context "${context.name}" names user "${context.user}", which ${source} does not define`);
   // kubectl refuses this combination before sending anything (client-go: ErrInsecureAndRootCAs… in rest.Config validation).
   if (cluster.skipTLSVerify && (cluster.caFile || cluster.caData)) {
-    throw configError(`cluster "${cluster.name}" sets both insecure-skip-tls-verify and a certificate authority, which kubectl refuses too ("specifying a root certificates file with the insecure flag is not allowed"); remove one of them`);
+    throw configError(`cluster "${cluster.name}" sets both insecure-skip-tls-verify and a certificate authority, which kubectl refuses too ("specifying a root certificates file with the insecure flag is not allowed"); remove one of them from the kubeconfig`);
   }
   return { ...loaded, namespace: opts.namespace ?? context.namespace ?? 'default', source };
 }
