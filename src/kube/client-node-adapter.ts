@@ -14,7 +14,11 @@ import { Agent, ProxyAgent } from 'undici';
 import { KoncliError } from '../core/errors.js';
 import { ExecPlugin, StaticToken, TokenFile, type Credential, type CredentialSource } from './credentials.js';
 import type { KubeconfigExtras } from './kubeconfig.js';
+import { proxyFromEnvironment } from './proxy-from-environment.js';
 import { ConnectionPool } from './shared-connections.js';
+
+/** A URL without any user:password@ part (for messages). */
+const withoutUserinfo = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1');
 
 export interface AdapterOptions {
   /** One line per plugin run, credential refresh and retry (-v). */
@@ -33,7 +37,9 @@ const configError = (message: string) => new KoncliError('unreachable', message)
  * - `http://` servers (kubectl proxy) are used as given; client-node refuses them unless
  *   insecure-skip-tls-verify is set.
  * - `proxy-url` (http, https, socks5) through undici's ProxyAgent: CONNECT for https servers,
- *   forward requests for http ones, as Go's transport does.
+ *   forward requests for http ones, as Go's transport does. Without proxy-url, HTTPS_PROXY,
+ *   HTTP_PROXY and NO_PROXY as kubectl reads them (proxy-from-environment.ts); client-node and
+ *   undici's fetch ignore them.
  * - One dispatcher (connection pool) while the connection options stay the same; client-node
  *   builds a new undici Agent, i.e. a new TCP+TLS connection, per request.
  * - `tokenFile` is re-read (after 60 s and after a 401: client-go's cachedFileTokenSource);
@@ -134,10 +140,10 @@ export class KubeConfigAdapter extends KubeConfig {
 
   private dispatcher(cluster: Cluster, user: User | null, credential: Credential): Agent | ProxyAgent {
     const tls = cluster.server.startsWith('http:') ? {} : this.tlsOptions(cluster, user, credential);
-    const proxy = cluster.proxyUrl;
+    const proxy = cluster.proxyUrl || proxyFromEnvironment(cluster.server);
     return this.connections.get({ proxy, tls }, () => {
       if (!proxy) return new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
-      if (!/^(https?|socks5?):\/\//.test(proxy)) throw configError(`cluster "${cluster.name}": proxy-url ${proxy} is not an http, https or socks5 URL; fix the kubeconfig`);
+      if (!/^(https?|socks5?):\/\//.test(proxy)) throw configError(`cluster "${cluster.name}": proxy ${withoutUserinfo(proxy)} is not an http, https or socks5 URL; fix the kubeconfig's proxy-url or HTTPS_PROXY`);
       return new ProxyAgent({ uri: proxy.replace(/^socks:/, 'socks5:'), requestTls: tls, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } } as ProxyAgent.Options);
     });
   }

@@ -19,7 +19,7 @@ let port: string;
 let saToken: string;
 const files: Record<string, string> = {};
 
-type Outcome = 'ok' | 'tls' | 'unauthorized' | 'refused' | 'config';
+type Outcome = 'ok' | 'tls' | 'unauthorized' | 'refused' | 'dns' | 'config';
 
 /** What kind of outcome a koncli run had, from its exit code and its one-line error. */
 function koncliOutcome(r: Run): Outcome | string {
@@ -29,6 +29,7 @@ function koncliOutcome(r: Run): Outcome | string {
   if (/TLS certificate was not accepted/.test(err)) return 'tls';
   if (/401 Unauthorized/.test(err)) return 'unauthorized';
   if (/ECONNREFUSED/.test(err)) return 'refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(err)) return 'dns';
   if (/kubeconfig|exec plugin/.test(err)) return 'config';
   return `other: ${err}`;
 }
@@ -40,6 +41,7 @@ function kubectlOutcome(r: Run): Outcome | string {
   if (/insecure flag|unable to read|getting credentials|executable .* not found|invalid configuration/i.test(err)) return 'config';
   if (/Unauthorized|must be logged in/i.test(err)) return 'unauthorized';
   if (/was refused|connection refused/i.test(err)) return 'refused';
+  if (/no such host|server misbehaving|lookup /i.test(err)) return 'dns';
   if (/x509|tls: failed to verify/i.test(err)) return 'tls';
   return `other: ${err.trim().split('\n').pop()}`;
 }
@@ -239,6 +241,13 @@ describe('kubeconfig features: koncli does what kubectl does', () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ holder: 'second' });
       expect(result.stderr).toMatch(/WATCH \/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases/);
       expect(proxy.tunnels.length).toBeGreaterThan(before);
+
+      // No proxy-url: HTTPS_PROXY as kubectl reads it, and NO_PROXY turning it off for the server.
+      const direct = writeConfig('env-proxy', { server: `https://kubernetes.default.svc:${port}`, 'certificate-authority': files['ca.crt'] }, adminData());
+      const tunnels = proxy.tunnels.length;
+      await expectSame('HTTPS_PROXY (no proxy-url)', direct, 'ok', { HTTPS_PROXY: proxy.url, NO_PROXY: '' });
+      expect(proxy.tunnels.length).toBeGreaterThanOrEqual(tunnels + 2);
+      await expectSame('HTTPS_PROXY with NO_PROXY=.svc (direct: the name does not resolve)', direct, 'dns', { HTTPS_PROXY: proxy.url, NO_PROXY: '.svc' });
     } finally {
       await proxy.close();
     }

@@ -9,6 +9,7 @@ import { Agent, ProxyAgent } from 'undici';
 import { KubeConfigAdapter } from '../../../src/kube/client-node-adapter.js';
 import { ExecPlugin, TokenFile } from '../../../src/kube/credentials.js';
 import type { KubeconfigExtras, UserExtras } from '../../../src/kube/kubeconfig.js';
+import { proxyFromEnvironment } from '../../../src/kube/proxy-from-environment.js';
 
 const pem = (label: string, body: string) => Buffer.from(`-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`).toString('base64');
 const dir = mkdtempSync(join(tmpdir(), 'koncli-adapter-'));
@@ -159,5 +160,30 @@ describe('credentials', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('proxyFromEnvironment (Go http.ProxyFromEnvironment)', () => {
+  const env = { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'http://plain:8080', NO_PROXY: 'internal.example, .svc.local,10.0.0.0/8,192.168.1.5,api.example:8443' };
+  test.each([
+    ['https://api.example.com:6443', 'http://proxy.corp:3128'],
+    ['http://api.example.com:8001', 'http://plain:8080'],
+    ['https://127.0.0.1:6443', undefined], // loopback is never proxied
+    ['https://localhost:6443', undefined],
+    ['https://[::1]:6443', undefined],
+    ['https://internal.example:443', undefined],
+    ['https://k8s.internal.example', undefined], // a subdomain of a NO_PROXY name
+    ['https://kubernetes.svc.local', undefined],
+    ['https://svc.local', 'http://proxy.corp:3128'], // `.svc.local` matches subdomains only
+    ['https://10.1.2.3:6443', undefined],
+    ['https://192.168.1.5:6443', undefined],
+    ['https://192.168.1.6:6443', 'http://proxy.corp:3128'],
+    ['https://api.example:8443', undefined],
+    ['https://api.example:6443', 'http://proxy.corp:3128'], // NO_PROXY entry for another port
+  ])('%s → %s', (server, expected) => expect(proxyFromEnvironment(server, env)).toBe(expected));
+
+  test('NO_PROXY=* and no proxy variables: connect directly', () => {
+    expect(proxyFromEnvironment('https://api.example.com', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' })).toBeUndefined();
+    expect(proxyFromEnvironment('https://api.example.com', {})).toBeUndefined();
   });
 });
