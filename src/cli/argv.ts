@@ -1,7 +1,7 @@
 // kubectl's habits on koncli's command line, applied to argv before oclif parses it.
 
 /** Global flags that take a value, as kubectl spells them (oclif's names of koncli's base flags). */
-const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--request-timeout', '--output', '-o']);
+const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--request-timeout', '--max-clock-skew', '--output', '-o']);
 /** Global flags without a value. */
 const SWITCHES = new Set(['--json', '--verbose', '-v']);
 const CANONICAL: Record<string, string> = { '-n': '--namespace', '-o': '--output', '-v': '--verbose' };

@@ -45,14 +45,14 @@ export class SupervisedChild {
     const tree = pid === undefined ? [] : descendantsOf(pid);
     this.child.kill(signal);
     signalEach(tree, signal);
-    const killAt = Date.now() + killAfterMs;
+    const killAt = performance.now() + killAfterMs; // monotonic: a wall-clock step neither shortens nor stretches the grace
     const timer = setTimeout(() => {
       this.child.kill('SIGKILL');
       signalEach([...new Set([...tree, ...(pid === undefined ? [] : descendantsOf(pid))])], 'SIGKILL');
     }, killAfterMs);
     try {
       const exit = await this.exited;
-      while (Date.now() < killAt && tree.some(isRunning)) await new Promise((r) => setTimeout(r, 20));
+      while (performance.now() < killAt && tree.some(isRunning)) await new Promise((r) => setTimeout(r, 20));
       if (tree.some(isRunning)) signalEach(tree.filter(isRunning), 'SIGKILL');
       return exit;
     } finally {

@@ -1,7 +1,18 @@
-/** Local time source; injectable so core algorithms can be tested deterministically. */
+/**
+ * Time sources; injectable so core algorithms can be tested deterministically.
+ *
+ * Two clocks, never mixed: `now()` is monotonic and measures every elapsed time (the observed-time
+ * rule, renew deadlines, --timeout, heartbeats, --kill-after, backoffs); `wallNow()` is the wall
+ * clock and serves only to read and write timestamps (renewTime, createdAt, kube-lock's date) and to
+ * show deadlines to people. A wall-clock step (NTP, a resumed VM) moves `wallNow()` and nothing
+ * else. Rule of the brief ("elapsed time is measured on a monotonic clock"); client-go does the
+ * same (Go's time.Now carries a monotonic reading that time.Since uses).
+ */
 export interface Clock {
-  /** Milliseconds since the epoch on this machine. */
+  /** Monotonic milliseconds (an arbitrary origin; only differences mean anything). */
   now(): number;
+  /** Wall-clock milliseconds since the Unix epoch: only for reading and writing timestamps. */
+  wallNow(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -9,7 +20,9 @@ export interface Clock {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  // performance.now() reads CLOCK_MONOTONIC (libuv's uv_hrtime); Date.now() reads CLOCK_REALTIME.
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
@@ -23,3 +36,9 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', done, { once: true });
     }),
 };
+
+/**
+ * The wall-clock time (ms since the epoch) that a monotonic instant corresponds to right now: for
+ * showing a deadline to people ("expires 12:00:03Z"), never for deciding anything.
+ */
+export const wallTimeOf = (clock: Clock, monotonicMs: number): number => clock.wallNow() + (monotonicMs - clock.now());

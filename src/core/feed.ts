@@ -1,12 +1,13 @@
 import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
-
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5000;
-const QUICK_CLOSE_MS = 1000;
-const POLL_MIN_MS = 500;
-const POLL_MAX_MS = 5000;
+import {
+  POLL_MAX_MS,
+  POLL_MIN_MS,
+  WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS,
+  WATCH_RETRY_MAX_MS as RETRY_MAX_MS,
+  WATCH_RETRY_MIN_MS as RETRY_MIN_MS,
+} from './timing.js';
 
 /**
  * The latest known state of one object, kept current by a watch. When the watch drops it
@@ -58,7 +59,7 @@ export class ChangeFeed<T extends Versioned> {
     this.signal();
   }
 
-  /** Resolves when the object changes, at `untilLocal` (local ms), or when `signal` aborts. */
+  /** Resolves when the object changes, at `untilLocal` (monotonic ms, Clock.now), or when `signal` aborts. */
   async waitForChange(untilLocal: number, signal?: AbortSignal): Promise<void> {
     if (this.stopped || this.unread || signal?.aborted) return;
     const timeout = new AbortController();

@@ -1,11 +1,8 @@
 import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
+import { CONFLICT_SETTLE_MS, OUTAGE_GRACE_MS, OUTAGE_RETRY_MS as RETRY_MS } from './timing.js';
 
-/** How long a waiter rides out an unreachable API server (failures in a row) before giving up. */
-export const OUTAGE_GRACE_MS = 60_000;
-const RETRY_MS = 1000;
-/** After a lost write race, how long a waiting loop waits for its watch to bring the winner's state. */
-export const CONFLICT_SETTLE_MS = 1000;
+export { CONFLICT_SETTLE_MS, OUTAGE_GRACE_MS } from './timing.js';
 
 /**
  * Lets a waiting loop (--wait) ride out a short API-server outage — a restart, a failover — instead

@@ -133,7 +133,7 @@ export class KonductorLeaseStore implements LeaseStore {
   /** The holder's claim: a status-subresource merge patch guarded by the record's resourceVersion. */
   private async writeStatus(record: LeaseRecord): Promise<LeaseRecord> {
     const raw = record.raw as RawKonductorLease;
-    const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.now()) };
+    const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.wallNow()) };
     return this.decode(
       await this.call(
         'patch',

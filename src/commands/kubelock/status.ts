@@ -23,7 +23,7 @@ export default class KubelockStatus extends KoncliCommand {
     const obj = await ctx.store.get(target.name);
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
     const { describeLocks } = await import('../../core/annotation-lock/describe.js');
-    const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now());
+    const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
     if (!this.output.machine) for (const l of locks) if (l.error) this.output.warn(l.error);
     await this.output.result(
       {

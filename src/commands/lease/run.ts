@@ -12,9 +12,9 @@ import { startProgress } from '../../cli/progress.js';
 import { parseLabels, validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
 import { isKind, usageError } from '../../core/errors.js';
+import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
-export const RUN_DEFAULT_TTL = '15s';
-const RUN_DEFAULT_TTL_SECONDS = 15;
+export const RUN_DEFAULT_TTL = `${RUN_DEFAULT_TTL_SECONDS}s`;
 
 export default class LeaseRun extends KoncliCommand {
   static override summary = 'Run a command while holding a Lease; stop it before the lease could be lost';
@@ -27,7 +27,7 @@ export default class LeaseRun extends KoncliCommand {
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: Flags.string({ description: 'holder identity [default: host name plus a random suffix, unique per run]' }),
-    ttl: Flags.string({ description: `lease duration, renewed every third of it [default: the lease's current duration; ${RUN_DEFAULT_TTL} for a new lease]` }),
+    ttl: Flags.string({ description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)` }),
     ...waitFlags,
     'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
     signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
@@ -62,10 +62,11 @@ export default class LeaseRun extends KoncliCommand {
 
     const client = await this.kube();
     const ctx = await openLeases(client, flags.kind as LeaseKind);
-    const [{ acquireLease }, { LeaseKeeper, keeperTiming }, { releaseLease }] = await Promise.all([
+    const [{ acquireLease }, { LeaseKeeper }, { releaseLease }, { holderTiming }] = await Promise.all([
       import('../../core/lease/acquire.js'),
       import('../../core/lease/keeper.js'),
       import('../../core/lease/release.js'),
+      import('../../core/timing.js'),
     ]);
 
     const interrupted = new AbortController();
@@ -93,10 +94,10 @@ export default class LeaseRun extends KoncliCommand {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
     }
 
-    // Timing follows the duration the lease actually has (a konductor Lease's spec.ttl, say).
+    // Timing follows the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl).
     const ttlSeconds = acquired.record.holding.durationSeconds;
-    const timing = keeperTiming(ttlSeconds);
-    const killAfterMs = killAfterFlagMs ?? (ttlSeconds * 1000) / 4;
+    const timing = holderTiming(ttlSeconds, client.requestTimeoutMs);
+    const killAfterMs = killAfterFlagMs ?? timing.killAfterMs;
     if (killAfterMs > ttlSeconds * 1000 - timing.renewDeadlineMs) {
       this.output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlSeconds * 1000 - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
     }

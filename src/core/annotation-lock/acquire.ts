@@ -13,7 +13,7 @@ export interface AcquireLockResult {
   /** Who held it before (when it was expired, or ourselves on refresh); null when it was free. */
   previousOwner: string | null;
   /**
-   * Local ms until which we may count on the lock: the TTL from just before our write was sent.
+   * Monotonic ms (Clock.now) until which we may count on the lock: the TTL from just before our write was sent.
    * Every observer's deadline is later (it cannot have seen the write before it was sent).
    */
   expiresAt: number;
@@ -40,7 +40,7 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   const what = ctx.store.describe(req.name);
   const now = ctx.clock.now();
   const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
-  const plan = planAcquire(view, req, now);
+  const plan = planAcquire(view, req, ctx.clock.wallNow());
   if (plan.kind === 'busy') return { blocked: plan.view };
   const key = lockAnnotationKey(req.lock);
   const written = await ctx.store.setAnnotation(req.name, obj.version, key, encodeLock(plan.value), lockWriter(req.lock));
@@ -66,7 +66,7 @@ export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest)
     try {
       const result = await attempt(ctx, obj, req, startedAt);
       if ('done' in result) return result.done;
-      throw busyError(result.blocked, what, ctx.clock.now());
+      throw busyError(result.blocked, what, ctx.clock);
     } catch (err) {
       if (!isKind(err, 'conflict')) throw err;
     }
@@ -102,7 +102,7 @@ export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opt
       opts.onProgress?.(outcome.blocked, now - startedAt);
       if (now >= deadline || opts.signal?.aborted) {
         const why = opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`;
-        throw busyError(outcome.blocked, what, now, why);
+        throw busyError(outcome.blocked, what, ctx.clock, why);
       }
       await feed.waitForChange(Math.min((outcome.blocked.expiresAt ?? Infinity) + 1, deadline), opts.signal);
     }

@@ -5,7 +5,8 @@ import type { LeaseContext } from './context.js';
 import { MAX_CONFLICT_RETRIES } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
-import { HEARTBEAT_MS, isQueued, liveWaiters, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
+import { CONFLICT_BACKOFF_BASE_MS, CONFLICT_BACKOFF_MAX_MS, HEARTBEAT_JITTER, HEARTBEAT_MS } from '../timing.js';
+import { isQueued, liveWaiters, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -64,7 +65,7 @@ async function attempt(
       return { blocked: view, ahead: ahead.length, retryAt: nextStaleAt(ahead, ctx.tracker, leaseKey(req)) };
     }
   }
-  const plan = planTake(record && withoutStaleWaiters(ctx, record, req, now), req, view, now);
+  const plan = planTake(record && withoutStaleWaiters(ctx, record, req, now), req, view, ctx.clock.wallNow());
   const previousHolder = record?.holding.holder ?? '';
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
     done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt, sentAt: now },
@@ -97,7 +98,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promi
     try {
       const result = await attempt(ctx, record, req, false, startedAt);
       if ('done' in result) return result.done;
-      throw busyError(req.name, result.blocked, ctx.clock.now());
+      throw busyError(req.name, result.blocked, ctx.clock);
     } catch (err) {
       if (!isKind(err, 'conflict')) throw err;
     }
@@ -137,7 +138,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       }
       opts.onProgress?.({ view: outcome.blocked, ahead: outcome.ahead, waitedMs: now - startedAt });
       if (now >= deadline || opts.signal?.aborted) {
-        throw busyError(req.name, outcome.blocked, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
+        throw busyError(req.name, outcome.blocked, ctx.clock, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
       }
       // Dropped from the queue (judged stale, or the lease re-created): register again at once,
       // unless we are backing off after lost heartbeats.
@@ -171,12 +172,11 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   }
 }
 
-/** A heartbeat period in [¾, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
-const heartbeatPeriod = () => HEARTBEAT_MS * (0.75 + 0.25 * Math.random());
+/** A heartbeat period in [1 − HEARTBEAT_JITTER, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
+const heartbeatPeriod = () => HEARTBEAT_MS * (1 - HEARTBEAT_JITTER + HEARTBEAT_JITTER * Math.random());
 
-/** Pause after the n-th heartbeat in a row lost to another writer: random, up to 50 ms × 2^n (at most 2 s). */
-export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, 50 * 2 ** Math.min(n, 10));
-const CONFLICT_BACKOFF_MAX_MS = 2000;
+/** Pause after the n-th heartbeat in a row lost to another writer: random, up to CONFLICT_BACKOFF_BASE_MS × 2^n (at most CONFLICT_BACKOFF_MAX_MS). */
+export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, CONFLICT_BACKOFF_BASE_MS * 2 ** Math.min(n, 10));
 
 /** Registers us in (or refreshes our entry of) the lease's waiter queue. */
 async function heartbeat(ctx: LeaseContext, feed: ChangeFeed<LeaseRecord>, record: LeaseRecord, req: AcquireRequest): Promise<boolean> {

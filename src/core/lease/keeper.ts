@@ -3,24 +3,17 @@ import { isKind } from '../errors.js';
 import type { LeaseContext } from './context.js';
 import type { LeaseRecord } from './model.js';
 import { renewLease } from './renew.js';
+import { holderTiming, type HolderTiming } from '../timing.js';
 
-export interface KeeperTiming {
-  /** Renew this long after the last successful renewal was sent. */
-  renewEveryMs: number;
-  /** Give up (lost) when no renewal sent within this long has succeeded; shorter than the TTL. */
-  renewDeadlineMs: number;
-  /** After a failed renewal, try again this soon. */
-  retryMs: number;
-}
+/** What the keeper needs of a HolderTiming (core/timing.ts): renew period, renew deadline, retry, attempt bound. */
+export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs'> & Partial<Pick<HolderTiming, 'attemptTimeoutMs'>>;
 
 /**
- * client-go's proportions: renew at a third of the TTL, deadline at two thirds, so the holder
- * stops its work with a third of the TTL to spare before anyone else could take the lease.
+ * client-go's proportions (core/timing.ts): renew at a third of the TTL, deadline at two thirds, so
+ * the holder stops its work with a third of the TTL to spare before anyone else could take the lease;
+ * each renewal request bounded so that another try fits before the deadline.
  */
-export function keeperTiming(ttlSeconds: number): KeeperTiming {
-  const ttl = ttlSeconds * 1000;
-  return { renewEveryMs: ttl / 3, renewDeadlineMs: (ttl * 2) / 3, retryMs: Math.min(1000, ttl / 10) };
-}
+export const keeperTiming = (ttlSeconds: number, requestTimeoutMs?: number): HolderTiming => holderTiming(ttlSeconds, requestTimeoutMs);
 
 /**
  * Keeps a held lease renewed in the background and reports its loss — never silently. Lost means:
@@ -44,7 +37,7 @@ export class LeaseKeeper {
     private readonly name: string,
     private readonly holder: string,
     acquired: LeaseRecord,
-    /** Local time the acquiring write was sent. */
+    /** Monotonic time (Clock.now) the acquiring write was sent. */
     acquiredSentAt: number,
     private readonly timing: KeeperTiming,
     onNotice?: (message: string) => void,
@@ -101,14 +94,20 @@ export class LeaseKeeper {
     }
   }
 
-  /** One renewal, bounded by the deadline. True when it succeeded. */
+  /**
+   * One renewal attempt, bounded by the attempt timeout (so a request lost on the way leaves room
+   * for another try) and by the deadline. True when it succeeded.
+   */
   private async renew(sentAt: number, deadline: number): Promise<boolean> {
+    const boundMs = Math.min(deadline - sentAt, this.timing.attemptTimeoutMs ?? Infinity);
     // The watch's copy is at least as new as our own last write (it also sees waiters' writes).
-    const attempt = renewLease(this.ctx, { name: this.name, holder: this.holder }, this.feed.current() ?? this.record);
+    const renew = () => renewLease(this.ctx, { name: this.name, holder: this.holder }, this.feed.current() ?? this.record);
+    // The request itself is aborted at the bound where the store can (a hung connection is then dropped).
+    const attempt = this.ctx.withRequestTimeout ? this.ctx.withRequestTimeout(boundMs, renew) : renew();
     const timeout = new AbortController();
     const outcome = await Promise.race([
       attempt.then((record) => ({ record }), (error: unknown) => ({ error })),
-      this.ctx.clock.sleep(deadline - sentAt, timeout.signal).then(() => ({ timedOut: true as const })),
+      this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ timedOut: true as const })),
     ]);
     timeout.abort();
     if ('record' in outcome) {

@@ -1,9 +1,8 @@
 import type { ExpiryTracker } from '../expiry.js';
+import { STALE_AFTER_MS } from '../timing.js';
 import type { Waiter, WaiterQueue } from './model.js';
 
-/** How often a waiter proves it is alive, and how long without a beat makes it stale. */
-export const HEARTBEAT_MS = 15_000;
-export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+export { HEARTBEAT_MS, STALE_AFTER_MS } from '../timing.js';
 
 /** Higher priority first; equal priorities in arrival order. */
 export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'priority' | 'seq'>) =>
@@ -16,7 +15,7 @@ export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'pr
  * (that made waiters on a loaded machine drop out over and over: bench/, 100 idle waiters).
  */
 export const staleAt = (tracker: ExpiryTracker, leaseKey: string, w: Waiter) =>
-  tracker.deadline(`waiter/${leaseKey}/${w.id}`, `${w.seq}/${w.beat}`, STALE_AFTER_MS);
+  tracker.deadline({ key: `waiter/${leaseKey}/${w.id}`, fingerprint: `${w.seq}/${w.beat}`, durationMs: STALE_AFTER_MS });
 
 export function liveWaiters(queue: WaiterQueue, tracker: ExpiryTracker, leaseKey: string, now: number, me?: string) {
   return queue.waiters.filter((w) => w.id === me || now < staleAt(tracker, leaseKey, w));

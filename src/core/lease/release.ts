@@ -21,8 +21,8 @@ export interface ReleaseResult {
 
 type ReleasePlan = { kind: 'done'; result: ReleaseResult } | { kind: 'write'; next: LeaseRecord } | { kind: 'delete' };
 
-/** Decides what a release does with the lease as read; pure. */
-export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now: number): ReleasePlan {
+/** Decides what a release does with the lease as read; pure. `wallNow`: wall-clock ms for renewTime. */
+export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wallNow: number): ReleasePlan {
   const previousHolder = record?.holding.holder ?? '';
   const forced = previousHolder !== '' && previousHolder !== req.holder;
   if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
@@ -35,7 +35,7 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now
   }
   if (req.delete) return { kind: 'delete' };
   if (previousHolder === '') return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };
-  const stamp = microTime(now);
+  const stamp = microTime(wallNow);
   return {
     kind: 'write',
     next: {
@@ -54,7 +54,7 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now
 export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known?: LeaseRecord): Promise<ReleaseResult> {
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
     const record = i === 0 && known ? known : await ctx.store.get(req.name);
-    const plan = planRelease(record, req, ctx.clock.now());
+    const plan = planRelease(record, req, ctx.clock.wallNow());
     if (plan.kind === 'done') return plan.result;
     const previousHolder = record!.holding.holder;
     const forced = previousHolder !== '' && previousHolder !== req.holder;

@@ -19,8 +19,8 @@ const lost = (name: string, record: LeaseRecord | null, holder: string) =>
     { holder: record?.holding.holder ?? '' },
   );
 
-/** The next state of a renewal, or the reason it is refused; pure. */
-export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: number): LeaseRecord {
+/** The next state of a renewal, or the reason it is refused; pure. `wallNow`: wall-clock ms for renewTime. */
+export function planRenew(record: LeaseRecord | null, req: RenewRequest, wallNow: number): LeaseRecord {
   if (!record || record.holding.holder !== req.holder) throw lost(req.name, record, req.holder);
   if (!record.extras.renewable) {
     throw new KoncliError('lost', `lease ${req.name} is a one-time lease (renewable=false); it cannot be renewed`, {
@@ -33,7 +33,7 @@ export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: nu
     holding: {
       ...record.holding,
       durationSeconds: req.durationSeconds ?? record.holding.durationSeconds,
-      renewTime: microTime(now),
+      renewTime: microTime(wallNow),
     },
     extras: { ...record.extras, renewals: record.extras.renewals + 1 },
   };
@@ -47,7 +47,7 @@ export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: L
   let record = known ?? (await ctx.store.get(req.name));
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
     try {
-      return await ctx.store.update(planRenew(record, req, ctx.clock.now()), 'holder');
+      return await ctx.store.update(planRenew(record, req, ctx.clock.wallNow()), 'holder');
     } catch (err) {
       if (isKind(err, 'not-found')) throw lost(req.name, null, req.holder);
       if (!isKind(err, 'conflict')) throw err;

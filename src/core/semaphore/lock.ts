@@ -12,7 +12,7 @@ export interface LockResult {
   object: SemaphoreObject;
   state: SemaphoreState;
   created: boolean;
-  /** With a TTL: the local time until which the caller may count on its slot. */
+  /** With a TTL: the monotonic time (Clock.now) until which the caller may count on its slot. */
   heldUntil?: number;
   waitedMs: number;
 }
@@ -38,11 +38,12 @@ export const notFound = (req: LockRequest) =>
   new KoncliError('not-found', `semaphore ${req.name} (a ConfigMap) does not exist in namespace ${req.namespace}; add --create to create it`);
 
 /**
- * `expires` is an upper bound of the server clock at `now` (which precedes the write) plus the
- * TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
+ * `expires` is an upper bound of the server clock at `now` (monotonic; it precedes the write) plus
+ * the TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
+ * `date` is kube-lock's, from the wall clock.
  */
 function stamp(ctx: SemaphoreContext, req: LockRequest, now: number): Stamp {
-  const date = kubeLockDate(now);
+  const date = kubeLockDate(ctx.clock.wallNow());
   if (req.ttlSeconds === undefined) return { date };
   const server = ctx.serverClock.serverTimeAtMost(now);
   if (server === undefined) {
@@ -83,7 +84,7 @@ export async function lockOnce(ctx: SemaphoreContext, req: LockRequest): Promise
     try {
       const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
       if ('done' in result) return result.done;
-      if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock.now());
+      if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock);
     } catch (err) {
       if (!isKind(err, 'conflict')) throw err;
     }
@@ -118,7 +119,7 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
       const { max, holders, retryAt } = outcome.blocked;
       opts.onProgress?.({ max, holders, waitedMs: now - startedAt });
       if (now >= deadline || opts.signal?.aborted) {
-        throw busyError(req.name, max, holders, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
+        throw busyError(req.name, max, holders, ctx.clock, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
       }
       await feed.waitForChange(Math.min(retryAt + 1, deadline), opts.signal);
     }
