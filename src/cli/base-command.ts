@@ -1,4 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
@@ -71,6 +72,15 @@ export abstract class KoncliCommand extends Command {
       trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
     });
     return this.kubeClient;
+  }
+
+  /**
+   * Runs the reads of a one-shot command (status) under the retry policy: transient failures (429,
+   * 5xx, a dropped connection) are retried for ONE_SHOT_RETRY_MS, saying so once (src/core/retry.ts).
+   */
+  protected async oneShot<T>(clock: Clock, read: () => Promise<T>): Promise<T> {
+    const { retryOnConflict } = await import('../core/retry.js');
+    return retryOnConflict({ clock, onNotice: (m) => this.output.warn(m) }, read);
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {

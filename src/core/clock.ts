@@ -1,3 +1,5 @@
+import { sleepFor } from './timer.js';
+
 /**
  * Time sources; injectable so core algorithms can be tested deterministically.
  *
@@ -13,28 +15,15 @@ export interface Clock {
   now(): number;
   /** Wall-clock milliseconds since the Unix epoch: only for reading and writing timestamps. */
   wallNow(): number;
+  /** Resolves `ms` from now however long that is (never early: see timer.ts), or when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
-
-/** The longest delay a Node timer takes; longer ones (and Infinity) fire after 1 ms with a TimeoutOverflowWarning. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const systemClock: Clock = {
   // performance.now() reads CLOCK_MONOTONIC (libuv's uv_hrtime); Date.now() reads CLOCK_REALTIME.
   now: () => performance.now(),
   wallNow: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      // Capped: an over-long sleep just wakes early and its caller re-checks (never a busy loop).
-      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    }),
+  sleep: (ms, signal) => sleepFor(ms, signal),
 };
 
 /**

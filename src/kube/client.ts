@@ -12,6 +12,7 @@ import { ServerClock } from '../core/server-clock.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REQUEST_TIMEOUT_MS, WATCH_CLIENT_IDLE_MS } from '../core/timing.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
+import { timeoutSignal } from '../core/timer.js';
 import { toKoncliError, type CallSite } from './errors.js';
 import { KubeConfigAdapter } from './client-node-adapter.js';
 import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
@@ -57,6 +58,8 @@ export class KubeClient {
   readonly maxClockSkewMs: number;
   /** --request-timeout (ms). */
   readonly requestTimeoutMs: number;
+  /** The server has answered this process (any status): later connection failures are an outage, not a wrong address. */
+  answered = false;
 
   constructor(
     readonly kc: KubeConfigAdapter,
@@ -128,7 +131,7 @@ export class KubeClient {
     try {
       return await callScope.run({ timeoutMs: callScope.getStore()?.timeoutMs }, fn);
     } catch (err) {
-      const failure = toKoncliError(err, site, this.server);
+      const failure = toKoncliError(err, site, this.server, this.answered);
       // A connection that stopped answering must not take the next request down with it.
       if (failure.kind === 'unreachable') this.connections.reset();
       throw failure;
@@ -145,13 +148,14 @@ export class KubeClient {
     return {
       pre: async (ctx: RequestContext) => {
         const scope = callScope.getStore();
-        ctx.setSignal(AbortSignal.timeout(scope?.timeoutMs ?? timeoutMs));
+        ctx.setSignal(timeoutSignal(scope?.timeoutMs ?? timeoutMs));
         ctx.setHeaderParam('User-Agent', USER_AGENT);
         if (scope) scope.sentAt = this.clock.now();
         this.opts.trace?.(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
         return ctx;
       },
       post: async (res: ResponseContext) => {
+        this.answered = true;
         const sentAt = callScope.getStore()?.sentAt;
         const date = Date.parse(res.headers['date'] ?? '');
         if (!Number.isNaN(date) && sentAt !== undefined) this.serverClock.sample(date, sentAt, this.clock.now());

@@ -20,7 +20,7 @@ export async function watchObject<T>(
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
-    handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server));
+    handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
   client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
   const controller = await client.watcher().watch(

@@ -20,7 +20,7 @@ export default class KubelockStatus extends KoncliCommand {
     const client = await this.kube();
     const ctx = await openObjectLocks(client, target.type);
     const what = ctx.store.describe(target.name);
-    const obj = await ctx.store.get(target.name);
+    const obj = await this.oneShot(ctx.clock, () => ctx.store.get(target.name));
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
     const { describeLocks } = await import('../../core/annotation-lock/describe.js');
     const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());

@@ -24,6 +24,3 @@ export const leaseContext = (store: LeaseStore, clock: Clock, serverClock: Serve
   tracker: new ExpiryTracker(clock, serverClock, opts),
   withRequestTimeout: opts.withRequestTimeout,
 });
-
-/** Retries a read-decide-write step while optimistic-concurrency conflicts last. */
-export const MAX_CONFLICT_RETRIES = 50;
