@@ -31,7 +31,7 @@ export abstract class KoncliCommand extends Command {
     }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
     output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
-    verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path), watch and new connection on stderr', helpGroup: 'OUTPUT' }),
+    verbose: Flags.boolean({ char: 'v', description: "log each API request (method and path), watch, new connection and credential refresh on stderr (kubectl's -v=6 or higher means the same)", helpGroup: 'OUTPUT' }),
   };
 
   protected output = new Output('text');
