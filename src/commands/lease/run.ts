@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { parseSignal } from '../../cli/child.js';
-import { parseDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { parseDelay, parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
 import type { OrphanPolicy } from '../../cli/lease-runner.js';
@@ -55,7 +55,7 @@ export default class LeaseRun extends KoncliCommand {
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
     const holder = validateHolder(flags.holder ?? `${hostname()}-${randomBytes(4).toString('hex')}`);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
-    const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDuration(flags['kill-after'], 'kill-after');
+    const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDelay(flags['kill-after'], 'kill-after');
     let signal: NodeJS.Signals;
     try {
       signal = parseSignal(flags.signal);
