@@ -26,7 +26,7 @@ export const RENEW_RETRY_FRACTION = 1 / 10;
 export const RENEW_RETRY_MAX_MS = 1000;
 /**
  * Each renewal request may take at most a third of the renew window (deadline − period), so a
- * request lost on the way (a dropped packet, a dead connection) leaves room for two more tries
+ * request lost on the way (a dropped packet, a dead connection) leaves room for another try
  * before the deadline. With the 10 s request timeout and a 15 s TTL, one hung request used to
  * consume the whole 5 s window.
  */
