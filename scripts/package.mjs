@@ -24,10 +24,13 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 mkdirSync(join(root, 'dist', 'bin'), { recursive: true });
 
-// 'koncli:commands': every src/commands/**.ts by oclif id (lease/status.ts -> lease:status).
+// 'koncli:commands': every src/commands/**.ts by oclif id (lease/status.ts -> lease:status), and
+// every other module of src/ imported for its evaluation, so modules that commands import on use
+// are evaluated into the snapshot too.
 const commandsDir = join(root, 'src', 'commands');
-const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
+const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') && !f.endsWith('.d.ts') ? [join(dir, f)] : []));
 const commandFiles = walk(commandsDir).sort();
+const otherModules = ['cli', 'core', 'kube'].flatMap((d) => walk(join(root, 'src', d))).sort();
 const commandsModule = {
   name: 'koncli-commands',
   setup(b) {
@@ -36,6 +39,7 @@ const commandsModule = {
       resolveDir: commandsDir,
       loader: 'js',
       contents: [
+        ...otherModules.map((f) => `import ${JSON.stringify(f)};`),
         ...commandFiles.map((f, i) => `import c${i} from ${JSON.stringify(f)};`),
         `export const commands = {`,
         ...commandFiles.map((f, i) => `  ${JSON.stringify(relative(commandsDir, f).replace(/\.ts$/, '').split('/').join(':'))}: c${i},`),
@@ -49,8 +53,9 @@ const NATIVE = /^(node:)?(https?|tls|http2|_http_\w+|_tls_\w+)$/;
 const GUARD = `{ const real = require, v8 = real('node:v8'), native = ${NATIVE};
 require = (id) => { if (native.test(id) && v8.startupSnapshot.isBuildingSnapshot()) throw new Error(id + ' loaded while building the start-up snapshot: load it on use (scripts/package.mjs)'); return real(id); }; }`;
 const script = join(out, 'koncli.cjs');
-await build({
+const bundled = await build({
   entryPoints: [join(root, 'src', 'sea', 'main.ts')],
+  metafile: true,
   outfile: script,
   bundle: true,
   format: 'cjs',
@@ -72,6 +77,7 @@ await build({
   legalComments: 'none',
 });
 
+writeFileSync(join(out, 'meta.json'), JSON.stringify(bundled.metafile)); // what the script holds: npx esbuild-visualizer, or bench/
 const blob = join(out, 'koncli.blob');
 const seaConfig = join(out, 'sea-config.json');
 writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, useSnapshot: true, disableExperimentalSEAWarning: true }, null, 2));

@@ -12,12 +12,12 @@ export interface Host {
   /** koncli's package.json (name, version, the "oclif" section). */
   pjson: Interfaces.PJSON;
   /** oclif's load options for this argv: where the package and its commands are. */
-  loadOptions(argv: string[]): Interfaces.LoadOptions;
+  loadOptions(argv: string[]): Interfaces.Options;
   /**
    * Runs oclif's command_not_found hook when argv names no command, topic or help, and says
    * whether it did. Only the executable needs it: it has no files to load oclif's hooks from.
    */
-  notFound?(argv: string[], loadOptions: Interfaces.LoadOptions): Promise<boolean>;
+  notFound?(argv: string[], loadOptions: Interfaces.Options): Promise<boolean>;
 }
 
 /** Runs koncli with `argv` (process.argv without node and the script), then exits with its code. */
@@ -25,7 +25,9 @@ export async function run(argv: string[], host: Host): Promise<never> {
   if (!printVersion(argv, host.pjson)) {
     const loadOptions = host.loadOptions(argv);
     if (!(await host.notFound?.(argv, loadOptions))) {
-      const { execute } = await import('@oclif/core');
+      const oclif = await import('@oclif/core');
+      // A CommonJS package: in the npm build's ES modules its exports are the default export.
+      const { execute } = 'execute' in oclif ? oclif : (oclif as { default: typeof oclif }).default;
       await execute({ args: argv, loadOptions });
     }
   }

@@ -81,3 +81,12 @@ startupSnapshot.setDeserializeMainFunction(async () => {
   await loaded;
   await run(process.argv.slice(2), host);
 });
+// Libraries that koncli's modules import on use: evaluated now, into the snapshot ('koncli:commands'
+// brings every module of src/).
+void import('yaml');
+void import('listr2');
+// Built-in modules undici requires (it is loaded on use, after deserialisation): those that hold no
+// native handles are loaded now, so a start does not compile them.
+for (const m of ['assert', 'async_hooks', 'buffer', 'crypto', 'diagnostics_channel', 'dns', 'events', 'net', 'perf_hooks', 'querystring', 'stream', 'stream/web', 'timers', 'url', 'util', 'util/types', 'worker_threads', 'zlib']) {
+  require(`node:${m}`);
+}
