@@ -2,6 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
+import { restorePasswdEnv } from './passwd-env.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
 import { validateNamespace } from './validate.js';
@@ -31,6 +32,7 @@ export abstract class KoncliCommand extends Command {
   private kubeClient: KubeClient | undefined;
 
   override async init(): Promise<void> {
+    restorePasswdEnv();
     await super.init();
     const argv = this.argv;
     // Decide the output format before parsing, so even a parse error honours --json.
