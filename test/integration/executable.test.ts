@@ -40,7 +40,9 @@ const files = (dir: string): string[] =>
 
   /** koncli inside the root, with an environment as small as a container's (HOME only: see docs/performance.md). */
   const inRoot = (...args: string[]) => {
-    const r = spawnSync(CHROOT!, [root, '/koncli', ...args, '--kubeconfig', '/kubeconfig', '-n', ns], { encoding: 'utf8', env: { HOME: '/' }, timeout: 60_000 });
+    const dash = args.indexOf('--');
+    const [own, command] = dash < 0 ? [args, []] : [args.slice(0, dash), args.slice(dash)];
+    const r = spawnSync(CHROOT!, [root, '/koncli', ...own, '--kubeconfig', '/kubeconfig', '-n', ns, ...command], { encoding: 'utf8', env: { HOME: '/' }, timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
