@@ -1,6 +1,7 @@
 // The tools under test and how to call them against the bench's plane and namespace.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { findKlock } from '../../test/support/klock.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const KONCLI_BIN = `${REPO}bin/run.js`;
@@ -20,14 +21,10 @@ export async function toolsFor({ state, namespace, log }) {
   const env = { KUBECONFIG: kubeconfig, NO_COLOR: '1' };
   const kubectlBin = state.bin?.kubectl;
   if (!kubectlBin || !existsSync(kubectlBin)) throw new Error(`kubectl not found in the plane's binaries (${kubectlBin})`);
-  let klockBin = null;
-  let klockNote = null;
-  try {
-    const { ensureKlock } = await import('../../test/klock/build.mjs');
-    klockBin = (await ensureKlock({ log })).path;
-  } catch (err) {
-    klockNote = `klock unavailable: ${String(err.message ?? err).split('\n')[0]}`;
-  }
+  const found = findKlock(); // KONCLI_KLOCK or PATH; the project never builds it
+  const klockBin = found.path ?? null;
+  const klockNote = found.note ? `klock rows SKIPPED: ${found.note}` : null;
+  if (klockNote) log(klockNote);
   return {
     env,
     kubeconfig,
