@@ -3,6 +3,7 @@ import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
 import { restorePasswdEnv } from './passwd-env.js';
+import { markStartup } from './startup-timing.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
 import { validateNamespace } from './validate.js';
@@ -32,6 +33,7 @@ export abstract class KoncliCommand extends Command {
   private kubeClient: KubeClient | undefined;
 
   override async init(): Promise<void> {
+    markStartup('oclifLoaded');
     restorePasswdEnv();
     await super.init();
     const argv = this.argv;
@@ -64,6 +66,7 @@ export abstract class KoncliCommand extends Command {
       requestTimeoutMs,
       trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
     });
+    markStartup('kubeconfig');
     return this.kubeClient;
   }
 

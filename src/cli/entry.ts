@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { platform, release } from 'node:os';
 import { join } from 'node:path';
 import { lendPasswdEnv } from './passwd-env.js';
+import { markStartup } from './startup-timing.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -23,6 +24,7 @@ export interface Host {
 
 /** Runs koncli with `argv` (process.argv without node and the script), then exits with its code. */
 export async function run(argv: string[], host: Host): Promise<never> {
+  markStartup('entry');
   if (!printVersion(argv, host.pjson)) {
     lendPasswdEnv();
     const loadOptions = host.loadOptions(argv);
