@@ -3,24 +3,19 @@
 // chunks, so a command loads only what it uses and nothing is resolved in node_modules at run time
 // but oclif's help, autocomplete and not-found plugins. Start-up time is the point
 // (docs/performance.md); npm run package builds the single executable from the same sources.
-//  - Node's built-in modules are required, not imported (scripts/build/builtins-via-require.mjs).
-//  - whitespace and syntax are minified (identifiers are kept: names show in stack traces).
+// Whitespace and syntax are minified (identifiers are kept: names show in stack traces).
 //
-//   node scripts/build.mjs [--outdir DIR] [--no-builtins-via-require] [--no-minify]
-// The --no-* switches rebuild without a step, for measuring it (bench/suites/startup-steps.mjs).
+//   node scripts/build.mjs [--outdir DIR]
 import { build } from 'esbuild';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { builtinsViaRequire } from './build/builtins-via-require.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     outdir: { type: 'string', default: join(root, 'dist') },
-    'no-minify': { type: 'boolean', default: false },
-    'no-builtins-via-require': { type: 'boolean', default: false },
   },
 });
 const walk = (dir) =>
@@ -33,7 +28,6 @@ const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
 entryPoints.entry = join(root, 'src/cli/entry.ts');
-const minify = !opts['no-minify'];
 
 // Build beside the output directory and swap it in, so a CLI running from it never sees a half-written tree.
 // dist/bin and dist/sea (npm run package) are kept.
@@ -50,15 +44,14 @@ await build({
   platform: 'node',
   target: 'node22',
   sourcemap: 'linked',
-  minifyWhitespace: minify,
-  minifySyntax: minify,
+  minifyWhitespace: true,
+  minifySyntax: true,
   loader: { '.yaml': 'text' },
   chunkNames: 'chunks/[name]-[hash]',
   // typescript: oclif's tsconfig reader requires it only for development plugins (never here).
   external: ['@oclif/plugin-*', 'typescript'],
   // Some bundled CommonJS dependencies call require(); give ESM output a real one.
   banner: { js: "import { createRequire as __koncliRequire } from 'node:module'; const require = __koncliRequire(import.meta.url);" },
-  plugins: opts['no-builtins-via-require'] ? [] : [builtinsViaRequire()],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -13,7 +13,6 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinsViaRequire } from './build/builtins-via-require.mjs';
 import { loadOnUse } from './build/load-on-use.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,7 +67,6 @@ const bundled = await build({
   plugins: [
     commandsModule,
     loadOnUse(['http', 'node:http', 'https', 'node:https', 'tls', 'node:tls', 'http2', 'node:http2', 'undici', 'hpagent', 'socks-proxy-agent']),
-    builtinsViaRequire(),
   ],
   // While the snapshot is built, loading one of those modules is a build error naming who did
   // (V8 would only abort with "CheckGlobalAndEternalHandles failed").
