@@ -28,6 +28,8 @@ const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
 entryPoints.entry = join(root, 'src/cli/entry.ts');
+// bin/dev.js rewrites kubectl-style argv itself (it runs oclif in development mode).
+entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');
 
 // Build beside the output directory and swap it in, so a CLI running from it never sees a half-written tree.
 // dist/bin and dist/sea (npm run package) are kept.

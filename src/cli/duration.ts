@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../core/clock.js';
+import { MAX_TIMER_MS } from '../core/timer.js';
 import { FLAG_UNITS, sumDurationParts } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 
@@ -16,7 +16,7 @@ export function parseDuration(input: string, flag: string): number {
   return Math.round(total);
 }
 
-/** A duration koncli arms a single timer with (request timeout, kill delay): at most about 24 days. */
+/** A duration of at most about 24 days (--request-timeout: a longer one is surely a mistake). */
 export function parseTimerDuration(input: string, flag: string): number {
   const ms = parseDuration(input, flag);
   if (ms > MAX_TIMER_MS) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${formatDuration(MAX_TIMER_MS)}`);
@@ -24,6 +24,16 @@ export function parseTimerDuration(input: string, flag: string): number {
 }
 
 export const MAX_TTL_SECONDS = 2_147_483_647; // leaseDurationSeconds is an int32
+
+/**
+ * A delay of any length up to the longest TTL (2^31−1 s, about 68 years) — --kill-after: timers are
+ * armed through core/timer.ts, so months and years work. Returns milliseconds.
+ */
+export function parseDelay(input: string, flag: string): number {
+  const ms = parseDuration(input, flag);
+  if (ms > MAX_TTL_SECONDS * 1000) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${MAX_TTL_SECONDS}s (about 68 years, the longest TTL)`);
+  return ms;
+}
 
 /** A TTL in whole seconds, at least one. */
 export function parseTtlSeconds(input: string, flag = 'ttl'): number {

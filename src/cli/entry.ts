@@ -6,6 +6,7 @@ import type { Interfaces } from '@oclif/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { platform, release } from 'node:os';
 import { join } from 'node:path';
+import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 
@@ -22,9 +23,10 @@ export interface Host {
   notFound?(argv: string[], loadOptions: Interfaces.Options): Promise<boolean>;
 }
 
-/** Runs koncli with `argv` (process.argv without node and the script), then exits with its code. */
-export async function run(argv: string[], host: Host): Promise<never> {
+/** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
+export async function run(args: string[], host: Host): Promise<never> {
   markStartup('entry');
+  const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
   if (!printVersion(argv, host.pjson)) {
     lendPasswdEnv();
     const loadOptions = host.loadOptions(argv);

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const KONCLI_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+/** The built CLI; KONCLI_TEST_BIN runs the tests against another build (e.g. an older checkout's bin/run.js). */
+export const KONCLI_BIN = process.env.KONCLI_TEST_BIN ?? fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
 /**
  * The koncli under test, as argv: the npm build (`node bin/run.js` on the current Node), or the

@@ -3,6 +3,7 @@ import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseDuration } from '../../cli/duration.js';
 // Embedded by the build (esbuild's text loader), so the single executable needs no files beside it.
 import crdManifest from '../../../config/crd/konductor.io_leases.yaml';
+import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
 
 export default class CrdInstall extends KoncliCommand {
   static override summary = 'Install (or update) the konductor.io/v1 Lease CustomResourceDefinition';
@@ -14,7 +15,7 @@ export default class CrdInstall extends KoncliCommand {
   ];
   static override flags = {
     'dry-run': Flags.boolean({ description: 'print the CustomResourceDefinition on stdout and change nothing' }),
-    timeout: Flags.string({ description: 'how long to wait for the CRD to become Established (0: do not wait)', default: '60s' }),
+    timeout: Flags.string({ description: 'how long to wait for the CRD to become Established (0: do not wait)', default: `${CRD_ESTABLISHED_TIMEOUT_SECONDS}s` }),
   };
 
   async run(): Promise<void> {
