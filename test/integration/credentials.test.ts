@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { collect, KONCLI_BIN, spawnKoncli } from '../support/cli.js';
+import { collect, KONCLI_COMMAND, spawnKoncli } from '../support/cli.js';
 import { leaseServiceAccount, planeState, recreateServiceAccount, serviceAccountToken } from '../support/access.js';
 import { adminConfig, freshNamespace } from './helpers.js';
 import { spawn } from 'node:child_process';
@@ -125,9 +125,9 @@ const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m',
     const home = mkdtempSync(join(tmpdir(), 'koncli-home-')); // no ~/.kube/config: in-cluster it is
     const mountpoint = '/var/run/secrets/kubernetes.io/serviceaccount';
     // /run is replaced by a tmpfs in the private namespace only, so nothing is created on the host.
-    const script = `mount -t tmpfs none /run && mkdir -p ${mountpoint} && mount --bind "$SA_DIR" ${mountpoint} && exec "$NODE" "$KONCLI" "$@"`;
+    const script = `mount -t tmpfs none /run && mkdir -p ${mountpoint} && mount --bind "$SA_DIR" ${mountpoint} && exec $KONCLI "$@"`;
     const { hostname, port } = new URL(state.server);
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: home, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, SA_DIR: saDir, NODE: process.execPath, KONCLI: KONCLI_BIN };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: home, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, SA_DIR: saDir, KONCLI: KONCLI_COMMAND };
     delete env.KUBECONFIG;
     const marker = join(dir, 'pod.finish');
     const r = await runThroughRotation('pod-sa', tokenFile, marker, () =>

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterArgs, collect, KONCLI_BIN, runKoncli, spawnKoncli } from '../support/cli.js';
+import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
 import { processesOf } from '../support/processes.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -181,7 +181,7 @@ describe('lease run and the processes its command starts', () => {
 describe('lease run on a terminal (a pty from `script`)', () => {
   /** Runs `koncli lease run NAME … -- sh -c SCRIPT` as the foreground job of a new pty; `type` writes keys to it. */
   function onTerminal(lease: string, script: string, env: Record<string, string>) {
-    const line = [process.execPath, KONCLI_BIN, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script]
+    const line = [...KONCLI_ARGV, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script]
       .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
       .join(' ');
     const file = join(dir, `${lease}.sh`);
