@@ -79,7 +79,11 @@ writeFileSync(join(out, 'meta.json'), JSON.stringify(bundled.metafile)); // what
 const blob = join(out, 'koncli.blob');
 const seaConfig = join(out, 'sea-config.json');
 writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, useSnapshot: true, disableExperimentalSEAWarning: true }, null, 2));
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+// Packages that read the environment at import (ansis's colour support, debug's DEBUG) keep what
+// they saw while the snapshot was built: build it in a fixed environment, not the builder's (CI=true
+// made ansis colour oclif's own warnings for ever). See docs/performance.md.
+const { DEBUG, FORCE_COLOR, ...builderEnv } = process.env;
+execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...builderEnv, NO_COLOR: '1', TERM: 'dumb' } });
 
 rmSync(exe, { force: true });
 copyFileSync(process.execPath, exe);
