@@ -1,4 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
@@ -20,7 +21,13 @@ export abstract class KoncliCommand extends Command {
     kubeconfig: Flags.string({ description: 'path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)', helpGroup: 'CLUSTER' }),
     context: Flags.string({ description: 'kubeconfig context to use', helpGroup: 'CLUSTER' }),
     namespace: Flags.string({ char: 'n', description: "namespace (default: the context's, or the Pod's)", helpGroup: 'CLUSTER' }),
-    'request-timeout': Flags.string({ description: 'bound on each API request', default: '10s', helpGroup: 'CLUSTER' }),
+    'request-timeout': Flags.string({ description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)', default: '10s', helpGroup: 'CLUSTER' }),
+    'max-clock-skew': Flags.string({
+      description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md) (env KONCLI_MAX_CLOCK_SKEW)",
+      env: 'KONCLI_MAX_CLOCK_SKEW',
+      default: '5s',
+      helpGroup: 'CLUSTER',
+    }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
     output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
     verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path), watch and new connection on stderr', helpGroup: 'OUTPUT' }),
@@ -55,14 +62,25 @@ export abstract class KoncliCommand extends Command {
     const f = this.baseFlagValues;
     const requestTimeoutMs = parseTimerDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
+    const maxClockSkewMs = parseTimerDuration(String(f['max-clock-skew'] ?? '5s'), 'max-clock-skew');
     this.kubeClient = KubeClient.connect({
       kubeconfig: f.kubeconfig as string | undefined,
       context: f.context as string | undefined,
       namespace: this.namespaceFlag,
       requestTimeoutMs,
+      maxClockSkewMs,
       trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
     });
     return this.kubeClient;
+  }
+
+  /**
+   * Runs the reads of a one-shot command (status) under the retry policy: transient failures (429,
+   * 5xx, a dropped connection) are retried for ONE_SHOT_RETRY_MS, saying so once (src/core/retry.ts).
+   */
+  protected async oneShot<T>(clock: Clock, read: () => Promise<T>): Promise<T> {
+    const { retryOnConflict } = await import('../core/retry.js');
+    return retryOnConflict({ clock, onNotice: (m) => this.output.warn(m) }, read);
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {

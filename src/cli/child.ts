@@ -1,73 +1,93 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { descendantsOf, signalEach } from './process-tree.js';
+import { sleepFor } from '../core/timer.js';
+import { DescendantTracker } from './descendants.js';
+import { ownTerminalGroup } from './process-tree.js';
+import type { ProcessInfo } from './process-tree.js';
 
 export interface ChildExit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** Signals sent to koncli that are delivered to everything the command started (docs/lease-run.md). */
+export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** The environment variable whose random value marks the command's processes (descendants.ts). */
+export const RUN_ID_VARIABLE = 'KONCLI_RUN_ID';
 
 /**
- * Runs a command directly (no shell, arguments exactly as given) with stdio passed through, and
- * forwards SIGINT, SIGTERM and SIGHUP to it while it runs.
+ * Runs a command directly (no shell, arguments exactly as given) with stdio passed through, in
+ * koncli's own process group (so a terminal's job control, Ctrl-C and a pager or editor in the
+ * command work as without koncli), and records every process it starts (DescendantTracker).
+ * SIGINT, SIGTERM and SIGHUP sent to koncli are delivered to all of them until `close()`.
  */
 export class SupervisedChild {
   private readonly child: ChildProcess;
+  /** The command's own exit; rejects when it could not be started (ENOENT, EACCES). */
   readonly exited: Promise<ChildExit>;
-  private readonly forward = (signal: NodeJS.Signals) => this.child.kill(signal);
+  private readonly tracker: DescendantTracker | undefined;
 
   constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(command, args, { stdio: 'inherit', env });
+    const runId = randomBytes(12).toString('hex');
+    this.child = spawn(command, args, { stdio: 'inherit', env: { ...env, [RUN_ID_VARIABLE]: runId } });
     this.exited = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    for (const s of FORWARDED) process.on(s, this.forward);
-    void this.exited.finally(() => {
-      for (const s of FORWARDED) process.off(s, this.forward);
-    }).catch(() => {});
+    this.exited.then(() => this.tracker?.hurry(), () => {});
+    if (this.child.pid !== undefined) this.tracker = new DescendantTracker(this.child.pid, `${RUN_ID_VARIABLE}=${runId}`);
   }
 
   get pid(): number | undefined {
     return this.child.pid;
   }
 
-  /**
-   * Sends `signal` to the command and to every process it started (a shell's children would
-   * otherwise outlive it and go on working), then SIGKILL to whichever of them still runs after
-   * `killAfterMs`. Resolves with the command's exit once it and those processes are gone (or killed).
-   */
-  async stop(signal: NodeJS.Signals, killAfterMs: number): Promise<ChildExit> {
-    const pid = this.child.pid;
-    const tree = pid === undefined ? [] : descendantsOf(pid);
-    this.child.kill(signal);
-    signalEach(tree, signal);
-    const killAt = Date.now() + killAfterMs;
-    const timer = setTimeout(() => {
-      this.child.kill('SIGKILL');
-      signalEach([...new Set([...tree, ...(pid === undefined ? [] : descendantsOf(pid))])], 'SIGKILL');
-    }, killAfterMs);
-    try {
-      const exit = await this.exited;
-      while (Date.now() < killAt && tree.some(isRunning)) await new Promise((r) => setTimeout(r, 20));
-      if (tree.some(isRunning)) signalEach(tree.filter(isRunning), 'SIGKILL');
-      return exit;
-    } finally {
-      clearTimeout(timer);
-    }
+  /** The command's processes (itself included) alive now. */
+  alive(): ProcessInfo[] {
+    return this.tracker?.alive() ?? [];
   }
-}
 
-/** Whether `pid` exists and is not a zombie (an orphan whose reaper has not collected it yet). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return !existsSync('/proc/self') && signalEach([pid], 0).length > 0; // no /proc: ask the kernel
+  /**
+   * The command's processes still alive, given up to `settleMs` to finish dying (a process that was
+   * just signalled along with the command exits a moment after it).
+   */
+  async remaining(settleMs = 250): Promise<ProcessInfo[]> {
+    if (this.alive().length === 0) return [];
+    const settle = new AbortController();
+    await Promise.race([this.whenAllExited(), sleepFor(settleMs, settle.signal)]);
+    settle.abort();
+    return this.alive();
+  }
+
+  /** Resolves when none of the command's processes is left. */
+  whenAllExited(): Promise<void> {
+    return this.tracker?.whenEmpty() ?? Promise.resolve();
+  }
+
+  /**
+   * Delivers a signal sent to koncli. A SIGINT while koncli is in the foreground process group of
+   * its terminal came from the terminal (Ctrl-C), which has already delivered it to every process
+   * of that group: those do not get it twice (a second Ctrl-C means "force" to some programs).
+   */
+  deliver(signal: NodeJS.Signals): number[] {
+    const terminal = signal === 'SIGINT' ? ownTerminalGroup() : undefined;
+    const fromTerminal = terminal?.foreground === true;
+    return this.tracker?.signal(signal, (p) => !fromTerminal || p.pgrp !== terminal!.pgrp) ?? [];
+  }
+
+  /**
+   * Sends `signal` to the command and every process it started, then SIGKILL to whatever is left
+   * after `killAfterMs` (any length: core/timer.ts), until none is left. Resolves then.
+   */
+  async stop(signal: NodeJS.Signals, killAfterMs: number, onStuck?: (pids: number[]) => void): Promise<void> {
+    await this.tracker?.stop(signal, killAfterMs, onStuck);
+  }
+
+  /** Stops recording processes. */
+  close(): void {
+    this.tracker?.close();
   }
 }
 

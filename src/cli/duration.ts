@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../core/clock.js';
+import { MAX_TIMER_MS } from '../core/timer.js';
 import { FLAG_UNITS, sumDurationParts } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 
@@ -16,7 +16,7 @@ export function parseDuration(input: string, flag: string): number {
   return Math.round(total);
 }
 
-/** A duration koncli arms a single timer with (request timeout, kill delay): at most about 24 days. */
+/** A duration of at most about 24 days (--request-timeout: a longer one is surely a mistake). */
 export function parseTimerDuration(input: string, flag: string): number {
   const ms = parseDuration(input, flag);
   if (ms > MAX_TIMER_MS) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${formatDuration(MAX_TIMER_MS)}`);

@@ -24,5 +24,5 @@ export async function openObjectLocks(client: KubeClient, type: string): Promise
   const api = new DynamicObjectApi(client);
   const resource = await new ResourceResolver(api).resolve(type);
   const store = new ObjectAnnotationStore(client, api, resource, resource.namespaced ? client.namespace : undefined);
-  return { ...lockContext(store, client.clock, client.serverClock), store };
+  return { ...lockContext(store, client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }), store };
 }

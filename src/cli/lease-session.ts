@@ -7,7 +7,10 @@ export type LeaseKind = 'native' | 'konductor';
 /** The lease store for the chosen API, with the expiry tracker that judges it. */
 export async function openLeases(client: KubeClient, kind: LeaseKind): Promise<LeaseContext & { store: LeaseStore }> {
   const [{ leaseContext }, store] = await Promise.all([import('../core/lease/context.js'), leaseStoreFor(client, kind)]);
-  return leaseContext(store, client.clock, client.serverClock);
+  return leaseContext(store, client.clock, client.serverClock, {
+    maxClockSkewMs: client.maxClockSkewMs,
+    withRequestTimeout: (ms, fn) => client.withRequestTimeout(ms, fn),
+  });
 }
 
 async function leaseStoreFor(client: KubeClient, kind: LeaseKind): Promise<LeaseStore> {

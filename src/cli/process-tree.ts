@@ -1,47 +1,88 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Parent pid of every visible process: /proc on Linux, `ps` elsewhere. */
-function parentsOf(): Map<number, number> {
-  const parents = new Map<number, number>();
+/** One process as /proc/PID/stat (proc(5)) shows it. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Process group id. */
+  pgrp: number;
+  /** Start time in clock ticks since boot: with the pid, it names one process (pids are reused). */
+  start: number;
+  /** Exited, not yet reaped: does no work and cannot be signalled away. */
+  zombie: boolean;
+}
+
+/** Parses a /proc/PID/stat line ("pid (comm) state ppid pgrp session tty tpgid … starttime …"). */
+export function parseStat(stat: string): ProcessInfo {
+  // comm may itself contain spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid: Number(stat.slice(0, stat.indexOf(' '))),
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    start: Number(fields[19]),
+    zombie: fields[0] === 'Z' || fields[0] === 'X',
+  };
+}
+
+/** `pid`'s entry, or undefined when it no longer exists (or there is no /proc). */
+export function processInfo(pid: number): ProcessInfo | undefined {
   try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // "pid (comm) state ppid …": comm may itself contain spaces and parentheses.
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      } catch {
-        // exited meanwhile
-      }
-    }
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this system has a /proc to read processes from (Linux). */
+export function hasProc(): boolean {
+  return processInfo(process.pid) !== undefined;
+}
+
+/**
+ * Every visible process: /proc on Linux; elsewhere `ps` (pid, ppid, pgid only: start times are
+ * unknown there, reported as 0).
+ */
+export function listProcesses(): Map<number, ProcessInfo> {
+  const all = new Map<number, ProcessInfo>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
   } catch {
     // no /proc
   }
-  if (parents.size > 0) return parents;
-  const ps = spawnSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid (letters sort after digits)
+    const info = processInfo(Number(entry));
+    if (info && !Number.isNaN(info.pid)) all.set(info.pid, info);
+  }
+  if (all.size > 0) return all;
+  const ps = spawnSync('ps', ['-A', '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8' });
   for (const line of (ps.stdout ?? '').split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    if (pid > 0) parents.set(pid, ppid);
+    const [pid, ppid, pgrp, state] = line.trim().split(/\s+/);
+    if (Number(pid) > 0) all.set(Number(pid), { pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), start: 0, zombie: (state ?? '').startsWith('Z') });
   }
-  return parents;
+  return all;
 }
 
-/** Every process started by `root`, directly or further down (not `root` itself). */
-export function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of parentsOf()) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const found: number[] = [];
-  for (let queue = [root]; queue.length > 0; ) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
+/**
+ * Whether `pid`'s initial environment (/proc/PID/environ, as given to execve) holds `entry`
+ * ("NAME=value"). False when it cannot be read (another user's process, gone, no /proc).
+ */
+export function environHas(pid: number, entry: string): boolean {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    return environ.startsWith(`${entry}\0`) || environ.includes(`\0${entry}\0`);
+  } catch {
+    return false;
   }
-  return found;
 }
 
-/** Sends `signal` to each pid that still exists; returns those it reached. */
+/**
+ * Sends `signal` to each pid; returns those it reached. `EPERM` (a process that changed user,
+ * e.g. through sudo or a setuid program) is not reached.
+ */
 export function signalEach(pids: number[], signal: NodeJS.Signals | 0): number[] {
   return pids.filter((pid) => {
     try {
@@ -51,4 +92,16 @@ export function signalEach(pids: number[], signal: NodeJS.Signals | 0): number[]
       return false;
     }
   });
+}
+
+/** This process's group and whether that group is the foreground group of a controlling terminal. */
+export function ownTerminalGroup(): { pgrp: number; foreground: boolean } | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [pgrp, tty, tpgid] = [Number(fields[2]), Number(fields[4]), Number(fields[5])];
+    return { pgrp, foreground: tty !== 0 && tpgid === pgrp };
+  } catch {
+    return undefined;
+  }
 }

@@ -7,5 +7,5 @@ export async function openSemaphores(client: KubeClient): Promise<SemaphoreConte
     import('../core/semaphore/model.js'),
     import('../kube/configmap-semaphore-store.js'),
   ]);
-  return semaphoreContext(new ConfigMapSemaphoreStore(client, client.namespace), client.clock, client.serverClock);
+  return semaphoreContext(new ConfigMapSemaphoreStore(client, client.namespace), client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs });
 }

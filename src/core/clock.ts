@@ -1,25 +1,33 @@
-/** Local time source; injectable so core algorithms can be tested deterministically. */
+import { sleepFor } from './timer.js';
+
+/**
+ * Time sources; injectable so core algorithms can be tested deterministically.
+ *
+ * Two clocks, never mixed: `now()` is monotonic and measures every elapsed time (the observed-time
+ * rule, renew deadlines, --timeout, heartbeats, --kill-after, backoffs); `wallNow()` is the wall
+ * clock and serves only to read and write timestamps (renewTime, createdAt, kube-lock's date) and to
+ * show deadlines to people. A wall-clock step (NTP, a resumed VM) moves `wallNow()` and nothing
+ * else. Rule of the brief ("elapsed time is measured on a monotonic clock"); client-go does the
+ * same (Go's time.Now carries a monotonic reading that time.Since uses).
+ */
 export interface Clock {
-  /** Milliseconds since the epoch on this machine. */
+  /** Monotonic milliseconds (an arbitrary origin; only differences mean anything). */
   now(): number;
+  /** Wall-clock milliseconds since the Unix epoch: only for reading and writing timestamps. */
+  wallNow(): number;
+  /** Resolves `ms` from now however long that is (never early: see timer.ts), or when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The longest delay a Node timer takes; longer ones (and Infinity) fire after 1 ms with a TimeoutOverflowWarning. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      // Capped: an over-long sleep just wakes early and its caller re-checks (never a busy loop).
-      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    }),
+  // performance.now() reads CLOCK_MONOTONIC (libuv's uv_hrtime); Date.now() reads CLOCK_REALTIME.
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  sleep: (ms, signal) => sleepFor(ms, signal),
 };
+
+/**
+ * The wall-clock time (ms since the epoch) that a monotonic instant corresponds to right now: for
+ * showing a deadline to people ("expires 12:00:03Z"), never for deciding anything.
+ */
+export const wallTimeOf = (clock: Clock, monotonicMs: number): number => clock.wallNow() + (monotonicMs - clock.now());

@@ -9,6 +9,7 @@ export type FailureKind =
   | 'not-held' // release/unlock of something the caller does not hold
   | 'not-found' // the object (or resource type) does not exist
   | 'forbidden' // RBAC said no
+  | 'rejected' // the API server refused the request for another reason: admission (webhook, quota, namespace terminating) or validation (400/422)
   | 'unreachable' // no usable connection or credentials
   | 'corrupt' // data on the cluster koncli refuses to interpret or overwrite
   | 'conflict' // optimistic-concurrency conflict (409) or already exists
@@ -28,8 +29,8 @@ export class KoncliError extends Error {
 export const usageError = (message: string) => new KoncliError('usage', message);
 
 export class ConflictError extends KoncliError {
-  constructor(message = 'the object changed since it was read') {
-    super('conflict', message);
+  constructor(message = 'the object changed since it was read', details: Record<string, unknown> = {}) {
+    super('conflict', message, details);
   }
 }
 

@@ -1,48 +1,140 @@
 import type { Clock } from './clock.js';
 import type { ServerClock } from './server-clock.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './timing.js';
+
+/** One sighting of a claim (a Lease's holder, a semaphore slot with a TTL, an annotation lock). */
+export interface ClaimSighting {
+  /** Which claim (lease, semaphore holder, lock). */
+  key: string;
+  /**
+   * The whole claim as stored. Any change restarts the observed-time rule, as client-go compares
+   * the whole LeaderElectionRecord: a renewal that bumps a counter or moves an expiry is a renewal.
+   */
+  fingerprint: string;
+  /** How long the claim lasts after its last write (ms). */
+  durationMs: number;
+  /** Upper bound (server clock, ms since the epoch) of the claim's last write, from managedFields. */
+  serverWrittenAtMost?: number;
+  /**
+   * When the claim's own writer says it ends, on the writer's clock (ms since the epoch):
+   * renewTime + leaseDurationSeconds, createdAt + ttl, a konductor Lease's status.expires.
+   */
+  writerExpiresAt?: number;
+}
+
+/** Which rule bounds the deadline (docs/clock.md). */
+export type ExpiryBasis = 'observed' | 'server' | 'writer';
+
+export interface Expiry {
+  /** Monotonic ms (Clock.now) after which the claim has certainly run out. */
+  deadline: number;
+  basis: ExpiryBasis;
+  /** Monotonic ms at which koncli first saw the claim in its current form. */
+  seenAt: number;
+  /** For people: why the claim is judged to last until `deadline`. */
+  why: string;
+}
+
+export interface ExpiryOptions {
+  /** --max-clock-skew: how far apart two machines' clocks may be (ms). */
+  maxClockSkewMs?: number;
+}
 
 /**
- * Decides when a holder's claim runs out, judged on this machine's clock only.
+ * Decides when a claim runs out, as a monotonic deadline on this machine. Never early, under the
+ * assumptions docs/clock.md states. Three bounds:
  *
- * Two bounds, both never early, and the earlier one wins:
- * 1. Observed time (client-go's rule): a claim we first saw in its current form at local time T
- *    was written no later than T, so it ends no later than T + duration.
- * 2. Server time: when the store knows an upper bound S of the server-clock time of the claim's
- *    last write (managedFields, or a stamp a koncli writer derived from `Date` headers), the
- *    claim ends no later than the local deadline of S + duration.
- * The claim-holder's own timestamps (renewTime, createdAt, date) are never used.
+ * 1. Observed (client-go's rule): a claim first seen in its current form at monotonic T ends no
+ *    later than T + duration. Needs no other clock. Always applies.
+ * 2. Server stamp: the API server stamped the claim's last write at S (managedFields); with the
+ *    server's clock related to our monotonic clock by `Date` headers (ServerClock), it ends by
+ *    S + duration. Trusts that the server answering (its `Date`) and the server that stamped agree.
+ * 3. Writer stamp: the writer says the claim ends at W (its renewTime + duration, its expires).
+ *    It ends by W + the allowed clock skew on *both* this machine's wall clock and the server's
+ *    clock (`Date`), so neither a stepped local clock nor a skewed `Date` alone can make it early.
+ *
+ * The claim ends at min(1, max(2, 3)): a bound earlier than what we observed needs two clocks to
+ * agree. When the server stamped nothing (no managedFields: an object created with only a name,
+ * a Lease restored from a backup), min(1, 3). When the writer left no timestamp, rule 1 alone.
  */
 export class ExpiryTracker {
   private readonly firstSeen = new Map<string, { fingerprint: string; at: number }>();
+  readonly maxClockSkewMs: number;
 
   constructor(
     private readonly clock: Clock,
     private readonly serverClock: ServerClock,
-  ) {}
+    opts: ExpiryOptions = {},
+  ) {
+    this.maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  }
 
-  /**
-   * @param key         which claim (lease name, semaphore holder, lock name)
-   * @param fingerprint changes whenever the claim is renewed or changes hands
-   * @param durationMs  how long the claim lasts after its last write
-   * @param serverWrittenAtMost upper bound of the server-clock time of the last write, if known
-   * @returns the local time (ms) after which the claim has certainly expired
-   */
-  deadline(key: string, fingerprint: string, durationMs: number, serverWrittenAtMost?: number): number {
+  /** The claim's expiry; records the sighting (a changed fingerprint restarts rule 1). */
+  judge(claim: ClaimSighting): Expiry {
     const now = this.clock.now();
-    let seen = this.firstSeen.get(key);
-    if (!seen || seen.fingerprint !== fingerprint) {
-      seen = { fingerprint, at: now };
-      this.firstSeen.set(key, seen);
+    let seen = this.firstSeen.get(claim.key);
+    if (!seen || seen.fingerprint !== claim.fingerprint) {
+      seen = { fingerprint: claim.fingerprint, at: now };
+      this.firstSeen.set(claim.key, seen);
     }
-    let deadline = seen.at + durationMs;
-    if (serverWrittenAtMost !== undefined) {
-      const local = this.serverClock.localDeadlineOf(serverWrittenAtMost + durationMs);
-      if (local !== undefined) deadline = Math.min(deadline, local);
+    const observed = seen.at + claim.durationMs;
+    const server = claim.serverWrittenAtMost === undefined ? undefined : this.serverClock.localDeadlineOf(claim.serverWrittenAtMost + claim.durationMs);
+    const writer = this.writerDeadline(claim.writerExpiresAt, now);
+    const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+    const observedWhy = `first seen in this form ${secs(now - seen.at)} ago, and it lasts ${secs(claim.durationMs)} after its last change (client-go's observed-time rule)`;
+    if (writer === undefined) {
+      const note = claim.writerExpiresAt === undefined ? '; its writer left no timestamp to corroborate an earlier end' : '';
+      return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy + note };
     }
-    return deadline;
+    const skew = `${secs(this.maxClockSkewMs)} allowed clock skew`;
+    const writerWhy = `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${skew} (--max-clock-skew)`;
+    let early: number;
+    let basis: ExpiryBasis;
+    let why: string;
+    if (server === undefined) {
+      [early, basis] = [writer, 'writer'];
+      why = `${writerWhy}; the API server recorded no write time (no managedFields)`;
+    } else if (server >= writer) {
+      [early, basis] = [server, 'server'];
+      why = `the API server stamped its last write ${new Date(claim.serverWrittenAtMost!).toISOString()} (at most), and it lasts ${secs(claim.durationMs)}`;
+    } else {
+      [early, basis] = [writer, 'writer'];
+      why = `${writerWhy} (later than the server's write time says)`;
+    }
+    if (observed <= early) {
+      const note = server === undefined ? '; the API server recorded no write time (no managedFields), and its writer\'s own expiry plus the allowed skew is later' : '';
+      return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy + note };
+    }
+    return { deadline: early, basis, seenAt: seen.at, why };
+  }
+
+  /** Rule 3: W + skew must have passed on the server's clock and on our wall clock; monotonic ms. */
+  private writerDeadline(writerExpiresAt: number | undefined, now: number): number | undefined {
+    if (writerExpiresAt === undefined || !Number.isFinite(writerExpiresAt)) return undefined;
+    const end = writerExpiresAt + this.maxClockSkewMs;
+    const byServer = this.serverClock.localDeadlineOf(end);
+    if (byServer === undefined) return undefined;
+    const byWall = now + (end - this.clock.wallNow());
+    return Math.max(byServer, byWall);
+  }
+
+  /** The deadline only (monotonic ms); see `judge`. */
+  deadline(claim: ClaimSighting): number {
+    return this.judge(claim).deadline;
   }
 
   forget(key: string): void {
     this.firstSeen.delete(key);
   }
+}
+
+/**
+ * "can be taken from 2026-…Z by this machine's clock (in 12s): <why>": the busy message's account of
+ * a claim's expiry. `now` and `wallNow` are this machine's monotonic and wall readings.
+ */
+export function takeableText(expiry: Expiry | undefined, deadline: number | undefined, now: number, wallNow: number): string {
+  if (deadline === undefined || !Number.isFinite(deadline)) return '';
+  const at = new Date(wallNow + (deadline - now)).toISOString();
+  const left = Math.max(0, Math.ceil((deadline - now) / 1000));
+  return `; it can be taken from ${at} by this machine's clock (in ${left}s) unless renewed${expiry ? `: ${expiry.why}` : ''}`;
 }

@@ -1,12 +1,17 @@
 import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
+import { Backoff } from './retry.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
+import {
+  POLL_MAX_MS,
+  POLL_MIN_MS,
+  WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS,
+  WATCH_RETRY_MAX_MS,
+  WATCH_RETRY_MIN_MS,
+} from './timing.js';
 
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5000;
-const QUICK_CLOSE_MS = 1000;
-const POLL_MIN_MS = 500;
-const POLL_MAX_MS = 5000;
+/** Re-watching after a failure: the one retry policy's backoff (jitter, Retry-After), from 2 × WATCH_RETRY_MIN_MS up to WATCH_RETRY_MAX_MS. */
+const REWATCH_BACKOFF = { initialMs: 2 * WATCH_RETRY_MIN_MS, factor: 2, capMs: WATCH_RETRY_MAX_MS, jitter: 0.5 };
 
 /**
  * The latest known state of one object, kept current by a watch. When the watch drops it
@@ -18,7 +23,7 @@ export class ChangeFeed<T extends Versioned> {
   private wake: (() => void) | undefined;
   private stopWatch: (() => void) | undefined;
   private stopped = false;
-  private failures = 0;
+  private readonly rewatch = new Backoff(REWATCH_BACKOFF);
   private polling = false;
   private generation = 0;
   private openedAt = 0;
@@ -58,7 +63,7 @@ export class ChangeFeed<T extends Versioned> {
     this.signal();
   }
 
-  /** Resolves when the object changes, at `untilLocal` (local ms), or when `signal` aborts. */
+  /** Resolves when the object changes, at `untilLocal` (monotonic ms, Clock.now), or when `signal` aborts. */
   async waitForChange(untilLocal: number, signal?: AbortSignal): Promise<void> {
     if (this.stopped || this.unread || signal?.aborted) return;
     const timeout = new AbortController();
@@ -91,7 +96,7 @@ export class ChangeFeed<T extends Versioned> {
     try {
       this.stopWatch = await this.store.watch(this.name, this.latest?.version, {
         onChange: (obj) => {
-          this.failures = 0;
+          this.rewatch.reset();
           this.offer(obj);
         },
         onClose: (err) => {
@@ -114,8 +119,7 @@ export class ChangeFeed<T extends Versioned> {
     }
     // A clean server-side close of a watch that lived a while: resume from where we were.
     if (err === undefined && this.clock.now() - this.openedAt > QUICK_CLOSE_MS) return this.connect();
-    this.failures++;
-    await this.clock.sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures, 10)));
+    await this.clock.sleep(this.rewatch.next(err));
     await this.refresh(); // the watch may have missed changes (or its version expired): re-read
     await this.connect();
   }

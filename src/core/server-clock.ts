@@ -1,20 +1,27 @@
+import { DATE_HEADER_PRECISION_MS } from './timing.js';
+
 /**
- * Relates the API server's clock to ours without ever comparing another machine's clock with
- * ours: every figure here comes from the server's own `Date` header.
+ * Relates the API server's clock to this machine's *monotonic* clock (Clock.now), from the
+ * server's own `Date` headers: a step of the local wall clock changes nothing here.
  *
- * A response sent at local time L_send and received at L_recv whose `Date` reads D (whole
+ * A response sent at monotonic L_send and received at L_recv whose `Date` reads D (whole
  * seconds) proves that, at one instant between L_send and L_recv, the server clock read between
- * D and D+1s. Hence (server - local) lies in [D - L_recv, D + 1s - L_send]. The tightest bounds
- * seen are kept; clock-rate drift over one process's life is negligible next to a second.
+ * D and D+1s. Hence (server − monotonic) lies in [D − L_recv, D + 1s − L_send]. The tightest
+ * bounds seen are kept; clock-rate drift over one process's life is negligible next to a second.
+ *
+ * Assumption (docs/clock.md): every `Date` comes from the clock that stamps writes. Several API
+ * servers, or a proxy writing its own `Date`, may break it; ExpiryTracker therefore never lets
+ * this clock alone end a claim early.
  */
 export class ServerClock {
   private offsetLow: number | undefined;
   private offsetHigh: number | undefined;
 
-  sample(serverDateMs: number, localSentMs: number, localReceivedMs: number): void {
+  /** One `Date` header (ms since the epoch) of a request sent and answered at monotonic instants. */
+  sample(serverDateMs: number, sentMonotonicMs: number, receivedMonotonicMs: number): void {
     if (!Number.isFinite(serverDateMs)) return;
-    const low = serverDateMs - localReceivedMs;
-    const high = serverDateMs + 1000 - localSentMs;
+    const low = serverDateMs - receivedMonotonicMs;
+    const high = serverDateMs + DATE_HEADER_PRECISION_MS - sentMonotonicMs;
     if (this.offsetLow === undefined || low > this.offsetLow) this.offsetLow = low;
     if (this.offsetHigh === undefined || high < this.offsetHigh) this.offsetHigh = high;
   }
@@ -24,15 +31,15 @@ export class ServerClock {
   }
 
   /**
-   * The local time by which a server-clock instant has certainly passed. Give it a server time
+   * The monotonic time by which a server-clock instant has certainly passed. Give it a server time
    * that is an upper bound of the real event (e.g. a whole-second stamp plus one second).
    */
   localDeadlineOf(serverMs: number): number | undefined {
     return this.offsetLow === undefined ? undefined : serverMs - this.offsetLow;
   }
 
-  /** An upper bound of the server clock at a local instant (for stamping expiries we write). */
-  serverTimeAtMost(localMs: number): number | undefined {
-    return this.offsetHigh === undefined ? undefined : localMs + this.offsetHigh;
+  /** An upper bound of the server clock at a monotonic instant (for stamping expiries we write). */
+  serverTimeAtMost(monotonicMs: number): number | undefined {
+    return this.offsetHigh === undefined ? undefined : monotonicMs + this.offsetHigh;
   }
 }

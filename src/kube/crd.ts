@@ -1,6 +1,8 @@
 import { ApiextensionsV1Api, loadYaml, type V1CustomResourceDefinition, type V1CustomResourceDefinitionCondition } from '@kubernetes/client-node';
 import { ChangeFeed } from '../core/feed.js';
 import { isKind, KoncliError } from '../core/errors.js';
+import { retryOnConflict } from '../core/retry.js';
+import { watchUntilDecided } from '../core/wait.js';
 import type { Versioned, Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { mergePatchOptions } from './patch.js';
@@ -81,26 +83,19 @@ class CrdStore implements Watchable<CrdState> {
 export async function installCrd(client: KubeClient, manifest: CrdManifest, opts: { timeoutMs: number }): Promise<CrdInstallResult> {
   const store = new CrdStore(client);
   const name = manifest.json.metadata.name;
-  let applied: { outcome: CrdInstallResult['outcome']; crd: V1CustomResourceDefinition } | undefined;
-  for (let i = 0; i < MAX_CONFLICTS && !applied; i++) {
+  // A conflict (created or changed by someone else meanwhile): read again.
+  const exhausted = () => new KoncliError('error', `${name}: gave up after ${MAX_CONFLICTS} write conflicts in a row`);
+  const applied = await retryOnConflict({ clock: client.clock, maxConflicts: MAX_CONFLICTS, exhausted }, async (): Promise<{ outcome: CrdInstallResult['outcome']; crd: V1CustomResourceDefinition }> => {
     const current = await store.read(name);
-    try {
-      if (!current) {
-        const crd = await client.call(store.site('create', name), () => store.api.createCustomResourceDefinition({ body: manifest.typed, fieldManager: FIELD_MANAGER }));
-        applied = { outcome: 'created', crd };
-      } else {
-        const before = current.metadata?.resourceVersion;
-        const body = { metadata: { resourceVersion: before }, spec: manifest.json.spec };
-        const crd = await client.call(store.site('patch', name), () =>
-          store.api.patchCustomResourceDefinition({ name, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
-        );
-        applied = { outcome: crd.metadata?.resourceVersion === before ? 'unchanged' : 'updated', crd };
-      }
-    } catch (err) {
-      if (!isKind(err, 'conflict')) throw err; // created or changed by someone else meanwhile: re-read
+    if (!current) {
+      const crd = await client.call(store.site('create', name), () => store.api.createCustomResourceDefinition({ body: manifest.typed, fieldManager: FIELD_MANAGER }));
+      return { outcome: 'created', crd };
     }
-  }
-  if (!applied) throw new KoncliError('error', `${name}: gave up after ${MAX_CONFLICTS} write conflicts in a row`);
+    const before = current.metadata?.resourceVersion;
+    const body = { metadata: { resourceVersion: before }, spec: manifest.json.spec };
+    const crd = await client.call(store.site('patch', name), () => store.api.patchCustomResourceDefinition({ name, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()));
+    return { outcome: crd.metadata?.resourceVersion === before ? 'unchanged' : 'updated', crd };
+  });
 
   const started = client.clock.now();
   const deadline = started + opts.timeoutMs;
@@ -116,16 +111,12 @@ export async function installCrd(client: KubeClient, manifest: CrdManifest, opts
   const feed = new ChangeFeed(store, name, client.clock, initial);
   feed.start();
   try {
-    for (;;) {
-      const state = feed.current();
+    return await watchUntilDecided<CrdState, CrdInstallResult>(feed, client.clock, { deadline, startedAt: started }, async (state) => {
       if (!state) throw new KoncliError('not-found', `${name} was deleted while waiting for it to become Established`);
-      if (state.established) return result(true, state.version);
+      if (state.established) return { done: result(true, state.version) };
       if (state.rejected) throw new KoncliError('error', `the API server refuses ${name}: ${state.rejected}`);
-      if (client.clock.now() >= deadline) {
-        throw new KoncliError('busy', `${name} is not Established after ${Math.round(opts.timeoutMs / 1000)}s; see: kubectl get crd ${name} -o yaml`);
-      }
-      await feed.waitForChange(deadline);
-    }
+      return { until: deadline, giveUp: () => new KoncliError('busy', `${name} is not Established after ${Math.round(opts.timeoutMs / 1000)}s; see: kubectl get crd ${name} -o yaml`) };
+    });
   } finally {
     feed.stop();
   }

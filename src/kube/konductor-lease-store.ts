@@ -1,5 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { isKind } from '../core/errors.js';
+import { retryOnConflict } from '../core/retry.js';
 import { encodeExtras } from '../core/lease/annotations.js';
 import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue, WritePurpose } from '../core/lease/model.js';
 import { withoutWaiter } from '../core/lease/queue.js';
@@ -133,7 +134,7 @@ export class KonductorLeaseStore implements LeaseStore {
   /** The holder's claim: a status-subresource merge patch guarded by the record's resourceVersion. */
   private async writeStatus(record: LeaseRecord): Promise<LeaseRecord> {
     const raw = record.raw as RawKonductorLease;
-    const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.now()) };
+    const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.wallNow()) };
     return this.decode(
       await this.call(
         'patch',
@@ -162,18 +163,17 @@ export class KonductorLeaseStore implements LeaseStore {
    */
   private async dropWaiters(claimed: LeaseRecord, ids: string[]): Promise<LeaseRecord> {
     let latest = claimed;
-    for (let i = 0; i < QUEUE_CLEANUP_ATTEMPTS; i++) {
-      const queue = ids.reduce(withoutWaiter, latest.extras.queue);
-      if (queue.waiters.length === latest.extras.queue.waiters.length) return latest;
-      try {
-        return await this.writeQueue(latest, queue);
-      } catch (err) {
-        if (!isKind(err, 'conflict')) return latest;
+    const clock = this.client.clock;
+    // One try per read, no waiting out failures: the claim already succeeded.
+    return retryOnConflict({ clock, deadline: clock.now(), maxConflicts: QUEUE_CLEANUP_ATTEMPTS }, async (n) => {
+      if (n > 0) {
         const fresh = await this.get(claimed.name).catch(() => null);
         if (!fresh || fresh.holding.holder !== claimed.holding.holder) return latest;
         latest = fresh;
       }
-    }
-    return latest;
+      const queue = ids.reduce(withoutWaiter, latest.extras.queue);
+      if (queue.waiters.length === latest.extras.queue.waiters.length) return latest;
+      return this.writeQueue(latest, queue);
+    }).catch(() => latest);
   }
 }

@@ -2,7 +2,7 @@ import { formatGoDuration, parseGoDuration } from '../core/duration.js';
 import { KoncliError } from '../core/errors.js';
 import { ANNOTATIONS, decodeExtras } from '../core/lease/annotations.js';
 import { defaultExtras, type LeaseDraft, type LeaseHolding, type LeaseRecord, type WaiterQueue } from '../core/lease/model.js';
-import { isoTime } from './patch.js';
+import { canonicalJson, isoTime } from './patch.js';
 import { lastWriteOf } from './watch-object.js';
 
 /** The konductor.io/v1 Lease custom resource, and how koncli maps it onto its LeaseRecord. */
@@ -98,10 +98,13 @@ class Reader {
   }
 }
 
-/** Whether a managedFields entry owns the holder's claim (the status fields every holder write sets). */
+/**
+ * Whether a managedFields entry owns part of the holder's claim: any status field (a holder that
+ * renews by bumping status.renewals and moving status.expires renews all the same).
+ */
 export const ownsHolder = (fields: any): boolean => {
   const status = fields?.['f:status'];
-  return !!status && ('f:holder' in status || 'f:acquired' in status || 'f:renewed' in status);
+  return !!status && Object.keys(status).some((k) => k.startsWith('f:'));
 };
 
 /** The waiter queue from koncli's annotation; koncli's other annotations mean nothing on this kind. */
@@ -136,7 +139,7 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
   if (!absent(spec.renewable) && typeof spec.renewable !== 'boolean') throw read.corrupt('spec.renewable', spec.renewable, 'true or false');
 
   const acquireTime = read.time(status, 'status', 'acquired');
-  read.time(status, 'status', 'expires');
+  const expires = read.time(status, 'status', 'expires');
   const phase = read.string(status, 'status', 'phase');
   if (phase !== undefined && !PHASES.includes(phase)) throw read.corrupt('status.phase', phase, PHASES.join(', ') + ' or absent');
   if (!absent(status.conditions) && !(Array.isArray(status.conditions) && status.conditions.every((c) => isObject(c) && typeof c.type === 'string'))) {
@@ -166,6 +169,10 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
     labels,
     createdAt: isoTime(meta.creationTimestamp),
     serverWrittenAtMost: lastWriteOf(meta.managedFields as any[] | undefined, ownsHolder),
+    // The whole status and the ttl: a renewal that only bumps renewals or moves expires is a renewal.
+    claim: canonicalJson({ ttl: spec.ttl, status }),
+    configuredDurationSeconds: ttl,
+    writerExpiresAt: expires === undefined ? undefined : Date.parse(expires),
     raw: { annotations, labels, uid: meta.uid as string | undefined, spec, status } satisfies RawKonductorLease,
   };
 }

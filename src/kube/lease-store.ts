@@ -4,7 +4,7 @@ import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type L
 import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { isoTime, mapPatch, mergePatchOptions } from './patch.js';
+import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
 import { lastWriteOf, watchObject } from './watch-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -16,10 +16,26 @@ interface RawLease {
   uid?: string;
 }
 
+/** A managedFields entry that owns any part of the spec: the whole spec is the holder's claim. */
 const ownsHolding = (fields: any) => {
   const spec = fields?.['f:spec'];
-  return !!spec && ('f:holderIdentity' in spec || 'f:renewTime' in spec || 'f:acquireTime' in spec);
+  return !!spec && Object.keys(spec).some((k) => k.startsWith('f:'));
 };
+
+/**
+ * The whole spec as one text, the same whether it came from a GET (times as Date, ms precision) or a
+ * watch event (times as MicroTime strings).
+ */
+const claimOf = (spec: V1Lease["spec"] & object) =>
+  canonicalJson({
+    holderIdentity: spec.holderIdentity ?? null,
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? null,
+    acquireTime: isoTime(spec.acquireTime) ?? null,
+    renewTime: isoTime(spec.renewTime) ?? null,
+    leaseTransitions: spec.leaseTransitions ?? null,
+    preferredHolder: spec.preferredHolder ?? null,
+    strategy: spec.strategy ?? null,
+  });
 
 /** Native coordination.k8s.io/v1 Leases, in the fields client-go leader election, klock and leaselocker use. */
 export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
@@ -57,6 +73,9 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       labels: meta.labels ?? {},
       createdAt: isoTime(meta.creationTimestamp),
       serverWrittenAtMost: lastWriteOf(meta.managedFields as any[], ownsHolding),
+      // Every spec field (holder, duration, times, transitions, preferredHolder, strategy): client-go
+      // compares the whole record, so any change, of any field, is a renewal.
+      claim: claimOf(spec),
       raw: { annotations, labels: meta.labels ?? {}, holding, uid: meta.uid } satisfies RawLease,
     };
   };

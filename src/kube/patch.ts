@@ -20,3 +20,7 @@ export function isoTime(value: unknown): string | undefined {
   const date = value instanceof Date ? value : new Date(String(value));
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+/** JSON with object keys sorted, so that equal values give equal text (claim fingerprints). */
+export const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));

@@ -1,9 +1,7 @@
 import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
+import { MANAGED_FIELDS_PRECISION_MS, WATCH_SERVER_TIMEOUT_SECONDS as WATCH_SECONDS } from '../core/timing.js';
 import { toKoncliError, type CallSite } from './errors.js';
-
-/** The server ends each watch after this long; the feed then resumes from the last version. */
-const WATCH_SECONDS = 240;
 
 /**
  * Watches one object by name (fieldSelector) from `fromVersion`, decoding each state with
@@ -22,7 +20,7 @@ export async function watchObject<T>(
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
-    handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server));
+    handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
   client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
   const controller = await client.watcher().watch(
@@ -56,7 +54,10 @@ export async function watchObject<T>(
   };
 }
 
-/** Extracts the latest server time at which any field manager owning one of `paths` wrote them. */
+/**
+ * The latest server time (ms since the epoch, an upper bound) at which a field manager owning part of
+ * the claim (`owns` of its fieldsV1) wrote; undefined when the object has no such entry (no managedFields).
+ */
 export function lastWriteOf(managedFields: any[] | undefined, owns: (fields: any) => boolean): number | undefined {
   let latest: number | undefined;
   for (const entry of managedFields ?? []) {
@@ -65,5 +66,5 @@ export function lastWriteOf(managedFields: any[] | undefined, owns: (fields: any
     if (!Number.isNaN(t) && (latest === undefined || t > latest)) latest = t;
   }
   // managedFields times have whole-second precision: the write happened before the next second.
-  return latest === undefined ? undefined : latest + 1000;
+  return latest === undefined ? undefined : latest + MANAGED_FIELDS_PRECISION_MS;
 }

@@ -251,11 +251,13 @@ describe('kubectl and koncli side by side', () => {
 
   test("expiry is judged on the observer's clock: koncli says Expired while kubectl still shows the writer's Held", async () => {
     await exits(konductor('lease', 'acquire', 'short', '--holder', 'gone', '--ttl', '2s', '--timeout', '0'), 0);
-    await new Promise((r) => setTimeout(r, 3500));
-    const status = json((await exits(konductor('lease', 'status', 'short', '--json'), 0)).stdout);
+    // A one-shot ends a claim early only when the server's write time and the writer's own expiry
+    // (status.expires, whole seconds, + the allowed skew) agree: 2 s + < 1 s + 1 s (docs/clock.md).
+    await new Promise((r) => setTimeout(r, 4500));
+    const status = json((await exits(konductor('lease', 'status', 'short', '--json', '--max-clock-skew', '1s'), 0)).stdout);
     expect(status).toMatchObject({ holder: 'gone', phase: 'Expired', ttlSeconds: 2 });
     expect(await jsonpath('short', '.status.phase')).toBe('Held');
-    const taken = await exits(konductor('lease', 'acquire', 'short', '--holder', 'next', '--timeout', '0', '--json'), 0);
+    const taken = await exits(konductor('lease', 'acquire', 'short', '--holder', 'next', '--timeout', '0', '--json', '--max-clock-skew', '1s'), 0);
     expect(json(taken.stdout)).toMatchObject({ outcome: 'acquired', previousHolder: 'gone' });
   });
 

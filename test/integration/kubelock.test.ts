@@ -78,7 +78,7 @@ describe('kubelock annotate / status on the real API server', () => {
 
     const busy = await koncli('annotate', 'configmap/cfg', '--lock', 'ip-allocation', '--owner', 'operator-v1.3.0');
     expect(busy.code).toBe(3);
-    expect(errorLines(busy)).toEqual([expect.stringMatching(/lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0", expiring by \S+ on this machine's clock \(in \d+s\)/)]);
+    expect(errorLines(busy)).toEqual([expect.stringMatching(/lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0"; it can be taken from \S+ by this machine's clock \(in \d+s\) unless renewed: /)]);
 
     // Another lock on the same object is independent.
     expect((await koncli('annotate', 'configmaps/cfg', '--lock', 'other', '--owner', 'operator-v1.3.0', '--ttl', '1m')).code).toBe(0);
@@ -263,7 +263,9 @@ describe('kubelock annotate / status on the real API server', () => {
 
   test("a lock written in giantswarm's format is honoured until its TTL (3 s, nanoseconds) passes, then taken over; createdAt is not trusted", async () => {
     for (const [name, skewMs] of [['gs-past', -3_600_000], ['gs-future', 3_600_000]] as const) {
-      await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name } } });
+      // With data, so the server stamps the annotation's write (managedFields): a createdAt an hour in
+      // the past is then contradicted by the server's write time (docs/clock.md rule 3).
+      await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { a: '1' } } });
       // createdAt an hour off: by its own createdAt the lock is long expired (or not for an hour).
       const createdAt = new Date(Date.now() + skewMs).toISOString().replace(/\.(\d{3})Z$/, '.$1456789Z');
       const value = `{"owner":"operator-v1.2.0","createdAt":"${createdAt}","ttl":3000000000}`;
@@ -293,8 +295,8 @@ describe('kubelock annotate / status on the real API server', () => {
     await annotate('v1', 'ConfigMap', 'gs-old', ns, { [PREFIX + 'ip-allocation']: value });
     const written = await core().readNamespacedConfigMap({ name: 'gs-old', namespace: ns });
     expect(written.metadata!.managedFields!.map((m) => m.manager)).toContain('kubelock-operator');
-    await sleep(4_000); // 2 s TTL, + 1 s for managedFields' whole seconds, + margin
-    const taken = await koncli('annotate', 'cm/gs-old', '--lock', 'ip-allocation', '--owner', 'koncli-1', '--json');
+    await sleep(4_000); // 2 s TTL, + 1 s for managedFields' whole seconds (and the 1 s allowed skew for createdAt), + margin
+    const taken = await koncli('annotate', 'cm/gs-old', '--lock', 'ip-allocation', '--owner', 'koncli-1', '--json', '--max-clock-skew', '1s');
     expect(taken.code).toBe(0);
     expect(json(taken)).toMatchObject({ outcome: 'acquired', previousOwner: 'operator-v1.2.0' });
   });

@@ -110,19 +110,27 @@ describe('lease acquire / status / renew / release on the real API server', () =
     expect((await readLease('expiring')).spec?.leaseTransitions).toBe(1);
   });
 
-  test("a skewed holder is judged by the API server's clock, never by its own renewTime", async () => {
+  test("a skewed holder: its renewTime alone never ends its claim early, nor does the server's clock alone", async () => {
     // Alive, but its clock is 10 minutes behind: its renewTime looks ancient.
     const past = micro(Date.now() - 10 * 60_000);
     await writeForeignLease('skew-slow', { holderIdentity: 'slow-clock', leaseDurationSeconds: 60, acquireTime: past, renewTime: past, leaseTransitions: 0 });
     const busy = await koncli('lease', 'acquire', 'skew-slow', '--holder', 'me', '--timeout', '0', '--json');
     expect(busy.code).toBe(3);
 
-    // Dead, and its clock was 10 minutes ahead: its renewTime is in our future, yet its 2 s ran out.
+    // Dead, and its clock was 10 minutes ahead: its renewTime is in our future. Its 2 s ran out by the
+    // server's write time, but the server's clock alone ends nothing early (docs/clock.md rule 3): a
+    // one-shot is busy and says why and from when ...
     const future = micro(Date.now() + 10 * 60_000);
     await writeForeignLease('skew-fast', { holderIdentity: 'fast-clock', leaseDurationSeconds: 2, acquireTime: future, renewTime: future, leaseTransitions: 0 });
-    await sleep(4200);
-    const taken = await koncli('lease', 'acquire', 'skew-fast', '--holder', 'me', '--timeout', '0', '--json');
+    await sleep(3200);
+    const oneShot = await koncli('lease', 'acquire', 'skew-fast', '--holder', 'me', '--timeout', '0', '--json');
+    expect(oneShot.code).toBe(3);
+    expect(json(oneShot.stdout).error).toMatchObject({ kind: 'busy', judgedBy: 'observed' });
+    // ... and a waiter that sees it unchanged for its 2 s takes it (client-go's observed-time rule).
+    const started = Date.now();
+    const taken = await koncli('lease', 'acquire', 'skew-fast', '--holder', 'me', '--wait', '--timeout', '20s', '--json');
     expect(taken.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(json(taken.stdout).previousHolder).toBe('fast-clock');
   });
 

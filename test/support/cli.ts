@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const KONCLI_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+/** The built CLI; KONCLI_TEST_BIN runs the tests against another build (e.g. an older checkout's bin/run.js). */
+export const KONCLI_BIN = process.env.KONCLI_TEST_BIN ?? fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;

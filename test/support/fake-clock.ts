@@ -1,13 +1,26 @@
 import type { Clock } from '../../src/core/clock.js';
 
-/** A clock tests move by hand; sleepers wake when time passes their deadline. */
+/**
+ * A clock tests move by hand; sleepers wake when time passes their deadline. The wall clock starts
+ * equal to the monotonic one and moves with it; `stepWall` steps the wall clock alone (an NTP step).
+ */
 export class FakeClock implements Clock {
   private sleepers: { until: number; resolve: () => void }[] = [];
+  private wallOffset = 0;
 
   constructor(private time = 1_700_000_000_000) {}
 
   now(): number {
     return this.time;
+  }
+
+  wallNow(): number {
+    return this.time + this.wallOffset;
+  }
+
+  /** Steps the wall clock by `ms` (positive: forward); the monotonic clock does not move. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import { openObjectLocks, parseTarget } from '../../cli/kubelock-session.js';
 import { startProgress } from '../../cli/progress.js';
 import { validateHolder, validateKeyName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
+import { wallTimeOf } from '../../core/clock.js';
 import { usageError } from '../../core/errors.js';
 
 export default class KubelockAnnotate extends KoncliCommand {
@@ -84,7 +85,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
           previousOwner: result.previousOwner,
           createdAt: result.data.createdAt,
           ttlSeconds,
-          expires: new Date(result.expiresAt).toISOString(),
+          expires: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
           resourceVersion: result.object.version,
           waitedMs: result.waitedMs,
         },

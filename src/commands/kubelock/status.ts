@@ -20,10 +20,10 @@ export default class KubelockStatus extends KoncliCommand {
     const client = await this.kube();
     const ctx = await openObjectLocks(client, target.type);
     const what = ctx.store.describe(target.name);
-    const obj = await ctx.store.get(target.name);
+    const obj = await this.oneShot(ctx.clock, () => ctx.store.get(target.name));
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
     const { describeLocks } = await import('../../core/annotation-lock/describe.js');
-    const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now());
+    const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
     if (!this.output.machine) for (const l of locks) if (l.error) this.output.warn(l.error);
     await this.output.result(
       {

@@ -26,17 +26,18 @@ export default class LeaseStatusCommand extends KoncliCommand {
     const { describeLease } = await import('../../core/lease/describe.js');
     const now = () => ctx.clock.now();
     if (name) {
-      const record = await ctx.store.get(name);
+      const record = await this.oneShot(ctx.clock, () => ctx.store.get(name));
       if (!record) throw new KoncliError('not-found', `lease ${name} not found in namespace ${client.namespace}`);
-      const status = describeLease(record, ctx.tracker, now());
+      const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow());
       const { podExists } = await import('../../kube/pods.js');
       const holderPodExists = status.holder ? await podExists(client, client.namespace, status.holder).catch(() => null) : null;
       await this.output.result({ ...status, holderPodExists }, () => describeText(status, holderPodExists));
       return;
     }
     if (!ctx.store.list) throw new KoncliError('usage', 'listing is not supported for this lease kind; pass a NAME');
-    const records = await ctx.store.list(flags['all-namespaces']);
-    const statuses = records.map((r) => describeLease(r, ctx.tracker, now()));
+    const list = ctx.store.list.bind(ctx.store);
+    const records = await this.oneShot(ctx.clock, () => list(flags['all-namespaces']));
+    const statuses = records.map((r) => describeLease(r, ctx.tracker, now(), ctx.clock.wallNow()));
     await this.output.result({ items: statuses }, () => statusTable(statuses, flags['all-namespaces']));
   }
 }

@@ -8,6 +8,7 @@ import { waitingLine } from '../../cli/semaphore-text.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateHolder, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
+import { wallTimeOf } from '../../core/clock.js';
 
 export default class SemaphoreLock extends KoncliCommand {
   static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
@@ -62,7 +63,7 @@ export default class SemaphoreLock extends KoncliCommand {
           max: result.state.max,
           holders: held,
           ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
-          heldUntil: result.heldUntil === undefined ? null : new Date(result.heldUntil).toISOString(),
+          heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(ctx.clock, result.heldUntil)).toISOString(),
           resourceVersion: result.object.version,
           waitedMs: result.waitedMs,
         },

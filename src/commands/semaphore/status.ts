@@ -26,14 +26,14 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
       import('../../core/semaphore/codec.js'),
     ]);
     if (name) {
-      const { object, state } = await readSemaphore(ctx, name, client.namespace);
-      const status = describeSemaphore(object, state, ctx.tracker, ctx.clock.now());
+      const { object, state } = await this.oneShot(ctx.clock, () => readSemaphore(ctx, name, client.namespace));
+      const status = describeSemaphore(object, state, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
       await this.output.result(status, () => describeText(status));
       return;
     }
-    const items: Listed[] = (await ctx.store.list()).map((object) => {
+    const items: Listed[] = (await this.oneShot(ctx.clock, () => ctx.store.list())).map((object) => {
       try {
-        return describeSemaphore(object, decodeSemaphore(object.name, object.annotation!), ctx.tracker, ctx.clock.now());
+        return describeSemaphore(object, decodeSemaphore(object.name, object.annotation!), ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
       } catch (err) {
         if (!(err instanceof KoncliError)) throw err;
         return { name: object.name, namespace: object.namespace, error: { kind: err.kind, message: err.message } };

@@ -1,7 +1,6 @@
-import { KoncliError, isKind } from '../errors.js';
-import { ChangeFeed } from '../feed.js';
-import { OutageRide } from '../outage.js';
-import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { KoncliError } from '../errors.js';
+import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
+import { waitOnObject } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
@@ -13,7 +12,7 @@ export interface AcquireLockResult {
   /** Who held it before (when it was expired, or ourselves on refresh); null when it was free. */
   previousOwner: string | null;
   /**
-   * Local ms until which we may count on the lock: the TTL from just before our write was sent.
+   * Monotonic ms (Clock.now) until which we may count on the lock: the TTL from just before our write was sent.
    * Every observer's deadline is later (it cannot have seen the write before it was sent).
    */
   expiresAt: number;
@@ -40,7 +39,7 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   const what = ctx.store.describe(req.name);
   const now = ctx.clock.now();
   const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
-  const plan = planAcquire(view, req, now);
+  const plan = planAcquire(view, req, ctx.clock.wallNow());
   if (plan.kind === 'busy') return { blocked: plan.view };
   const key = lockAnnotationKey(req.lock);
   const written = await ctx.store.setAnnotation(req.name, obj.version, key, encodeLock(plan.value), lockWriter(req.lock));
@@ -56,57 +55,40 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
   };
 }
 
-/** Tries once (re-deciding on write conflicts); throws `busy` when another owner holds the lock. */
-export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest): Promise<AcquireLockResult> {
+/**
+ * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
+ * src/core/retry.ts); throws `busy` when another owner holds the lock.
+ */
+export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest, onNotice?: (message: string) => void): Promise<AcquireLockResult> {
   const what = ctx.store.describe(req.name);
   const startedAt = ctx.clock.now();
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+  const exhausted = () => new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) throw notFound(what);
-    try {
-      const result = await attempt(ctx, obj, req, startedAt);
-      if ('done' in result) return result.done;
-      throw busyError(result.blocked, what, ctx.clock.now());
-    } catch (err) {
-      if (!isKind(err, 'conflict')) throw err;
-    }
-  }
-  throw new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+    const result = await attempt(ctx, obj, req, startedAt);
+    if ('done' in result) return result.done;
+    throw busyError(result.blocked, what, ctx.clock);
+  });
 }
 
-/** Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's time runs out. */
+/**
+ * Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's
+ * time runs out. Transient API failures are ridden out until the timeout (src/core/retry.ts).
+ */
 export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
-  if (!opts.wait) return acquireLockOnce(ctx, req);
+  if (!opts.wait) return acquireLockOnce(ctx, req, opts.onNotice);
+  const { clock } = ctx;
   const what = ctx.store.describe(req.name);
-  const startedAt = ctx.clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const initial = await ctx.store.get(req.name);
-  if (!initial) throw notFound(what);
-  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, initial, opts.onNotice);
-  const outage = new OutageRide(ctx.clock, opts.onNotice);
-  feed.start();
-  try {
-    for (;;) {
-      const obj = feed.current();
-      if (!obj) throw notFound(what);
-      const now = ctx.clock.now();
-      let outcome: Attempt;
-      try {
-        outcome = await attempt(ctx, obj, req, startedAt);
-      } catch (err) {
-        // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
-        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
-        continue;
-      }
-      if ('done' in outcome) return outcome.done;
-      opts.onProgress?.(outcome.blocked, now - startedAt);
-      if (now >= deadline || opts.signal?.aborted) {
-        const why = opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`;
-        throw busyError(outcome.blocked, what, now, why);
-      }
-      await feed.waitForChange(Math.min((outcome.blocked.expiresAt ?? Infinity) + 1, deadline), opts.signal);
-    }
-  } finally {
-    feed.stop();
-  }
+  const startedAt = clock.now();
+  const check = (obj: AnnotatedObject | null) => {
+    if (!obj) throw notFound(what);
+  };
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, check }, async (obj) => {
+    check(obj);
+    const outcome = await attempt(ctx, obj!, req, startedAt);
+    if ('done' in outcome) return outcome;
+    opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
+    return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock, why) };
+  });
 }

@@ -1,5 +1,6 @@
 import { KoncliError } from '../errors.js';
-import type { ExpiryTracker } from '../expiry.js';
+import type { Clock } from '../clock.js';
+import { takeableText, type Expiry, type ExpiryTracker } from '../expiry.js';
 import { DEFAULT_TTL_NS, decodeLock, lockAnnotationKey, msToNs, ttlToMs, type LockData } from './codec.js';
 import type { AnnotatedObject } from './model.js';
 
@@ -10,26 +11,35 @@ export interface LockView {
   state: LockState;
   /** The record on the object (absent when free). */
   data?: LockData;
-  /** Local ms after which the owner's claim has certainly run out (when held or expired). */
+  /** Monotonic ms after which the owner's claim has certainly run out (when held or expired). */
   expiresAt?: number;
+  expiry?: Expiry;
 }
 
 /** Distinguishes one lock on one object for the ExpiryTracker. */
 export const trackerKey = (what: string, lock: string) => `kubelock/${what}/${lock}`;
 
 /**
- * Free, held or expired, judged on this machine's clock: the claim runs `ttl` from the server's
- * own time of the annotation's last write (or from when we first saw this record, if earlier).
- * The owner's createdAt is never used. Throws `corrupt` for a record koncli cannot read.
+ * Free, held or expired, by ExpiryTracker's rules (docs/clock.md): `ttl` from when we first saw the
+ * record as it is (any change of the value restarts it), or earlier when the server's time of the
+ * annotation's last write and the owner's createdAt + ttl (plus the allowed clock skew) agree that
+ * it ended. Throws `corrupt` for a record koncli cannot read.
  */
 export function judgeLock(obj: AnnotatedObject, lock: string, what: string, tracker: ExpiryTracker, now: number): LockView {
   const key = lockAnnotationKey(lock);
   const value = obj.annotations[key];
   if (value === undefined) return { lock, state: 'free' };
   const data = decodeLock(key, value);
-  const fingerprint = [data.owner, data.createdAt, data.ttlNs].join('|');
-  const expiresAt = tracker.deadline(trackerKey(what, lock), fingerprint, ttlToMs(data.ttlNs), obj.writtenAtMost[key]);
-  return { lock, state: now >= expiresAt ? 'expired' : 'held', data, expiresAt };
+  const durationMs = ttlToMs(data.ttlNs);
+  const expiry = tracker.judge({
+    key: trackerKey(what, lock),
+    fingerprint: value,
+    durationMs,
+    serverWrittenAtMost: obj.writtenAtMost[key],
+    writerExpiresAt: data.createdAtNs === undefined ? undefined : Number(data.createdAtNs / 1_000_000n) + durationMs,
+  });
+  const expiresAt = expiry.deadline;
+  return { lock, state: now >= expiresAt ? 'expired' : 'held', data, expiresAt, expiry };
 }
 
 export interface AcquireLockRequest {
@@ -47,14 +57,14 @@ export type AcquirePlan =
 
 /**
  * Takes a free or expired lock; refreshes one the same owner still holds (new createdAt, the
- * requested TTL); refuses one another owner holds. Pure.
+ * requested TTL); refuses one another owner holds. Pure. `wallNow`: wall-clock ms for createdAt.
  */
-export function planAcquire(view: LockView, req: AcquireLockRequest, now: number): AcquirePlan {
+export function planAcquire(view: LockView, req: AcquireLockRequest, wallNow: number): AcquirePlan {
   if (view.state === 'held' && view.data!.owner !== req.owner) return { kind: 'busy', view };
   return {
     kind: 'write',
     outcome: view.state === 'held' ? 'refreshed' : 'acquired',
-    value: { owner: req.owner, createdAtNs: msToNs(now), ttlNs: req.ttlNs ?? DEFAULT_TTL_NS },
+    value: { owner: req.owner, createdAtNs: msToNs(wallNow), ttlNs: req.ttlNs ?? DEFAULT_TTL_NS },
   };
 }
 
@@ -85,13 +95,16 @@ export function planRelease(view: LockView, req: ReleaseLockRequest, what: strin
   );
 }
 
-export function busyError(view: LockView, what: string, now: number, extra = ''): KoncliError {
+/** `busy`, saying who holds the lock, why it is judged held and from when it could be taken. */
+export function busyError(view: LockView, what: string, clock: Clock, extra = ''): KoncliError {
   const owner = view.data?.owner ?? '';
+  const now = clock.now();
+  const wallNow = clock.wallNow();
   const expires = view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? view.expiresAt : undefined;
-  const when = expires === undefined ? '' : `, expiring by ${new Date(expires).toISOString()} on this machine's clock (in ${Math.max(0, Math.ceil((expires - now) / 1000))}s)`;
-  return new KoncliError('busy', `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${when}${extra}`, {
+  return new KoncliError('busy', `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${extra}${takeableText(view.expiry, expires, now, wallNow)}`, {
     lock: view.lock,
     owner,
-    expiresAt: expires === undefined ? null : new Date(expires).toISOString(),
+    expiresAt: expires === undefined ? null : new Date(wallNow + (expires - now)).toISOString(),
+    judgedBy: view.expiry?.basis ?? null,
   });
 }

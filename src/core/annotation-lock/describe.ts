@@ -17,8 +17,8 @@ export interface LockStatus {
   error?: string;
 }
 
-/** Every kubelock on an object, sorted by lock name; pure. */
-export function describeLocks(obj: AnnotatedObject, what: string, tracker: ExpiryTracker, now: number): LockStatus[] {
+/** Every kubelock on an object, sorted by lock name; pure. `now` monotonic ms, `wallNow` wall-clock ms (to show deadlines). */
+export function describeLocks(obj: AnnotatedObject, what: string, tracker: ExpiryTracker, now: number, wallNow: number): LockStatus[] {
   const locks = Object.keys(obj.annotations)
     .map(lockNameOf)
     .filter((l): l is string => l !== undefined && l !== '')
@@ -35,7 +35,7 @@ export function describeLocks(obj: AnnotatedObject, what: string, tracker: Expir
         owner: data.owner,
         createdAt: data.createdAt || null,
         ttlSeconds: ttlToMs(data.ttlNs) / 1000,
-        expires: new Date(view.expiresAt!).toISOString(),
+        expires: Number.isFinite(view.expiresAt!) ? new Date(wallNow + (view.expiresAt! - now)).toISOString() : null,
         expiresInSeconds: Math.max(0, Math.ceil((view.expiresAt! - now) / 1000)),
       };
     } catch (err) {

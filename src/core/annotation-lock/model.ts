@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ExpiryTracker } from '../expiry.js';
+import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
@@ -34,8 +34,8 @@ export interface LockContext {
   tracker: ExpiryTracker;
 }
 
-export const lockContext = (store: AnnotationStore, clock: Clock, serverClock: ServerClock): LockContext => ({
+export const lockContext = (store: AnnotationStore, clock: Clock, serverClock: ServerClock, opts: ExpiryOptions = {}): LockContext => ({
   store,
   clock,
-  tracker: new ExpiryTracker(clock, serverClock),
+  tracker: new ExpiryTracker(clock, serverClock, opts),
 });

@@ -1,5 +1,5 @@
 import { KoncliError, isKind } from '../errors.js';
-import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { retryOnConflict } from '../retry.js';
 import { lockAnnotationKey } from './codec.js';
 import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from './decide.js';
 import { lockWriter, type LockContext } from './model.js';
@@ -20,7 +20,8 @@ const UNREADABLE = '<unreadable record>';
 /** Removes the lock's annotation, guarded by resourceVersion so a new owner is never displaced. */
 export async function releaseLock(ctx: LockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
   const what = ctx.store.describe(req.name);
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+  const exhausted = () => new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
+  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
     let view: LockView;
@@ -31,12 +32,7 @@ export async function releaseLock(ctx: LockContext, req: ReleaseLockRequest): Pr
       view = { lock: req.lock, state: 'held', data: { owner: UNREADABLE, createdAt: '', ttlNs: 0n } };
     }
     const { forced } = planRelease(view, req, what);
-    try {
-      await ctx.store.setAnnotation(req.name, obj.version, lockAnnotationKey(req.lock), null, lockWriter(req.lock));
-    } catch (err) {
-      if (isKind(err, 'conflict')) continue;
-      throw err;
-    }
+    await ctx.store.setAnnotation(req.name, obj.version, lockAnnotationKey(req.lock), null, lockWriter(req.lock));
     const previousOwner = view.data!.owner;
     const result: ReleaseLockResult = { outcome: 'released', previousOwner, expired: view.state === 'expired', forced };
     if (forced) {
@@ -45,6 +41,5 @@ export async function releaseLock(ctx: LockContext, req: ReleaseLockRequest): Pr
         .catch((err: Error) => (result.eventError = err.message));
     }
     return result;
-  }
-  throw new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
+  });
 }

@@ -1,11 +1,11 @@
 import { ChangeFeed } from '../feed.js';
-import { ConflictError, KoncliError, isKind } from '../errors.js';
-import { OutageRide } from '../outage.js';
+import { KoncliError } from '../errors.js';
+import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
+import { waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
-import { MAX_CONFLICT_RETRIES } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
-import { HEARTBEAT_MS, isQueued, liveWaiters, nextStaleAt, waitersAhead, withWaiter, withoutWaiter } from './queue.js';
+import { queueMember, viewQueue, WaiterSeat, type QueueMember } from './queue.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -43,31 +43,25 @@ export interface AcquireOptions {
 
 type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; retryAt: number };
 
-const leaseKey = (req: AcquireRequest) => `${req.namespace}/${req.name}`;
-
 /**
- * One read-decide-write step against `record`. Honours the waiter queue only when `queued`
- * (one-shot acquirers compete like any other tool). Throws ConflictError when the write lost a race.
+ * One read-decide-write step against `record` (client-go's tryAcquireOrRenew). Honours the waiter
+ * queue only when `queued` (one-shot acquirers compete like any other tool). Throws ConflictError
+ * when the write lost a race.
  */
-async function attempt(
-  ctx: LeaseContext,
-  record: LeaseRecord | null,
-  req: AcquireRequest,
-  queued: boolean,
-  startedAt: number,
-): Promise<Attempt> {
+async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: AcquireRequest, me: QueueMember, queued: boolean, startedAt: number): Promise<Attempt> {
+  // 1. Judge the lease and look at its queue, once.
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
-  if (record && queued && view.phase !== 'Held') {
-    const ahead = waitersAhead(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), now);
-    if (ahead.length > 0 && record.holding.holder !== req.holder) {
-      return { blocked: view, ahead: ahead.length, retryAt: nextStaleAt(ahead, ctx.tracker, leaseKey(req)) };
-    }
+  const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
+  const ahead = queue?.ahead.length ?? 0;
+  // 2. A free lease goes to the first live waiter in priority order: are we it?
+  if (record && queued && view.phase !== 'Held' && ahead > 0 && record.holding.holder !== req.holder) {
+    return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
   }
-  const plan = planTake(record && withoutStaleWaiters(ctx, record, req, now), req, view, now);
-  const previousHolder = record?.holding.holder ?? '';
+  // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
+  const plan = planTake(record && { ...record, extras: { ...record.extras, queue: { ...record.extras.queue, waiters: queue!.live } } }, req, view, ctx.clock.wallNow());
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
-    done: { outcome, record: written, fencingToken: written.version, previousHolder, waitedMs: now - startedAt, sentAt: now },
+    done: { outcome, record: written, fencingToken: written.version, previousHolder: record?.holding.holder ?? '', waitedMs: now - startedAt, sentAt: now },
   });
   switch (plan.kind) {
     case 'create':
@@ -76,130 +70,63 @@ async function attempt(
       return done(plan.outcome, await ctx.store.update(plan.next, 'holder'));
     case 'held-not-renewable':
       return done('already-held', record!);
-    case 'busy': {
-      const ahead = record ? waitersAhead(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), now).length : 0;
+    case 'busy':
       return { blocked: view, ahead, retryAt: view.expiresAt ?? Infinity };
-    }
   }
 }
 
-/** Dead waiters drop out of the queue on the next write we make. */
-const withoutStaleWaiters = (ctx: LeaseContext, record: LeaseRecord, req: AcquireRequest, now: number): LeaseRecord => ({
-  ...record,
-  extras: { ...record.extras, queue: { ...record.extras.queue, waiters: liveWaiters(record.extras.queue, ctx.tracker, leaseKey(req), now, req.holder) } },
-});
-
-/** Tries once (re-deciding on write conflicts); throws `busy` when someone else holds the lease. */
-export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest): Promise<AcquireResult> {
+/**
+ * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
+ * src/core/retry.ts); throws `busy` when someone else holds the lease.
+ */
+export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNotice?: (message: string) => void): Promise<AcquireResult> {
   const startedAt = ctx.clock.now();
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    const record = await ctx.store.get(req.name);
-    try {
-      const result = await attempt(ctx, record, req, false, startedAt);
-      if ('done' in result) return result.done;
-      throw busyError(req.name, result.blocked, ctx.clock.now());
-    } catch (err) {
-      if (!isKind(err, 'conflict')) throw err;
-    }
-  }
-  throw new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  const me = queueMember(req);
+  const exhausted = () => new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
+    const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
+    if ('done' in step) return step.done;
+    throw busyError(req.name, step.blocked, ctx.clock);
+  });
 }
 
-/** Acquires, waiting (by watch, in priority order) when `opts.wait`; throws `busy` on timeout. */
+/**
+ * Acquires, waiting (by watch, in priority order) when `opts.wait`; throws `busy` on timeout.
+ * Transient API failures are ridden out until the timeout (src/core/retry.ts).
+ */
 export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts: AcquireOptions): Promise<AcquireResult> {
-  if (!opts.wait) return acquireOnce(ctx, req);
-  const startedAt = ctx.clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
-  feed.start();
-  let nextBeatAt = 0; // when to register, or refresh our queue entry
-  let conflicts = 0; // heartbeats lost to other writers in a row
-  let registered = false;
-  let acquired = false;
-  const outage = new OutageRide(ctx.clock, opts.onNotice);
-  try {
-    for (;;) {
-      const record = feed.current();
-      const now = ctx.clock.now();
-      let outcome: Attempt;
-      try {
-        outcome = await attempt(ctx, record, req, true, startedAt);
-      } catch (err) {
-        // A lost race: re-decide on the newer state the watch delivers. An unreachable server: retry shortly.
-        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
-        continue;
-      }
-      if ('done' in outcome) {
-        acquired = true;
-        if (!opts.keepWatching) return outcome.done;
-        feed.offer(outcome.done.record);
-        return { ...outcome.done, feed };
-      }
-      opts.onProgress?.({ view: outcome.blocked, ahead: outcome.ahead, waitedMs: now - startedAt });
-      if (now >= deadline || opts.signal?.aborted) {
-        throw busyError(req.name, outcome.blocked, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
-      }
-      // Dropped from the queue (judged stale, or the lease re-created): register again at once,
-      // unless we are backing off after lost heartbeats.
-      if (record && conflicts === 0 && !isQueued(record.extras.queue, req.holder)) nextBeatAt = Math.min(nextBeatAt, now);
-      if (record && now >= nextBeatAt) {
-        let beat: boolean;
-        try {
-          beat = await heartbeat(ctx, feed, record, req);
-          outage.ok();
-        } catch (err) {
-          await feed.waitForChange(outage.retryAt(err, deadline, opts.signal?.aborted), opts.signal);
-          continue;
-        }
-        if (beat) {
-          registered = true;
-          conflicts = 0;
-          nextBeatAt = now + heartbeatPeriod();
-        } else {
-          // Another waiter wrote first. Retrying at once makes N waiters that beat together cost
-          // ~N²/2 writes (and wake every waiter each time); a random, growing pause spreads them.
-          conflicts++;
-          nextBeatAt = now + conflictBackoff(conflicts);
-        }
-        continue;
-      }
-      await feed.waitForChange(Math.min(outcome.retryAt + 1, nextBeatAt, deadline), opts.signal);
-    }
-  } finally {
-    if (!acquired || !opts.keepWatching) feed.stop();
-    if (registered && !acquired) await leaveQueue(ctx, req).catch(() => {});
-  }
-}
-
-/** A heartbeat period in [¾, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */
-const heartbeatPeriod = () => HEARTBEAT_MS * (0.75 + 0.25 * Math.random());
-
-/** Pause after the n-th heartbeat in a row lost to another writer: random, up to 50 ms × 2^n (at most 2 s). */
-export const conflictBackoff = (n: number) => Math.random() * Math.min(CONFLICT_BACKOFF_MAX_MS, 50 * 2 ** Math.min(n, 10));
-const CONFLICT_BACKOFF_MAX_MS = 2000;
-
-/** Registers us in (or refreshes our entry of) the lease's waiter queue. */
-async function heartbeat(ctx: LeaseContext, feed: ChangeFeed<LeaseRecord>, record: LeaseRecord, req: AcquireRequest): Promise<boolean> {
-  const queue = withWaiter(record.extras.queue, { id: req.holder, priority: req.priority }, ctx.tracker, leaseKey(req), ctx.clock.now());
-  try {
-    feed.offer(await ctx.store.update({ ...record, extras: { ...record.extras, queue } }, 'queue'));
+  if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
+  const { clock } = ctx;
+  const startedAt = clock.now();
+  const seat = new WaiterSeat(ctx, queueMember(req), req.name);
+  // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it: one watch, not two).
+  const keepWatching = (result: AcquireResult, feed: ChangeFeed<LeaseRecord>) => {
+    if (!opts.keepWatching) return false;
+    feed.offer(result.record);
+    result.feed = feed;
     return true;
-  } catch (err) {
-    if (isKind(err, 'conflict') || isKind(err, 'not-found')) return false;
-    throw err;
-  }
-}
-
-/** Best effort: take our entry out of the queue when we stop waiting without the lease. */
-async function leaveQueue(ctx: LeaseContext, req: AcquireRequest): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    const record = await ctx.store.get(req.name);
-    if (!record || !isQueued(record.extras.queue, req.holder)) return;
-    try {
-      await ctx.store.update({ ...record, extras: { ...record.extras, queue: withoutWaiter(record.extras.queue, req.holder) } }, 'queue');
-      return;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-    }
+  };
+  let acquired = false;
+  try {
+    // 1. Watch the lease, from a fresh read.
+    const result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record, feed) => {
+      // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
+      const step = await attempt(ctx, record, req, seat.member, true, startedAt);
+      if ('done' in step) return step;
+      const now = clock.now();
+      opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
+      const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
+      if (!seat.due(record, now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
+      const heartbeat = async () => {
+        const written = await seat.beat(record!);
+        if (written) feed.offer(written);
+      };
+      return { until: now, giveUp, meanwhile: heartbeat };
+    });
+    acquired = true;
+    return result;
+  } finally {
+    // 4. Stopped waiting without the lease: give up our seat.
+    if (!acquired) await seat.leave();
   }
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ExpiryTracker } from '../expiry.js';
+import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
 import type { ServerClock } from '../server-clock.js';
 import type { LeaseStore } from './model.js';
 
@@ -7,13 +7,20 @@ export interface LeaseContext {
   store: LeaseStore;
   clock: Clock;
   tracker: ExpiryTracker;
+  /**
+   * Runs `fn` with every request it makes bounded by `timeoutMs` (instead of --request-timeout),
+   * where the store supports it; a holder's renewal attempts use it (core/timing.ts).
+   */
+  withRequestTimeout?: <T>(timeoutMs: number, fn: () => Promise<T>) => Promise<T>;
 }
 
-export const leaseContext = (store: LeaseStore, clock: Clock, serverClock: ServerClock): LeaseContext => ({
+export interface LeaseContextOptions extends ExpiryOptions {
+  withRequestTimeout?: LeaseContext['withRequestTimeout'];
+}
+
+export const leaseContext = (store: LeaseStore, clock: Clock, serverClock: ServerClock, opts: LeaseContextOptions = {}): LeaseContext => ({
   store,
   clock,
-  tracker: new ExpiryTracker(clock, serverClock),
+  tracker: new ExpiryTracker(clock, serverClock, opts),
+  withRequestTimeout: opts.withRequestTimeout,
 });
-
-/** Retries a read-decide-write step while optimistic-concurrency conflicts last. */
-export const MAX_CONFLICT_RETRIES = 50;

@@ -13,6 +13,9 @@ export interface LeaseStatus {
   /** This machine's conservative deadline for the holder's claim (ISO), and seconds left. */
   expires: string | null;
   expiresInSeconds: number | null;
+  /** Which rule of docs/clock.md bounds `expires` (observed, server, writer), and why. */
+  judgedBy: 'observed' | 'server' | 'writer' | null;
+  expiryReason: string | null;
   ttlSeconds: number;
   renewals: number;
   transitions: number;
@@ -27,8 +30,8 @@ export interface LeaseStatus {
   problem: string | null;
 }
 
-/** Everything `lease status` shows about one lease; pure. */
-export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: number): LeaseStatus {
+/** Everything `lease status` shows about one lease; pure. `now` monotonic ms, `wallNow` wall-clock ms (to show deadlines). */
+export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: number, wallNow: number): LeaseStatus {
   const view = judgeLease(record, tracker, now);
   const key = `${record.namespace}/${record.name}`;
   const waiters = liveWaiters(record.extras.queue, tracker, key, now)
@@ -41,7 +44,9 @@ export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: 
     phase: view.phase,
     acquireTime: record.holding.acquireTime ?? null,
     renewTime: record.holding.renewTime ?? null,
-    expires: view.expiresAt !== undefined ? new Date(view.expiresAt).toISOString() : null,
+    expires: view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? new Date(wallNow + (view.expiresAt - now)).toISOString() : null,
+    judgedBy: view.expiry?.basis ?? null,
+    expiryReason: view.expiry?.why ?? null,
     expiresInSeconds: view.expiresAt !== undefined ? Math.max(0, Math.ceil((view.expiresAt - now) / 1000)) : null,
     ttlSeconds: record.holding.durationSeconds,
     renewals: record.extras.renewals,

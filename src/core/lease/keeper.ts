@@ -1,26 +1,21 @@
 import { ChangeFeed } from '../feed.js';
 import { isKind } from '../errors.js';
+import { Backoff, DEFAULT_BACKOFF } from '../retry.js';
+import { watchUntilDecided, type Decision } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import type { LeaseRecord } from './model.js';
 import { renewLease } from './renew.js';
+import { holderTiming, type HolderTiming } from '../timing.js';
 
-export interface KeeperTiming {
-  /** Renew this long after the last successful renewal was sent. */
-  renewEveryMs: number;
-  /** Give up (lost) when no renewal sent within this long has succeeded; shorter than the TTL. */
-  renewDeadlineMs: number;
-  /** After a failed renewal, try again this soon. */
-  retryMs: number;
-}
+/** What the keeper needs of a HolderTiming (core/timing.ts): renew period, renew deadline, retry, attempt bound. */
+export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs'> & Partial<Pick<HolderTiming, 'attemptTimeoutMs'>>;
 
 /**
- * client-go's proportions: renew at a third of the TTL, deadline at two thirds, so the holder
- * stops its work with a third of the TTL to spare before anyone else could take the lease.
+ * client-go's proportions (core/timing.ts): renew at a third of the TTL, deadline at two thirds, so
+ * the holder stops its work with a third of the TTL to spare before anyone else could take the lease;
+ * each renewal request bounded so that another try fits before the deadline.
  */
-export function keeperTiming(ttlSeconds: number): KeeperTiming {
-  const ttl = ttlSeconds * 1000;
-  return { renewEveryMs: ttl / 3, renewDeadlineMs: (ttl * 2) / 3, retryMs: Math.min(1000, ttl / 10) };
-}
+export const keeperTiming = (ttlSeconds: number, requestTimeoutMs?: number): HolderTiming => holderTiming(ttlSeconds, requestTimeoutMs);
 
 /**
  * Keeps a held lease renewed in the background and reports its loss — never silently. Lost means:
@@ -44,10 +39,10 @@ export class LeaseKeeper {
     private readonly name: string,
     private readonly holder: string,
     acquired: LeaseRecord,
-    /** Local time the acquiring write was sent. */
+    /** Monotonic time (Clock.now) the acquiring write was sent. */
     acquiredSentAt: number,
     private readonly timing: KeeperTiming,
-    onNotice?: (message: string) => void,
+    private readonly onNotice?: (message: string) => void,
     /** The running watch that waited for the lease (AcquireResult.feed), adopted instead of a new one. */
     watching?: ChangeFeed<LeaseRecord>,
   ) {
@@ -81,34 +76,57 @@ export class LeaseKeeper {
   }
 
   private async loop(): Promise<void> {
-    let nextRenewAt = this.lastOkSentAt + this.timing.renewEveryMs;
-    while (!this.stopped) {
-      const now = this.ctx.clock.now();
-      const deadline = this.lastOkSentAt + this.timing.renewDeadlineMs;
-      const seen = this.feed.current();
-      if (!seen) return this.lose(`lease ${this.name} was deleted`);
+    const { clock } = this.ctx;
+    const { renewEveryMs, renewDeadlineMs, retryMs } = this.timing;
+    // Failed renewals are retried by the one policy (src/core/retry.ts), at least every retryMs, until the renew deadline.
+    const backoff = new Backoff({ ...DEFAULT_BACKOFF, initialMs: Math.min(DEFAULT_BACKOFF.initialMs, retryMs), capMs: retryMs });
+    let nextRenewAt = this.lastOkSentAt + renewEveryMs;
+    const stopped = new Error('stopped');
+    const lost = await watchUntilDecided(this.feed, clock, { deadline: Infinity, startedAt: clock.now(), signal: this.stop$.signal }, (seen): Decision<LeaseRecord, string> => {
+      const now = clock.now();
+      const deadline = this.lastOkSentAt + renewDeadlineMs;
+      if (!seen) return { done: `lease ${this.name} was deleted` };
       if (seen.holding.holder !== this.holder) {
-        return this.lose(`lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}`);
+        return { done: `lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}` };
       }
-      if (now >= deadline) {
-        return this.lose(`no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(this.timing.renewDeadlineMs)} ms)`);
-      }
-      if (now >= nextRenewAt) {
-        nextRenewAt = (await this.renew(now, deadline)) ? now + this.timing.renewEveryMs : now + this.timing.retryMs;
-        continue;
-      }
-      await this.feed.waitForChange(Math.min(nextRenewAt, deadline), this.stop$.signal);
-    }
+      if (now >= deadline) return { done: `no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(renewDeadlineMs)} ms)` };
+      const giveUp = () => stopped;
+      if (now < nextRenewAt) return { until: Math.min(nextRenewAt, deadline), giveUp };
+      const renew = async () => {
+        const failure = await this.renew(now, deadline);
+        if (failure === undefined) {
+          backoff.reset();
+          nextRenewAt = now + renewEveryMs;
+          return;
+        }
+        if (backoff.inARow === 0 && !this.stopped) {
+          const why = failure instanceof Error ? failure.message : String(failure);
+          this.onNotice?.(`renewal of lease ${this.name} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
+        }
+        nextRenewAt = now + backoff.next(failure);
+      };
+      return { until: now, giveUp, meanwhile: renew };
+    }).catch((err: unknown) => {
+      if (err !== stopped) throw err;
+    });
+    if (lost !== undefined) this.lose(lost);
   }
 
-  /** One renewal, bounded by the deadline. True when it succeeded. */
-  private async renew(sentAt: number, deadline: number): Promise<boolean> {
+  /**
+   * One renewal attempt, bounded by the attempt timeout (so a request lost on the way leaves room
+   * for another try) and by the deadline: undefined when it succeeded, else why it failed.
+   * Transient failures are not retried inside: the loop's backoff (src/core/retry.ts) does that.
+   */
+  private async renew(sentAt: number, deadline: number): Promise<unknown> {
+    const boundMs = Math.min(deadline - sentAt, this.timing.attemptTimeoutMs ?? Infinity);
     // The watch's copy is at least as new as our own last write (it also sees waiters' writes).
-    const attempt = renewLease(this.ctx, { name: this.name, holder: this.holder }, this.feed.current() ?? this.record);
+    const renew = () => renewLease(this.ctx, { name: this.name, holder: this.holder }, this.feed.current() ?? this.record, sentAt);
+    // The request itself is aborted at the bound where the store can (a hung connection is then dropped).
+    const attempt = this.ctx.withRequestTimeout ? this.ctx.withRequestTimeout(boundMs, renew) : renew();
     const timeout = new AbortController();
     const outcome = await Promise.race([
       attempt.then((record) => ({ record }), (error: unknown) => ({ error })),
-      this.ctx.clock.sleep(deadline - sentAt, timeout.signal).then(() => ({ timedOut: true as const })),
+      this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ error: 'timed out' as unknown })),
     ]);
     timeout.abort();
     if ('record' in outcome) {
@@ -116,10 +134,10 @@ export class LeaseKeeper {
       this.feed.offer(outcome.record);
       this.lastOkSentAt = sentAt;
       this.renewals++;
-      return true;
+      return undefined;
     }
-    if ('error' in outcome && isKind(outcome.error, 'lost')) this.lose((outcome.error as Error).message);
+    if (isKind(outcome.error, 'lost')) this.lose((outcome.error as Error).message);
     attempt.catch(() => {}); // a late failure of an abandoned attempt is irrelevant
-    return false;
+    return outcome.error;
   }
 }

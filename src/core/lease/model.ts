@@ -45,6 +45,22 @@ export interface LeaseRecord extends Versioned {
   createdAt?: string;
   /** Upper bound (server clock, ms) of when the holding was last written, if the store knows. */
   serverWrittenAtMost?: number;
+  /**
+   * The whole claim as stored (every field of a native Lease's spec; a konductor Lease's status
+   * and ttl): any change of it is a renewal (client-go compares the whole record). When a store
+   * leaves it unset, the holding's fields stand in.
+   */
+  claim?: string;
+  /**
+   * The duration the lease object itself prescribes for every new claim (a konductor Lease's
+   * spec.ttl), in seconds; unset for native Leases, whose leaseDurationSeconds belongs to the holder.
+   */
+  configuredDurationSeconds?: number;
+  /**
+   * When the writer says the claim ends (ms since the epoch, writer's clock), where the store has
+   * a field for it (a konductor Lease's status.expires); the judge also uses renewTime + duration.
+   */
+  writerExpiresAt?: number;
   /** Set when koncli could not interpret the object (listings show it rather than failing). */
   problem?: string;
   /** The store's own representation, carried so an update preserves what koncli does not model. */
@@ -52,7 +68,7 @@ export interface LeaseRecord extends Versioned {
 }
 
 /** What a create needs; the store adds its own metadata (labels, kind). */
-export type LeaseDraft = Omit<LeaseRecord, 'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt'>;
+export type LeaseDraft = Omit<LeaseRecord, 'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt' | 'claim' | 'configuredDurationSeconds' | 'writerExpiresAt'>;
 
 /**
  * Writes are tagged by purpose so that a store can keep holder writes apart from queue

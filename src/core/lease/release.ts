@@ -1,5 +1,6 @@
-import { KoncliError, isKind } from '../errors.js';
-import { MAX_CONFLICT_RETRIES, type LeaseContext } from './context.js';
+import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { retryOnConflict } from '../retry.js';
+import type { LeaseContext } from './context.js';
 import { microTime, type LeaseRecord } from './model.js';
 
 export interface ReleaseRequest {
@@ -21,8 +22,8 @@ export interface ReleaseResult {
 
 type ReleasePlan = { kind: 'done'; result: ReleaseResult } | { kind: 'write'; next: LeaseRecord } | { kind: 'delete' };
 
-/** Decides what a release does with the lease as read; pure. */
-export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now: number): ReleasePlan {
+/** Decides what a release does with the lease as read; pure. `wallNow`: wall-clock ms for renewTime. */
+export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wallNow: number): ReleasePlan {
   const previousHolder = record?.holding.holder ?? '';
   const forced = previousHolder !== '' && previousHolder !== req.holder;
   if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
@@ -35,7 +36,7 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now
   }
   if (req.delete) return { kind: 'delete' };
   if (previousHolder === '') return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };
-  const stamp = microTime(now);
+  const stamp = microTime(wallNow);
   return {
     kind: 'write',
     next: {
@@ -52,9 +53,10 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, now
  * only costs a conflict, after which the lease is read as usual.
  */
 export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known?: LeaseRecord): Promise<ReleaseResult> {
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    const record = i === 0 && known ? known : await ctx.store.get(req.name);
-    const plan = planRelease(record, req, ctx.clock.now());
+  const exhausted = () => new KoncliError('error', `lease ${req.name}: release kept conflicting with other writers`);
+  return retryOnConflict({ clock: ctx.clock, exhausted }, async (n) => {
+    const record = n === 0 && known ? known : await ctx.store.get(req.name);
+    const plan = planRelease(record, req, ctx.clock.wallNow());
     if (plan.kind === 'done') return plan.result;
     const previousHolder = record!.holding.holder;
     const forced = previousHolder !== '' && previousHolder !== req.holder;
@@ -62,8 +64,7 @@ export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known
       if (plan.kind === 'delete') await ctx.store.delete(req.name, record!.version);
       else await ctx.store.update(plan.next, 'holder');
     } catch (err) {
-      if (isKind(err, 'conflict') || isKind(err, 'not-found')) continue;
-      throw err;
+      throw isKind(err, 'not-found') ? new ConflictError('the lease was deleted since it was read') : err; // read again
     }
     const result: ReleaseResult = { outcome: plan.kind === 'delete' ? 'deleted' : 'released', previousHolder, forced };
     if (forced) {
@@ -72,6 +73,5 @@ export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known
         .catch((err: Error) => (result.eventError = err.message));
     }
     return result;
-  }
-  throw new KoncliError('error', `lease ${req.name}: release kept conflicting with other writers`);
+  });
 }

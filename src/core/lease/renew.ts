@@ -1,5 +1,6 @@
 import { KoncliError, isKind } from '../errors.js';
-import { MAX_CONFLICT_RETRIES, type LeaseContext } from './context.js';
+import { retryOnConflict } from '../retry.js';
+import type { LeaseContext } from './context.js';
 import { microTime, type LeaseRecord } from './model.js';
 
 export interface RenewRequest {
@@ -19,8 +20,8 @@ const lost = (name: string, record: LeaseRecord | null, holder: string) =>
     { holder: record?.holding.holder ?? '' },
   );
 
-/** The next state of a renewal, or the reason it is refused; pure. */
-export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: number): LeaseRecord {
+/** The next state of a renewal, or the reason it is refused; pure. `wallNow`: wall-clock ms for renewTime. */
+export function planRenew(record: LeaseRecord | null, req: RenewRequest, wallNow: number): LeaseRecord {
   if (!record || record.holding.holder !== req.holder) throw lost(req.name, record, req.holder);
   if (!record.extras.renewable) {
     throw new KoncliError('lost', `lease ${req.name} is a one-time lease (renewable=false); it cannot be renewed`, {
@@ -33,7 +34,7 @@ export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: nu
     holding: {
       ...record.holding,
       durationSeconds: req.durationSeconds ?? record.holding.durationSeconds,
-      renewTime: microTime(now),
+      renewTime: microTime(wallNow),
     },
     extras: { ...record.extras, renewals: record.extras.renewals + 1 },
   };
@@ -41,18 +42,17 @@ export function planRenew(record: LeaseRecord | null, req: RenewRequest, now: nu
 
 /**
  * Renews as the current holder. `known` is the state from our own last write: renewing from it
- * costs one request; only a conflict (someone else wrote meanwhile) costs a re-read.
+ * costs one request; only a conflict (someone else wrote meanwhile) costs a re-read. Transient
+ * failures are retried until `retryUntil` (local ms; default: the one-shot budget of src/core/retry.ts).
  */
-export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: LeaseRecord): Promise<LeaseRecord> {
-  let record = known ?? (await ctx.store.get(req.name));
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: LeaseRecord, retryUntil?: number): Promise<LeaseRecord> {
+  const exhausted = () => new KoncliError('error', `lease ${req.name}: renewal kept conflicting with other writers`);
+  return retryOnConflict({ clock: ctx.clock, deadline: retryUntil, exhausted }, async (n) => {
+    const record = n === 0 && known ? known : await ctx.store.get(req.name);
     try {
-      return await ctx.store.update(planRenew(record, req, ctx.clock.now()), 'holder');
+      return await ctx.store.update(planRenew(record, req, ctx.clock.wallNow()), 'holder');
     } catch (err) {
-      if (isKind(err, 'not-found')) throw lost(req.name, null, req.holder);
-      if (!isKind(err, 'conflict')) throw err;
-      record = await ctx.store.get(req.name);
+      throw isKind(err, 'not-found') ? lost(req.name, null, req.holder) : err;
     }
-  }
-  throw new KoncliError('error', `lease ${req.name}: renewal kept conflicting with other writers`);
+  });
 }

@@ -1,4 +1,7 @@
+import type { Clock } from '../clock.js';
 import { KoncliError } from '../errors.js';
+import { takeableText } from '../expiry.js';
+import { DEFAULT_LEASE_SECONDS } from '../timing.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import { defaultExtras, microTime, type LeaseDraft, type LeaseRecord } from './model.js';
 import { withoutWaiter } from './queue.js';
@@ -7,9 +10,14 @@ export interface AcquireRequest {
   name: string;
   namespace: string;
   holder: string;
-  /** Omitted: keep the lease's current duration (or `defaultDurationSeconds` for a new lease). */
+  /**
+   * The duration of the claim (--ttl). Omitted: extending our own claim keeps its duration; a new
+   * claim takes the lease's prescribed one (a konductor Lease's spec.ttl), else
+   * `defaultDurationSeconds` — never what a previous holder left (client-go steps down by writing
+   * `leaseDurationSeconds: 1`, a marker, not a duration anyone chose).
+   */
   durationSeconds?: number;
-  /** The duration of a lease created without an explicit one (default DEFAULT_LEASE_SECONDS). */
+  /** The duration of a new claim without --ttl (default DEFAULT_LEASE_SECONDS). */
   defaultDurationSeconds?: number;
   priority: number;
   renewable: boolean;
@@ -17,7 +25,7 @@ export interface AcquireRequest {
   labels: Record<string, string>;
 }
 
-export const DEFAULT_LEASE_SECONDS = 300;
+export { DEFAULT_LEASE_SECONDS };
 
 export type TakePlan =
   | { kind: 'create'; draft: LeaseDraft }
@@ -25,9 +33,10 @@ export type TakePlan =
   | { kind: 'held-not-renewable'; view: LeaseView }
   | { kind: 'busy'; view: LeaseView };
 
-/** Decides what one acquire attempt does with the lease as last read; pure. */
-export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: LeaseView, now: number): TakePlan {
-  const stamp = microTime(now);
+/** Decides what one acquire attempt does with the lease as last read; pure. `wallNow`: wall-clock ms, for the timestamps written. */
+export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: LeaseView, wallNow: number): TakePlan {
+  const stamp = microTime(wallNow);
+  const newClaimSeconds = req.durationSeconds ?? record?.configuredDurationSeconds ?? req.defaultDurationSeconds ?? DEFAULT_LEASE_SECONDS;
   if (!record) {
     return {
       kind: 'create',
@@ -37,7 +46,7 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
         labels: req.labels,
         holding: {
           holder: req.holder,
-          durationSeconds: req.durationSeconds ?? req.defaultDurationSeconds ?? DEFAULT_LEASE_SECONDS,
+          durationSeconds: newClaimSeconds,
           acquireTime: stamp,
           renewTime: stamp,
           transitions: 0,
@@ -49,7 +58,6 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
   const mine = record.holding.holder === req.holder;
   if (view.phase === 'Held' && !mine) return { kind: 'busy', view };
   if (mine && view.phase === 'Held' && !record.extras.renewable) return { kind: 'held-not-renewable', view };
-  const durationSeconds = req.durationSeconds ?? (record.holding.durationSeconds || req.defaultDurationSeconds || DEFAULT_LEASE_SECONDS);
   const queue = withoutWaiter(record.extras.queue, req.holder);
   if (mine) {
     return {
@@ -57,7 +65,7 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
       outcome: 'extended',
       next: {
         ...record,
-        holding: { ...record.holding, durationSeconds, renewTime: stamp },
+        holding: { ...record.holding, durationSeconds: req.durationSeconds ?? (record.holding.durationSeconds || newClaimSeconds), renewTime: stamp },
         extras: { ...record.extras, renewals: record.extras.renewals + 1, queue, reason: req.reason ?? record.extras.reason },
       },
     };
@@ -70,7 +78,7 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
       labels: { ...record.labels, ...req.labels },
       holding: {
         holder: req.holder,
-        durationSeconds,
+        durationSeconds: newClaimSeconds,
         acquireTime: stamp,
         renewTime: stamp,
         transitions: record.holding.transitions + 1,
@@ -80,13 +88,16 @@ export function planTake(record: LeaseRecord | null, req: AcquireRequest, view: 
   };
 }
 
-export const busyError = (name: string, view: LeaseView, now: number, extra = '') =>
-  new KoncliError(
-    'busy',
-    `lease ${name} is held by ${view.holder}` +
-      (view.expiresAt !== undefined ? `, expiring within ${Math.ceil((view.expiresAt - now) / 1000)}s` : '') +
-      extra,
-    { holder: view.holder, expiresAt: view.expiresAt },
-  );
+/** `busy`, saying who holds the lease, why it is judged held and from when it could be taken. */
+export const busyError = (name: string, view: LeaseView, clock: Clock, extra = '') => {
+  const now = clock.now();
+  const wallNow = clock.wallNow();
+  const takeable = view.expiresAt === undefined ? undefined : new Date(wallNow + (view.expiresAt - now)).toISOString();
+  return new KoncliError('busy', `lease ${name} is held by ${view.holder}${extra}${takeableText(view.expiry, view.expiresAt, now, wallNow)}`, {
+    holder: view.holder,
+    takeableFrom: takeable ?? null,
+    judgedBy: view.expiry?.basis ?? null,
+  });
+};
 
 export { judgeLease };

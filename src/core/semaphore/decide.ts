@@ -1,4 +1,6 @@
+import type { Clock } from '../clock.js';
 import { KoncliError, usageError } from '../errors.js';
+import { takeableText } from '../expiry.js';
 import { liveHolders, nextExpiry, type HolderView } from './judge.js';
 import { DEFAULT_MAX, type SemaphoreHolder, type SemaphoreState } from './model.js';
 
@@ -86,9 +88,12 @@ export function planUnlock(name: string, state: SemaphoreState, views: HolderVie
   return { ...next, holders: rest };
 }
 
-export function busyError(name: string, max: number, holders: HolderView[], now: number, extra = ''): KoncliError {
+/** `busy`: who holds the slots, and for each when its slot could be taken and why (docs/clock.md). */
+export function busyError(name: string, max: number, holders: HolderView[], clock: Clock, extra = ''): KoncliError {
+  const now = clock.now();
+  const wallNow = clock.wallNow();
   const who = holders
-    .map((v) => `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt !== undefined ? ` expiring within ${Math.max(0, Math.ceil((v.expiresAt - now) / 1000))}s` : ''}`)
+    .map((v) => `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`)
     .join(', ');
   return new KoncliError('busy', `semaphore ${name} is full: ${holders.length}/${max} held by ${who || 'nobody'}${extra}`, {
     max,

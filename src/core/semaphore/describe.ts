@@ -28,8 +28,8 @@ export interface SemaphoreStatus {
   resourceVersion: string;
 }
 
-/** Everything `semaphore status` shows about one semaphore; pure. */
-export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, tracker: ExpiryTracker, now: number): SemaphoreStatus {
+/** Everything `semaphore status` shows about one semaphore; pure. `now` monotonic ms, `wallNow` wall-clock ms. */
+export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, tracker: ExpiryTracker, now: number, wallNow: number): SemaphoreStatus {
   const views = judgeHolders(state, tracker, semaphoreKey(obj), now);
   const inUse = liveHolders(views).length;
   return {
@@ -44,9 +44,9 @@ export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, t
         holder: id,
         reason: holder.reason,
         date: holder.date,
-        ageSeconds: Number.isNaN(date) ? null : Math.max(0, Math.floor((now - date) / 1000)),
+        ageSeconds: Number.isNaN(date) ? null : Math.max(0, Math.floor((wallNow - date) / 1000)),
         ttlSeconds: holder.ttlSeconds ?? null,
-        expires: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+        expires: expiresAt === undefined ? null : new Date(wallNow + (expiresAt - now)).toISOString(),
         expiresInSeconds: expiresAt === undefined ? null : Math.max(0, Math.ceil((expiresAt - now) / 1000)),
         expired,
       };

@@ -1,25 +1,34 @@
-import type { ExpiryTracker } from '../expiry.js';
+import type { Expiry, ExpiryTracker } from '../expiry.js';
 import type { SemaphoreHolder, SemaphoreState } from './model.js';
 
 export interface HolderView {
   id: string;
   holder: SemaphoreHolder;
-  /** Local ms after which the slot has certainly lapsed; undefined: held until unlocked. */
+  /** Monotonic ms after which the slot has certainly lapsed; undefined: held until unlocked. */
   expiresAt?: number;
+  expiry?: Expiry;
   expired: boolean;
 }
 
 /**
- * When a holder's slot lapses, on this machine's clock: the earlier of (first seen in this form
- * + ttl) and the local deadline of the writer's server-clock `expires` stamp. kube-lock's `date`
- * comes from the holder's machine and is never used.
+ * When a holder's slot lapses (ExpiryTracker's rules, docs/clock.md): observed since its entry
+ * last changed in any way, or earlier when the writer's own `expires` stamp (an upper bound of the
+ * server clock its writer learnt from `Date` headers) plus the allowed clock skew has passed on
+ * both our clock and the server's. All holders share one annotation, so the server's per-field
+ * write time cannot date one holder: there is no server-stamp rule here.
  */
-export function holderDeadline(tracker: ExpiryTracker, semaphoreKey: string, id: string, h: SemaphoreHolder): number | undefined {
+export function holderExpiry(tracker: ExpiryTracker, semaphoreKey: string, id: string, h: SemaphoreHolder): Expiry | undefined {
   if (h.ttlSeconds === undefined) return undefined;
   const ttlMs = h.ttlSeconds * 1000;
-  const stamp = h.expires === undefined ? undefined : Date.parse(h.expires);
-  return tracker.deadline(`semaphore/${semaphoreKey}/${id}`, `${h.ttlSeconds}|${h.expires ?? ''}`, ttlMs, stamp === undefined ? undefined : stamp - ttlMs);
+  const expires = h.expires === undefined ? NaN : Date.parse(h.expires);
+  const date = Date.parse(h.date);
+  const writerExpiresAt = !Number.isNaN(expires) ? expires : !Number.isNaN(date) ? date + ttlMs : undefined;
+  const { unknown, ...known } = h;
+  return tracker.judge({ key: `semaphore/${semaphoreKey}/${id}`, fingerprint: JSON.stringify([known, unknown]), durationMs: ttlMs, writerExpiresAt });
 }
+
+/** holderExpiry's deadline only (monotonic ms). */
+export const holderDeadline = (tracker: ExpiryTracker, semaphoreKey: string, id: string, h: SemaphoreHolder) => holderExpiry(tracker, semaphoreKey, id, h)?.deadline;
 
 /** Every holder with its deadline, in name order. */
 export function judgeHolders(state: SemaphoreState, tracker: ExpiryTracker, semaphoreKey: string, now: number): HolderView[] {
@@ -27,8 +36,9 @@ export function judgeHolders(state: SemaphoreState, tracker: ExpiryTracker, sema
     .sort()
     .map((id) => {
       const holder = state.holders[id];
-      const expiresAt = holderDeadline(tracker, semaphoreKey, id, holder);
-      return { id, holder, expiresAt, expired: expiresAt !== undefined && now >= expiresAt };
+      const expiry = holderExpiry(tracker, semaphoreKey, id, holder);
+      const expiresAt = expiry?.deadline;
+      return { id, holder, expiresAt, expiry, expired: expiresAt !== undefined && now >= expiresAt };
     });
 }
 

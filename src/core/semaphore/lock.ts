@@ -1,7 +1,6 @@
-import { ChangeFeed } from '../feed.js';
-import { OutageRide } from '../outage.js';
-import { KoncliError, isKind } from '../errors.js';
-import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { ConflictError, KoncliError } from '../errors.js';
+import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
+import { waitOnObject } from '../wait.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
 import { judgeHolders, type HolderView } from './judge.js';
@@ -12,7 +11,7 @@ export interface LockResult {
   object: SemaphoreObject;
   state: SemaphoreState;
   created: boolean;
-  /** With a TTL: the local time until which the caller may count on its slot. */
+  /** With a TTL: the monotonic time (Clock.now) until which the caller may count on its slot. */
   heldUntil?: number;
   waitedMs: number;
 }
@@ -38,11 +37,12 @@ export const notFound = (req: LockRequest) =>
   new KoncliError('not-found', `semaphore ${req.name} (a ConfigMap) does not exist in namespace ${req.namespace}; add --create to create it`);
 
 /**
- * `expires` is an upper bound of the server clock at `now` (which precedes the write) plus the
- * TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
+ * `expires` is an upper bound of the server clock at `now` (monotonic; it precedes the write) plus
+ * the TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
+ * `date` is kube-lock's, from the wall clock.
  */
 function stamp(ctx: SemaphoreContext, req: LockRequest, now: number): Stamp {
-  const date = kubeLockDate(now);
+  const date = kubeLockDate(ctx.clock.wallNow());
   if (req.ttlSeconds === undefined) return { date };
   const server = ctx.serverClock.serverTimeAtMost(now);
   if (server === undefined) {
@@ -76,53 +76,34 @@ async function attempt(ctx: SemaphoreContext, obj: SemaphoreObject | null, req: 
   }
 }
 
-/** Tries once (re-deciding on write conflicts); throws `busy` when the semaphore is full. */
-export async function lockOnce(ctx: SemaphoreContext, req: LockRequest): Promise<LockResult> {
+/**
+ * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
+ * src/core/retry.ts); throws `busy` when the semaphore is full.
+ */
+export async function lockOnce(ctx: SemaphoreContext, req: LockRequest, onNotice?: (message: string) => void): Promise<LockResult> {
   const startedAt = ctx.clock.now();
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    try {
-      const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
-      if ('done' in result) return result.done;
-      if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock.now());
-    } catch (err) {
-      if (!isKind(err, 'conflict')) throw err;
-    }
-  }
-  throw new KoncliError('busy', `semaphore ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  const exhausted = () => new KoncliError('busy', `semaphore ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
+  return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
+    const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
+    if ('done' in result) return result.done;
+    if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock);
+    throw new ConflictError('stale holders pruned: decide again'); // 'wrote': read again
+  });
 }
 
-/** Takes a slot, waiting (by watching the ConfigMap) when `opts.wait`; throws `busy` on timeout. */
+/**
+ * Takes a slot, waiting (by watching the ConfigMap) when `opts.wait`; throws `busy` on timeout.
+ * Transient API failures are ridden out until the timeout (src/core/retry.ts).
+ */
 export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opts: LockOptions): Promise<LockResult> {
-  if (!opts.wait) return lockOnce(ctx, req);
-  const startedAt = ctx.clock.now();
-  const deadline = opts.timeoutMs === undefined ? Infinity : startedAt + opts.timeoutMs;
-  const feed = new ChangeFeed(ctx.store, req.name, ctx.clock, await ctx.store.get(req.name), opts.onNotice);
-  const outage = new OutageRide(ctx.clock, opts.onNotice);
-  feed.start();
-  try {
-    for (;;) {
-      let outcome: Attempt;
-      try {
-        outcome = await attempt(ctx, feed.current(), req, startedAt);
-      } catch (err) {
-        // A lost race: re-decide on the winner's state. An unreachable server: retry shortly.
-        await feed.waitForChange(outage.retryAfter(err, deadline, opts.signal?.aborted), opts.signal);
-        continue;
-      }
-      if ('done' in outcome) return outcome.done;
-      if ('wrote' in outcome) {
-        feed.offer(outcome.wrote);
-        continue;
-      }
-      const now = ctx.clock.now();
-      const { max, holders, retryAt } = outcome.blocked;
-      opts.onProgress?.({ max, holders, waitedMs: now - startedAt });
-      if (now >= deadline || opts.signal?.aborted) {
-        throw busyError(req.name, max, holders, now, opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - startedAt) / 1000)}s)`);
-      }
-      await feed.waitForChange(Math.min(retryAt + 1, deadline), opts.signal);
-    }
-  } finally {
-    feed.stop();
-  }
+  if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
+  const { clock } = ctx;
+  const startedAt = clock.now();
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt }, async (obj) => {
+    const outcome = await attempt(ctx, obj, req, startedAt);
+    if (!('blocked' in outcome)) return outcome;
+    const { max, holders, retryAt } = outcome.blocked;
+    opts.onProgress?.({ max, holders, waitedMs: clock.now() - startedAt });
+    return { until: retryAt + 1, giveUp: (why) => busyError(req.name, max, holders, clock, why) };
+  });
 }

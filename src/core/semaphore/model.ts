@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ExpiryTracker } from '../expiry.js';
+import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
@@ -57,11 +57,11 @@ export interface SemaphoreContext {
   tracker: ExpiryTracker;
 }
 
-export const semaphoreContext = (store: SemaphoreStore, clock: Clock, serverClock: ServerClock): SemaphoreContext => ({
+export const semaphoreContext = (store: SemaphoreStore, clock: Clock, serverClock: ServerClock, opts: ExpiryOptions = {}): SemaphoreContext => ({
   store,
   clock,
   serverClock,
-  tracker: new ExpiryTracker(clock, serverClock),
+  tracker: new ExpiryTracker(clock, serverClock, opts),
 });
 
 /** Identifies a semaphore in ExpiryTracker keys. */

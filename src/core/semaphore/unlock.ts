@@ -1,5 +1,5 @@
-import { KoncliError, isKind } from '../errors.js';
-import { MAX_CONFLICT_RETRIES } from '../lease/context.js';
+import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { retryOnConflict } from '../retry.js';
 import { encodeSemaphore } from './codec.js';
 import { planUnlock } from './decide.js';
 import { judgeHolders } from './judge.js';
@@ -30,7 +30,8 @@ export interface UnlockResult {
 
 /** Frees one slot, guarded by resourceVersion so a concurrent change is never overwritten. */
 export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest): Promise<UnlockResult> {
-  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+  const exhausted = () => new KoncliError('error', `semaphore ${req.name}: unlock kept conflicting with other writers`);
+  return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const { object, state } = await readSemaphore(ctx, req.name, req.namespace);
     const views = judgeHolders(state, ctx.tracker, semaphoreKey(req), ctx.clock.now());
     const next = planUnlock(req.name, state, views, req.holder);
@@ -38,8 +39,7 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
     try {
       written = await ctx.store.write(object, encodeSemaphore(next));
     } catch (err) {
-      if (isKind(err, 'conflict') || isKind(err, 'not-found')) continue;
-      throw err;
+      throw isKind(err, 'not-found') ? new ConflictError('the ConfigMap was deleted since it was read') : err; // read again
     }
     const result: UnlockResult = {
       object: written,
@@ -54,6 +54,5 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
         .catch((err: Error) => (result.eventError = err.message));
     }
     return result;
-  }
-  throw new KoncliError('error', `semaphore ${req.name}: unlock kept conflicting with other writers`);
+  });
 }

@@ -113,9 +113,9 @@ describe('konductor.io/v1 Lease → LeaseRecord', () => {
     const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
     const tracker = new ExpiryTracker(clock, new ServerClock());
     const r = decode(seed()); // acquired and expires lie years in the past
-    expect(describeLease(r, tracker, clock.now())).toMatchObject({ phase: 'Held', holder: 'pod-xyz-123', ttlSeconds: 900, priority: 10 });
-    expect(describeLease(r, tracker, clock.now() + 899_000).phase).toBe('Held');
-    expect(describeLease(r, tracker, clock.now() + 900_000).phase).toBe('Expired');
+    expect(describeLease(r, tracker, clock.now(), clock.wallNow())).toMatchObject({ phase: 'Held', holder: 'pod-xyz-123', ttlSeconds: 900, priority: 10 });
+    expect(describeLease(r, tracker, clock.now() + 899_000, clock.wallNow()).phase).toBe('Held');
+    expect(describeLease(r, tracker, clock.now() + 900_000, clock.wallNow()).phase).toBe('Expired');
   });
 });
 

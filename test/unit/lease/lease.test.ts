@@ -91,11 +91,18 @@ describe('acquire', () => {
     store.put(foreignLease('slow-clock', microTime(clock.now() - 60_000)));
     await expect(acquireOnce(peer(), req('b'))).rejects.toMatchObject({ kind: 'busy' });
 
-    // A dead holder whose clock ran a minute ahead: its renewTime is in our future, but the
-    // server saw its last write 30 s ago, so a fresh observer takes over at once.
+    // A dead holder whose clock ran a minute ahead: its renewTime is in our future. The server saw
+    // its last write 30 s ago, but the server's clock alone never ends a claim early (docs/clock.md
+    // rule 3: the writer's own stamp must agree): a one-shot is busy, and says why ...
     store.serverWrittenAtMost = clock.now() - 30_000;
     store.put(foreignLease('fast-clock', microTime(clock.now() + 60_000)));
-    const taken = await acquireOnce(peer(), req('b'));
+    const observer = peer();
+    const busy = await acquireOnce(observer, req('b')).catch((e: KoncliError) => e);
+    expect(busy).toMatchObject({ kind: 'busy', details: { judgedBy: 'observed' } });
+    expect((busy as Error).message).toMatch(/can be taken from .* \(in 10s\)/);
+    // ... and an observer that watches it unchanged for its duration takes it (client-go's rule).
+    await clock.advance(10_000);
+    const taken = await acquireOnce(observer, req('b'));
     expect(taken.previousHolder).toBe('fast-clock');
   });
 
@@ -111,13 +118,23 @@ describe('acquire', () => {
     expect((await store.get('job'))!.holding.holder).toBe('rival');
   });
 
-  test('without an explicit duration, a new lease gets the default and an existing one keeps its own', async () => {
+  test("without an explicit duration, a new claim gets the acquirer's default, never a previous holder's; extending keeps our own", async () => {
     const { ctx, clock, store, peer } = setup();
     const created = await acquireOnce(ctx, req('a', { durationSeconds: undefined, defaultDurationSeconds: 15 }));
     expect(created.record.holding.durationSeconds).toBe(15);
-    store.put(foreignLease('', microTime(clock.now()), 7200));
-    const taken = await acquireOnce(peer(), req('b', { name: 'job', durationSeconds: undefined, defaultDurationSeconds: 15 }));
-    expect(taken.record.holding.durationSeconds).toBe(7200);
+    // client-go's step-down marker: holderIdentity "" with leaseDurationSeconds 1.
+    store.put(foreignLease('', microTime(clock.now()), 1));
+    const taken = await acquireOnce(peer(), req('b', { durationSeconds: undefined, defaultDurationSeconds: 15 }));
+    expect(taken.record.holding.durationSeconds).toBe(15);
+    // Another holder's expired claim of 2 h: the new claim is still ours (15 s).
+    store.put(foreignLease('gone', microTime(clock.now()), 7200));
+    await expect(acquireOnce(ctx, req('c', { durationSeconds: undefined }))).rejects.toMatchObject({ kind: 'busy' });
+    await clock.advance(7200_001);
+    const again = await acquireOnce(ctx, req('c', { durationSeconds: undefined, defaultDurationSeconds: 15 }));
+    expect(again.record.holding.durationSeconds).toBe(15);
+    // Extending our own claim keeps its duration.
+    const extended = await acquireOnce(ctx, req('c', { durationSeconds: undefined, defaultDurationSeconds: 99 }));
+    expect(extended).toMatchObject({ outcome: 'extended', record: { holding: { durationSeconds: 15 } } });
   });
 
   test('a one-time lease is not extended by its holder', async () => {

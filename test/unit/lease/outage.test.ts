@@ -1,11 +1,11 @@
 // Waiters ride out a short API-server outage (found by test/reliability/faults.test.ts: every
 // `lease run --wait` whose 15 s heartbeat fell into a 16 s kube-apiserver restart exited 8).
-import { ConflictError, KoncliError } from '../../../src/core/errors.js';
+import { KoncliError } from '../../../src/core/errors.js';
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { leaseContext } from '../../../src/core/lease/context.js';
 import { HEARTBEAT_MS } from '../../../src/core/lease/queue.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
-import { CONFLICT_SETTLE_MS, OUTAGE_GRACE_MS, OutageRide } from '../../../src/core/outage.js';
+import { OUTAGE_GRACE_MS } from '../../../src/core/retry.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { lockSemaphore } from '../../../src/core/semaphore/lock.js';
 import { semaphoreContext } from '../../../src/core/semaphore/model.js';
@@ -13,7 +13,7 @@ import { FakeClock, flush } from '../../support/fake-clock.js';
 import { MemoryLeaseStore } from '../../support/memory-lease-store.js';
 import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
 
-const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)');
+const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)', { transient: true });
 
 /** Makes every request of `store` fail as unreachable while `down.now` is true. */
 function outageOf<T extends object>(store: T, methods: (keyof T)[]): { now: boolean } {
@@ -79,39 +79,6 @@ test('a semaphore waiter whose write meets an outage retries it', async () => {
   down.now = true;
   await clock.advance(7000); // a's TTL runs out during the outage: b's write fails, and is retried
   down.now = false;
-  await clock.advance(2000);
+  await clock.advance(6000); // the backoff after 2 s of failures: up to 4 s plus jitter
   expect(await waiting).toBe('ok');
-});
-
-describe('OutageRide', () => {
-  test('forgives only unreachable failures, within the grace period and before the deadline', () => {
-    const clock = new FakeClock();
-    const ride = new OutageRide(clock);
-    expect(() => ride.retryAt(new KoncliError('forbidden', 'no'), Infinity)).toThrow('no');
-    expect(ride.retryAt(unreachable(), Infinity)).toBe(clock.now() + 1000);
-    expect(ride.retryAt(unreachable(), clock.now() + 300)).toBe(clock.now() + 300);
-    expect(() => ride.retryAt(unreachable(), clock.now())).toThrow('ECONNREFUSED');
-    expect(() => ride.retryAt(unreachable(), Infinity, true)).toThrow('ECONNREFUSED');
-  });
-
-  test('retryAfter: a lost write race settles for CONFLICT_SETTLE_MS; anything else is retryAt', () => {
-    const clock = new FakeClock();
-    const ride = new OutageRide(clock);
-    expect(ride.retryAfter(new ConflictError(), clock.now() + 10)).toBe(clock.now() + CONFLICT_SETTLE_MS);
-    expect(ride.retryAfter(unreachable(), clock.now() + 300)).toBe(clock.now() + 300);
-    expect(() => ride.retryAfter(new KoncliError('forbidden', 'no'), Infinity)).toThrow('no');
-  });
-
-  test('gives up after the grace period of failures in a row; a success starts it over', async () => {
-    const clock = new FakeClock();
-    const ride = new OutageRide(clock);
-    ride.retryAt(unreachable(), Infinity);
-    await clock.advance(OUTAGE_GRACE_MS - 1);
-    ride.ok();
-    ride.retryAt(unreachable(), Infinity);
-    await clock.advance(OUTAGE_GRACE_MS - 1);
-    expect(ride.retryAt(unreachable(), Infinity)).toBeGreaterThan(0);
-    await clock.advance(1);
-    expect(() => ride.retryAt(unreachable(), Infinity)).toThrow('ECONNREFUSED');
-  });
 });

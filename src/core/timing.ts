@@ -1,0 +1,155 @@
+import { usageError } from './errors.js';
+
+/**
+ * koncli's timing rules, in one place. Every figure is in milliseconds unless its name says
+ * Seconds; each says where it comes from. `checkTimingRelations()` (run by the unit tests and by
+ * `holderTiming` for the figures a flag derives) rejects settings whose relations are wrong, the way
+ * client-go's NewLeaderElector refuses LeaseDuration <= RenewDeadline or
+ * RenewDeadline <= JitterFactor × RetryPeriod.
+ */
+
+// ---- Lease durations (defaults of new claims; a claim's duration always comes from its acquirer)
+
+/** `lease acquire`'s --ttl when none is given and the lease prescribes none: 5 minutes. */
+export const DEFAULT_LEASE_SECONDS = 300;
+/** `lease run`'s --ttl default: client-go leader election's LeaseDuration (15 s), also klock's. */
+export const RUN_DEFAULT_TTL_SECONDS = 15;
+
+// ---- A holder (LeaseKeeper), as fractions of its TTL: client-go's 15 s / 10 s / 2 s proportions
+
+/** Renew this long after the last successful renewal was sent: a third of the TTL. */
+export const RENEW_PERIOD_FRACTION = 1 / 3;
+/** Give up when no renewal sent within this long succeeded: two thirds of the TTL (client-go RenewDeadline 10 s of 15 s). */
+export const RENEW_DEADLINE_FRACTION = 2 / 3;
+/** After a failed renewal attempt, retry after a tenth of the TTL, at most RENEW_RETRY_MAX_MS (client-go RetryPeriod 2 s). */
+export const RENEW_RETRY_FRACTION = 1 / 10;
+export const RENEW_RETRY_MAX_MS = 1000;
+/**
+ * Each renewal request may take at most a third of the renew window (deadline − period), so a
+ * request lost on the way (a dropped packet, a dead connection) leaves room for two more tries
+ * before the deadline. With the 10 s request timeout and a 15 s TTL, one hung request used to
+ * consume the whole 5 s window.
+ */
+export const RENEW_ATTEMPT_FRACTION_OF_WINDOW = 1 / 3;
+/** `lease run --kill-after` default: a quarter of the TTL (it fits the third between renew deadline and TTL). */
+export const KILL_AFTER_FRACTION = 1 / 4;
+/** client-go's JitterFactor: RenewDeadline must exceed JITTER_FACTOR × RetryPeriod. */
+export const JITTER_FACTOR = 1.2;
+
+// ---- Waiters (the queue in a lease's koncli.dev/waiters annotation)
+
+/** How often a waiter proves it is alive. */
+export const HEARTBEAT_MS = 15_000;
+/** Heartbeat periods are random in [1 − HEARTBEAT_JITTER, 1] × HEARTBEAT_MS, so waiters drift apart. */
+export const HEARTBEAT_JITTER = 0.25;
+/** A waiter whose beat has not changed for this long (observed, monotonic) is stale: three missed beats. */
+export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+/** After the n-th heartbeat in a row lost to another writer: random pause up to base × 2^n, capped. */
+export const CONFLICT_BACKOFF_BASE_MS = 50;
+export const CONFLICT_BACKOFF_MAX_MS = 2000;
+/** After a lost write race, how long a waiting loop waits for its watch to bring the winner's state. */
+export const CONFLICT_SETTLE_MS = 1000;
+/** How long a waiter rides out an unreachable API server (failures in a row) before giving up. */
+export const OUTAGE_GRACE_MS = 60_000;
+/**
+ * How long a one-shot command (no --wait) keeps retrying transient failures, from the first one:
+ * long enough for an API-server restart, an admission webhook's pod being replaced, or two of API
+ * Priority and Fairness's `Retry-After`s (kube-apiserver 1.36 answered `Retry-After: 8` here);
+ * short enough that a script notices a real outage. client-go retries one request up to 10 times
+ * when the server sends Retry-After (rest.Request maxRetries). See core/retry.ts.
+ */
+export const ONE_SHOT_RETRY_MS = 30_000;
+
+// ---- Watches (ChangeFeed, watchObject)
+
+/** Reconnect backoff of a dropped watch: 100 ms × 2^n up to 5 s. */
+export const WATCH_RETRY_MIN_MS = 100;
+export const WATCH_RETRY_MAX_MS = 5000;
+/** A watch closed cleanly by the server after living longer than this resumes at once. */
+export const WATCH_QUICK_CLOSE_MS = 1000;
+/** Polling (when watching is forbidden): from 500 ms, doubling up to 5 s while nothing changes. */
+export const POLL_MIN_MS = 500;
+export const POLL_MAX_MS = 5000;
+/** The server ends each watch after this long (timeoutSeconds); the feed resumes from the last version. */
+export const WATCH_SERVER_TIMEOUT_SECONDS = 240;
+/** client-node aborts a watch after this long without data; it must exceed WATCH_SERVER_TIMEOUT_SECONDS. */
+export const WATCH_CLIENT_IDLE_MS = 5 * 60_000;
+
+// ---- Requests
+
+/** --request-timeout default: kubectl has none; client-go's leader election bounds each try by its RenewDeadline. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+// ---- Clocks (docs/clock.md)
+
+/** HTTP `Date` headers have whole-second precision (RFC 9110). */
+export const DATE_HEADER_PRECISION_MS = 1000;
+/** `managedFields[].time` has whole-second precision (metav1.Time). */
+export const MANAGED_FIELDS_PRECISION_MS = 1000;
+/**
+ * --max-clock-skew default: how far apart the clocks of two machines (a claim's writer, this
+ * machine, the API server) may be. Only used when koncli compares a writer's own timestamp with
+ * another clock (docs/clock.md, rules 3 and 4); NTP keeps clusters well within a second.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000;
+
+/** What a holder (LeaseKeeper) does, derived from its TTL. */
+export interface HolderTiming {
+  ttlMs: number;
+  /** Renew this long after the last successful renewal was sent. */
+  renewEveryMs: number;
+  /** Lost when no renewal sent within this long has succeeded; shorter than the TTL. */
+  renewDeadlineMs: number;
+  /** After a failed renewal, try again this soon. */
+  retryMs: number;
+  /** Bound on one renewal request (≤ a third of the renew window, ≤ the request timeout). */
+  attemptTimeoutMs: number;
+  /** Default --kill-after. */
+  killAfterMs: number;
+}
+
+/**
+ * The holder's timing for a TTL (whole seconds), checked as client-go's NewLeaderElector checks
+ * its own. Throws a usage error when the relations fail.
+ */
+export function holderTiming(ttlSeconds: number, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): HolderTiming {
+  const ttlMs = ttlSeconds * 1000;
+  const renewEveryMs = ttlMs * RENEW_PERIOD_FRACTION;
+  const renewDeadlineMs = ttlMs * RENEW_DEADLINE_FRACTION;
+  const timing: HolderTiming = {
+    ttlMs,
+    renewEveryMs,
+    renewDeadlineMs,
+    retryMs: Math.min(RENEW_RETRY_MAX_MS, ttlMs * RENEW_RETRY_FRACTION),
+    attemptTimeoutMs: Math.min(requestTimeoutMs, (renewDeadlineMs - renewEveryMs) * RENEW_ATTEMPT_FRACTION_OF_WINDOW),
+    killAfterMs: ttlMs * KILL_AFTER_FRACTION,
+  };
+  const problem = holderTimingProblem(timing);
+  if (problem) throw usageError(`a TTL of ${ttlSeconds}s gives a holder timing that cannot work: ${problem}`);
+  return timing;
+}
+
+/** The first broken relation of a holder timing, or undefined (client-go's NewLeaderElector checks, plus ours). */
+export function holderTimingProblem(t: HolderTiming): string | undefined {
+  if (!(t.renewEveryMs > 0 && t.retryMs > 0 && t.attemptTimeoutMs > 0)) return 'every period must be positive';
+  if (!(t.ttlMs > t.renewDeadlineMs)) return 'the lease duration must exceed the renew deadline';
+  if (!(t.renewDeadlineMs > t.renewEveryMs)) return 'the renew deadline must exceed the renew period';
+  if (!(t.renewDeadlineMs > JITTER_FACTOR * t.retryMs)) return `the renew deadline must exceed ${JITTER_FACTOR} × the retry period`;
+  const window = t.renewDeadlineMs - t.renewEveryMs;
+  if (!(2 * t.attemptTimeoutMs + t.retryMs <= window)) return 'a renewal attempt must leave room for another try inside the renew deadline';
+  if (!(t.killAfterMs <= t.ttlMs - t.renewDeadlineMs)) return 'the default kill delay must fit between the renew deadline and the TTL';
+  return undefined;
+}
+
+/** The relations between the fixed constants above; throws naming the first one broken. */
+export function checkTimingRelations(): void {
+  const fail = (what: string) => {
+    throw new Error(`koncli timing constants: ${what}`);
+  };
+  if (!(STALE_AFTER_MS > HEARTBEAT_MS + CONFLICT_BACKOFF_MAX_MS)) fail('a waiter must get at least one heartbeat (plus a conflict backoff) in before it is judged stale');
+  if (!(HEARTBEAT_JITTER > 0 && HEARTBEAT_JITTER < 1)) fail('the heartbeat jitter is a fraction');
+  if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail('the client must outwait the server\'s watch timeout');
+  if (!(WATCH_RETRY_MIN_MS < WATCH_RETRY_MAX_MS && POLL_MIN_MS < POLL_MAX_MS)) fail('backoffs must grow');
+  const problem = holderTimingProblem(holderTiming(RUN_DEFAULT_TTL_SECONDS));
+  if (problem) fail(`lease run's default TTL: ${problem}`);
+}
