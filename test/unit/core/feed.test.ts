@@ -112,7 +112,9 @@ describe('ChangeFeed', () => {
     first.handlers.onClose(new KoncliError('unreachable', 'connection reset'));
     await flush();
     expect(store.gets).toBe(0); // backs off before re-reading
-    await clock.advance(200); // RETRY_MIN_MS * 2 after the first failure
+    await clock.advance(199);
+    expect(store.gets).toBe(0); // at least RETRY_MIN_MS * 2 after the first failure
+    await clock.advance(101); // plus at most half of it again (jitter)
     expect(store.gets).toBe(1);
     expect(feed.current()?.value).toBe('missed');
     expect(store.live()).toHaveLength(1);
@@ -135,9 +137,12 @@ describe('ChangeFeed', () => {
       gaps.push(clock.now() - last);
       last = clock.now();
     }
+    // Each delay is the exponential base plus up to half of it again (jitter; clock steps of 50 ms).
     expect(gaps[0]).toBeGreaterThanOrEqual(200);
+    expect(gaps[0]).toBeLessThan(350);
     expect(gaps[1]).toBeGreaterThanOrEqual(400);
-    expect(gaps.slice(-2).every((g) => g >= 5000 && g < 5100)).toBe(true);
+    expect(gaps[1]).toBeLessThan(650);
+    expect(gaps.slice(-2).every((g) => g >= 5000 && g < 7550)).toBe(true);
     feed.stop();
   });
 
@@ -165,7 +170,7 @@ describe('ChangeFeed', () => {
     w.handlers.onClose();
     await flush();
     expect(store.live()).toHaveLength(0);
-    await clock.advance(200);
+    await clock.advance(300); // the first failure's backoff: 200 ms plus at most half again
     expect(store.gets).toBe(1);
     expect(store.live()).toHaveLength(1);
     feed.stop();
