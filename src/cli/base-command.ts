@@ -8,6 +8,8 @@ import { Output, type OutputFormat } from './output.js';
 import { validateNamespace } from './validate.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags'] & T['flags']>;
+/** The cluster and output flags every command takes, as parsed. */
+type ClusterFlags = Partial<Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags']>>;
 
 export const EXIT_CODES_SECTION = `\nEXIT CODES\n${EXIT_CODES_HELP}`;
 
@@ -34,7 +36,7 @@ export abstract class KoncliCommand extends Command {
   };
 
   protected output = new Output('text');
-  private baseFlagValues: Record<string, unknown> = {};
+  private baseFlagValues: ClusterFlags = {};
   private kubeClient: KubeClient | undefined;
 
   override async init(): Promise<void> {
@@ -45,13 +47,13 @@ export abstract class KoncliCommand extends Command {
     this.output = new Output(jsonish ? 'json' : 'text');
     const { flags } = await this.parse(this.ctor as typeof KoncliCommand);
     this.baseFlagValues = flags;
-    const format = ((flags as any).json ? 'json' : ((flags as any).output ?? 'text')) as OutputFormat;
+    const format = (flags.json ? 'json' : (flags.output ?? 'text')) as OutputFormat;
     this.output = new Output(format);
   }
 
   /** The namespace given with -n, validated; undefined means "from the kubeconfig". */
   protected get namespaceFlag(): string | undefined {
-    const ns = this.baseFlagValues.namespace as string | undefined;
+    const ns = this.baseFlagValues.namespace;
     return ns === undefined ? undefined : validateNamespace(ns);
   }
 
@@ -60,12 +62,12 @@ export abstract class KoncliCommand extends Command {
     if (this.kubeClient) return this.kubeClient;
     const { KubeClient } = await import('../kube/client.js');
     const f = this.baseFlagValues;
-    const requestTimeoutMs = parseTimerDuration(String(f['request-timeout'] ?? '10s'), 'request-timeout');
+    const requestTimeoutMs = parseTimerDuration(f['request-timeout'] ?? '10s', 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
-    const maxClockSkewMs = parseTimerDuration(String(f['max-clock-skew'] ?? '5s'), 'max-clock-skew');
+    const maxClockSkewMs = parseTimerDuration(f['max-clock-skew'] ?? '5s', 'max-clock-skew');
     this.kubeClient = KubeClient.connect({
-      kubeconfig: f.kubeconfig as string | undefined,
-      context: f.context as string | undefined,
+      kubeconfig: f.kubeconfig,
+      context: f.context,
       namespace: this.namespaceFlag,
       requestTimeoutMs,
       maxClockSkewMs,

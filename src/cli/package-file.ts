@@ -12,7 +12,7 @@ export function packageRoot(from = fileURLToPath(import.meta.url)): string {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       try {
-        if (JSON.parse(readFileSync(manifest, 'utf8')).name === 'koncli') return dir;
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'koncli') return dir;
       } catch {
         // not ours; keep walking
       }

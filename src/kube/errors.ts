@@ -69,7 +69,10 @@ function networkCode(err: unknown): string | undefined {
   }
   // undici's transport failures: TypeError('fetch failed') whose cause says why.
   const failed = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (failed?.message === 'fetch failed') return String(failed.cause?.code ?? failed.cause?.message ?? 'connection failed');
+  if (failed?.message === 'fetch failed') {
+    const why = failed.cause?.code ?? failed.cause?.message;
+    return typeof why === 'string' || typeof why === 'number' ? String(why) : 'connection failed';
+  }
   return undefined;
 }
 

@@ -61,14 +61,16 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   async list(allNamespaces = false): Promise<LeaseRecord[]> {
-    const list = await this.call(
+    // client-node types a custom object list as `any`: read it as the unknown JSON it is.
+    const list: unknown = await this.call(
       'list',
       undefined,
       () => (allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace })),
       KONDUCTOR_LEASE.resource,
       allNamespaces,
     );
-    return ((list?.items ?? []) as unknown[]).map((item) => decodeForListing(item, this.namespace));
+    const items = (list as { items?: unknown[] } | undefined)?.items ?? [];
+    return items.map((item) => decodeForListing(item, this.namespace));
   }
 
   /** Creates the Lease (spec from the draft), then claims it through the status subresource. */

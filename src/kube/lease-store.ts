@@ -5,7 +5,7 @@ import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
-import { lastWriteOf, watchObject } from './watch-object.js';
+import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
@@ -17,8 +17,8 @@ interface RawLease {
 }
 
 /** A managedFields entry that owns any part of the spec: the whole spec is the holder's claim. */
-const ownsHolding = (fields: any) => {
-  const spec = fields?.['f:spec'];
+const ownsHolding = (fields: FieldSet) => {
+  const spec = fields['f:spec'];
   return !!spec && Object.keys(spec).some((k) => k.startsWith('f:'));
 };
 
@@ -72,7 +72,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       extras: decodeExtras(annotations),
       labels: meta.labels ?? {},
       createdAt: isoTime(meta.creationTimestamp),
-      serverWrittenAtMost: lastWriteOf(meta.managedFields as any[], ownsHolding),
+      serverWrittenAtMost: lastWriteOf(meta.managedFields, ownsHolding),
       // Every spec field (holder, duration, times, transitions, preferredHolder, strategy): client-go
       // compares the whole record, so any change, of any field, is a renewal.
       claim: claimOf(spec),

@@ -32,7 +32,7 @@ export function shareConnections(kc: KubeConfig): SharedConnections {
   let agentsCreated = 0;
   if (typeof original === 'function' && typeof kc.createDispatcherOptions === 'function') {
     target.createDispatcher = (cluster, agentOptions) => {
-      const key = fingerprint(kc.createDispatcherOptions(cluster, agentOptions as never));
+      const key = fingerprint(kc.createDispatcherOptions(cluster, agentOptions));
       if (current?.key === key) return current.agent;
       const previous = current?.agent;
       current = { key, agent: original.call(kc, cluster, agentOptions) };

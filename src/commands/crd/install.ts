@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseDuration } from '../../cli/duration.js';
 import { readPackageFile } from '../../cli/package-file.js';
+import type { CrdManifest } from '../../kube/crd.js';
 
 export const CRD_MANIFEST = 'config/crd/konductor.io_leases.yaml';
 
@@ -25,7 +26,7 @@ export default class CrdInstall extends KoncliCommand {
     const yaml = await import('yaml');
     // The bundle exposes this CommonJS package only as a default export.
     const { parse } = ('parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default);
-    const json = parse(text);
+    const json = parse(text) as CrdManifest['json'];
     if (flags['dry-run']) {
       await this.output.result(json, () => text.trimEnd());
       return;

@@ -84,7 +84,8 @@ export function planUnlock(name: string, state: SemaphoreState, views: HolderVie
     );
   }
   const next = prune(state, views);
-  const { [holder]: _gone, ...rest } = next.holders;
+  const rest = { ...next.holders };
+  delete rest[holder];
   return { ...next, holders: rest };
 }
 
