@@ -56,8 +56,8 @@ test('a 20 s admission-webhook outage (every Lease write answers 500): waiters a
   await until('the command to start', () => linesOf(log).includes('start'), 30_000);
 
   const hook = `down-${ns}`;
-  let downAt = 0;
-  let upAt = 0;
+  let downAt: number;
+  let upAt: number;
   try {
     await registerDownWebhook(hook, ns);
     downAt = Date.now();
@@ -128,7 +128,7 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
       }
     }));
   })();
-  let procs: { what: string; proc: Proc }[] = [];
+  let procs: { what: string; proc: Proc }[];
   try {
     await until('the throttling to bite', () => load.throttled > 0, 30_000, 100);
     const restricted = (args: string[]) => startGroup(process.execPath, [KONCLI_BIN, ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);

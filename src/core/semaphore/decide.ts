@@ -84,8 +84,7 @@ export function planUnlock(name: string, state: SemaphoreState, views: HolderVie
     );
   }
   const next = prune(state, views);
-  const rest = { ...next.holders };
-  delete rest[holder];
+  const { [holder]: _gone, ...rest } = next.holders;
   return { ...next, holders: rest };
 }
 
