@@ -5,6 +5,7 @@ import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
+import { startProgress, type Progress } from './progress.js';
 import { validateNamespace } from './validate.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags'] & T['flags']>;
@@ -12,6 +13,13 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 type ClusterFlags = Partial<Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags']>>;
 
 export const EXIT_CODES_SECTION = `\nEXIT CODES\n${EXIT_CODES_HELP}`;
+
+/** What a waiting call gets from `KoncliCommand.waiting`: its abort signal, the progress line (undefined when not waiting), where notices go. */
+export interface Waiting {
+  signal: AbortSignal;
+  progress: Progress | undefined;
+  onNotice: (message: string) => void;
+}
 
 /**
  * Shared cluster flags, output and error handling. Subclasses parse, call core, print: every
@@ -83,6 +91,28 @@ export abstract class KoncliCommand extends Command {
   protected async oneShot<T>(clock: Clock, read: () => Promise<T>): Promise<T> {
     const { retryOnConflict } = await import('../core/retry.js');
     return retryOnConflict({ clock, onNotice: (m) => this.output.warn(m) }, read);
+  }
+
+  /**
+   * Runs a call that may wait (--wait): SIGINT and SIGTERM abort it through `signal`; with `wait`
+   * a progress line shows on a terminal, ending with `done(result)` or as failed; notices go to
+   * stderr as warnings.
+   */
+  protected async waiting<R>(opts: { wait: boolean; title: string; done: (result: R) => string }, call: (w: Waiting) => Promise<R>): Promise<R> {
+    const progress = opts.wait ? await startProgress(this.output, opts.title) : undefined;
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const result = await call({ signal: interrupt.signal, progress, onNotice: (m) => this.output.warn(m) });
+      await progress?.finish(true, opts.done(result));
+      return result;
+    } catch (err) {
+      await progress?.finish(false);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
