@@ -1,13 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
-import { openObjectLocks, parseTarget } from '../../cli/kubelock-session.js';
+import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
 import { validateHolder, validateKeyName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import type { AcquireLockResult } from '../../core/annotation-lock/acquire.js';
-import type { LockView } from '../../core/annotation-lock/decide.js';
-import type { LockContext } from '../../core/annotation-lock/model.js';
-import type { ReleaseLockResult } from '../../core/annotation-lock/release.js';
+import type { AcquireLockResult } from '../../core/kubelock/acquire.js';
+import type { LockView } from '../../core/kubelock/decide.js';
+import type { KubelockContext } from '../../core/kubelock/model.js';
+import type { ReleaseLockResult } from '../../core/kubelock/release.js';
 import { wallTimeOf } from '../../core/clock.js';
 import { usageError } from '../../core/errors.js';
 
@@ -46,17 +46,17 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const wait = waitOptions(flags);
     if (flags.force && !flags.release) throw usageError('--force only applies to --release');
     if (flags.release && (flags.wait || flags.timeout !== undefined)) throw usageError('--wait and --timeout do not apply to --release');
-    const ctx = await openObjectLocks(await this.kube(), target.type);
+    const ctx = await openKubelocks(await this.kube(), target.type);
     const where = { object: `${ctx.store.displayName}/${target.name}`, namespace: ctx.store.namespace ?? null, lock, annotation: `kubelock.giantswarm.io/${lock}` };
     const what = ctx.store.describe(target.name);
     if (flags.release) {
-      const { releaseLock } = await import('../../core/annotation-lock/release.js');
+      const { releaseLock } = await import('../../core/kubelock/release.js');
       const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force });
       if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
       await this.output.result({ ...where, owner, ...result }, () => releasedText(lock, what, result));
       return;
     }
-    const { acquireLock } = await import('../../core/annotation-lock/acquire.js');
+    const { acquireLock } = await import('../../core/kubelock/acquire.js');
     const title = `waiting for lock ${lock} on ${what}`;
     const result = await this.waiting<AcquireLockResult>({ wait: wait.wait, title, done: (r) => `${r.outcome} lock ${lock} on ${what}` }, ({ progress, ...opts }) =>
       acquireLock(ctx, { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n }, {
@@ -69,7 +69,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
   }
 }
 
-function heldText(ctx: LockContext, view: LockView, waitedMs: number): string {
+function heldText(ctx: KubelockContext, view: LockView, waitedMs: number): string {
   const left = view.expiresAt !== undefined ? `, expires within ${formatDuration(view.expiresAt - ctx.clock.now())}` : '';
   return `held by ${view.data?.owner}${left} (waited ${formatDuration(waitedMs)})`;
 }
@@ -79,7 +79,7 @@ function releasedText(lock: string, what: string, result: ReleaseLockResult): st
   return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
-function takenDoc(ctx: LockContext, where: Record<string, unknown>, ttlSeconds: number, result: AcquireLockResult) {
+function takenDoc(ctx: KubelockContext, where: Record<string, unknown>, ttlSeconds: number, result: AcquireLockResult) {
   return {
     ...where,
     outcome: result.outcome,

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { AnnotatedObject, AnnotationStore } from '../core/annotation-lock/model.js';
+import type { AnnotatedObject, KubelockStore } from '../core/kubelock/model.js';
 import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
@@ -25,7 +25,7 @@ function annotationWriteTimes(managedFields: ManagedFieldsEntry[] | undefined, a
  * client-node's generic object API: each write a JSON merge patch of one annotation, carrying
  * the resourceVersion it was decided on.
  */
-export class ObjectAnnotationStore implements AnnotationStore {
+export class ObjectKubelockStore implements KubelockStore {
   readonly displayName: string;
 
   constructor(
