@@ -5,5 +5,6 @@ import { fileURLToPath } from 'node:url';
 
 execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
 const { execute } = await import('@oclif/core');
-await execute({ development: true, dir: import.meta.url });
+const { kubectlArgv } = await import('../dist/cli/argv.js');
+await execute({ args: kubectlArgv(process.argv.slice(2)), development: true, dir: import.meta.url });
 process.exit(process.exitCode ?? 0);

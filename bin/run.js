@@ -1,12 +1,28 @@
 #!/usr/bin/env node
-// koncli's entry point. Scripts call koncli in loops, so start-up time counts (docs/performance.md).
+// koncli's entry point (also bin/kubectl-koncli.js). Scripts call koncli in loops, so start-up time
+// counts (docs/performance.md). Everything imported statically here exists in every Node.js that
+// can parse this file: a Node older than `engines` gets one line saying so, not a SyntaxError.
 import { existsSync, readFileSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { homedir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+/** Exits 1 with one line when this Node is older than package.json's `engines.node` (">=X.Y.Z"). */
+function requireSupportedNode() {
+  const need = /^>=\s*v?(\d+)\.(\d+)\.(\d+)$/.exec(pjson.engines?.node?.trim() ?? '');
+  if (!need) return;
+  const have = process.versions.node.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    if (have[i] > Number(need[i + 1])) return;
+    if (have[i] < Number(need[i + 1])) {
+      process.stderr.write(`koncli: error: koncli needs Node.js ${pjson.engines.node}, but this is Node.js ${process.version} (${process.execPath}); install a newer Node.js or the single executable (see README)\n`);
+      process.exit(1);
+    }
+  }
+}
 
 /**
  * `koncli --version` without loading oclif: the line oclif prints (its config.userAgent), when
@@ -73,13 +89,16 @@ function loadOptionsFor(argv) {
   return undefined;
 }
 
-if (!fastVersion(process.argv.slice(2))) {
-  if (!process.env.NODE_COMPILE_CACHE) enableCompileCache?.(compileCacheDir());
+requireSupportedNode();
+const { kubectlArgv } = await import('../dist/cli/argv.js');
+const argv = kubectlArgv(process.argv.slice(2));
+if (!fastVersion(argv)) {
+  if (!process.env.NODE_COMPILE_CACHE) nodeModule.enableCompileCache?.(compileCacheDir());
   // dist/oclif.js is @oclif/core bundled with the commands (scripts/build.mjs); a build made
   // with --no-bundle-oclif uses the installed package instead.
   const oclif = existsSync(new URL('../dist/oclif.js', import.meta.url)) ? '../dist/oclif.js' : '@oclif/core';
   const { execute } = await import(oclif);
-  await execute({ dir: import.meta.url, loadOptions: loadOptionsFor(process.argv.slice(2)) });
+  await execute({ args: argv, dir: import.meta.url, loadOptions: loadOptionsFor(argv) });
   // Exit as soon as the command is done: idle keep-alive sockets must not hold the process open.
   process.exit(process.exitCode ?? 0);
 }

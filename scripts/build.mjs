@@ -5,13 +5,12 @@
 //    The plugins (help, autocomplete, not-found) stay external and bring their own @oclif/core.
 //  - @kubernetes/client-node is trimmed to the API methods src/ calls (scripts/build/slim-client-node.mjs).
 //  - Node's built-in modules are required, not imported (scripts/build/builtins-via-require.mjs).
-//  - client-node gets the three parts of undici it imports, not all of undici (scripts/build/undici-subset.mjs).
 //  - @oclif/core's import-time engine check, dead code once bundled, is dropped with the semver
 //    it loads (scripts/build/skip-oclif-engine-check.mjs).
 //  - whitespace and syntax are minified (identifiers are kept: names show in stack traces).
 //
 //   node scripts/build.mjs [--outdir DIR] [--no-bundle-oclif] [--no-slim-client-node]
-//                          [--no-builtins-via-require] [--no-minify] [--no-undici-subset]
+//                          [--no-builtins-via-require] [--no-minify]
 //                          [--no-skip-engine-check]
 // The --no-* switches rebuild the earlier steps, for measuring each one (bench/startup-steps.mjs).
 import { build } from 'esbuild';
@@ -22,7 +21,6 @@ import { parseArgs } from 'node:util';
 import { builtinsViaRequire } from './build/builtins-via-require.mjs';
 import { skipOclifEngineCheck } from './build/skip-oclif-engine-check.mjs';
 import { slimClientNode } from './build/slim-client-node.mjs';
-import { undiciSubset } from './build/undici-subset.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
@@ -32,7 +30,6 @@ const { values: opts } = parseArgs({
     'no-slim-client-node': { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
     'no-builtins-via-require': { type: 'boolean', default: false },
-    'no-undici-subset': { type: 'boolean', default: false },
     'no-skip-engine-check': { type: 'boolean', default: false },
   },
 });
@@ -45,6 +42,8 @@ const walk = (dir) =>
 const entryPoints = Object.fromEntries(
   walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
 );
+// bin/run.js rewrites kubectl-style argv before oclif sees it.
+entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');
 if (!opts['no-bundle-oclif']) entryPoints.oclif = join(root, 'scripts/build/oclif-entry.mjs');
 const minify = !opts['no-minify'];
 
@@ -73,7 +72,6 @@ await build({
     ...(opts['no-slim-client-node'] ? [] : [slimClientNode({ srcDir: join(root, 'src'), cacheDir: join(root, 'node_modules/.cache/koncli-slim-client-node') })]),
     ...(opts['no-builtins-via-require'] ? [] : [builtinsViaRequire()]),
     ...(opts['no-bundle-oclif'] || opts['no-skip-engine-check'] ? [] : [skipOclifEngineCheck()]),
-    ...(opts['no-undici-subset'] ? [] : [undiciSubset()]),
   ],
   logLevel: 'warning',
   legalComments: 'none',

@@ -8,14 +8,13 @@ import { summarize } from '../lib/stats.mjs';
 import { KONCLI_BIN, REPO } from '../lib/tools.mjs';
 
 const STEP_RUN = new URL('../lib/step-run.mjs', import.meta.url).pathname;
-const LATER = ['--no-undici-subset', '--no-skip-engine-check'];
+const LATER = ['--no-skip-engine-check'];
 const BUILDS = [
   { id: 'before', label: 'before: client-node whole, @oclif/core from node_modules', flags: ['--no-slim-client-node', '--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
   { id: 'slim', label: '+ client-node trimmed to the methods src/ calls', flags: ['--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
   { id: 'oclif', label: '+ @oclif/core bundled (dist/oclif.js)', flags: ['--no-builtins-via-require', '--no-minify', ...LATER] },
   { id: 'builtins', label: '+ built-in modules through require()', flags: ['--no-minify', ...LATER] },
   { id: 'minify', label: '+ minified whitespace and syntax', flags: LATER },
-  { id: 'undici', label: '+ only the parts of undici client-node imports', flags: ['--no-skip-engine-check'] },
   { id: 'engine', label: "+ @oclif/core's dead engine check (and semver) dropped", flags: [] },
 ];
 

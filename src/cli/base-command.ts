@@ -1,6 +1,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/timing.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
@@ -31,16 +32,16 @@ export abstract class KoncliCommand extends Command {
     kubeconfig: Flags.string({ description: 'path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)', helpGroup: 'CLUSTER' }),
     context: Flags.string({ description: 'kubeconfig context to use', helpGroup: 'CLUSTER' }),
     namespace: Flags.string({ char: 'n', description: "namespace (default: the context's, or the Pod's)", helpGroup: 'CLUSTER' }),
-    'request-timeout': Flags.string({ description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)', default: '10s', helpGroup: 'CLUSTER' }),
+    'request-timeout': Flags.string({ description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`, helpGroup: 'CLUSTER' }),
     'max-clock-skew': Flags.string({
-      description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md) (env KONCLI_MAX_CLOCK_SKEW)",
+      description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md)",
       env: 'KONCLI_MAX_CLOCK_SKEW',
-      default: '5s',
+      default: `${DEFAULT_MAX_CLOCK_SKEW_MS / 1000}s`,
       helpGroup: 'CLUSTER',
     }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
     output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
-    verbose: Flags.boolean({ char: 'v', description: 'log each API request (method and path), watch and new connection on stderr', helpGroup: 'OUTPUT' }),
+    verbose: Flags.boolean({ char: 'v', description: "log each API request (method and path), watch, new connection and credential refresh on stderr (kubectl's -v=6 or higher means the same)", helpGroup: 'OUTPUT' }),
   };
 
   protected output = new Output('text');
@@ -70,9 +71,9 @@ export abstract class KoncliCommand extends Command {
     if (this.kubeClient) return this.kubeClient;
     const { KubeClient } = await import('../kube/client.js');
     const f = this.baseFlagValues;
-    const requestTimeoutMs = parseTimerDuration(f['request-timeout'] ?? '10s', 'request-timeout');
+    const requestTimeoutMs = parseTimerDuration(f['request-timeout'] ?? `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`, 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
-    const maxClockSkewMs = parseTimerDuration(f['max-clock-skew'] ?? '5s', 'max-clock-skew');
+    const maxClockSkewMs = parseTimerDuration(f['max-clock-skew'] ?? `${DEFAULT_MAX_CLOCK_SKEW_MS / 1000}s`, 'max-clock-skew');
     this.kubeClient = KubeClient.connect({
       kubeconfig: f.kubeconfig,
       context: f.context,

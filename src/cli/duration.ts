@@ -25,6 +25,16 @@ export function parseTimerDuration(input: string, flag: string): number {
 
 export const MAX_TTL_SECONDS = 2_147_483_647; // leaseDurationSeconds is an int32
 
+/**
+ * A delay of any length up to the longest TTL (2^31−1 s, about 68 years) — --kill-after: timers are
+ * armed through core/timer.ts, so months and years work. Returns milliseconds.
+ */
+export function parseDelay(input: string, flag: string): number {
+  const ms = parseDuration(input, flag);
+  if (ms > MAX_TTL_SECONDS * 1000) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${MAX_TTL_SECONDS}s (about 68 years, the longest TTL)`);
+  return ms;
+}
+
 /** A TTL in whole seconds, at least one. */
 export function parseTtlSeconds(input: string, flag = 'ttl'): number {
   const ms = parseDuration(input, flag);

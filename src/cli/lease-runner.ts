@@ -115,7 +115,15 @@ async function runWith(
 
   // Timing follows the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl).
   const ttlMs = acquired.record.holding.durationSeconds * 1000;
-  const timing = holderTiming(acquired.record.holding.durationSeconds, client.requestTimeoutMs);
+  let timing: ReturnType<typeof holderTiming>;
+  try {
+    timing = holderTiming(acquired.record.holding.durationSeconds, client.requestTimeoutMs);
+  } catch (err) {
+    // A duration no holder can keep (a konductor spec.ttl of 0s): give the lease back, run nothing.
+    acquired.feed?.stop();
+    await releaseLease(ctx, { name, holder, delete: false, force: false }).catch(() => {});
+    throw err;
+  }
   const killAfterMs = req.killAfterMs ?? timing.killAfterMs;
   if (killAfterMs > ttlMs - timing.renewDeadlineMs) {
     output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);

@@ -1,5 +1,6 @@
 import type { WaitProgress } from '../core/lease/acquire.js';
 import { formatDuration } from './duration.js';
+import { PROGRESS_REFRESH_MS } from '../core/timing.js';
 import type { Progress } from './progress.js';
 
 /** One status line while waiting for a lease. */
@@ -18,7 +19,7 @@ export function waitingLine(name: string, p: WaitProgress, now: number, since: n
 export function reportWaiting(progress: Progress | undefined, name: string, now: () => number) {
   let last: { p: WaitProgress; at: number } | undefined;
   const render = () => last && progress?.update(waitingLine(name, last.p, now(), last.at));
-  const ticker = progress ? setInterval(render, 1000) : undefined;
+  const ticker = progress ? setInterval(render, PROGRESS_REFRESH_MS) : undefined;
   ticker?.unref();
   return {
     onProgress: (p: WaitProgress) => {

@@ -77,35 +77,36 @@ export class ExpiryTracker {
       seen = { fingerprint: claim.fingerprint, at: now };
       this.firstSeen.set(claim.key, seen);
     }
-    const observed = seen.at + claim.durationMs;
+    const seenAt = seen.at;
+    const observed = seenAt + claim.durationMs;
     const server = claim.serverWrittenAtMost === undefined ? undefined : this.serverClock.localDeadlineOf(claim.serverWrittenAtMost + claim.durationMs);
     const writer = this.writerDeadline(claim.writerExpiresAt, now);
+    // Rule 2 never acts alone (its Date may come from another clock); rule 3 may, when there is no rule 2.
+    const early = writer === undefined ? undefined : server === undefined ? writer : Math.max(server, writer);
+    const basis: ExpiryBasis = early === undefined || observed <= early ? 'observed' : server !== undefined && server >= writer! ? 'server' : 'writer';
+    const explain = () => this.explain(claim, basis, now - seenAt, server, writer);
+    return {
+      deadline: basis === 'observed' ? observed : early!,
+      basis,
+      seenAt,
+      get why() {
+        return explain(); // built only when a message needs it
+      },
+    };
+  }
+
+  /** Why a claim lasts as judged, for people. */
+  private explain(claim: ClaimSighting, basis: ExpiryBasis, seenForMs: number, server: number | undefined, writer: number | undefined): string {
     const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
-    const observedWhy = `first seen in this form ${secs(now - seen.at)} ago, and it lasts ${secs(claim.durationMs)} after its last change (client-go's observed-time rule)`;
-    if (writer === undefined) {
-      const note = claim.writerExpiresAt === undefined ? '; its writer left no timestamp to corroborate an earlier end' : '';
-      return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy + note };
+    const noStamp = '; the API server recorded no write time (no managedFields)';
+    const writerWhy = () => `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${secs(this.maxClockSkewMs)} allowed clock skew (--max-clock-skew)`;
+    if (basis === 'server') {
+      return `the API server stamped its last write ${new Date(claim.serverWrittenAtMost!).toISOString()} (at most), its writer's own timestamp agrees, and it lasts ${secs(claim.durationMs)}`;
     }
-    const skew = `${secs(this.maxClockSkewMs)} allowed clock skew`;
-    const writerWhy = `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${skew} (--max-clock-skew)`;
-    let early: number;
-    let basis: ExpiryBasis;
-    let why: string;
-    if (server === undefined) {
-      [early, basis] = [writer, 'writer'];
-      why = `${writerWhy}; the API server recorded no write time (no managedFields)`;
-    } else if (server >= writer) {
-      [early, basis] = [server, 'server'];
-      why = `the API server stamped its last write ${new Date(claim.serverWrittenAtMost!).toISOString()} (at most), and it lasts ${secs(claim.durationMs)}`;
-    } else {
-      [early, basis] = [writer, 'writer'];
-      why = `${writerWhy} (later than the server's write time says)`;
-    }
-    if (observed <= early) {
-      const note = server === undefined ? '; the API server recorded no write time (no managedFields), and its writer\'s own expiry plus the allowed skew is later' : '';
-      return { deadline: observed, basis: 'observed', seenAt: seen.at, why: observedWhy + note };
-    }
-    return { deadline: early, basis, seenAt: seen.at, why };
+    if (basis === 'writer') return writerWhy() + (server === undefined ? noStamp : " (later than the server's write time says)");
+    const observed = `first seen in this form ${secs(seenForMs)} ago, and it lasts ${secs(claim.durationMs)} after its last change (client-go's observed-time rule)`;
+    if (writer === undefined) return observed + (claim.writerExpiresAt === undefined ? '; its writer left no timestamp to corroborate an earlier end' : '');
+    return observed + (server === undefined ? `${noStamp}, and ${writerWhy()} is later` : '');
   }
 
   /** Rule 3: W + skew must have passed on the server's clock and on our wall clock; monotonic ms. */

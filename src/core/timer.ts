@@ -50,16 +50,16 @@ export function after(ms: number, fn: () => void, opts: TimerOptions = {}): Time
   let handle: unknown;
   let cancelled = false;
   const due = host.now() + (Number.isNaN(ms) ? 0 : Math.max(0, ms));
+  // Always through a timer, never synchronously (even for 0): callers may not have the handle yet.
   const arm = () => {
-    if (cancelled) return;
-    const left = due - host.now();
-    if (left <= 0) {
-      cancelled = true;
-      fn();
-      return;
-    }
-    handle = host.set(arm, timerDelay(Math.ceil(left)));
+    handle = host.set(tick, timerDelay(Math.ceil(due - host.now())));
     if (opts.unref) (handle as { unref?: () => void })?.unref?.();
+  };
+  const tick = () => {
+    if (cancelled) return;
+    if (due - host.now() > 0) return arm(); // a capped link of the chain (or a timer that woke a hair early)
+    cancelled = true;
+    fn();
   };
   arm();
   return {

@@ -80,6 +80,14 @@ export const WATCH_CLIENT_IDLE_MS = 5 * 60_000;
 /** --request-timeout default: kubectl has none; client-go's leader election bounds each try by its RenewDeadline. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+/** `crd install --timeout` default: how long to wait for the CRD to become Established. */
+export const CRD_ESTABLISHED_TIMEOUT_SECONDS = 60;
+
+// ---- People
+
+/** How often a terminal's waiting line ("held by …, expires within …") is redrawn. */
+export const PROGRESS_REFRESH_MS = 1000;
+
 // ---- Clocks (docs/clock.md)
 
 /** HTTP `Date` headers have whole-second precision (RFC 9110). */

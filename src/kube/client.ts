@@ -3,7 +3,6 @@ import {
   ServerConfiguration,
   Watch,
   type Configuration,
-  type KubeConfig,
   type Middleware,
   type RequestContext,
   type ResponseContext,
@@ -15,8 +14,9 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { KoncliError } from '../core/errors.js';
 import { timeoutSignal } from '../core/timer.js';
 import { toKoncliError, type CallSite } from './errors.js';
+import { KubeConfigAdapter } from './client-node-adapter.js';
 import { resolveAccess, type ClusterAccessOptions } from './kubeconfig.js';
-import { shareConnections, traceConnections, type SharedConnections } from './shared-connections.js';
+import { traceConnections, type SharedConnections } from './shared-connections.js';
 
 export interface ClientOptions extends ClusterAccessOptions {
   /** Bound on every non-watch request (ms). */
@@ -62,7 +62,7 @@ export class KubeClient {
   answered = false;
 
   constructor(
-    readonly kc: KubeConfig,
+    readonly kc: KubeConfigAdapter,
     namespace: string,
     private readonly opts: ClientOptions = {},
   ) {
@@ -78,10 +78,11 @@ export class KubeClient {
     if (this.server !== cluster.server) {
       throw new KoncliError('unreachable', `cluster "${cluster.name}" has a user name or password in its server address (${this.server.replace('://', '://<redacted>@')}); put credentials in the kubeconfig's user entry`);
     }
-    this.connections = shareConnections(kc);
+    this.connections = kc.connections;
     if (opts.trace) traceConnections(opts.trace);
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
+      httpApi: kc.httpLibrary(),
       authMethods: { default: kc },
       promiseMiddleware: [this.middleware()],
     });
@@ -89,7 +90,7 @@ export class KubeClient {
 
   static connect(opts: ClientOptions): KubeClient {
     const access = resolveAccess(opts);
-    return new KubeClient(access.kc, access.namespace, opts);
+    return new KubeClient(new KubeConfigAdapter(access.kc, access.extras, { trace: opts.trace }), access.namespace, opts);
   }
 
   api<T>(ApiClass: new (configuration: Configuration) => T): T {
@@ -100,6 +101,13 @@ export class KubeClient {
     const watch = new Watch(this.kc);
     // client-node aborts a watch after 30 s without data; the server closes ours sooner (timeoutSeconds).
     (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_CLIENT_IDLE_MS;
+    // A watch answered 401 lets the credentials refresh (the adapter retries other requests itself).
+    const start = watch.watch.bind(watch);
+    watch.watch = (path, query, callback, done) =>
+      start(path, query, callback, (err) => {
+        if ((err as { statusCode?: number } | null)?.statusCode === 401) void this.kc.watchRejected().finally(() => done(err));
+        else done(err);
+      });
     return watch;
   }
 

@@ -64,7 +64,7 @@ export const isRbacDenial = (message: string | undefined) => message !== undefin
 
 function networkCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown; name?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT'))) return e.code;
+    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || isTlsVerification(e.code))) return e.code;
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
   }
   // undici's transport failures: TypeError('fetch failed') whose cause says why.
@@ -75,6 +75,9 @@ function networkCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Node's codes for a server certificate that failed verification (not a transport failure). */
+const isTlsVerification = (code: string) => /^(ERR_TLS_CERT|UNABLE_TO_VERIFY|SELF_SIGNED|DEPTH_ZERO|CERT_|UNABLE_TO_GET_ISSUER)/.test(code);
 
 /** undici/fetch refusing a header value (it quotes the value in its message). */
 function isHeaderError(err: unknown): boolean {
@@ -133,6 +136,9 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string, ans
   }
   if (status === undefined) {
     const code = networkCode(err);
+    if (code && isTlsVerification(code)) {
+      return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''}: its TLS certificate was not accepted (${code}) while trying to ${what}; check the kubeconfig's certificate-authority, tls-server-name or insecure-skip-tls-verify`, { transient: false });
+    }
     if (code) {
       // A server that answered this process before is having an outage (retry); one that never
       // answered is a wrong address, network or certificate: say so at once. TLS failures never pass.

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { KoncliError } from '../core/errors.js';
+import type { ExecConfig } from './credentials.js';
 
 export interface ClusterAccessOptions {
   kubeconfig?: string;
@@ -10,47 +12,137 @@ export interface ClusterAccessOptions {
   namespace?: string;
 }
 
+/** Kubeconfig fields client-node drops or handles unlike kubectl; KubeConfigAdapter applies them. */
+export interface UserExtras {
+  /** `tokenFile`, absolute: re-read like client-go (client-node reads only `token-file`, once, relative to the cwd). */
+  tokenFile?: string;
+  /** `exec`, command resolved like client-go; client-node caches its output for ever. */
+  exec?: ExecConfig;
+  /** `as-groups`, `as-uid`, `as-user-extra` (client-node sends only `as`). */
+  impersonateGroups?: string[];
+  impersonateUid?: string;
+  impersonateExtra?: Record<string, string[]>;
+}
+
+export interface ClusterExtras {
+  /** `disable-compression`: ask for uncompressed responses (client-node ignores it). */
+  disableCompression?: boolean;
+}
+
+export interface KubeconfigExtras {
+  users: Map<string, UserExtras>;
+  clusters: Map<string, ClusterExtras>;
+}
+
 export interface ResolvedAccess {
   kc: KubeConfig;
+  extras: KubeconfigExtras;
   namespace: string;
   /** Where the configuration came from, for messages (never contains credentials). */
   source: string;
 }
 
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const configError = (message: string) => new KoncliError('unreachable', message);
 
-function loadFile(path: string): KubeConfig {
+interface LoadedFile {
+  kc: KubeConfig;
+  extras: KubeconfigExtras;
+}
+
+const absolute = (dir: string, file: string) => (isAbsolute(file) ? file : resolve(dir, file));
+
+/**
+ * Reads one kubeconfig file. The YAML is parsed here so that the fields client-node mishandles
+ * (tokenFile, exec, disable-compression, as-groups…) are kept aside; client-node loads the rest.
+ * Relative paths are resolved against the file's directory, as kubectl does.
+ */
+function loadFile(path: string): LoadedFile {
   if (!existsSync(path)) throw configError(`kubeconfig ${path} does not exist; pass --kubeconfig or set KUBECONFIG`);
+  const dir = dirname(resolve(path));
+  const cannot = (why: string) => configError(`kubeconfig ${path} cannot be read (${why}); fix the file or pass another with --kubeconfig`);
+  let raw: any;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (err) {
+    throw cannot((err as Error).message.split('\n')[0]);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw cannot('not a kubeconfig mapping');
+  const extras: KubeconfigExtras = { users: new Map(), clusters: new Map() };
+  const users = Array.isArray(raw.users) ? raw.users : [];
+  raw.users = users.map((entry: any) => {
+    const user = entry?.user;
+    if (!entry?.name || typeof user !== 'object' || user === null) return entry;
+    const extra: UserExtras = {};
+    // kubectl's field is tokenFile; client-node reads token-file (once, relative to the cwd): accept both.
+    const { tokenFile: camel, 'token-file': kebab, exec, ...rest } = user;
+    const tokenFile = camel ?? kebab;
+    if (typeof tokenFile === 'string' && tokenFile) extra.tokenFile = absolute(dir, tokenFile);
+    if (exec && typeof exec === 'object') {
+      if (typeof exec.command !== 'string' || !exec.command) throw cannot(`user "${entry.name}": exec has no command`);
+      // client-go resolves a relative command that names a directory against the kubeconfig's directory.
+      const command = !isAbsolute(exec.command) && exec.command.includes(sep) ? resolve(dir, exec.command) : exec.command;
+      extra.exec = { ...exec, command, args: Array.isArray(exec.args) ? exec.args.map(String) : [], env: Array.isArray(exec.env) ? exec.env : [] };
+    }
+    if (Array.isArray(user['as-groups'])) extra.impersonateGroups = user['as-groups'].map(String);
+    if (typeof user['as-uid'] === 'string') extra.impersonateUid = user['as-uid'];
+    if (user['as-user-extra'] && typeof user['as-user-extra'] === 'object') extra.impersonateExtra = user['as-user-extra'];
+    extras.users.set(entry.name, extra);
+    return { ...entry, user: rest };
+  });
+  for (const entry of Array.isArray(raw.clusters) ? raw.clusters : []) {
+    if (entry?.name && entry.cluster?.['disable-compression'] === true) extras.clusters.set(entry.name, { disableCompression: true });
+  }
   const kc = new KubeConfig();
   try {
-    kc.loadFromFile(path);
+    kc.loadFromString(JSON.stringify(raw));
   } catch (err) {
-    throw configError(`kubeconfig ${path} cannot be read (${(err as Error).message.split('\n')[0]}); fix the file or pass another with --kubeconfig`);
+    throw cannot((err as Error).message.split('\n')[0]);
   }
-  return kc;
+  kc.makePathsAbsolute(dir);
+  return { kc, extras };
 }
 
 /** Merges kubeconfig files the way kubectl does: the first file to define a name or the current context wins. */
-function mergeFirstWins(files: KubeConfig[]): KubeConfig {
+function mergeFirstWins(files: LoadedFile[]): LoadedFile {
   const pick = <T extends { name: string }>(lists: T[][]) => {
     const byName = new Map<string, T>();
     for (const item of lists.flat()) if (!byName.has(item.name)) byName.set(item.name, item);
     return [...byName.values()];
   };
-  const merged = new KubeConfig();
-  merged.loadFromOptions({
-    clusters: pick<Cluster>(files.map((f) => f.getClusters())),
-    users: pick<User>(files.map((f) => f.getUsers())),
-    contexts: pick<Context>(files.map((f) => f.getContexts())),
-    currentContext: files.map((f) => f.getCurrentContext()).find((c) => c) ?? '',
+  // A name's extras come from the file whose entry won.
+  const extrasOf = <V>(entries: (f: LoadedFile) => { name: string }[], extras: (f: LoadedFile) => Map<string, V>) => {
+    const out = new Map<string, V>();
+    const seen = new Set<string>();
+    for (const f of files) {
+      for (const { name } of entries(f)) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const extra = extras(f).get(name);
+        if (extra) out.set(name, extra);
+      }
+    }
+    return out;
+  };
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: pick<Cluster>(files.map((f) => f.kc.getClusters())),
+    users: pick<User>(files.map((f) => f.kc.getUsers())),
+    contexts: pick<Context>(files.map((f) => f.kc.getContexts())),
+    currentContext: files.map((f) => f.kc.getCurrentContext()).find((c) => c) ?? '',
   });
-  return merged;
+  return {
+    kc,
+    extras: {
+      users: extrasOf((f) => f.kc.getUsers(), (f) => f.extras.users),
+      clusters: extrasOf((f) => f.kc.getClusters(), (f) => f.extras.clusters),
+    },
+  };
 }
 
 function inCluster(): boolean {
-  return !!process.env.KUBERNETES_SERVICE_HOST && existsSync(join(SERVICE_ACCOUNT_DIR, 'token'));
+  return !!process.env.KUBERNETES_SERVICE_HOST && !!process.env.KUBERNETES_SERVICE_PORT && existsSync(join(SERVICE_ACCOUNT_DIR, 'token'));
 }
 
 function inClusterNamespace(): string | undefined {
@@ -61,30 +153,48 @@ function inClusterNamespace(): string | undefined {
   }
 }
 
+/**
+ * A Pod's service account, as client-go's rest.InClusterConfig: https to
+ * KUBERNETES_SERVICE_HOST:PORT, the mounted CA, and the mounted token file, re-read as it rotates.
+ */
+function inClusterAccess(): LoadedFile {
+  const host = process.env.KUBERNETES_SERVICE_HOST!;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'in-cluster', server: `https://${hostPart}:${process.env.KUBERNETES_SERVICE_PORT}`, caFile: join(SERVICE_ACCOUNT_DIR, 'ca.crt'), skipTLSVerify: false }],
+    users: [{ name: 'service-account' }],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account' }],
+    currentContext: 'in-cluster',
+  });
+  return { kc, extras: { users: new Map([['service-account', { tokenFile: join(SERVICE_ACCOUNT_DIR, 'token') }]]), clusters: new Map() } };
+}
+
 /** Finds cluster access as kubectl does: --kubeconfig, KUBECONFIG (merged), ~/.kube/config, then the Pod's service account. */
 export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
-  let kc: KubeConfig;
+  let loaded: LoadedFile;
   let source: string;
   const envFiles = (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const homeConfig = join(homedir(), '.kube', 'config');
   if (opts.kubeconfig) {
-    kc = loadFile(opts.kubeconfig);
+    loaded = loadFile(opts.kubeconfig);
     source = opts.kubeconfig;
   } else if (envFiles.length > 0) {
     const existing = envFiles.filter((f) => existsSync(f));
     if (existing.length === 0) throw configError(`none of the KUBECONFIG files exist (${envFiles.join(delimiter)}); fix KUBECONFIG or pass --kubeconfig`);
-    kc = mergeFirstWins(existing.map(loadFile));
+    loaded = mergeFirstWins(existing.map(loadFile));
     source = `KUBECONFIG=${existing.join(delimiter)}`;
   } else if (existsSync(homeConfig)) {
-    kc = loadFile(homeConfig);
+    loaded = loadFile(homeConfig);
     source = homeConfig;
   } else if (inCluster()) {
-    kc = new KubeConfig();
-    kc.loadFromCluster();
-    return { kc, namespace: opts.namespace ?? inClusterNamespace() ?? 'default', source: 'in-cluster service account' };
+    loaded = inClusterAccess();
+    if (opts.context) throw configError(`--context ${opts.context}: there is no kubeconfig here, only the Pod's service account`);
+    return { ...loaded, namespace: opts.namespace ?? inClusterNamespace() ?? 'default', source: 'in-cluster service account' };
   } else {
     throw configError('no cluster configured: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a Pod');
   }
+  const { kc } = loaded;
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
       const known = kc.getContexts().map((c) => c.name);
@@ -94,7 +204,12 @@ export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
   }
   const context = kc.getContextObject(kc.getCurrentContext());
   if (!context) throw configError(`${source} has no current context; pass --context (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-  if (!kc.getCluster(context.cluster)) throw configError(`context "${context.name}" names cluster "${context.cluster}", which ${source} does not define`);
+  const cluster = kc.getCluster(context.cluster);
+  if (!cluster) throw configError(`context "${context.name}" names cluster "${context.cluster}", which ${source} does not define`);
   if (!kc.getUser(context.user)) throw configError(`context "${context.name}" names user "${context.user}", which ${source} does not define`);
-  return { kc, namespace: opts.namespace ?? context.namespace ?? 'default', source };
+  // kubectl refuses this combination before sending anything (client-go: ErrInsecureAndRootCAs… in rest.Config validation).
+  if (cluster.skipTLSVerify && (cluster.caFile || cluster.caData)) {
+    throw configError(`cluster "${cluster.name}" sets both insecure-skip-tls-verify and a certificate authority, which kubectl refuses too ("specifying a root certificates file with the insecure flag is not allowed"); remove one of them from the kubeconfig`);
+  }
+  return { ...loaded, namespace: opts.namespace ?? context.namespace ?? 'default', source };
 }

@@ -1,60 +1,53 @@
 import { createHash } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
-import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 
 type Dispatcher = { close?: () => Promise<void>; destroy?: () => Promise<void> };
-type CreateDispatcher = (cluster: Cluster | null, agentOptions: object) => Dispatcher | undefined;
 
-/** The connection pool behind a KubeConfig's requests and watches (see shareConnections). */
+/** The connection pool behind a client's requests and watches. */
 export interface SharedConnections {
-  /** Agents built so far: 1 for any number of requests while the connection options stay the same. */
+  /** Dispatchers built so far: 1 for any number of requests while the connection options stay the same. */
   readonly agentsCreated: number;
   /** Drops the pool (its connections are destroyed); the next request connects afresh. */
   reset(): void;
 }
 
 /**
- * client-node builds a new undici Agent for every request (KubeConfig.createDispatcher), so each
- * request opened its own TCP and TLS connection and parsed the certificates again: about 15-25 ms
- * of CPU per request here, and a handshake between a waiter's watch event and its write. This keeps
- * one Agent while the connection options stay the same, so requests and watches share connections
- * (one HTTP/2 connection when the server offers it). The options are compared in full, certificates
- * included, so a client certificate that changes on disk (client-node re-reads it per request) gets
- * a new Agent; the old one is closed once its requests finish.
- *
- * createDispatcher is private in client-node's types: if a release renames it, nothing is shared
- * and every request connects afresh, as before (agentsCreated stays 0, which a test checks).
+ * One undici dispatcher (Agent or ProxyAgent) while the connection options stay the same, so a
+ * process's requests and watches share connections (one HTTP/2 connection when the server offers
+ * it): client-node alone builds a new Agent, a new TCP and TLS connection, for every request.
+ * The options are compared in full, certificates included, so a client certificate that changes on
+ * disk (re-read per request) gets a new dispatcher; the old one is closed once its requests finish.
  */
-export function shareConnections(kc: KubeConfig): SharedConnections {
-  const target = kc as unknown as { createDispatcher?: CreateDispatcher };
-  const original = target.createDispatcher;
-  let current: { key: string; agent: Dispatcher | undefined } | undefined;
-  let agentsCreated = 0;
-  if (typeof original === 'function' && typeof kc.createDispatcherOptions === 'function') {
-    target.createDispatcher = (cluster, agentOptions) => {
-      const key = fingerprint(kc.createDispatcherOptions(cluster, agentOptions));
-      if (current?.key === key) return current.agent;
-      const previous = current?.agent;
-      current = { key, agent: original.call(kc, cluster, agentOptions) };
-      if (current.agent) agentsCreated++;
-      void previous?.close?.().catch(() => {});
-      return current.agent;
-    };
+export class ConnectionPool<D extends Dispatcher> implements SharedConnections {
+  private current: { key: string; dispatcher: D } | undefined;
+  private created = 0;
+
+  get agentsCreated(): number {
+    return this.created;
   }
-  return {
-    get agentsCreated() {
-      return agentsCreated;
-    },
-    reset() {
-      const agent = current?.agent;
-      current = undefined;
-      void agent?.destroy?.().catch(() => {});
-    },
-  };
+
+  /** The dispatcher for `options` (any JSON-able value; fingerprinted), built with `create` when they changed. */
+  get(options: unknown, create: () => D): D {
+    const key = fingerprint(options);
+    if (this.current?.key === key) return this.current.dispatcher;
+    const previous = this.current?.dispatcher;
+    this.current = { key, dispatcher: create() };
+    this.created++;
+    void previous?.close?.().catch(() => {});
+    return this.current.dispatcher;
+  }
+
+  reset(): void {
+    const dispatcher = this.current?.dispatcher;
+    this.current = undefined;
+    void dispatcher?.destroy?.().catch(() => {});
+  }
 }
 
 function fingerprint(options: unknown): string {
-  return createHash('sha256').update(JSON.stringify(options)).digest('base64');
+  return createHash('sha256')
+    .update(JSON.stringify(options, (_k, v) => (v?.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v)))
+    .digest('base64');
 }
 
 /** Calls `trace` with one line per new connection (undici's diagnostics channel; never credentials). */

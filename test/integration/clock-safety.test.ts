@@ -133,7 +133,9 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
 
   test('a waiter whose wall clock steps 120 s forward never takes a live lease', async () => {
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
-    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '6s', '--json', '--', 'sleep', '13']));
+    // TTL 9 s: each renewal request may take 1 s (a third of the 3 s renew window); with 6 s (667 ms)
+    // one run on this shared machine (load average > 100) lost the holder to its renew deadline.
+    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', 'sleep', '13']));
     await sleep(1500);
     const file = stepFile();
     const waiter = collect(start(['lease', 'acquire', 'step-fwd', '--holder', 'stepped', '--wait', '--timeout', '9s', '--json'], faketime(file)));

@@ -4,7 +4,7 @@
 // See docs/exit-codes.md.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { clusterArgs, runKoncli } from '../support/cli.js';
-import { deleteWebhook, registerWebhook, startDenyingWebhook } from '../support/admission.js';
+import { deleteWebhook, registerWebhook, startWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, restrictedKubeconfigPath } from './helpers.js';
 
 const core = () => adminConfig().makeApiClient(CoreV1Api);
@@ -70,7 +70,7 @@ describe('refusals in a live namespace', () => {
 
   test('a validating webhook’s denial: exit 10 with its message, at once (not retried)', async () => {
     const denial = 'leases are frozen by the koncli test policy';
-    const hook = await startDenyingWebhook(denial);
+    const hook = await startWebhook({ deny: denial });
     const name = `deny-${ns}`;
     try {
       await registerWebhook(name, ns, { url: hook.url, caBundle: hook.caBundle });

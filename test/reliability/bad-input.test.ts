@@ -141,7 +141,7 @@ const CASES: Case[] = [
   { what: 'semaphore lock: --timeout 5 minutes', args: ['semaphore', 'lock', 'sem-a', '--holder', 'me', '--timeout', '5 minutes'], code: 2, error: /--timeout "5 minutes" is not a duration/, ...shared() },
   { what: 'lease status: --request-timeout 0', args: ['lease', 'status', 'held-a', '--request-timeout', '0'], code: 2, error: /--request-timeout must be positive/, ...shared() },
   { what: 'lease status: --request-timeout 99999999999h (beyond any timer)', args: ['lease', 'status', 'held-a', '--request-timeout', '99999999999h'], code: 2, error: /--request-timeout "99999999999h" is too long; the maximum is 24d20h/, ...shared() },
-  { what: 'lease run: --kill-after 99999999999h (beyond any timer)', args: ['lease', 'run', 'free-a', '--kill-after', '99999999999h', '--', 'true'], code: 2, error: /--kill-after "99999999999h" is too long/, ...shared() },
+  { what: 'lease run: --kill-after 99999999999h (beyond the longest TTL)', args: ['lease', 'run', 'free-a', '--kill-after', '99999999999h', '--', 'true'], code: 2, error: /--kill-after "99999999999h" is too long/, ...shared() },
   { what: 'lease run: --kill-after -5s', args: ['lease', 'run', 'free-a', '--kill-after', '-5s', '--', 'true'], code: 2, error: /--kill-after "-5s" is negative/, ...shared() },
   { what: 'crd install: --timeout 10x', args: ['crd', 'install', '--timeout', '10x'], code: 2, error: /--timeout "10x" is not a duration/, refs: [KONDUCTOR_CRD] },
 

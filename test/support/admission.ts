@@ -7,6 +7,7 @@
 import {
   AdmissionregistrationV1Api,
   CoordinationV1Api,
+  CoreV1Api,
   FlowcontrolApiserverV1Api,
   type V1ValidatingWebhook,
 } from '@kubernetes/client-node';
@@ -16,7 +17,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminConfig, isApiError, RESTRICTED_USER } from '../integration/helpers.js';
+import { adminConfig, isApiError, RESTRICTED_USER, restrictedConfig } from '../integration/helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const webhooks = () => adminConfig().makeApiClient(AdmissionregistrationV1Api);
@@ -30,18 +31,16 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** One webhook rule set: CREATE and UPDATE of `resources` in `apiGroup` (all versions). */
-const rulesFor = (apiGroup: string, resources: string[]) => [{ apiGroups: [apiGroup], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources }];
-
 /**
- * Registers a validating webhook for writes of `resources` in namespace `ns` only (by its
- * kubernetes.io/metadata.name label), failurePolicy Fail. Returns the configuration's name.
+ * Registers a validating webhook for writes (CREATE and UPDATE unless `rules.operations` says) of
+ * `rules.resources` in namespace `ns` only (by its kubernetes.io/metadata.name label), failurePolicy
+ * Fail, timeout 10 s. Returns the configuration's name.
  */
 export async function registerWebhook(
   name: string,
   ns: string,
   clientConfig: V1ValidatingWebhook['clientConfig'],
-  resources: { apiGroup: string; resources: string[] } = { apiGroup: 'coordination.k8s.io', resources: ['leases'] },
+  rules: { apiGroup: string; resources: string[]; operations?: string[] } = { apiGroup: 'coordination.k8s.io', resources: ['leases'] },
 ): Promise<string> {
   await webhooks().createValidatingWebhookConfiguration({
     body: {
@@ -52,10 +51,10 @@ export async function registerWebhook(
           failurePolicy: 'Fail',
           sideEffects: 'None',
           admissionReviewVersions: ['v1'],
-          timeoutSeconds: 2,
           clientConfig,
           namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          rules: rulesFor(resources.apiGroup, resources.resources),
+          timeoutSeconds: 10,
+          rules: [{ apiGroups: [rules.apiGroup], apiVersions: ['*'], operations: rules.operations ?? ['CREATE', 'UPDATE'], resources: rules.resources }],
         },
       ],
     },
@@ -111,27 +110,69 @@ export function selfSignedCert(): { key: string; cert: string } {
   return { key: readFileSync(join(dir, 'tls.key'), 'utf8'), cert: readFileSync(join(dir, 'tls.crt'), 'utf8') };
 }
 
-/** An HTTPS admission webhook on 127.0.0.1 that denies every request with `message` (HTTP code 403 in its status). */
-export async function startDenyingWebhook(message: string): Promise<{ url: string; caBundle: string; server: Server; reviews: () => number }> {
+export interface TestWebhook {
+  url: string;
+  caBundle: string;
+  server: Server;
+  /** AdmissionReviews answered so far. */
+  reviews: () => number;
+}
+
+/**
+ * An HTTPS admission webhook on 127.0.0.1. `deny`: every request is denied with that message
+ * (code 403 in its status); otherwise allowed. Each answer comes after `delayMs`.
+ */
+export async function startWebhook({ deny, delayMs = 0 }: { deny?: string; delayMs?: number }): Promise<TestWebhook> {
   const { key, cert } = selfSignedCert();
   let reviews = 0;
   const server = createHttpsServer({ key, cert }, (req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      reviews++;
       const review = JSON.parse(body || '{}');
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({
-        apiVersion: 'admission.k8s.io/v1',
-        kind: 'AdmissionReview',
-        response: { uid: review.request?.uid, allowed: false, status: { code: 403, message } },
-      }));
+      const answer = deny === undefined ? { allowed: true } : { allowed: false, status: { code: 403, message: deny } };
+      setTimeout(() => {
+        reviews++;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request?.uid, ...answer } }));
+      }, delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return { url: `https://127.0.0.1:${port}/validate`, caBundle: Buffer.from(cert).toString('base64'), server, reviews: () => reviews };
+}
+
+/**
+ * Keeps the restricted user's (throttled) priority level busy: `concurrency` creates of ConfigMaps in
+ * `ns`, each held `holdMs` by `webhook` (a slow one registered for ConfigMap CREATEs there), one after
+ * another until `stop()`. Requests of that user meanwhile find no free seat and get 429.
+ */
+export function occupyPriorityLevel(ns: string, concurrency: number): { stop: () => Promise<{ created: number; throttled: number; retryAfter: string[] }> } {
+  const api = restrictedConfig().makeApiClient(CoreV1Api);
+  let running = true;
+  const stats = { created: 0, throttled: 0, retryAfter: new Set<string>() };
+  const workers = Array.from({ length: concurrency }, async (_, w) => {
+    for (let i = 0; running; i++) {
+      try {
+        await api.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `load-${w}-${i}-${Date.now().toString(36)}` } } });
+        stats.created++;
+      } catch (err) {
+        const e = err as { code?: number; headers?: Record<string, string> };
+        if (e.code !== 429) throw err;
+        stats.throttled++;
+        stats.retryAfter.add(e.headers?.['retry-after'] ?? '-');
+        await sleep(20);
+      }
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      return { created: stats.created, throttled: stats.throttled, retryAfter: [...stats.retryAfter] };
+    },
+  };
 }
 
 const flowcontrol = () => adminConfig().makeApiClient(FlowcontrolApiserverV1Api);

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseDuration } from '../../cli/duration.js';
 import { readPackageFile } from '../../cli/package-file.js';
+import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
 import type { CrdManifest } from '../../kube/crd.js';
 
 export const CRD_MANIFEST = 'config/crd/konductor.io_leases.yaml';
@@ -16,7 +17,7 @@ export default class CrdInstall extends KoncliCommand {
   ];
   static override flags = {
     'dry-run': Flags.boolean({ description: 'print the CustomResourceDefinition on stdout and change nothing' }),
-    timeout: Flags.string({ description: 'how long to wait for the CRD to become Established (0: do not wait)', default: '60s' }),
+    timeout: Flags.string({ description: 'how long to wait for the CRD to become Established (0: do not wait)', default: `${CRD_ESTABLISHED_TIMEOUT_SECONDS}s` }),
   };
 
   async run(): Promise<void> {

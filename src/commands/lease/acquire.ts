@@ -20,7 +20,7 @@ export default class LeaseAcquire extends LeaseCommand {
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: holderFlag,
-    ttl: Flags.string({ description: 'how long the lease lasts without renewal [default: 5m for a new lease; the current duration otherwise]' }),
+    ttl: Flags.string({ description: "how long our claim lasts without renewal [default: 5m, or a konductor Lease's spec.ttl; extending your own claim keeps its duration] (never the duration a previous holder left)" }),
     ...waitFlags,
     priority: priorityFlag,
     reason: Flags.string({ description: 'why you hold it (shown by status)' }),

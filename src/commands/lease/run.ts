@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { parseSignal } from '../../cli/child.js';
-import { parseDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { parseDelay, parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { runHolderFrom } from '../../cli/holder.js';
 import { labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
@@ -52,7 +52,7 @@ export default class LeaseRun extends KoncliCommand {
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
     const holder = runHolderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
-    const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDuration(flags['kill-after'], 'kill-after');
+    const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDelay(flags['kill-after'], 'kill-after');
     let signal: NodeJS.Signals;
     try {
       signal = parseSignal(flags.signal);

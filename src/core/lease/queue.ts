@@ -24,21 +24,6 @@ export function liveWaiters(queue: WaiterQueue, tracker: ExpiryTracker, leaseKey
   return queue.waiters.filter((w) => w.id === me || now < staleAt(tracker, leaseKey, w));
 }
 
-/**
- * The live waiters that must get the lease before `me`. When `me` is not registered yet it ranks
- * as if it arrived now (behind every waiter of its priority).
- */
-export function waitersAhead(
-  queue: WaiterQueue,
-  me: { id: string; priority: number },
-  tracker: ExpiryTracker,
-  leaseKey: string,
-  now: number,
-): Waiter[] {
-  const mine = queue.waiters.find((w) => w.id === me.id) ?? { ...me, seq: Number.MAX_SAFE_INTEGER };
-  return liveWaiters(queue, tracker, leaseKey, now, me.id).filter((w) => w.id !== me.id && aheadOf(w, mine));
-}
-
 /** The earliest moment one of `waiters` turns stale (and so stops blocking us). */
 export const nextStaleAt = (waiters: Waiter[], tracker: ExpiryTracker, leaseKey: string) =>
   Math.min(Infinity, ...waiters.map((w) => staleAt(tracker, leaseKey, w)));
@@ -85,15 +70,17 @@ export interface QueueView {
   ahead: Waiter[];
   /** Local ms at which the first waiter ahead turns stale (Infinity: none ahead). */
   nextStaleAt: number;
-  queued: boolean;
 }
 
-/** Builds the view of `queue` for `me` at `now` (once per attempt: each call consults the tracker). */
+/**
+ * Builds the view of `queue` for `me` at `now`, once per attempt (each call consults the tracker).
+ * When `me` is not registered yet it ranks as if it arrived now (behind every waiter of its priority).
+ */
 export function viewQueue(queue: WaiterQueue, me: QueueMember, tracker: ExpiryTracker, now: number): QueueView {
   const live = liveWaiters(queue, tracker, me.leaseKey, now, me.id);
   const mine = queue.waiters.find((w) => w.id === me.id) ?? { ...me, seq: Number.MAX_SAFE_INTEGER };
   const ahead = live.filter((w) => w.id !== me.id && aheadOf(w, mine));
-  return { live, ahead, nextStaleAt: nextStaleAt(ahead, tracker, me.leaseKey), queued: isQueued(queue, me.id) };
+  return { live, ahead, nextStaleAt: nextStaleAt(ahead, tracker, me.leaseKey) };
 }
 
 /** A heartbeat period in [1 − HEARTBEAT_JITTER, 1] × HEARTBEAT_MS, random, so waiters that started together drift apart. */

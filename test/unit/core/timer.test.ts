@@ -64,6 +64,18 @@ describe('core/timer', () => {
     expect(host.armed.length).toBe(Math.ceil(ms / MAX_TIMER_MS));
   });
 
+  test('never fires synchronously, even for 0 or a negative delay (a caller may not hold the handle yet)', async () => {
+    let fired = 0;
+    after(0, () => fired++);
+    after(-5, () => fired++);
+    expect(fired).toBe(0);
+    await sleepFor(0);
+    await sleepFor(-5);
+    await sleepFor(Number.NaN);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(fired).toBe(2);
+  });
+
   test('Infinity never fires; cancel stops a long chain', () => {
     const host = new VirtualTimers();
     let fired = 0;

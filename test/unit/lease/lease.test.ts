@@ -315,3 +315,41 @@ describe('release from a known state', () => {
     await expect(releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false }, held.record)).rejects.toMatchObject({ kind: 'not-held' });
   });
 });
+
+describe('holder timing', () => {
+  test('a renewal request that hangs is given up after a third of the renew window, and the next try keeps the lease', async () => {
+    const { clock, store, ctx } = setup();
+    const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
+    const timing = keeperTiming(15); // renew at 5 s, deadline 10 s, one request at most 1.67 s
+    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, timing);
+    keeper.start();
+    await flush();
+    // The first renewal request never answers (a dropped packet on a dead connection).
+    const writeClaim = store.writeClaim.bind(store);
+    let hung = 0;
+    store.writeClaim = (record) => (hung++ === 0 ? new Promise<LeaseRecord>(() => {}) : writeClaim(record));
+    let lost = false;
+    void keeper.lost.then(() => (lost = true));
+    for (let t = 0; t < 9000; t += 100) await clock.advance(100);
+    expect(hung).toBeGreaterThanOrEqual(2);
+    expect(keeper.renewals).toBeGreaterThanOrEqual(1);
+    expect(lost).toBe(false);
+    keeper.stop();
+  });
+
+  test('wall-clock steps neither delay a renewal nor the renew deadline (the keeper measures on the monotonic clock)', async () => {
+    const { clock, store, ctx } = setup();
+    const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
+    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, keeperTiming(15));
+    keeper.start();
+    clock.stepWall(-120_000);
+    await clock.advance(5100);
+    expect(keeper.renewals).toBe(1);
+    // The renewal is stamped with the (stepped) wall clock: renewTime is a timestamp, nothing more.
+    expect(Date.parse((await store.get('job'))!.holding.renewTime!)).toBeLessThan(clock.now() - 100_000);
+    clock.stepWall(240_000);
+    await clock.advance(5000);
+    expect(keeper.renewals).toBe(2);
+    keeper.stop();
+  });
+});
