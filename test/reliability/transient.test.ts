@@ -62,8 +62,8 @@ test('a 20 s admission-webhook outage (every Lease write answers 500): waiters a
   await until('the command to start', () => linesOf(log).includes('start'), 30_000);
 
   const hook = `down-${ns}`;
-  let downAt = 0;
-  let upAt = 0;
+  let downAt: number;
+  let upAt: number;
   try {
     await registerDownWebhook(hook, ns);
     downAt = Date.now();
