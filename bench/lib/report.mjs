@@ -1,6 +1,7 @@
 // bench/results/latest.json (everything measured) and latest.md (the tables people read).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { STEPS } from '../suites/startup-steps.mjs';
 import { judge, verbs } from './targets.mjs';
 
 const table = (headers, rows) => [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -18,11 +19,16 @@ function markdown(report) {
   if (s) {
     out.push('## Start-up (wall ms median / p99; CPU ms median)', '');
     out.push(table(['command', 'wall', 'CPU', 'n'], s.rows.map((x) => (x.skipped ? [x.label, `skipped: ${x.skipped}`, '', ''] : [x.label, ms(x.wallMs), String(x.cpuMs.median ?? '–'), String(x.wallMs.n)]))));
-    out.push('', `Paired ratio koncli status / kubectl get (median of per-round ratios): ${s.statusVsKubectl?.toFixed(2)}; bare Node GET / kubectl: ${s.floorVsKubectl?.toFixed(2)}.`, '');
+    out.push('', `Paired ratios to \`kubectl get\` (median of per-round ratios): dist/bin/koncli status ${s.statusVsKubectl?.toFixed(2)}, acquire ${s.acquireVsKubectl?.toFixed(2)}; npm build status ${s.npmStatusVsKubectl?.toFixed(2)}; bare Node GET ${s.floorVsKubectl?.toFixed(2)}.`, '');
   }
   if (r.results.steps) {
-    out.push('## Start-up work, step by step (wall ms median / p99; CPU ms median)', '');
-    out.push(table(['build', '`--version` wall', 'CPU', '`lease status --json` wall', 'CPU'], r.results.steps.map((x) => [x.label, ms(x.version.wallMs), String(x.version.cpuMs.median), ms(x.status.wallMs), String(x.status.cpuMs.median)])), '');
+    out.push('## Start-up work, step by step (ms, median of each step; KONCLI_STARTUP_TIMING=1)', '');
+    const cells = r.results.steps;
+    const head = cells.map((c) => `${c.build} \`${c.command}\``);
+    const rows = STEPS.map(([mark, label], j) => [label, ...cells.map((c) => String(c.steps[j]?.ms ?? '–'))]);
+    rows.push(['**sum of the steps** (process start to exit, as the process saw it)', ...cells.map((c) => String(c.exitMark))]);
+    rows.push(['wall time measured from outside (fork to exit) / CPU', ...cells.map((c) => `${c.wallMs} / ${c.cpuMs}`)]);
+    out.push(table(['step', ...head], rows), '');
   }
   if (r.results.handover) {
     out.push('## Handover latency (release event → next holder event, ms, at the bench\'s watch)', '');

@@ -1,66 +1,55 @@
-// The start-up work step by step: the same two commands on builds that add one step at a time,
-// measured interleaved like the start-up suite. Each build goes to a scratch package directory.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The start-up work step by step: `lease status NAME --json` and `lease acquire NAME --timeout 0`
+// run with KONCLI_STARTUP_TIMING=1 (src/cli/startup-timing.ts), which prints when each step was
+// reached (ms since the process started), on both builds, interleaved. Each row: the median
+// duration of one step over the rounds.
 import { timed } from '../lib/proc.mjs';
-import { summarize } from '../lib/stats.mjs';
-import { KONCLI_BIN, REPO } from '../lib/tools.mjs';
+import { median } from '../lib/stats.mjs';
 
-const STEP_RUN = new URL('../lib/step-run.mjs', import.meta.url).pathname;
-const LATER = ['--no-skip-engine-check'];
-const BUILDS = [
-  { id: 'before', label: 'before: client-node whole, @oclif/core from node_modules', flags: ['--no-slim-client-node', '--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
-  { id: 'slim', label: '+ client-node trimmed to the methods src/ calls', flags: ['--no-bundle-oclif', '--no-builtins-via-require', '--no-minify', ...LATER] },
-  { id: 'oclif', label: '+ @oclif/core bundled (dist/oclif.js)', flags: ['--no-builtins-via-require', '--no-minify', ...LATER] },
-  { id: 'builtins', label: '+ built-in modules through require()', flags: ['--no-minify', ...LATER] },
-  { id: 'minify', label: '+ minified whitespace and syntax', flags: LATER },
-  { id: 'engine', label: "+ @oclif/core's dead engine check (and semver) dropped", flags: [] },
+/** [mark that ends the step, label]; a step runs from the previous mark (process start for the first). */
+export const STEPS = [
+  ['v8Start', 'process start to V8 running (loading the binary, Node\'s C++ start)'],
+  ['environment', 'V8 heap and context: Node\'s own snapshot (npm build) or koncli\'s (executable: deserialisation)'],
+  ['bootstrapComplete', 'Node\'s pre-execution (options, environment)'],
+  ['entry', 'to koncli\'s entry: loading bin/run.js and dist/entry.js (npm build only)'],
+  ['oclifLoaded', 'oclif: configuration, command lookup, loading the command'],
+  ['kubeconfig', 'flags parsed, client modules loaded, kubeconfig read and parsed'],
+  ['connected', 'first request built, undici loaded, TCP connect and TLS handshake'],
+  ['response', 'request to response headers (HTTP/2)'],
+  ['output', 'response body and decoding; `status`: the holder Pod lookup (a second request); the result printed'],
+  ['exit', 'exit'],
 ];
 
-function packageDir(root, id) {
-  const dir = join(root, id);
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  for (const f of ['package.json', '.oclif.manifest.json']) copyFileSync(join(REPO, f), join(dir, f));
-  copyFileSync(KONCLI_BIN, join(dir, 'bin', 'run.js'));
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
-
 export async function startupSteps({ tools, rounds, log }) {
-  const root = mkdtempSync(join(tmpdir(), 'koncli-bench-steps-'));
-  try {
-    const variants = [];
-    for (const b of BUILDS) {
-      const dir = packageDir(root, b.id);
-      const r = await timed([process.execPath, join(REPO, 'scripts', 'build.mjs'), '--outdir', join(dir, 'dist'), ...b.flags], { timeoutMs: 600_000 });
-      if (r.code !== 0) throw new Error(`build ${b.id}: ${r.stderr}`);
-      variants.push({ id: b.id, label: b.label, run: (...args) => [process.execPath, STEP_RUN, dir, ...args] });
+  const lease = 'bench-startup';
+  const commands = [
+    { id: 'status', args: ['lease', 'status', lease, '--json'] },
+    { id: 'acquire', args: ['lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'] },
+  ];
+  const builds = [
+    { id: 'exe', label: 'dist/bin/koncli', argv: tools.koncli },
+    { id: 'npm', label: 'npm build', argv: tools.koncliNpm },
+  ];
+  const cells = builds.flatMap((b) => commands.map((c) => ({ build: b.id, command: c.id, argv: b.argv(...c.args), runs: [] })));
+  const env = { ...tools.env, KONCLI_STARTUP_TIMING: '1' };
+  for (const cell of cells) await timed(cell.argv, { env }); // warm-up
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < cells.length; k++) {
+      const cell = cells[(i + k) % cells.length];
+      const r = await timed(cell.argv, { env });
+      const line = r.stderr.split('\n').find((l) => l.startsWith('{"timing"'));
+      if (r.code !== 0 || !line) throw new Error(`${cell.argv.join(' ')}: exit ${r.code} ${r.stderr.slice(0, 300)}`);
+      cell.runs.push({ marks: JSON.parse(line).timing, wallMs: r.wallMs, cpuMs: r.cpuMs });
     }
-    variants.push({ id: 'run.js', label: '+ bin/run.js: `--version` without oclif, compile cache per user, core plugins only for help and unknown commands', run: (...args) => tools.koncliBare(...args) });
-    variants.push({ id: 'no-cache', label: 'shipped, with NODE_DISABLE_COMPILE_CACHE=1', run: (...args) => tools.koncliBare(...args), env: { NODE_DISABLE_COMPILE_CACHE: '1' } });
-    const commands = [
-      { id: 'version', args: ['--version'] },
-      { id: 'status', args: ['lease', 'status', 'bench-startup', '--json', '-n', tools.namespace] },
-    ];
-    const cells = variants.flatMap((v) => commands.map((c) => ({ v, c, argv: v.run(...c.args), env: { ...tools.env, ...v.env }, wall: [], cpu: [] })));
-    for (const cell of cells) await timed(cell.argv, { env: cell.env }); // warm-up (fills each compile cache)
-    for (let i = 0; i < rounds; i++) {
-      for (let k = 0; k < cells.length; k++) {
-        const cell = cells[(i + k) % cells.length];
-        const r = await timed(cell.argv, { env: cell.env });
-        if (r.code !== 0) throw new Error(`${cell.argv.join(' ')}: exit ${r.code} ${r.stderr.slice(0, 300)}`);
-        cell.wall.push(r.wallMs);
-        if (r.cpuMs !== null) cell.cpu.push(r.cpuMs);
-      }
-    }
-    log(`steps: ${variants.length} variants x ${rounds} rounds`);
-    return variants.map((v) => ({
-      id: v.id,
-      label: v.label,
-      ...Object.fromEntries(cells.filter((c) => c.v === v).map((c) => [c.c.id, { wallMs: summarize(c.wall), cpuMs: summarize(c.cpu) }])),
-    }));
-  } finally {
-    rmSync(root, { recursive: true, force: true });
   }
+  log(`steps: ${cells.length} cells x ${rounds} rounds`);
+  return cells.map((cell) => {
+    const steps = STEPS.map(([mark], j) => {
+      const durations = cell.runs
+        .map(({ marks }) => (marks[mark] === undefined ? null : marks[mark] - (j === 0 ? 0 : (STEPS.slice(0, j).reverse().map(([m]) => marks[m]).find((v) => v !== undefined) ?? 0))))
+        .filter((v) => v !== null);
+      return { mark, ms: durations.length ? Number(median(durations).toFixed(1)) : null };
+    });
+    const total = (f) => Number(median(cell.runs.map(f).filter((v) => v !== null)).toFixed(1));
+    return { build: cell.build, command: cell.command, n: cell.runs.length, steps, wallMs: total((r) => r.wallMs), cpuMs: total((r) => r.cpuMs), exitMark: total((r) => r.marks.exit) };
+  });
 }

@@ -4,6 +4,8 @@ import { KoncliError } from '../core/errors.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/timing.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
+import { restorePasswdEnv } from './passwd-env.js';
+import { markStartup } from './startup-timing.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
 import { startProgress, type Progress } from './progress.js';
@@ -49,6 +51,8 @@ export abstract class KoncliCommand extends Command {
   private kubeClient: KubeClient | undefined;
 
   override async init(): Promise<void> {
+    markStartup('oclifLoaded');
+    restorePasswdEnv();
     await super.init();
     const argv = this.argv;
     // Decide the output format before parsing, so even a parse error honours --json.
@@ -82,6 +86,7 @@ export abstract class KoncliCommand extends Command {
       maxClockSkewMs,
       trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
     });
+    markStartup('kubeconfig');
     return this.kubeClient;
   }
 

@@ -25,7 +25,7 @@ const SLOW_MS = 1000;
 export class DescendantTracker {
   /** The command's processes alive at the last scan, by pid. */
   private readonly tracked = new Map<number, ProcessInfo>();
-  /** `pid:start` of processes known not to be the command's (their environment was checked). */
+  /** `pid:start` of processes known not to be the command's (their environment was read, without the marker). */
   private foreign = new Set<string>();
   private readonly rootStart: number | undefined;
   private readonly useMarker = hasProc();
@@ -137,11 +137,14 @@ export class DescendantTracker {
         const key = `${p.pid}:${p.start}`;
         if (this.foreign.has(key)) {
           foreign.add(key);
-        } else if (environHas(p.pid, this.marker)) {
+          continue;
+        }
+        const ours = environHas(p.pid, this.marker);
+        if (ours) {
           this.tracked.set(p.pid, p);
           found = true;
-        } else {
-          foreign.add(key);
+        } else if (ours === false) {
+          foreign.add(key); // read and not ours; unreadable or empty (mid-execve) is asked again next scan
         }
       }
       this.foreign = foreign; // forget processes that are gone

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { colorFor } from './color.js';
+import { markStartup } from './startup-timing.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
@@ -22,6 +23,7 @@ export class Output {
 
   /** Prints the command's result: the document as JSON/YAML, or the text for people. */
   async result(doc: unknown, text: () => string): Promise<void> {
+    markStartup('output');
     if (this.format === 'json') process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     else if (this.format === 'yaml') {
       const mod = await import('yaml');

@@ -68,15 +68,21 @@ export function listProcesses(): Map<number, ProcessInfo> {
 
 /**
  * Whether `pid`'s initial environment (/proc/PID/environ, as given to execve) holds `entry`
- * ("NAME=value"). False when it cannot be read (another user's process, gone, no /proc).
+ * ("NAME=value"). False also when it may not be read (EACCES: another user's or a non-dumpable
+ * process — it will not become readable). Undefined when it cannot be told now: gone, no /proc, or
+ * empty — which is also what a process in the middle of execve shows (its new memory has no
+ * environment yet, or the old one is gone), so "empty" is not "not ours".
  */
-export function environHas(pid: number, entry: string): boolean {
+export function environHas(pid: number, entry: string): boolean | undefined {
+  let environ: string;
   try {
-    const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    return environ.startsWith(`${entry}\0`) || environ.includes(`\0${entry}\0`);
-  } catch {
-    return false;
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? false : undefined;
   }
+  if (environ === '') return undefined;
+  return environ.startsWith(`${entry}\0`) || environ.includes(`\0${entry}\0`);
 }
 
 /**

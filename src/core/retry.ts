@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { KoncliError, isKind } from './errors.js';
-import { ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, CONFLICT_SETTLE_MS } from './timing.js';
+import { CONFLICT_SETTLE_MS, ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, RETRY_BACKOFF_INITIAL_MS, RETRY_BACKOFF_JITTER, RETRY_BACKOFF_MAX_MS } from './timing.js';
 
 /**
  * koncli's one retry policy. Every loop that talks to the API server uses it; client-go's
@@ -38,7 +38,7 @@ export interface BackoffSpec {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffSpec = { initialMs: 250, factor: 2, capMs: 4000, jitter: 0.5 };
+export const DEFAULT_BACKOFF: BackoffSpec = { initialMs: RETRY_BACKOFF_INITIAL_MS, factor: 2, capMs: RETRY_BACKOFF_MAX_MS, jitter: RETRY_BACKOFF_JITTER };
 
 /** Whether `err` is worth retrying: the adapter that made it said so (see the rules above). Conflicts are not transient. */
 export const isTransient = (err: unknown): err is KoncliError => err instanceof KoncliError && err.details.transient === true;

@@ -26,7 +26,7 @@ export const RENEW_RETRY_FRACTION = 1 / 10;
 export const RENEW_RETRY_MAX_MS = 1000;
 /**
  * Each renewal request may take at most a third of the renew window (deadline − period), so a
- * request lost on the way (a dropped packet, a dead connection) leaves room for two more tries
+ * request lost on the way (a dropped packet, a dead connection) leaves room for another try
  * before the deadline. With the 10 s request timeout and a 15 s TTL, one hung request used to
  * consume the whole 5 s window.
  */
@@ -59,6 +59,14 @@ export const OUTAGE_GRACE_MS = 60_000;
  * when the server sends Retry-After (rest.Request maxRetries). See core/retry.ts.
  */
 export const ONE_SHOT_RETRY_MS = 30_000;
+/**
+ * Backoff between retries of a transient failure (core/retry.ts): RETRY_BACKOFF_INITIAL_MS doubling
+ * up to RETRY_BACKOFF_MAX_MS, each plus up to RETRY_BACKOFF_JITTER of itself at random, never sooner
+ * than the server's Retry-After. A holder caps it at its renewal retry period.
+ */
+export const RETRY_BACKOFF_INITIAL_MS = 250;
+export const RETRY_BACKOFF_MAX_MS = 4000;
+export const RETRY_BACKOFF_JITTER = 0.5;
 
 // ---- Watches (ChangeFeed, watchObject)
 
@@ -158,6 +166,10 @@ export function checkTimingRelations(): void {
   if (!(HEARTBEAT_JITTER > 0 && HEARTBEAT_JITTER < 1)) fail('the heartbeat jitter is a fraction');
   if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail('the client must outwait the server\'s watch timeout');
   if (!(WATCH_RETRY_MIN_MS < WATCH_RETRY_MAX_MS && POLL_MIN_MS < POLL_MAX_MS)) fail('backoffs must grow');
+  if (!(RETRY_BACKOFF_INITIAL_MS < RETRY_BACKOFF_MAX_MS && RETRY_BACKOFF_MAX_MS * (1 + RETRY_BACKOFF_JITTER) * 3 <= ONE_SHOT_RETRY_MS)) {
+    fail('the retry backoff must grow, and a one-shot budget must hold several tries at its longest');
+  }
+  if (!(RETRY_BACKOFF_MAX_MS * (1 + RETRY_BACKOFF_JITTER) < OUTAGE_GRACE_MS)) fail('a waiter must retry more than once within the outage grace');
   const problem = holderTimingProblem(holderTiming(RUN_DEFAULT_TTL_SECONDS));
   if (problem) fail(`lease run's default TTL: ${problem}`);
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { deleteWebhook, registerDownWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -162,6 +163,32 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     expect(JSON.parse(h.stdout).renewals).toBeGreaterThanOrEqual(4);
     expect(w.code).toBe(3);
   });
+});
+
+describe('2. (stop) a holder stepped backward is never stopped late', () => {
+  test('its renewals failing (an admission webhook that is down), it stops its command at the renew deadline, not 120 s later', async () => {
+    if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
+    const own = await freshNamespace('clock-stop');
+    const file = join(mkdtempSync(join(tmpdir(), 'koncli-faketime-')), 'step');
+    writeFileSync(file, '+0\n');
+    const env = { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' };
+    const holder = collect(spawnKoncli(['lease', 'run', 'stop-late', ...clusterArgs(admin, own), '--holder', 'stepped', '--ttl', '6s', '--kill-after', '1s', '--json', '--', 'sleep', '60'], { env }), Date.now(), { timeoutMs: 90_000 });
+    await sleep(1500);
+    writeFileSync(file, '-120\n');
+    const webhook = await registerDownWebhook(`koncli-clock-stop-${own.slice(-6)}`, own);
+    const failingSince = Date.now();
+    try {
+      const h = await holder;
+      const after = Date.now() - failingSince;
+      repro('2 stop', `holder ${outcome(h)}; ended ${after} ms after Lease writes started failing`);
+      expect(h.code).toBe(4);
+      // Its last successful renewal was before the writes failed: renew deadline (4 s) + kill delay
+      // (1 s), with room for a loaded machine, and far from the 120 s a wall-clock deadline would add.
+      expect(after).toBeLessThan(12_000);
+    } finally {
+      await deleteWebhook(webhook);
+    }
+  }, 120_000);
 });
 
 describe('3. any change of the claim is a renewal', () => {

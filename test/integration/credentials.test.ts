@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { collect, KONCLI_BIN, spawnKoncli } from '../support/cli.js';
+import { collect, KONCLI_COMMAND, spawnKoncli } from '../support/cli.js';
 import { leaseServiceAccount, planeState, recreateServiceAccount, serviceAccountToken } from '../support/access.js';
 import { adminConfig, freshNamespace } from './helpers.js';
 import { spawn } from 'node:child_process';
@@ -43,30 +43,38 @@ function kubeconfig(name: string, user: Record<string, unknown>): string {
 }
 
 /**
- * Runs `start` (a lease run of a 14 s command, renewing every second); after its first renewal the
- * ServiceAccount `sa` is re-created (its tokens revoked) and `tokenFile` gets a new token. The API
- * server keeps a token it accepted for 10 s (its authentication cache), so the old token is refused
- * from about 10 s in: the command outlives that. Returns koncli's result.
+ * Runs `start` (a `lease run` renewing every second of a command that works until `marker`
+ * exists); after its first renewal the ServiceAccount `sa` is re-created (its tokens revoked) and
+ * `tokenFile` gets a new token. The API server keeps a token it accepted for about 10 s (its
+ * authentication cache), so the old token is refused some seconds later. Once koncli has logged the
+ * refresh, two more renewal periods pass before the command is let finish. Returns koncli's result.
  */
-async function runThroughRotation(sa: string, tokenFile: string, start: () => ReturnType<typeof spawnKoncli>) {
+async function runThroughRotation(sa: string, tokenFile: string, marker: string, start: () => ReturnType<typeof spawnKoncli>) {
   const child = start();
-  const done = collect(child);
+  const done = collect(child, Date.now(), { timeoutMs: 80_000 });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const deadline = Date.now() + 15_000;
-  while (!/PATCH [^\n]*\n[^\n]*-> 200/.test(stderr) && Date.now() < deadline) await sleep(50); // renewing
-
+  const until = async (what: RegExp, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!what.test(stderr) && child.exitCode === null && Date.now() < deadline) await sleep(50);
+  };
+  await until(/PATCH [^\n]*\n[^\n]*-> 200/, 15_000); // renewing
   await recreateServiceAccount(admin(), ns, sa);
   writeToken(tokenFile, await serviceAccountToken(admin(), ns, sa));
+  await until(/credentials refreshed/, 40_000);
+  await sleep(2500); // renewals after the refresh
+  writeFileSync(marker, '');
   return await done;
 }
+
+/** A healthy command: works until the test lets it finish, then prints `done`. */
+const command = (marker: string) => ['--', 'sh', '-c', `while [ ! -e '${marker}' ]; do sleep 0.2; done; echo done`];
 
 beforeAll(async () => {
   ns = await freshNamespace('credentials');
   dir = mkdtempSync(join(tmpdir(), 'koncli-credentials-'));
 });
 
-const command = ['--', 'sh', '-c', 'sleep 14; echo done'];
 
 test.concurrent('an exec plugin without expirationTimestamp whose token is revoked and replaced: runs again after the 401, lease run keeps the command', async () => {
   await leaseServiceAccount(admin(), ns, 'exec-sa');
@@ -77,7 +85,8 @@ test.concurrent('an exec plugin without expirationTimestamp whose token is revok
   writeFileSync(plugin, `#!/bin/sh\necho run >> ${runs}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${tokenFile})"\n`);
   chmodSync(plugin, 0o755);
   const config = kubeconfig('exec', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
-  const r = await runThroughRotation('exec-sa', tokenFile, () => spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '3s', '--kubeconfig', config, ...command]));
+  const marker = join(dir, 'exec.finish');
+  const r = await runThroughRotation('exec-sa', tokenFile, marker, () => spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]));
   expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
   expect(r.stderr).toMatch(/401 Unauthorized: credentials refreshed/);
   expect(r.stderr).toMatch(/exec credential plugin .* \(run 2\)/);
@@ -85,17 +94,18 @@ test.concurrent('an exec plugin without expirationTimestamp whose token is revok
   // Released at the end, by the same holder: every renewal after the rotation landed.
   const lease = await admin().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns, name: 'exec-job' });
   expect(lease.spec?.holderIdentity ?? '').toBe('');
-});
+}, 90_000);
 
 test.concurrent('a kubeconfig tokenFile rotated with the old token revoked: read again after the 401', async () => {
   await leaseServiceAccount(admin(), ns, 'file-sa');
   const tokenFile = join(dir, 'file.token');
   writeToken(tokenFile, await serviceAccountToken(admin(), ns, 'file-sa'));
   const config = kubeconfig('tokenfile', { tokenFile });
-  const r = await runThroughRotation('file-sa', tokenFile, () => spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '3s', '--kubeconfig', config, ...command]));
+  const marker = join(dir, 'file.finish');
+  const r = await runThroughRotation('file-sa', tokenFile, marker, () => spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]));
   expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
   expect(r.stderr).toMatch(/credentials refreshed/);
-});
+}, 90_000);
 
 /** Whether this process may make a private mount namespace (root with CAP_SYS_ADMIN). */
 const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
@@ -115,16 +125,18 @@ const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m',
     const home = mkdtempSync(join(tmpdir(), 'koncli-home-')); // no ~/.kube/config: in-cluster it is
     const mountpoint = '/var/run/secrets/kubernetes.io/serviceaccount';
     // /run is replaced by a tmpfs in the private namespace only, so nothing is created on the host.
-    const script = `mount -t tmpfs none /run && mkdir -p ${mountpoint} && mount --bind "$SA_DIR" ${mountpoint} && exec "$NODE" "$KONCLI" "$@"`;
+    const script = `mount -t tmpfs none /run && mkdir -p ${mountpoint} && mount --bind "$SA_DIR" ${mountpoint} && exec $KONCLI "$@"`;
     const { hostname, port } = new URL(state.server);
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: home, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, SA_DIR: saDir, NODE: process.execPath, KONCLI: KONCLI_BIN };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: home, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, SA_DIR: saDir, KONCLI: KONCLI_COMMAND };
     delete env.KUBECONFIG;
-    const r = await runThroughRotation('pod-sa', tokenFile, () =>
-      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '3s', ...command], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+    const marker = join(dir, 'pod.finish');
+    const r = await runThroughRotation('pod-sa', tokenFile, marker, () =>
+      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '3s', ...command(marker)], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
     );
     expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
     expect(r.stderr).toMatch(/credentials refreshed/);
     const lease = await admin().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns, name: 'pod-job' });
     expect(lease.metadata?.namespace).toBe(ns); // the Pod's namespace file chose it
   },
+  90_000,
 );

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { KONCLI_BIN } from '../support/cli.js';
+import { KONCLI_COMMAND } from '../support/cli.js';
 import { kubectlPath, type Run } from '../support/access.js';
 import { adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -75,7 +75,7 @@ describe.each([...byFile.keys()])('%s', (file) => {
     const bin = join(cwd, '.bin');
     mkdirSync(bin);
     for (const name of ['koncli', 'kubectl-koncli']) {
-      writeFileSync(join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${KONCLI_BIN}" "$@"\n`);
+      writeFileSync(join(bin, name), `#!/bin/sh\nexec ${KONCLI_COMMAND} "$@"\n`);
       chmodSync(join(bin, name), 0o755);
     }
     symlinkSync(kubectlPath(), join(bin, 'kubectl'));

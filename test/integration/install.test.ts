@@ -31,8 +31,10 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
   }, 180_000);
 
   test('the tarball holds the built CLI, its manifest and both bins; no sources, tests or dev files', () => {
-    for (const f of ['package.json', 'bin/run.js', 'bin/kubectl-koncli.js', '.oclif.manifest.json', 'dist/oclif.js', 'dist/cli/argv.js', 'config/crd/konductor.io_leases.yaml']) expect(files).toContain(f);
+    for (const f of ['package.json', 'bin/run.js', 'bin/kubectl-koncli.js', '.oclif.manifest.json', 'dist/entry.js', 'dist/cli/argv.js', 'config/crd/konductor.io_leases.yaml']) expect(files).toContain(f);
     expect(files.filter((f) => /^(src|test|bench|scripts)\/|^bin\/dev\.js$|tsconfig|jest\.config/.test(f))).toEqual([]);
+    // Nor the single executable (npm run package) that dist/ may hold beside the npm build.
+    expect(files.filter((f) => /^dist\/(bin|sea)\//.test(f))).toEqual([]);
     // Source maps are those of dist/ (stack traces); none of them maps a test.
     for (const map of files.filter((f) => f.endsWith('.map'))) {
       const { sources } = JSON.parse(readFileSync(join(prefix, 'lib', 'node_modules', 'koncli', map), 'utf8'));

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterArgs, KONCLI_BIN, runKoncli } from '../support/cli.js';
+import { clusterArgs, KONCLI_COMMAND, runKoncli } from '../support/cli.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, RESTRICTED_USER, restrictedKubeconfigPath } from './helpers.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -71,13 +71,13 @@ const apply = async (yaml: string) => {
 };
 
 /**
- * Runs `script` in bash with koncli as $KONCLI (the built CLI on this Node), talking to the test
+ * Runs `script` in bash with koncli as $KONCLI (KONCLI_COMMAND: the npm build or the executable), talking to the test
  * namespace as admin, KONCLI_LEASE_KIND=konductor, and $DIR a scratch directory shared by the workers.
  */
 const bash = (script: string, env: Record<string, string>) =>
   run('bash', ['-euo', 'pipefail', '-c', script], {
     env: {
-      KONCLI: `${process.execPath} ${KONCLI_BIN}`,
+      KONCLI: KONCLI_COMMAND,
       KUBECONFIG: admin,
       KONCLI_LEASE_KIND: 'konductor',
       NS: ns,

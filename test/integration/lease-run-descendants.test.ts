@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterArgs, collect, KONCLI_BIN, runKoncli, spawnKoncli } from '../support/cli.js';
+import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
 import { processesOf } from '../support/processes.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -88,7 +88,7 @@ while :; do sleep 0.05; done
 describe('lease run and the processes its command starts', () => {
   test('SIGTERM to koncli reaches the same group, a setsid session, a double-forked daemon and a nohup job; the lease is released only after all are gone', async () => {
     const log = join(dir, 'term.log');
-    const holder = 'term-all';
+    const holder = `term-all-${ns}`; // unique per run: a process left by an earlier run cannot count
     const child = start(
       ['term-all', '--holder', holder],
       `"$W" group "$L" & setsid "$W" session "$L" & sh -c '"$W" daemon "$L" &'; nohup "$W" nohup "$L" >/dev/null 2>&1 & wait`,
@@ -111,7 +111,7 @@ describe('lease run and the processes its command starts', () => {
 
   test('what the command leaves behind gets --signal, then SIGKILL after --kill-after, before the lease is released; exit is the command\'s', async () => {
     const log = join(dir, 'left.log');
-    const holder = 'leftovers';
+    const holder = `leftovers-${ns}`; // unique per run: a process left by an earlier run cannot count
     const child = start(
       ['leftovers', '--holder', holder, '--kill-after', '1s', '--json'],
       `setsid "$W" graceful "$L" 0.3 & nohup sh -c 'trap "" TERM; echo stubborn ready >> "$L"; while :; do sleep 0.05; done' >/dev/null 2>&1 &
@@ -136,7 +136,7 @@ describe('lease run and the processes its command starts', () => {
 
   test('a daemon that double-forks before any scan can see it is still found (the environment marker)', async () => {
     const log = join(dir, 'fast.log');
-    const holder = 'fast-daemon';
+    const holder = `fast-daemon-${ns}`; // unique per run: a process left by an earlier run cannot count
     const result = await collect(start(['fast-daemon', '--holder', holder, '--kill-after', '2s'], `(sh -c 'exec "$W" fast "$L"' &); exit 0`, { W: worker, L: log }));
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/the command exited \(0\) but \d+ process(es)? it started still runs? /);
@@ -146,7 +146,7 @@ describe('lease run and the processes its command starts', () => {
 
   test('--orphans wait: the lease stays held, and renewed, until the last nohup\'d process exits', async () => {
     const log = join(dir, 'wait.log');
-    const holder = 'orphans-wait';
+    const holder = `orphans-wait-${ns}`; // unique per run: a process left by an earlier run cannot count
     const started = Date.now();
     const child = start(['orphans-wait', '--holder', holder, '--ttl', '3s', '--orphans', 'wait', '--json'], `nohup sh -c 'sleep 3; echo finished >> "$L"' >/dev/null 2>&1 &`, { L: log });
     const done = collect(child);
@@ -168,7 +168,7 @@ describe('lease run and the processes its command starts', () => {
 
   test('a lost lease stops a setsid daemon too (exit 4)', async () => {
     const log = join(dir, 'lost.log');
-    const holder = 'lost-daemon';
+    const holder = `lost-daemon-${ns}`; // unique per run: a process left by an earlier run cannot count
     const done = collect(start(['lost-daemon', '--holder', holder, '--kill-after', '1s'], `sh -c 'setsid "$W" daemon "$L" &'; while :; do sleep 0.05; done`, { W: worker, L: log }));
     await until('the daemon', () => read(log).includes('daemon ready'));
     expect((await runKoncli(['lease', 'release', 'lost-daemon', '--holder', 'operator', '--force', ...clusterArgs(admin, ns)])).code).toBe(0);
@@ -181,7 +181,7 @@ describe('lease run and the processes its command starts', () => {
 describe('lease run on a terminal (a pty from `script`)', () => {
   /** Runs `koncli lease run NAME … -- sh -c SCRIPT` as the foreground job of a new pty; `type` writes keys to it. */
   function onTerminal(lease: string, script: string, env: Record<string, string>) {
-    const line = [process.execPath, KONCLI_BIN, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script]
+    const line = [...KONCLI_ARGV, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script]
       .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
       .join(' ');
     const file = join(dir, `${lease}.sh`);

@@ -78,17 +78,17 @@ describe('timers of months and years', () => {
   test('--kill-after of a year: a leftover that cleans up on TERM is given the time, and the lease is released after', async () => {
     const log = join(dir, 'kill-after.log');
     const result = await collect(
-      start('lease', 'run', 'year-kill-after', '--holder', 'year-ka', '--ttl', '2147483647s', '--kill-after', YEAR, '--', 'sh', '-c', `setsid "${worker}" left "${log}" 1 & until grep -q ready "${log}"; do sleep 0.02; done`),
+      start('lease', 'run', 'year-kill-after', '--holder', `year-ka-${ns}`, '--ttl', '2147483647s', '--kill-after', YEAR, '--', 'sh', '-c', `setsid "${worker}" left "${log}" 1 & until grep -q ready "${log}"; do sleep 0.02; done`),
     );
     noOverflow(result);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/stopping (it|them) \(SIGTERM, then SIGKILL after 365d\)/);
     expect(at(log, 'left exits') - at(log, 'left got TERM')).toBeGreaterThanOrEqual(900);
-    expect(processesOf('year-ka')).toEqual([]);
+    expect(processesOf(`year-ka-${ns}`)).toEqual([]);
   });
 
   test('--kill-after of 30 days: a leftover that ignores TERM is not killed early; koncli keeps the lease until it is gone', async () => {
-    const holder = 'month-ka';
+    const holder = `month-ka-${ns}`; // unique per run: a process left by an earlier run cannot count
     const child = start('lease', 'run', 'month-kill-after', '--holder', holder, '--kill-after', '720h', '--', 'sh', '-c', `nohup sh -c 'trap "" TERM; while :; do sleep 0.05; done' >/dev/null 2>&1 &`);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));

@@ -1,4 +1,4 @@
-// Interoperation with klock (github.com/berquerant/k8s-lease, built by test/klock/build.mjs): klock
+// Interoperation with klock (github.com/berquerant/k8s-lease; the binary named by KONCLI_KLOCK or on PATH): klock
 // and `koncli lease run` take turns on one Lease. Checked from a shared section log (no overlap,
 // each section once) and from an independent watch of the Lease (holders only change through
 // "free"; while klock holds, koncli writes nothing but its waiter queue annotation; klock's labels
@@ -7,7 +7,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { adminKubeconfigPath, freshNamespace } from '../integration/helpers.js';
 // @ts-expect-error plain ESM module without types
-import { ensureKlock } from '../klock/build.mjs';
+import { findKlock } from '../support/klock.mjs';
 import { cleanup, checkExclusion, figures, fmtMs, History, json, koncli, Report, sectionScript, sectionStarted, startGroup, startKoncli, until, workDir } from './support.js';
 
 const KLOCK_LABEL = { 'app.kubernetes.io/managed-by': 'k8s-lease-klock' };
@@ -18,18 +18,13 @@ let ns: string;
 let dir: string;
 let script: string;
 
-// Built once and cached (test/klock/build.mjs). Where no source of the pinned tag can be had (the
-// module proxy refuses k8s-lease; a fresh machine has no clone), these tests are skipped, loudly;
-// any other build failure fails the suite.
-const klockBin: string | undefined = await ensureKlock({ log: (m: string) => process.stderr.write(`[klock] ${m}\n`) }).then(
-  (r: { path: string }) => r.path,
-  (err: Error) => {
-    if (!/source not available/.test(err.message)) throw err;
-    process.stderr.write(`[klock] SKIPPING the klock interoperation tests: ${err.message}\n`);
-    report.add('klock interoperation: SKIPPED', [err.message]);
-    return undefined;
-  },
-);
+// The project does not build klock (test/support/klock.mjs): without a binary these tests are skipped, loudly.
+const found: { path?: string; note?: string } = findKlock();
+const klockBin = found.path;
+if (!klockBin) {
+  process.stderr.write(`[klock] SKIPPING the klock interoperation tests: ${found.note}\n`);
+  report.add('klock interoperation: SKIPPED', [found.note!]);
+}
 
 beforeAll(async () => {
   ns = await freshNamespace('rel-klock');

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { collect, KONCLI_BIN, type CliResult } from '../support/cli.js';
+import { collect, KONCLI_ARGV, KONCLI_COMMAND, type CliResult } from '../support/cli.js';
 import { adminConfig, adminKubeconfigPath } from '../integration/helpers.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -65,11 +65,11 @@ export function cleanup(): void {
   }
 }
 
-/** koncli (the built bin/run.js) in its own process group, against the admin kubeconfig in `ns` (cluster flags go before `--`). */
+/** koncli (KONCLI_ARGV: the npm build or the single executable) in its own process group, against the admin kubeconfig in `ns` (cluster flags go before `--`). */
 export function startKoncli(ns: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs?: number): Proc {
   const dash = args.indexOf('--');
   const [own, command] = dash < 0 ? [args, []] : [args.slice(0, dash), args.slice(dash)];
-  return startGroup(process.execPath, [KONCLI_BIN, ...own, '--kubeconfig', adminKubeconfigPath(), '-n', ns, ...command], env, timeoutMs);
+  return startGroup(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...own, '--kubeconfig', adminKubeconfigPath(), '-n', ns, ...command], env, timeoutMs);
 }
 
 export const koncli = (ns: string, ...args: string[]) => startKoncli(ns, args).done;
@@ -79,8 +79,8 @@ export const koncli = (ns: string, ...args: string[]) => startKoncli(ns, args).d
  * "holder" can be a script that locks, works, and unlocks, and can be killed or frozen whole).
  */
 export function startShell(ns: string, script: string, timeoutMs?: number): Proc {
-  const prelude = 'k() { "$KONCLI_NODE" "$KONCLI_JS" "$@" --kubeconfig "$KONCLI_KC" -n "$KONCLI_NS"; }';
-  return startGroup('sh', ['-c', `${prelude}\n${script}`], { KONCLI_NODE: process.execPath, KONCLI_JS: KONCLI_BIN, KONCLI_KC: adminKubeconfigPath(), KONCLI_NS: ns }, timeoutMs);
+  const prelude = 'k() { $KONCLI "$@" --kubeconfig "$KONCLI_KC" -n "$KONCLI_NS"; }';
+  return startGroup('sh', ['-c', `${prelude}\n${script}`], { KONCLI: KONCLI_COMMAND, KONCLI_KC: adminKubeconfigPath(), KONCLI_NS: ns }, timeoutMs);
 }
 
 /** Lines of a file, [] while it does not exist. */

@@ -13,7 +13,7 @@
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KONCLI_BIN } from '../support/cli.js';
+import { KONCLI_ARGV } from '../support/cli.js';
 import { deleteWebhook, leaseWritesAre, occupyPriorityLevel, registerDownWebhook, registerWebhook, startWebhook, throttleRestrictedUser } from '../support/admission.js';
 import { adminConfig, bindRestricted, freshNamespace, restrictedKubeconfigPath } from '../integration/helpers.js';
 import { cleanup, History, json, koncli, linesOf, ms, Report, sleep, startGroup, startKoncli, until, workDir, type Proc } from './support.js';
@@ -128,7 +128,7 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
       return slow.reviews() > 0;
     }, 30_000, 200);
     load = occupyPriorityLevel(ns, LOAD_CONCURRENCY);
-    const restricted = (args: string[]) => startGroup(process.execPath, [KONCLI_BIN, ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
+    const restricted = (args: string[]) => startGroup(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
     await sleep(1000);
     const procs = [
       ...LEASES.map((lease) => ({ what: `lease ${lease}`, proc: restricted(['lease', 'acquire', lease, '--holder', `w-${lease}`, '--wait', '--timeout', '120s']) })),

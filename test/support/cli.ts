@@ -1,8 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI; KONCLI_TEST_BIN runs the tests against another build (e.g. an older checkout's bin/run.js). */
 export const KONCLI_BIN = process.env.KONCLI_TEST_BIN ?? fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+/**
+ * The koncli under test, as argv: the npm build (`node bin/run.js` on the current Node), or the
+ * single executable when KONCLI_TEST_EXECUTABLE names one (scripts/test.mjs runs the integration
+ * suite against both; `npm run package` builds dist/bin/koncli).
+ */
+export const KONCLI_ARGV: readonly string[] = process.env.KONCLI_TEST_EXECUTABLE
+  ? [resolve(process.env.KONCLI_TEST_EXECUTABLE)]
+  : [process.execPath, KONCLI_BIN];
+
+/** KONCLI_ARGV as one shell word list (the paths hold no spaces or quotes; checked here). */
+export const KONCLI_COMMAND = KONCLI_ARGV.map((a) => {
+  if (!/^[\w./@+-]+$/.test(a)) throw new Error(`koncli path ${a} needs quoting in shell scripts; use a path without spaces`);
+  return a;
+}).join(' ');
 
 export interface CliResult {
   code: number | null;
@@ -19,9 +35,9 @@ export interface CliOptions {
   cwd?: string;
 }
 
-/** Starts koncli (the built bin/run.js on the current Node) as a child process. */
+/** Starts koncli (KONCLI_ARGV) as a child process. */
 export function spawnKoncli(args: string[], opts: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [KONCLI_BIN, ...args], {
+  return spawn(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -19,3 +19,23 @@ export function processesOf(holder: string): number[] {
   }
   return found;
 }
+
+/** Live processes per holder, for each of `holders`, in one pass over /proc. */
+export function countByHolder(holders: string[]): Map<string, number> {
+  const wanted = new Set(holders.map((h) => `KONCLI_HOLDER=${h}`));
+  const counts = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const match = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').find((v) => wanted.has(v));
+      if (!match) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const holder = match.slice('KONCLI_HOLDER='.length);
+      counts.set(holder, (counts.get(holder) ?? 0) + 1);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return counts;
+}

@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseDuration } from '../../cli/duration.js';
-import { readPackageFile } from '../../cli/package-file.js';
+// Embedded by the build (esbuild's text loader), so the single executable needs no files beside it.
+import crdManifest from '../../../config/crd/konductor.io_leases.yaml';
 import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
 import type { CrdManifest } from '../../kube/crd.js';
-
-export const CRD_MANIFEST = 'config/crd/konductor.io_leases.yaml';
 
 export default class CrdInstall extends KoncliCommand {
   static override summary = 'Install (or update) the konductor.io/v1 Lease CustomResourceDefinition';
@@ -23,7 +22,7 @@ export default class CrdInstall extends KoncliCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(CrdInstall);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
-    const text = readPackageFile(CRD_MANIFEST);
+    const text = crdManifest;
     const yaml = await import('yaml');
     // The bundle exposes this CommonJS package only as a default export.
     const { parse } = ('parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default);
