@@ -92,6 +92,7 @@ describe('toKoncliError: failures before any HTTP status', () => {
     expect(toKoncliError(networkFailure('ERR_TLS_CERT_ALTNAME_INVALID'), site, undefined, true).details.transient).toBe(false);
     expect(toKoncliError(networkFailure('DEPTH_ZERO_SELF_SIGNED_CERT'), site, undefined, true).details.transient).toBe(false);
     expect(toKoncliError(networkFailure('CERT_HAS_EXPIRED'), site, undefined, true).details.transient).toBe(false);
+    expect(toKoncliError(networkFailure('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), site, undefined, true)).toMatchObject({ kind: 'unreachable', details: { transient: false } });
   });
 
   test('a request timeout (AbortSignal.timeout) is unreachable: "request timed out", not an HTTP status', () => {
