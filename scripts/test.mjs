@@ -1,7 +1,8 @@
-// The README's test command: build, typecheck, manifest check, unit and integration tests on the
-// npm build, then the single executable (npm run package) and the integration tests again against
-// it (KONCLI_TEST_EXECUTABLE, test/support/cli.ts). Integration tests start the local control
-// plane once, or reuse a running one.
+// The README's test command: build, typecheck, manifest check, lint (ESLint) and format check
+// (Prettier), unit and integration tests on the npm build, then the single executable (npm run
+// package) and the integration tests again against it (KONCLI_TEST_EXECUTABLE, test/support/cli.ts).
+// Integration tests start the local control plane once, or reuse a running one. A lint or format
+// failure is reported and fails the run, but the tests still run, so one run shows everything.
 //   node scripts/test.mjs [PROJECT…]   only these jest projects, on the npm build only
 // Ends with one plain summary line: "jest: N passed, N failed, N skipped".
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +21,13 @@ console.error(`node ${process.version} (${process.execPath})`);
 step('build', ['scripts/build.mjs']);
 step('typecheck', ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
 step('manifest check', ['scripts/manifest.mjs', '--check']);
+const style = [
+  ['lint (eslint src test)', ['node_modules/eslint/bin/eslint.js', 'src', 'test']],
+  ['format check (prettier --check)', ['node_modules/prettier/bin/prettier.cjs', '--check', '{src,test,scripts,bench}/**/*.{ts,mjs,js}', '*.mjs']],
+].filter(([title, args]) => {
+  console.error(`\n== ${title}`);
+  return spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status !== 0;
+});
 
 const total = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTotalTests: 0 };
 let failed = false;
@@ -46,5 +54,6 @@ if (!chosen.length) {
   step('package (the single executable)', ['scripts/package.mjs']);
   jest('on the single executable, dist/bin/koncli', ['integration'], { KONCLI_TEST_EXECUTABLE: 'dist/bin/koncli' });
 }
+for (const [title] of style) console.error(`failed: ${title}`);
 console.log(`jest: ${total.numPassedTests} passed, ${total.numFailedTests} failed, ${total.numPendingTests} skipped`);
-if (failed) process.exit(1);
+if (failed || style.length > 0) process.exit(1);

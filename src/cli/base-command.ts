@@ -8,11 +8,21 @@ import { restorePasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
+import { startProgress, type Progress } from './progress.js';
 import { validateNamespace } from './validate.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags'] & T['flags']>;
+/** The cluster and output flags every command takes, as parsed. */
+type ClusterFlags = Partial<Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags']>>;
 
 export const EXIT_CODES_SECTION = `\nEXIT CODES\n${EXIT_CODES_HELP}`;
+
+/** What a waiting call gets from `KoncliCommand.waiting`: its abort signal, the progress line (undefined when not waiting), where notices go. */
+export interface Waiting {
+  signal: AbortSignal;
+  progress: Progress | undefined;
+  onNotice: (message: string) => void;
+}
 
 /**
  * Shared cluster flags, output and error handling. Subclasses parse, call core, print: every
@@ -37,7 +47,7 @@ export abstract class KoncliCommand extends Command {
   };
 
   protected output = new Output('text');
-  private baseFlagValues: Record<string, unknown> = {};
+  private baseFlagValues: ClusterFlags = {};
   private kubeClient: KubeClient | undefined;
 
   override async init(): Promise<void> {
@@ -50,13 +60,13 @@ export abstract class KoncliCommand extends Command {
     this.output = new Output(jsonish ? 'json' : 'text');
     const { flags } = await this.parse(this.ctor as typeof KoncliCommand);
     this.baseFlagValues = flags;
-    const format = ((flags as any).json ? 'json' : ((flags as any).output ?? 'text')) as OutputFormat;
+    const format = (flags.json ? 'json' : (flags.output ?? 'text')) as OutputFormat;
     this.output = new Output(format);
   }
 
   /** The namespace given with -n, validated; undefined means "from the kubeconfig". */
   protected get namespaceFlag(): string | undefined {
-    const ns = this.baseFlagValues.namespace as string | undefined;
+    const ns = this.baseFlagValues.namespace;
     return ns === undefined ? undefined : validateNamespace(ns);
   }
 
@@ -65,12 +75,12 @@ export abstract class KoncliCommand extends Command {
     if (this.kubeClient) return this.kubeClient;
     const { KubeClient } = await import('../kube/client.js');
     const f = this.baseFlagValues;
-    const requestTimeoutMs = parseTimerDuration(String(f['request-timeout'] ?? `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`), 'request-timeout');
+    const requestTimeoutMs = parseTimerDuration(f['request-timeout'] ?? `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`, 'request-timeout');
     if (requestTimeoutMs <= 0) throw new KoncliError('usage', '--request-timeout must be positive, e.g. 10s');
-    const maxClockSkewMs = parseTimerDuration(String(f['max-clock-skew'] ?? `${DEFAULT_MAX_CLOCK_SKEW_MS / 1000}s`), 'max-clock-skew');
+    const maxClockSkewMs = parseTimerDuration(f['max-clock-skew'] ?? `${DEFAULT_MAX_CLOCK_SKEW_MS / 1000}s`, 'max-clock-skew');
     this.kubeClient = KubeClient.connect({
-      kubeconfig: f.kubeconfig as string | undefined,
-      context: f.context as string | undefined,
+      kubeconfig: f.kubeconfig,
+      context: f.context,
       namespace: this.namespaceFlag,
       requestTimeoutMs,
       maxClockSkewMs,
@@ -87,6 +97,28 @@ export abstract class KoncliCommand extends Command {
   protected async oneShot<T>(clock: Clock, read: () => Promise<T>): Promise<T> {
     const { retryOnConflict } = await import('../core/retry.js');
     return retryOnConflict({ clock, onNotice: (m) => this.output.warn(m) }, read);
+  }
+
+  /**
+   * Runs a call that may wait (--wait): SIGINT and SIGTERM abort it through `signal`; with `wait`
+   * a progress line shows on a terminal, ending with `done(result)` or as failed; notices go to
+   * stderr as warnings.
+   */
+  protected async waiting<R>(opts: { wait: boolean; title: string; done: (result: R) => string }, call: (w: Waiting) => Promise<R>): Promise<R> {
+    const progress = opts.wait ? await startProgress(this.output, opts.title) : undefined;
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const result = await call({ signal: interrupt.signal, progress, onNotice: (m) => this.output.warn(m) });
+      await progress?.finish(true, opts.done(result));
+      return result;
+    } catch (err) {
+      await progress?.finish(false);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {

@@ -74,7 +74,7 @@ export class SupervisedChild {
   deliver(signal: NodeJS.Signals): number[] {
     const terminal = signal === 'SIGINT' ? ownTerminalGroup() : undefined;
     const fromTerminal = terminal?.foreground === true;
-    return this.tracker?.signal(signal, (p) => !fromTerminal || p.pgrp !== terminal!.pgrp) ?? [];
+    return this.tracker?.signal(signal, (p) => !fromTerminal || p.pgrp !== terminal.pgrp) ?? [];
   }
 
   /**

@@ -10,15 +10,9 @@ export interface CompletionCommand {
 const quote = (words: Iterable<string>) => `'${[...new Set(words)].sort().join(' ')}'`;
 const pattern = (id: string) => `"${id}"`;
 
-/**
- * A bash completion function `_koncli` (registered for koncli and kubectl-koncli) that completes
- * topics, commands, flags, and the values of flags with a fixed set (--kind, -o, …). The global
- * flags work before the command too, as on the command line (src/cli/argv.ts); a word after a
- * flag that takes a value is that value, not a command.
- */
-export function bashCompletion(commands: CompletionCommand[], bin = 'koncli'): string {
-  const visible = commands.filter((c) => !c.id.includes('autocomplete'));
-  const children = new Map<string, Set<string>>(); // '' (top level) or a topic → next words
+/** Each topic's next words ('' is the top level): `lease` → acquire, release, … */
+function commandTree(visible: CompletionCommand[]): Map<string, Set<string>> {
+  const children = new Map<string, Set<string>>();
   for (const { id } of visible) {
     const parts = id.split(':');
     for (let i = 0; i < parts.length; i++) {
@@ -27,6 +21,11 @@ export function bashCompletion(commands: CompletionCommand[], bin = 'koncli'): s
       children.get(parent)!.add(parts[i]);
     }
   }
+  return children;
+}
+
+/** The flags that take a value, each command's flag list, and the values of flags with a fixed set, as bash `case` lines. */
+function flagTables(visible: CompletionCommand[]): { valueFlags: Set<string>; flagCases: string[]; valueCases: string[] } {
   const valueFlags = new Set<string>();
   const flagCases: string[] = [];
   const valueCases: string[] = [];
@@ -42,6 +41,19 @@ export function bashCompletion(commands: CompletionCommand[], bin = 'koncli'): s
     names.push('--help');
     flagCases.push(`    ${pattern(c.id)}) opts=${quote(names)} ;;`);
   }
+  return { valueFlags, flagCases, valueCases };
+}
+
+/**
+ * A bash completion function `_koncli` (registered for koncli and kubectl-koncli) that completes
+ * topics, commands, flags, and the values of flags with a fixed set (--kind, -o, …). The global
+ * flags work before the command too, as on the command line (src/cli/argv.ts); a word after a
+ * flag that takes a value is that value, not a command.
+ */
+export function bashCompletion(commands: CompletionCommand[], bin = 'koncli'): string {
+  const visible = commands.filter((c) => !c.id.includes('autocomplete'));
+  const children = commandTree(visible);
+  const { valueFlags, flagCases, valueCases } = flagTables(visible);
   const known = `|${visible.map((c) => c.id).join('|')}|`;
   const topCases = [...children].map(([parent, next]) => `    "${parent}") opts=${quote(next)} ;;`);
   return `# ${bin} completion for bash. Load it with: source <(${bin} completion bash)

@@ -50,8 +50,11 @@ export async function run(args: string[], host: Host): Promise<never> {
 export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   let ids: Set<string> | undefined;
   try {
-    ids = new Set(Object.keys(JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')).commands));
-  } catch {}
+    const manifest = JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')) as { commands: object };
+    ids = new Set(Object.keys(manifest.commands));
+  } catch {
+    // no readable manifest: oclif loads every plugin, as it would anyway
+  }
   return {
     pjson,
     loadOptions: (argv) =>
@@ -71,7 +74,9 @@ function printVersion(argv: string[], pjson: Interfaces.PJSON): boolean {
     if (/microsoft/i.test(release()) || existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL')) return false;
     try {
       if (/microsoft/i.test(readFileSync('/proc/version', 'utf8'))) return false;
-    } catch {}
+    } catch {
+      // no /proc/version: not WSL
+    }
   }
   try {
     process.cwd(); // oclif fails on a deleted working directory; let it say so

@@ -1,7 +1,7 @@
-import type { LockContext } from '../core/annotation-lock/model.js';
+import type { KubelockContext } from '../core/kubelock/model.js';
 import { usageError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import type { ObjectAnnotationStore } from '../kube/object-annotation-store.js';
+import type { ObjectKubelockStore } from '../kube/kubelock-store.js';
 import { validateObjectName } from './validate.js';
 
 /** TYPE/NAME as kubectl takes it ("cm/foo", "deployments.apps/web", "ns/team-a"). */
@@ -14,15 +14,15 @@ export function parseTarget(target: string): { type: string; name: string } {
 }
 
 /** Resolves TYPE by discovery and opens the annotation store of that resource, with its expiry tracker. */
-export async function openObjectLocks(client: KubeClient, type: string): Promise<LockContext & { store: ObjectAnnotationStore }> {
-  const [{ lockContext }, { DynamicObjectApi }, { ResourceResolver }, { ObjectAnnotationStore }] = await Promise.all([
-    import('../core/annotation-lock/model.js'),
+export async function openKubelocks(client: KubeClient, type: string): Promise<KubelockContext & { store: ObjectKubelockStore }> {
+  const [{ kubelockContext }, { DynamicObjectApi }, { ResourceResolver }, { ObjectKubelockStore }] = await Promise.all([
+    import('../core/kubelock/model.js'),
     import('../kube/object-api.js'),
     import('../kube/resource-resolver.js'),
-    import('../kube/object-annotation-store.js'),
+    import('../kube/kubelock-store.js'),
   ]);
   const api = new DynamicObjectApi(client);
   const resource = await new ResourceResolver(api).resolve(type);
-  const store = new ObjectAnnotationStore(client, api, resource, resource.namespaced ? client.namespace : undefined);
-  return { ...lockContext(store, client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }), store };
+  const store = new ObjectKubelockStore(client, api, resource, resource.namespaced ? client.namespace : undefined);
+  return { ...kubelockContext(store, client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }), store };
 }

@@ -1,22 +1,15 @@
 import { Args, Flags } from '@oclif/core';
-import { hostname } from 'node:os';
+import type { LeaseKind } from './lease-session.js';
 
 export const leaseNameArg = Args.string({ name: 'NAME', description: 'Lease name', required: true });
 
-/** The host name, which inside a Pod is the Pod's name. */
-export const defaultHolder = () => process.env.KONCLI_HOLDER || hostname();
-
-export const holderFlag = Flags.string({
-  description: 'holder identity (default: the host name, i.e. the Pod name inside a Pod)',
-});
-
-export const leaseKindFlag = Flags.string({
+export const leaseKindFlag = Flags.option({
   description: 'which Lease API: native coordination.k8s.io/v1, or konductor.io/v1 (env KONCLI_LEASE_KIND)',
-  options: ['native', 'konductor'],
+  options: ['native', 'konductor'] as const satisfies readonly LeaseKind[],
   env: 'KONCLI_LEASE_KIND',
-  default: 'native',
+  default: 'native' as const,
   helpGroup: 'CLUSTER',
-});
+})();
 
 export const waitFlags = {
   wait: Flags.boolean({ description: 'wait (by watching the lease) until it can be had; without --timeout waits for ever' }),

@@ -1,3 +1,5 @@
+import type { AcquireResult } from '../core/lease/acquire.js';
+import type { LeaseKeeper } from '../core/lease/keeper.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKind } from '../core/errors.js';
 import { exitCodeOf, FORWARDED, SupervisedChild, type ChildExit } from './child.js';
@@ -87,33 +89,83 @@ async function runWith(
   pendingSignal: () => NodeJS.Signals | undefined,
   started: (child: SupervisedChild) => void,
 ): Promise<LeaseRunResult> {
+  const got = await acquireForRun(client, output, req, ctx, interrupted);
+  if ('busy' in got) return got.busy;
+  const run = await keepLease(client, output, req, ctx, got.acquired);
+  let child: SupervisedChild;
+  try {
+    const signalled = pendingSignal();
+    if (signalled) return await neverStarted(run, signalled);
+    child = new SupervisedChild(req.command[0], req.command.slice(1), {
+      ...process.env,
+      KONCLI_LEASE: req.name,
+      KONCLI_NAMESPACE: client.namespace,
+      KONCLI_HOLDER: req.holder,
+      KONCLI_FENCING_TOKEN: run.acquired.fencingToken,
+    });
+  } catch (err) {
+    run.keeper.stop();
+    throw err;
+  }
+  started(child);
+  try {
+    return await new Supervision(run, child).result();
+  } finally {
+    run.keeper.stop();
+    child.close();
+  }
+}
+
+/** Step 1: the lease, as `lease acquire` takes it (with --wait, a progress line); busy is an outcome, not an error. */
+async function acquireForRun(
+  client: KubeClient,
+  output: Output,
+  req: LeaseRunRequest,
+  ctx: LeaseRunContext,
+  interrupted: AbortSignal,
+): Promise<{ acquired: AcquireResult } | { busy: LeaseRunResult }> {
   const { name, holder } = req;
-  const [{ acquireLease }, { LeaseKeeper }, { releaseLease }, { holderTiming }] = await Promise.all([
-    import('../core/lease/acquire.js'),
-    import('../core/lease/keeper.js'),
-    import('../core/lease/release.js'),
-    import('../core/timing.js'),
-  ]);
+  const { acquireLease } = await import('../core/lease/acquire.js');
   const progress = req.wait.wait ? await startProgress(output, `waiting for lease ${name}`) : undefined;
   const waiting = reportWaiting(progress, name, () => ctx.clock.now());
-  let acquired;
   try {
-    acquired = await acquireLease(
+    const acquired = await acquireLease(
       ctx,
       { name, namespace: client.namespace, holder, durationSeconds: req.durationSeconds, defaultDurationSeconds: req.defaultDurationSeconds, priority: req.priority, renewable: true, reason: req.reason, labels: req.labels },
       { ...req.wait, signal: interrupted, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true },
     );
     await progress?.finish(true, `acquired lease ${name}`);
+    return { acquired };
   } catch (err) {
     await progress?.finish(false);
     if (!isKind(err, 'busy')) throw err;
     output.error(`${err.message}; not running the command`);
-    return { lease: name, holder, outcome: 'busy', ran: false, exitCode: req.conflictExitCode };
+    return { busy: { lease: name, holder, outcome: 'busy', ran: false, exitCode: req.conflictExitCode } };
   } finally {
     waiting.stop();
   }
+}
 
-  // Timing follows the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl).
+type LeaseRunContext = Awaited<ReturnType<typeof openLeases>>;
+
+/** A held lease and what keeps it: the keeper renewing it, and the timing of our claim. */
+interface HeldLease {
+  output: Output;
+  req: LeaseRunRequest;
+  ctx: LeaseRunContext;
+  acquired: AcquireResult;
+  keeper: LeaseKeeper;
+  ttlMs: number;
+  killAfterMs: number;
+}
+
+/** Step 2: a LeaseKeeper renewing the lease, timed by the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl). */
+async function keepLease(client: KubeClient, output: Output, req: LeaseRunRequest, ctx: LeaseRunContext, acquired: AcquireResult): Promise<HeldLease> {
+  const [{ LeaseKeeper }, { releaseLease }, { holderTiming }] = await Promise.all([
+    import('../core/lease/keeper.js'),
+    import('../core/lease/release.js'),
+    import('../core/timing.js'),
+  ]);
   const ttlMs = acquired.record.holding.durationSeconds * 1000;
   let timing: ReturnType<typeof holderTiming>;
   try {
@@ -121,108 +173,124 @@ async function runWith(
   } catch (err) {
     // A duration no holder can keep (a konductor spec.ttl of 0s): give the lease back, run nothing.
     acquired.feed?.stop();
-    await releaseLease(ctx, { name, holder, delete: false, force: false }).catch(() => {});
+    await releaseLease(ctx, { name: req.name, holder: req.holder, delete: false, force: false }).catch(() => {});
     throw err;
   }
   const killAfterMs = req.killAfterMs ?? timing.killAfterMs;
   if (killAfterMs > ttlMs - timing.renewDeadlineMs) {
     output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
   }
-  const keeper = new LeaseKeeper(ctx, name, holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
+  const keeper = new LeaseKeeper(ctx, req.name, req.holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
   keeper.start();
-  let child: SupervisedChild;
-  try {
-    const signalled = pendingSignal();
-    if (signalled) {
-      // Signalled after the lease was had, before the command started: it never starts.
-      keeper.stop();
-      output.error(`${signalled} received before the command started; not running it`);
-      await releaseLease(ctx, { name, holder, delete: req.delete, force: false }, keeper.latest).catch(() => {});
-      const code = exitCodeOf({ code: null, signal: signalled });
-      return { lease: name, holder, outcome: 'completed', fencingToken: acquired.fencingToken, renewals: 0, commandExit: code, leftovers: 0, exitCode: code };
-    }
-    child = new SupervisedChild(req.command[0], req.command.slice(1), {
-      ...process.env,
-      KONCLI_LEASE: name,
-      KONCLI_NAMESPACE: client.namespace,
-      KONCLI_HOLDER: holder,
-      KONCLI_FENCING_TOKEN: acquired.fencingToken,
+  return { output, req, ctx, acquired, keeper, ttlMs, killAfterMs };
+}
+
+/** Signalled after the lease was had, before the command started: it never starts. */
+async function neverStarted(run: HeldLease, signalled: NodeJS.Signals): Promise<LeaseRunResult> {
+  const { name, holder } = run.req;
+  run.keeper.stop();
+  run.output.error(`${signalled} received before the command started; not running it`);
+  const { releaseLease } = await import('../core/lease/release.js');
+  await releaseLease(run.ctx, { name, holder, delete: run.req.delete, force: false }, run.keeper.latest).catch(() => {});
+  const code = exitCodeOf({ code: null, signal: signalled });
+  return { lease: name, holder, outcome: 'completed', fencingToken: run.acquired.fencingToken, renewals: 0, commandExit: code, leftovers: 0, exitCode: code };
+}
+
+/**
+ * Step 3: the command runs under the lease. It ends when the command and everything it started
+ * are done (then the lease is released), or when the lease is lost (then all of them are stopped).
+ */
+class Supervision {
+  private lostReason: string | undefined;
+  private readonly lost: Promise<{ lost: string }>;
+  private readonly stopping: string;
+
+  constructor(
+    private readonly run: HeldLease,
+    private readonly child: SupervisedChild,
+  ) {
+    this.lost = run.keeper.lost.then((reason) => {
+      this.lostReason = reason;
+      return { lost: reason };
     });
-  } catch (err) {
-    keeper.stop();
-    throw err;
+    this.stopping = `${run.req.signal}, then SIGKILL after ${formatDuration(run.killAfterMs)}`;
   }
-  started(child);
-  const stopping = `${req.signal}, then SIGKILL after ${formatDuration(killAfterMs)}`;
-  const onStuck = (pids: number[]) =>
-    output.warn(`cannot signal process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} (not permitted: another user's); holding lease ${name} until ${pids.length > 1 ? 'they exit' : 'it exits'}`);
-  let lostReason: string | undefined;
-  const lost = keeper.lost.then((reason) => {
-    lostReason = reason;
-    return { lost: reason };
-  });
-  const stopAll = async (why: string) => {
-    output.error(`lease lost: ${why}; stopping the command and every process it started (${stopping})`);
-    await child.stop(req.signal, killAfterMs, onStuck);
-  };
 
-  try {
-    const ended = await Promise.race([child.exited.then((exit) => ({ exit }), (error: NodeJS.ErrnoException) => ({ spawnError: error })), lost]);
-    const result = (outcome: 'completed' | 'lost', exit: ChildExit | number, leftovers: number, exitCode: number): LeaseRunResult => ({
-      lease: name,
-      holder,
-      outcome,
-      ...(outcome === 'lost' ? { reason: lostReason } : {}),
-      fencingToken: acquired.fencingToken,
-      renewals: keeper.renewals,
-      commandExit: typeof exit === 'number' ? exit : exitCodeOf(exit),
-      leftovers,
-      exitCode,
-    });
-
+  async result(): Promise<LeaseRunResult> {
+    const { output, req } = this.run;
+    const ended = await Promise.race([this.child.exited.then((exit) => ({ exit }), (error: NodeJS.ErrnoException) => ({ spawnError: error })), this.lost]);
     if ('lost' in ended) {
-      await stopAll(ended.lost);
-      const exit = await child.exited.catch((): ChildExit => ({ code: null, signal: null }));
-      return result('lost', exit, 0, ExitCode.LOST);
+      await this.stopAll(ended.lost);
+      const exit = await this.child.exited.catch((): ChildExit => ({ code: null, signal: null }));
+      return this.outcome('lost', exit, 0, ExitCode.LOST);
     }
     if ('spawnError' in ended) output.error(`cannot run ${req.command[0]}: ${ended.spawnError.message}`);
     const code = 'exit' in ended ? exitCodeOf(ended.exit) : ended.spawnError.code === 'ENOENT' ? 127 : 126;
-
     // The command is done; what it started may not be. The lease stays held (and renewed) until
     // none of it is left.
-    const leftovers = await child.remaining();
+    const leftovers = await this.child.remaining();
     if (leftovers.length > 0) {
-      const pids = leftovers.map((p) => p.pid).join(', ');
-      const what = `the command exited (${code}) but ${leftovers.length} process${leftovers.length > 1 ? 'es' : ''} it started still run${leftovers.length > 1 ? '' : 's'} (pid ${pids})`;
-      if (req.orphans === 'wait') {
-        output.warn(`${what}; holding lease ${name} until ${leftovers.length > 1 ? 'they exit' : 'it exits'} (--orphans wait)`);
-        const settled = await Promise.race([child.whenAllExited().then(() => ({ gone: true as const })), lost]);
-        if ('lost' in settled) {
-          await stopAll(settled.lost);
-          return result('lost', code, leftovers.length, ExitCode.LOST);
-        }
-      } else {
-        output.warn(`${what}; stopping ${leftovers.length > 1 ? 'them' : 'it'} (${stopping}) before releasing lease ${name}`);
-        await child.stop(req.signal, killAfterMs, onStuck);
-        if (lostReason !== undefined) {
-          output.error(`lease lost while the command's processes were being stopped: ${lostReason}`);
-          return result('lost', code, leftovers.length, ExitCode.LOST);
-        }
-      }
+      const lostMeanwhile = await this.outlive(leftovers.map((p) => p.pid), code);
+      if (lostMeanwhile) return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
     }
+    await this.release();
+    return this.outcome('completed', code, leftovers.length, code);
+  }
 
+  /** Waits for (--orphans wait) or stops the processes left behind; true when the lease was lost meanwhile. */
+  private async outlive(pids: number[], code: number): Promise<boolean> {
+    const { output, req } = this.run;
+    const n = pids.length;
+    const what = `the command exited (${code}) but ${n} process${n > 1 ? 'es' : ''} it started still run${n > 1 ? '' : 's'} (pid ${pids.join(', ')})`;
+    if (req.orphans === 'wait') {
+      output.warn(`${what}; holding lease ${req.name} until ${n > 1 ? 'they exit' : 'it exits'} (--orphans wait)`);
+      const settled = await Promise.race([this.child.whenAllExited().then(() => ({ gone: true as const })), this.lost]);
+      if (!('lost' in settled)) return false;
+      await this.stopAll(settled.lost);
+      return true;
+    }
+    output.warn(`${what}; stopping ${n > 1 ? 'them' : 'it'} (${this.stopping}) before releasing lease ${req.name}`);
+    await this.child.stop(req.signal, this.run.killAfterMs, this.onStuck);
+    if (this.lostReason === undefined) return false;
+    output.error(`lease lost while the command's processes were being stopped: ${this.lostReason}`);
+    return true;
+  }
+
+  private readonly onStuck = (pids: number[]) =>
+    this.run.output.warn(
+      `cannot signal process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} (not permitted: another user's); holding lease ${this.run.req.name} until ${pids.length > 1 ? 'they exit' : 'it exits'}`,
+    );
+
+  private async stopAll(why: string): Promise<void> {
+    this.run.output.error(`lease lost: ${why}; stopping the command and every process it started (${this.stopping})`);
+    await this.child.stop(this.run.req.signal, this.run.killAfterMs, this.onStuck);
+  }
+
+  private async release(): Promise<void> {
+    const { ctx, keeper, req, output } = this.run;
     keeper.stop();
+    const { releaseLease } = await import('../core/lease/release.js');
     try {
       // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
       // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
       const latest = keeper.latest;
-      await releaseLease(ctx, { name, holder, delete: req.delete, force: false }, latest.extras.queue.waiters.length === 0 ? latest : undefined);
+      await releaseLease(ctx, { name: req.name, holder: req.holder, delete: req.delete, force: false }, latest.extras.queue.waiters.length === 0 ? latest : undefined);
     } catch (err) {
-      output.warn(`could not release lease ${name} (${(err as Error).message}); it expires by itself within ${formatDuration(ttlMs)}`);
+      output.warn(`could not release lease ${req.name} (${(err as Error).message}); it expires by itself within ${formatDuration(this.run.ttlMs)}`);
     }
-    return result('completed', code, leftovers.length, code);
-  } finally {
-    keeper.stop();
-    child.close();
+  }
+
+  private outcome(outcome: 'completed' | 'lost', exit: ChildExit | number, leftovers: number, exitCode: number): LeaseRunResult {
+    return {
+      lease: this.run.req.name,
+      holder: this.run.req.holder,
+      outcome,
+      ...(outcome === 'lost' ? { reason: this.lostReason } : {}),
+      fencingToken: this.run.acquired.fencingToken,
+      renewals: this.run.keeper.renewals,
+      commandExit: typeof exit === 'number' ? exit : exitCodeOf(exit),
+      leftovers,
+      exitCode,
+    };
   }
 }

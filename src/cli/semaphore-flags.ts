@@ -2,10 +2,6 @@ import { Args, Flags } from '@oclif/core';
 
 export const semaphoreNameArg = Args.string({ name: 'NAME', description: 'semaphore name (the ConfigMap holding it)', required: true });
 
-export const semaphoreHolderFlag = Flags.string({
-  description: 'holder identity (default: the host name, i.e. the Pod name inside a Pod; env KONCLI_HOLDER)',
-});
-
 export const semaphoreWaitFlags = {
   wait: Flags.boolean({ description: 'wait (by watching the ConfigMap) until a slot frees; without --timeout waits for ever' }),
   timeout: Flags.string({ description: 'give up waiting after this long (0: try once); implies --wait when not 0' }),

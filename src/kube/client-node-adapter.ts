@@ -144,7 +144,7 @@ export class KubeConfigAdapter extends KubeConfig {
     return this.connections.get({ proxy, tls }, () => {
       if (!proxy) return new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
       if (!/^(https?|socks5?):\/\//.test(proxy)) throw configError(`cluster "${cluster.name}": proxy ${withoutUserinfo(proxy)} is not an http, https or socks5 URL; fix the kubeconfig's proxy-url or HTTPS_PROXY`);
-      return new ProxyAgent({ uri: proxy.replace(/^socks:/, 'socks5:'), requestTls: tls, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } } as ProxyAgent.Options);
+      return new ProxyAgent({ uri: proxy.replace(/^socks:/, 'socks5:'), requestTls: tls, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
     });
   }
 

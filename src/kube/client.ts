@@ -146,21 +146,21 @@ export class KubeClient {
   private middleware(): Middleware {
     const timeoutMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return {
-      pre: async (ctx: RequestContext) => {
+      pre: (ctx: RequestContext) => {
         const scope = callScope.getStore();
         ctx.setSignal(timeoutSignal(scope?.timeoutMs ?? timeoutMs));
         ctx.setHeaderParam('User-Agent', USER_AGENT);
         if (scope) scope.sentAt = this.clock.now();
         this.opts.trace?.(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
-        return ctx;
+        return Promise.resolve(ctx);
       },
-      post: async (res: ResponseContext) => {
+      post: (res: ResponseContext) => {
         this.answered = true;
         const sentAt = callScope.getStore()?.sentAt;
         const date = Date.parse(res.headers['date'] ?? '');
         if (!Number.isNaN(date) && sentAt !== undefined) this.serverClock.sample(date, sentAt, this.clock.now());
         this.opts.trace?.(`  -> ${res.httpStatusCode}`);
-        return res;
+        return Promise.resolve(res);
       },
     };
   }

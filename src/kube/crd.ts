@@ -111,7 +111,7 @@ export async function installCrd(client: KubeClient, manifest: CrdManifest, opts
   const feed = new ChangeFeed(store, name, client.clock, initial);
   feed.start();
   try {
-    return await watchUntilDecided<CrdState, CrdInstallResult>(feed, client.clock, { deadline, startedAt: started }, async (state) => {
+    return await watchUntilDecided<CrdState, CrdInstallResult>(feed, client.clock, { deadline, startedAt: started }, (state) => {
       if (!state) throw new KoncliError('not-found', `${name} was deleted while waiting for it to become Established`);
       if (state.established) return { done: result(true, state.version) };
       if (state.rejected) throw new KoncliError('error', `the API server refuses ${name}: ${state.rejected}`);

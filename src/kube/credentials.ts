@@ -46,11 +46,11 @@ const credentialError = (message: string) => new KoncliError('unreachable', mess
 /** A token written in the kubeconfig: nothing to refresh. */
 export class StaticToken implements CredentialSource {
   constructor(private readonly token: string) {}
-  async current(): Promise<Credential> {
-    return { token: this.token };
+  current(): Promise<Credential> {
+    return Promise.resolve({ token: this.token });
   }
-  async rejected(): Promise<boolean> {
-    return false;
+  rejected(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 }
 
@@ -129,12 +129,11 @@ export class ExecPlugin implements CredentialSource {
     return await this.refresh();
   }
 
-  async rejected(sent: Credential): Promise<boolean> {
+  rejected(sent: Credential): Promise<boolean> {
     const c = this.cached;
     // Another request already replaced the credential that was refused: retry with the new one.
-    if (c && (c.token !== sent.token || c.cert !== sent.cert)) return true;
-    this.cached = undefined;
-    return true;
+    if (!(c && (c.token !== sent.token || c.cert !== sent.cert))) this.cached = undefined;
+    return Promise.resolve(true);
   }
 
   private refresh(): Promise<ExecCredential> {
@@ -180,14 +179,17 @@ export class ExecPlugin implements CredentialSource {
     const bad = (why: string) => credentialError(`user "${this.userName}": exec plugin ${this.exec.command} printed ${why}; it must print an ExecCredential of ${apiVersion}`);
     let doc: { apiVersion?: unknown; kind?: unknown; status?: Record<string, unknown> };
     try {
-      doc = JSON.parse(stdout);
+      doc = JSON.parse(stdout) as typeof doc;
     } catch {
       throw bad('something that is not JSON');
     }
     if (doc?.kind !== 'ExecCredential') throw bad(`kind ${JSON.stringify(doc?.kind)}`);
     if (doc.apiVersion !== apiVersion) throw bad(`apiVersion ${JSON.stringify(doc.apiVersion)}, not the ${apiVersion} the kubeconfig asked for`);
     const status = doc.status ?? {};
-    const str = (k: string) => (typeof status[k] === 'string' && status[k] ? (status[k] as string) : undefined);
+    const str = (k: string) => {
+      const v = status[k];
+      return typeof v === 'string' && v ? v : undefined;
+    };
     const token = str('token');
     const cert = str('clientCertificateData');
     const key = str('clientKeyData');

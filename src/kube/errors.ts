@@ -69,7 +69,10 @@ function networkCode(err: unknown): string | undefined {
   }
   // undici's transport failures: TypeError('fetch failed') whose cause says why.
   const failed = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (failed?.message === 'fetch failed') return String(failed.cause?.code ?? failed.cause?.message ?? 'connection failed');
+  if (failed?.message === 'fetch failed') {
+    const why = failed.cause?.code ?? failed.cause?.message;
+    return typeof why === 'string' || typeof why === 'number' ? String(why) : 'connection failed';
+  }
   return undefined;
 }
 
@@ -109,6 +112,15 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string, ans
   const { message, reason } = serverStatus((err as { body?: unknown })?.body);
   // What the server said, for scripts (--json) and for the retry policy (src/core/retry.ts).
   const said = status === undefined ? {} : { status, ...(reason && { reason }), transient: TRANSIENT_STATUSES.has(status) };
+  const known = status === undefined ? transportError(err, what, server, answeredBefore) : statusError(status, message, said, what, site);
+  if (known) return known;
+  const text = redactCredentials(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
+  const retryAfter = status !== undefined && TRANSIENT_STATUSES.has(status) ? retryAfterMs(err) : undefined;
+  return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`, { ...said, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
+}
+
+/** The HTTP statuses with a kind of their own; undefined for the others (a plain `error`). */
+function statusError(status: number, message: string | undefined, said: Record<string, unknown>, what: string, site: CallSite): KoncliError | undefined {
   switch (status) {
     case 409:
       return new ConflictError(message ?? `${what}: conflict`, said);
@@ -127,23 +139,24 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string, ans
     case 410:
       return new KoncliError('conflict', `${what}: resource version expired`, said);
   }
-  if (status === undefined && isHeaderError(err)) {
+  return undefined;
+}
+
+/** A failure before any HTTP status: a credential that cannot be sent, TLS, the network; undefined for others. */
+function transportError(err: unknown, what: string, server: string | undefined, answeredBefore: boolean): KoncliError | undefined {
+  if (isHeaderError(err)) {
     // The HTTP client quotes the rejected header, i.e. the credential: never repeat its message.
     return new KoncliError('unreachable', `the credentials in the kubeconfig cannot be sent (not a valid HTTP header value: a token with a line break or other control character?) while trying to ${what}; fix the user entry`, { transient: false });
   }
-  if (status === undefined) {
-    const code = networkCode(err);
-    if (code && isTlsVerification(code)) {
-      return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''}: its TLS certificate was not accepted (${code}) while trying to ${what}; check the kubeconfig's certificate-authority, tls-server-name or insecure-skip-tls-verify`, { transient: false });
-    }
-    if (code) {
-      // A server that answered this process before is having an outage (retry); one that never
-      // answered is a wrong address, network or certificate: say so at once. TLS failures never pass.
-      const transient = answeredBefore && !code.startsWith('ERR_TLS') && !code.includes('CERT');
-      return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`, { transient });
-    }
+  const code = networkCode(err);
+  if (code && isTlsVerification(code)) {
+    return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''}: its TLS certificate was not accepted (${code}) while trying to ${what}; check the kubeconfig's certificate-authority, tls-server-name or insecure-skip-tls-verify`, { transient: false });
   }
-  const text = redactCredentials(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
-  const retryAfter = status !== undefined && TRANSIENT_STATUSES.has(status) ? retryAfterMs(err) : undefined;
-  return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`, { ...said, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
+  if (code) {
+    // A server that answered this process before is having an outage (retry); one that never
+    // answered is a wrong address, network or certificate: say so at once. TLS failures never pass.
+    const transient = answeredBefore && !code.startsWith('ERR_TLS') && !code.includes('CERT');
+    return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`, { transient });
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { isKind } from '../core/errors.js';
 import { retryOnConflict } from '../core/retry.js';
 import { encodeExtras } from '../core/lease/annotations.js';
-import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue, WritePurpose } from '../core/lease/model.js';
+import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue } from '../core/lease/model.js';
 import { withoutWaiter } from '../core/lease/queue.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
@@ -61,14 +61,16 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   async list(allNamespaces = false): Promise<LeaseRecord[]> {
-    const list = await this.call(
+    // client-node types a custom object list as `any`: read it as the unknown JSON it is.
+    const list: unknown = await this.call(
       'list',
       undefined,
       () => (allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace })),
       KONDUCTOR_LEASE.resource,
       allNamespaces,
     );
-    return ((list?.items ?? []) as unknown[]).map((item) => decodeForListing(item, this.namespace));
+    const items = (list as { items?: unknown[] } | undefined)?.items ?? [];
+    return items.map((item) => decodeForListing(item, this.namespace));
   }
 
   /** Creates the Lease (spec from the draft), then claims it through the status subresource. */
@@ -93,21 +95,24 @@ export class KonductorLeaseStore implements LeaseStore {
     return this.writeStatus({ ...created, holding: draft.holding, extras: { ...created.extras, reason: draft.extras.reason } });
   }
 
-  async update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord> {
-    if (purpose === 'queue') return this.writeQueue(record, record.extras.queue);
-    const raw = record.raw as RawKonductorLease;
-    let current = record;
-    const spec = specChange(record, raw.spec);
-    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
-    if (spec || Object.keys(labels).length > 0) {
-      // spec first: if the claim below then loses a race, the lease is merely free with a new ttl.
-      const written = await this.patchMain(record.name, { metadata: { resourceVersion: record.version, labels }, spec }, FIELD_MANAGER);
-      current = { ...record, version: written.version, raw: written.raw };
-    }
-    const claimed = await this.writeStatus(current);
+  /**
+   * The holder's write, in up to three requests: (1) the spec's ttl and the labels, when they
+   * change; (2) the claim, through the status subresource; (3) the waiters the claim took out of
+   * the queue (the new holder), which a status write cannot touch.
+   */
+  async writeClaim(record: LeaseRecord): Promise<LeaseRecord> {
+    const withSpec = await this.writeSpec(record);
+    const claimed = await this.writeStatus(withSpec);
     const kept = waiterIds(record.extras.queue);
-    const dropped = [...waiterIds(queueOf(raw.annotations))].filter((id) => !kept.has(id));
+    const dropped = [...waiterIds(queueOf((record.raw as RawKonductorLease).annotations))].filter((id) => !kept.has(id));
     return dropped.length > 0 ? this.dropWaiters(claimed, dropped) : claimed;
+  }
+
+  /** The waiter queue: koncli's annotation on the object, as the queue's field manager, guarded by resourceVersion. */
+  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
+    const raw = record.raw as RawKonductorLease;
+    const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
+    return this.patchMain(record.name, { metadata: { resourceVersion: record.version, annotations } }, QUEUE_FIELD_MANAGER);
   }
 
   async delete(name: string, resourceVersion: string): Promise<void> {
@@ -131,7 +136,21 @@ export class KonductorLeaseStore implements LeaseStore {
     return recordEvent(this.client, { apiVersion: KONDUCTOR_LEASE.apiVersion, kind: KONDUCTOR_LEASE.kind, name: record.name, namespace: this.namespace, uid }, reason, message);
   }
 
-  /** The holder's claim: a status-subresource merge patch guarded by the record's resourceVersion. */
+  /**
+   * Step 1 of a claim: the spec's ttl (when the holder asked for another) and the labels, before the
+   * status, so that if the claim then loses a race the lease is merely free with a new ttl. Returns
+   * `record` at the version written (unchanged when there is nothing to write).
+   */
+  private async writeSpec(record: LeaseRecord): Promise<LeaseRecord> {
+    const raw = record.raw as RawKonductorLease;
+    const spec = specChange(record, raw.spec);
+    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
+    if (!spec && Object.keys(labels).length === 0) return record;
+    const written = await this.patchMain(record.name, { metadata: { resourceVersion: record.version, labels }, spec }, FIELD_MANAGER);
+    return { ...record, version: written.version, raw: written.raw };
+  }
+
+  /** Step 2 of a claim: a status-subresource merge patch guarded by the record's resourceVersion. */
   private async writeStatus(record: LeaseRecord): Promise<LeaseRecord> {
     const raw = record.raw as RawKonductorLease;
     const body = { metadata: { resourceVersion: record.version }, status: statusFor(record, raw.status, this.client.clock.wallNow()) };
@@ -145,12 +164,6 @@ export class KonductorLeaseStore implements LeaseStore {
     );
   }
 
-  private async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
-    const raw = record.raw as RawKonductorLease;
-    const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
-    return this.patchMain(record.name, { metadata: { resourceVersion: record.version, annotations } }, QUEUE_FIELD_MANAGER);
-  }
-
   private async patchMain(name: string, body: object, fieldManager: string): Promise<LeaseRecord> {
     return this.decode(
       await this.call('patch', name, () => this.api.patchNamespacedCustomObject({ ...this.ref(name), body, fieldManager }, mergePatchOptions())),
@@ -158,7 +171,7 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   /**
-   * Takes waiters (the new holder) out of the queue after the claim, which a status write cannot
+   * Step 3 of a claim: takes waiters (the new holder) out of the queue after the claim, which a status write cannot
    * do. Best effort: re-read on conflict; an entry left behind goes stale and is dropped by others.
    */
   private async dropWaiters(claimed: LeaseRecord, ids: string[]): Promise<LeaseRecord> {

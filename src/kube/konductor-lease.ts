@@ -3,7 +3,7 @@ import { KoncliError } from '../core/errors.js';
 import { ANNOTATIONS, decodeExtras } from '../core/lease/annotations.js';
 import { defaultExtras, type LeaseDraft, type LeaseHolding, type LeaseRecord, type WaiterQueue } from '../core/lease/model.js';
 import { canonicalJson, isoTime } from './patch.js';
-import { lastWriteOf } from './watch-object.js';
+import { lastWriteOf, type FieldSet, type ManagedFieldsEntry } from './watch-object.js';
 
 /** The konductor.io/v1 Lease custom resource, and how koncli maps it onto its LeaseRecord. */
 export const KONDUCTOR_LEASE = {
@@ -53,6 +53,10 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const absent = (v: unknown) => v === undefined || v === null;
+/** A stanza of the object (metadata, spec, status); {} when it is missing or not an object. */
+const stanza = (obj: unknown, key: string): Obj => (isObject(obj) && isObject(obj[key]) ? obj[key] : {});
+/** A metadata string (name, namespace, resourceVersion, uid) as the API server sends it. */
+const text = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
 
 class Reader {
   constructor(
@@ -102,9 +106,9 @@ class Reader {
  * Whether a managedFields entry owns part of the holder's claim: any status field (a holder that
  * renews by bumping status.renewals and moving status.expires renews all the same).
  */
-export const ownsHolder = (fields: any): boolean => {
-  const status = fields?.['f:status'];
-  return !!status && Object.keys(status).some((k) => k.startsWith('f:'));
+export const ownsHolder = (fields: FieldSet): boolean => {
+  const status = fields['f:status'];
+  return isObject(status) && Object.keys(status).some((k) => k.startsWith('f:'));
 };
 
 /** The waiter queue from koncli's annotation; koncli's other annotations mean nothing on this kind. */
@@ -124,14 +128,15 @@ export function ttlSeconds(spec: Obj): number | undefined {
  * is malformed: spec.ttl/priority/renewable, status.holder/acquired/renewed/expires/phase/renewals/
  * transitions/reason/conditions, or the waiters annotation.
  */
-export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseRecord {
-  const meta: Obj = isObject(obj?.metadata) ? obj.metadata : {};
-  const name = String(meta.name ?? '');
-  const namespace = String(meta.namespace ?? defaultNamespace);
+export function decodeKonductorLease(obj: unknown, defaultNamespace: string): LeaseRecord {
+  const meta = stanza(obj, 'metadata');
+  const name = text(meta.name);
+  const namespace = text(meta.namespace, defaultNamespace);
   const read = new Reader(name, namespace);
-  const spec: Obj = isObject(obj?.spec) ? obj.spec : {};
-  if (!absent(obj?.status) && !isObject(obj?.status)) throw read.corrupt('status', obj.status, 'an object');
-  const status: Obj = isObject(obj?.status) ? obj.status : {};
+  const spec = stanza(obj, 'spec');
+  const rawStatus = isObject(obj) ? obj.status : undefined;
+  if (!absent(rawStatus) && !isObject(rawStatus)) throw read.corrupt('status', rawStatus, 'an object');
+  const status = stanza(obj, 'status');
 
   const ttl = ttlSeconds(spec);
   if (ttl === undefined) throw read.corrupt('spec.ttl', spec.ttl, 'a Go duration such as "15m"');
@@ -150,7 +155,7 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
   return {
     name,
     namespace,
-    version: String(meta.resourceVersion ?? ''),
+    version: text(meta.resourceVersion),
     holding: {
       holder: read.string(status, 'status', 'holder') ?? '',
       durationSeconds: ttl,
@@ -168,7 +173,7 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
     },
     labels,
     createdAt: isoTime(meta.creationTimestamp),
-    serverWrittenAtMost: lastWriteOf(meta.managedFields as any[] | undefined, ownsHolder),
+    serverWrittenAtMost: lastWriteOf(Array.isArray(meta.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : undefined, ownsHolder),
     // The whole status and the ttl: a renewal that only bumps renewals or moves expires is a renewal.
     claim: canonicalJson({ ttl: spec.ttl, status }),
     configuredDurationSeconds: ttl,
@@ -178,17 +183,18 @@ export function decodeKonductorLease(obj: any, defaultNamespace: string): LeaseR
 }
 
 /** For listings: the Lease as far as it can be read, with what is wrong, instead of failing the list. */
-export function decodeForListing(obj: any, defaultNamespace: string): LeaseRecord {
+export function decodeForListing(obj: unknown, defaultNamespace: string): LeaseRecord {
   try {
     return decodeKonductorLease(obj, defaultNamespace);
   } catch (err) {
-    const meta: Obj = isObject(obj?.metadata) ? obj.metadata : {};
-    const holder = isObject(obj?.status) && typeof obj.status.holder === 'string' ? obj.status.holder : '';
+    const meta = stanza(obj, 'metadata');
+    const status = stanza(obj, 'status');
+    const holder = typeof status.holder === 'string' ? status.holder : '';
     return {
-      name: String(meta.name ?? ''),
-      namespace: String(meta.namespace ?? defaultNamespace),
-      version: String(meta.resourceVersion ?? ''),
-      holding: { holder, durationSeconds: (isObject(obj?.spec) && ttlSeconds(obj.spec)) || 0, transitions: 0 },
+      name: text(meta.name),
+      namespace: text(meta.namespace, defaultNamespace),
+      version: text(meta.resourceVersion),
+      holding: { holder, durationSeconds: ttlSeconds(stanza(obj, 'spec')) || 0, transitions: 0 },
       extras: defaultExtras(),
       labels: (isObject(meta.labels) ? meta.labels : {}) as Record<string, string>,
       createdAt: isoTime(meta.creationTimestamp),

@@ -53,6 +53,10 @@ interface LoadedFile {
 
 const absolute = (dir: string, file: string) => (isAbsolute(file) ? file : resolve(dir, file));
 
+type Json = Record<string, unknown>;
+/** A YAML mapping (or list: both are objects, as the checks below have always taken them). */
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null;
+
 /**
  * Reads one kubeconfig file. The YAML is parsed here so that the fields client-node mishandles
  * (tokenFile, exec, disable-compression, as-groups…) are kept aside; client-node loads the rest.
@@ -62,37 +66,26 @@ function loadFile(path: string): LoadedFile {
   if (!existsSync(path)) throw configError(`kubeconfig ${path} does not exist; pass --kubeconfig or set KUBECONFIG`);
   const dir = dirname(resolve(path));
   const cannot = (why: string) => configError(`kubeconfig ${path} cannot be read (${why}); fix the file or pass another with --kubeconfig`);
-  let raw: any;
+  let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
   } catch (err) {
     throw cannot((err as Error).message.split('\n')[0]);
   }
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw cannot('not a kubeconfig mapping');
+  if (!isObject(raw) || Array.isArray(raw)) throw cannot('not a kubeconfig mapping');
   const extras: KubeconfigExtras = { users: new Map(), clusters: new Map() };
-  const users = Array.isArray(raw.users) ? raw.users : [];
-  raw.users = users.map((entry: any) => {
-    const user = entry?.user;
-    if (!entry?.name || typeof user !== 'object' || user === null) return entry;
-    const extra: UserExtras = {};
-    // kubectl's field is tokenFile; client-node reads token-file (once, relative to the cwd): accept both.
-    const { tokenFile: camel, 'token-file': kebab, exec, ...rest } = user;
-    const tokenFile = camel ?? kebab;
-    if (typeof tokenFile === 'string' && tokenFile) extra.tokenFile = absolute(dir, tokenFile);
-    if (exec && typeof exec === 'object') {
-      if (typeof exec.command !== 'string' || !exec.command) throw cannot(`user "${entry.name}": exec has no command`);
-      // client-go resolves a relative command that names a directory against the kubeconfig's directory.
-      const command = !isAbsolute(exec.command) && exec.command.includes(sep) ? resolve(dir, exec.command) : exec.command;
-      extra.exec = { ...exec, command, args: Array.isArray(exec.args) ? exec.args.map(String) : [], env: Array.isArray(exec.env) ? exec.env : [] };
-    }
-    if (Array.isArray(user['as-groups'])) extra.impersonateGroups = user['as-groups'].map(String);
-    if (typeof user['as-uid'] === 'string') extra.impersonateUid = user['as-uid'];
-    if (user['as-user-extra'] && typeof user['as-user-extra'] === 'object') extra.impersonateExtra = user['as-user-extra'];
-    extras.users.set(entry.name, extra);
+  const users: unknown[] = Array.isArray(raw.users) ? raw.users : [];
+  raw.users = users.map((entry) => {
+    if (!isObject(entry) || !entry.name || !isObject(entry.user)) return entry;
+    const name = entry.name as string;
+    const { extra, rest } = userExtras(entry.user, dir, (why) => cannot(`user "${name}": ${why}`));
+    extras.users.set(name, extra);
     return { ...entry, user: rest };
   });
-  for (const entry of Array.isArray(raw.clusters) ? raw.clusters : []) {
-    if (entry?.name && entry.cluster?.['disable-compression'] === true) extras.clusters.set(entry.name, { disableCompression: true });
+  for (const entry of Array.isArray(raw.clusters) ? (raw.clusters as unknown[]) : []) {
+    if (isObject(entry) && entry.name && isObject(entry.cluster) && entry.cluster['disable-compression'] === true) {
+      extras.clusters.set(entry.name as string, { disableCompression: true });
+    }
   }
   const kc = new KubeConfig();
   try {
@@ -102,6 +95,32 @@ function loadFile(path: string): LoadedFile {
   }
   kc.makePathsAbsolute(dir);
   return { kc, extras };
+}
+
+/** A user entry's fields client-node mishandles (`extra`), and the rest, which client-node loads. */
+function userExtras(user: Json, dir: string, cannot: (why: string) => KoncliError): { extra: UserExtras; rest: Json } {
+  const extra: UserExtras = {};
+  // kubectl's field is tokenFile; client-node reads token-file (once, relative to the cwd): accept both.
+  const { tokenFile: camel, 'token-file': kebab, exec, ...rest } = user;
+  const tokenFile = camel ?? kebab;
+  if (typeof tokenFile === 'string' && tokenFile) extra.tokenFile = absolute(dir, tokenFile);
+  if (isObject(exec)) extra.exec = execConfig(exec, dir, cannot);
+  const groups = user['as-groups'];
+  if (Array.isArray(groups)) extra.impersonateGroups = groups.map(String);
+  if (typeof user['as-uid'] === 'string') extra.impersonateUid = user['as-uid'];
+  const impersonateExtra = user['as-user-extra'];
+  if (isObject(impersonateExtra)) extra.impersonateExtra = impersonateExtra as Record<string, string[]>;
+  return { extra, rest };
+}
+
+/** The `exec` stanza, its command resolved as client-go does. */
+function execConfig(exec: Json, dir: string, cannot: (why: string) => KoncliError): ExecConfig {
+  if (typeof exec.command !== 'string' || !exec.command) throw cannot('exec has no command');
+  // client-go resolves a relative command that names a directory against the kubeconfig's directory.
+  const command = !isAbsolute(exec.command) && exec.command.includes(sep) ? resolve(dir, exec.command) : exec.command;
+  const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
+  const env = Array.isArray(exec.env) ? (exec.env as ExecConfig['env']) : [];
+  return { ...exec, command, args, env };
 }
 
 /** Merges kubeconfig files the way kubectl does: the first file to define a name or the current context wins. */

@@ -1,11 +1,11 @@
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { decodeExtras, encodeExtras } from '../core/lease/annotations.js';
-import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type LeaseStore, type WritePurpose } from '../core/lease/model.js';
+import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type LeaseStore, type WaiterQueue } from '../core/lease/model.js';
 import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
-import { lastWriteOf, watchObject } from './watch-object.js';
+import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
@@ -17,8 +17,8 @@ interface RawLease {
 }
 
 /** A managedFields entry that owns any part of the spec: the whole spec is the holder's claim. */
-const ownsHolding = (fields: any) => {
-  const spec = fields?.['f:spec'];
+const ownsHolding = (fields: FieldSet) => {
+  const spec = fields['f:spec'];
   return !!spec && Object.keys(spec).some((k) => k.startsWith('f:'));
 };
 
@@ -72,7 +72,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       extras: decodeExtras(annotations),
       labels: meta.labels ?? {},
       createdAt: isoTime(meta.creationTimestamp),
-      serverWrittenAtMost: lastWriteOf(meta.managedFields as any[], ownsHolding),
+      serverWrittenAtMost: lastWriteOf(meta.managedFields, ownsHolding),
       // Every spec field (holder, duration, times, transitions, preferredHolder, strategy): client-go
       // compares the whole record, so any change, of any field, is a renewal.
       claim: claimOf(spec),
@@ -122,21 +122,27 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     );
   }
 
-  /** A merge patch of only what changed, guarded by resourceVersion. */
-  async update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord> {
+  /** The claim: a merge patch of what changed in the spec, annotations and labels, guarded by resourceVersion. */
+  async writeClaim(record: LeaseRecord): Promise<LeaseRecord> {
     const raw = record.raw as RawLease;
-    const annotations = mapPatch(raw.annotations, encodeExtras(record.extras, raw.annotations, purpose));
+    const annotations = mapPatch(raw.annotations, encodeExtras(record.extras, raw.annotations, 'holder'));
     const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
-    const body: Record<string, unknown> = {
-      metadata: { resourceVersion: record.version, annotations, labels },
-    };
-    if (purpose === 'holder') body.spec = specPatch(raw.holding, record.holding);
+    const spec = specPatch(raw.holding, record.holding);
+    return this.patch(record.name, { metadata: { resourceVersion: record.version, annotations, labels }, spec }, FIELD_MANAGER);
+  }
+
+  /** The waiter queue: a merge patch of the waiters annotation only, guarded by resourceVersion, as the queue's field manager. */
+  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
+    const raw = record.raw as RawLease;
+    const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
+    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
+    return this.patch(record.name, { metadata: { resourceVersion: record.version, annotations, labels } }, QUEUE_FIELD_MANAGER);
+  }
+
+  private async patch(name: string, body: object, fieldManager: string): Promise<LeaseRecord> {
     return this.decode(
-      await this.client.call(this.site('patch', record.name), () =>
-        this.api.patchNamespacedLease(
-          { name: record.name, namespace: this.namespace, body, fieldManager: purpose === 'holder' ? FIELD_MANAGER : QUEUE_FIELD_MANAGER },
-          mergePatchOptions(),
-        ),
+      await this.client.call(this.site('patch', name), () =>
+        this.api.patchNamespacedLease({ name, namespace: this.namespace, body, fieldManager }, mergePatchOptions()),
       ),
     );
   }

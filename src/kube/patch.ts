@@ -17,10 +17,13 @@ export function mapPatch(before: Record<string, string> = {}, after: Record<stri
 /** Timestamps arrive as Date (typed API) or string (watch); normalise to ISO with ms precision. */
 export function isoTime(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const date = value instanceof Date ? value : new Date(String(value));
+  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+  if (date === undefined) return undefined;
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 /** JSON with object keys sorted, so that equal values give equal text (claim fingerprints). */
 export const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+  JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? sortedKeys(v as Record<string, unknown>) : v));
+
+const sortedKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));

@@ -44,9 +44,13 @@ export class ConnectionPool<D extends Dispatcher> implements SharedConnections {
   }
 }
 
+/** A Buffer as JSON.stringify hands it to a replacer: `{ type: 'Buffer', data: [bytes] }`. */
+const isBufferJson = (v: unknown): v is { type: 'Buffer'; data: number[] } =>
+  typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
+
 function fingerprint(options: unknown): string {
   return createHash('sha256')
-    .update(JSON.stringify(options, (_k, v) => (v?.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v)))
+    .update(JSON.stringify(options, (_k, v: unknown) => (isBufferJson(v) ? Buffer.from(v.data).toString('base64') : v)))
     .digest('base64');
 }
 

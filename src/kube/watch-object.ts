@@ -7,12 +7,12 @@ import { toKoncliError, type CallSite } from './errors.js';
  * Watches one object by name (fieldSelector) from `fromVersion`, decoding each state with
  * `decode`. Resolves to a function that stops the watch.
  */
-export async function watchObject<T>(
+export async function watchObject<T, Raw = unknown>(
   client: KubeClient,
   collectionPath: string,
   name: string,
   fromVersion: string | undefined,
-  decode: (obj: any) => T,
+  decode: (obj: Raw) => T,
   handlers: WatchHandlers<T>,
   site: CallSite,
 ): Promise<() => void> {
@@ -31,16 +31,17 @@ export async function watchObject<T>(
       allowWatchBookmarks: true,
       timeoutSeconds: WATCH_SECONDS,
     },
-    (type, obj) => {
+    (type, obj: unknown) => {
       if (closed) return;
       if (type === 'ERROR') {
         controller?.abort();
-        close({ code: obj?.code, body: obj });
+        close({ code: (obj as { code?: unknown } | null)?.code, body: obj });
         return;
       }
       if (type === 'BOOKMARK') return;
       try {
-        handlers.onChange(type === 'DELETED' ? null : decode(obj));
+        // client-node's watch hands over the parsed JSON of the event's object, untyped.
+        handlers.onChange(type === 'DELETED' ? null : decode(obj as Raw));
       } catch (err) {
         controller?.abort();
         close(err);
@@ -54,14 +55,23 @@ export async function watchObject<T>(
   };
 }
 
+/** A managedFields entry as far as write times need it: a Date from a typed read, a string from a watch event. */
+export interface ManagedFieldsEntry {
+  time?: Date | string;
+  fieldsV1?: object;
+}
+
+/** A fieldsV1 set: `f:<field>` keys, each a nested set. */
+export type FieldSet = { [key: string]: FieldSet | undefined };
+
 /**
  * The latest server time (ms since the epoch, an upper bound) at which a field manager owning part of
  * the claim (`owns` of its fieldsV1) wrote; undefined when the object has no such entry (no managedFields).
  */
-export function lastWriteOf(managedFields: any[] | undefined, owns: (fields: any) => boolean): number | undefined {
+export function lastWriteOf(managedFields: readonly ManagedFieldsEntry[] | undefined, owns: (fields: FieldSet) => boolean): number | undefined {
   let latest: number | undefined;
   for (const entry of managedFields ?? []) {
-    if (!entry?.time || !owns(entry.fieldsV1 ?? {})) continue;
+    if (!entry?.time || !owns((entry.fieldsV1 ?? {}) as FieldSet)) continue;
     const t = new Date(entry.time).getTime();
     if (!Number.isNaN(t) && (latest === undefined || t > latest)) latest = t;
   }

@@ -20,15 +20,12 @@ class BundledPlugin extends Plugin {
     super(options);
   }
 
-  override async findCommand(id: string, opts: { must?: boolean } = {}): Promise<Command.Class> {
+  override findCommand(id: string, opts: { must?: boolean } = {}): Promise<Command.Class> {
     const cmd = this.classes[id];
-    if (!cmd) {
-      if (opts.must) Errors.error(`command ${id} not found`);
-      return undefined as never;
-    }
+    if (!cmd) return opts.must ? Promise.reject(new Errors.CLIError(`command ${id} not found`)) : Promise.resolve(undefined as never);
     cmd.id = id;
     cmd.plugin = this;
-    return cmd;
+    return Promise.resolve(cmd);
   }
 
   override async load(): Promise<void> {
@@ -40,10 +37,10 @@ class BundledPlugin extends Plugin {
 /** The package root when the snapshot was built: oclif reads package.json and manifests there, once. */
 const buildRoot = process.cwd();
 const root = new BundledPlugin({ root: buildRoot, isRoot: true, pjson: pjson as unknown as Interfaces.PJSON }, commands);
-const help = new BundledPlugin({ root: buildRoot, name: '@oclif/plugin-help', type: 'core' }, helpCommands as Record<string, Command.Class>);
+const help = new BundledPlugin({ root: buildRoot, name: '@oclif/plugin-help', type: 'core' }, helpCommands);
 const loaded = Promise.all([root.load(), help.load()]);
 let ids: Set<string>;
-loaded.then(() => (ids = new Set([...root.commandIDs, ...help.commandIDs])));
+void loaded.then(() => (ids = new Set([...root.commandIDs, ...help.commandIDs])));
 
 const host: Host = {
   pjson: pjson as unknown as Interfaces.PJSON,
@@ -88,5 +85,6 @@ void import('listr2');
 // Built-in modules undici requires (it is loaded on use, after deserialisation): those that hold no
 // native handles are loaded now, so a start does not compile them.
 for (const m of ['assert', 'async_hooks', 'buffer', 'crypto', 'diagnostics_channel', 'dns', 'events', 'net', 'perf_hooks', 'querystring', 'stream', 'stream/web', 'timers', 'url', 'util', 'util/types', 'worker_threads', 'zlib']) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the snapshot script loads built-ins synchronously, before the heap is saved
   require(`node:${m}`);
 }

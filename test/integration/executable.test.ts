@@ -29,7 +29,7 @@ const files = (dir: string): string[] =>
     root = mkdtempSync(join(tmpdir(), 'koncli-root-'));
     copyFileSync(exe!, join(root, 'koncli'));
     execFileSync('chmod', ['755', join(root, 'koncli')]);
-    const libs = [...execFileSync('ldd', [exe!], { encoding: 'utf8' }).matchAll(/(\/\S+)/g)].map((m) => m[1]!);
+    const libs = [...execFileSync('ldd', [exe!], { encoding: 'utf8' }).matchAll(/(\/\S+)/g)].map((m) => m[1]);
     for (const lib of libs) {
       mkdirSync(join(root, dirname(lib)), { recursive: true });
       copyFileSync(lib, join(root, lib)); // follows the symlink: the file itself
@@ -83,10 +83,10 @@ const files = (dir: string): string[] =>
 
   test('list the same commands in --help, but for autocomplete (its plugin exports no commands to bundle)', () => {
     const [npm, single] = both(['--help']);
-    expect(single!.code).toBe(0);
-    const withoutAutocomplete = npm!.stdout.split('\n').filter((l) => !/^\s+autocomplete\s/.test(l));
+    expect(single.code).toBe(0);
+    const withoutAutocomplete = npm.stdout.split('\n').filter((l) => !/^\s+autocomplete\s/.test(l));
     // oclif pads the COMMANDS column to its longest name, which autocomplete was.
     const squeeze = (lines: string[]) => lines.map((l) => l.replace(/\s+/g, ' '));
-    expect(squeeze(single!.stdout.split('\n'))).toEqual(squeeze(withoutAutocomplete));
+    expect(squeeze(single.stdout.split('\n'))).toEqual(squeeze(withoutAutocomplete));
   });
 });

@@ -74,8 +74,8 @@ export async function freshNamespace(prefix = 'koncli-test'): Promise<string> {
 
 /** The Role and RoleBinding from docs/rbac/koncli-role.yaml, as published. */
 export function documentedRbac(): { role: V1Role; binding: V1RoleBinding } {
-  const docs = loadAllYaml(readFileSync(ROLE_FILE, 'utf8')) as Array<{ kind?: string }>;
-  const role = docs.find((d) => d?.kind === 'Role') as V1Role | undefined;
+  const docs: Array<{ kind?: string }> = loadAllYaml(readFileSync(ROLE_FILE, 'utf8'));
+  const role = docs.find((d): d is V1Role => d?.kind === 'Role');
   const binding = docs.find((d) => d?.kind === 'RoleBinding') as V1RoleBinding | undefined;
   if (!role || !binding) throw new Error(`${ROLE_FILE} must contain a Role and a RoleBinding`);
   return { role, binding };

@@ -22,7 +22,7 @@ const files: Record<string, string> = {};
 type Outcome = 'ok' | 'tls' | 'unauthorized' | 'refused' | 'config';
 
 /** What kind of outcome a koncli run had, from its exit code and its one-line error. */
-function koncliOutcome(r: Run): Outcome | string {
+function koncliOutcome(r: Run): Outcome | `other: ${string}` {
   if (r.code === 0) return 'ok';
   const err = r.stderr.trim().split('\n').filter((l) => l.startsWith('koncli:')).join(' ');
   if (r.code !== 8) return `other: exit ${r.code} ${err}`;
@@ -34,7 +34,7 @@ function koncliOutcome(r: Run): Outcome | string {
 }
 
 /** The same for kubectl (always exit 1 on failure). */
-function kubectlOutcome(r: Run): Outcome | string {
+function kubectlOutcome(r: Run): Outcome | `other: ${string}` {
   if (r.code === 0) return 'ok';
   const err = r.stderr;
   if (/insecure flag|unable to read|getting credentials|executable .* not found|invalid configuration/i.test(err)) return 'config';

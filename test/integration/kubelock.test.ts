@@ -11,7 +11,6 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   Watch,
-  setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';

@@ -190,9 +190,9 @@ describe('lease run on a terminal (a pty from `script`)', () => {
     // `exec`: koncli itself is the job on the terminal, as when an interactive shell runs it.
     const pty = spawn('script', ['-qfec', `exec ${file}`, '/dev/null'], { env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', NO_COLOR: '1', LESS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
-    pty.stdout!.on('data', (d) => (screen += d));
+    pty.stdout.on('data', (d) => (screen += d));
     const exited = new Promise<number | null>((resolve) => pty.on('close', (code) => resolve(code)));
-    return { screen: () => screen, type: (keys: string) => pty.stdin!.write(keys), exited, kill: () => pty.kill('SIGKILL') };
+    return { screen: () => screen, type: (keys: string) => pty.stdin.write(keys), exited, kill: () => pty.kill('SIGKILL') };
   }
 
   test('stdin and a pager work as without koncli', async () => {

@@ -65,6 +65,11 @@ describe('koncli lease run', () => {
     expect(token).toMatch(/^\d+$/);
   });
 
+  test('without --holder the holder is KONCLI_HOLDER, as for lease acquire (a CronJob sets it to its Pod)', async () => {
+    const result = await run(['env-holder'], ['sh', '-c', 'echo "$KONCLI_HOLDER"'], { env: { KONCLI_HOLDER: 'report-28461000-abcde' } });
+    expect(result).toMatchObject({ code: 0, stdout: 'report-28461000-abcde\n' });
+  });
+
   test.each([
     [['true'], 0],
     [['false'], 1],

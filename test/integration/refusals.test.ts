@@ -74,7 +74,7 @@ describe('refusals in a live namespace', () => {
     const name = `deny-${ns}`;
     try {
       await registerWebhook(name, ns, { url: hook.url, caBundle: hook.caBundle });
-      let r;
+      let r: Awaited<ReturnType<typeof refused>> | undefined;
       // The API server picks the configuration up within a moment.
       for (let i = 0; i < 50 && hook.reviews() === 0; i++) {
         r = await refused(ns, 'lease', 'acquire', `denied-${i}`, '--holder', 'a', '--timeout', '0');

@@ -69,7 +69,7 @@ export function cleanup(): void {
 export function startKoncli(ns: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs?: number): Proc {
   const dash = args.indexOf('--');
   const [own, command] = dash < 0 ? [args, []] : [args.slice(0, dash), args.slice(dash)];
-  return startGroup(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...own, '--kubeconfig', adminKubeconfigPath(), '-n', ns, ...command], env, timeoutMs);
+  return startGroup(KONCLI_ARGV[0], [...KONCLI_ARGV.slice(1), ...own, '--kubeconfig', adminKubeconfigPath(), '-n', ns, ...command], env, timeoutMs);
 }
 
 export const koncli = (ns: string, ...args: string[]) => startKoncli(ns, args).done;

@@ -62,8 +62,8 @@ test('a 20 s admission-webhook outage (every Lease write answers 500): waiters a
   await until('the command to start', () => linesOf(log).includes('start'), 30_000);
 
   const hook = `down-${ns}`;
-  let downAt = 0;
-  let upAt = 0;
+  let downAt: number;
+  let upAt: number;
   try {
     await registerDownWebhook(hook, ns);
     downAt = Date.now();
@@ -128,7 +128,7 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
       return slow.reviews() > 0;
     }, 30_000, 200);
     load = occupyPriorityLevel(ns, LOAD_CONCURRENCY);
-    const restricted = (args: string[]) => startGroup(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
+    const restricted = (args: string[]) => startGroup(KONCLI_ARGV[0], [...KONCLI_ARGV.slice(1), ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
     await sleep(1000);
     const procs = [
       ...LEASES.map((lease) => ({ what: `lease ${lease}`, proc: restricted(['lease', 'acquire', lease, '--holder', `w-${lease}`, '--wait', '--timeout', '120s']) })),

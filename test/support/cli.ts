@@ -37,7 +37,7 @@ export interface CliOptions {
 
 /** Starts koncli (KONCLI_ARGV) as a child process. */
 export function spawnKoncli(args: string[], opts: CliOptions = {}): ChildProcess {
-  return spawn(KONCLI_ARGV[0]!, [...KONCLI_ARGV.slice(1), ...args], {
+  return spawn(KONCLI_ARGV[0], [...KONCLI_ARGV.slice(1), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],

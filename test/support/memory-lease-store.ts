@@ -1,5 +1,5 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
-import type { LeaseDraft, LeaseRecord, LeaseStore, WritePurpose } from '../../src/core/lease/model.js';
+import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue } from '../../src/core/lease/model.js';
 import type { WatchHandlers } from '../../src/core/store.js';
 
 /**
@@ -12,7 +12,7 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly objects = new Map<string, LeaseRecord>();
   private readonly watchers = new Map<string, Set<WatchHandlers<LeaseRecord>>>();
   readonly events: { name: string; reason: string; message: string }[] = [];
-  readonly writes: { name: string; purpose: WritePurpose | 'create' | 'delete' }[] = [];
+  readonly writes: { name: string; purpose: 'holder' | 'queue' | 'create' | 'delete' }[] = [];
   /** Reads (get) so far. */
   reads = 0;
   /** Watches opened so far, and those still open. */
@@ -61,14 +61,24 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.bump({ ...draft, version: '' });
   }
 
-  async update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord> {
+  async writeClaim(record: LeaseRecord): Promise<LeaseRecord> {
+    this.check(record, 'holder');
+    return this.bump(record);
+  }
+
+  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
+    const current = this.check(record, 'queue');
+    return this.bump({ ...current, extras: { ...current.extras, queue } });
+  }
+
+  /** A write guarded by `record.version`: the stored object, or not-found / ConflictError. */
+  private check(record: LeaseRecord, purpose: 'holder' | 'queue'): LeaseRecord {
     this.intercept();
     const current = this.objects.get(record.name);
     if (!current) throw new KoncliError('not-found', `lease ${record.name} not found`);
     if (current.version !== record.version) throw new ConflictError();
     this.writes.push({ name: record.name, purpose });
-    const next = purpose === 'holder' ? record : { ...current, extras: { ...current.extras, queue: record.extras.queue } };
-    return this.bump(next);
+    return current;
   }
 
   async delete(name: string, version: string): Promise<void> {

@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from '../../cli/duration.js';
 // Embedded by the build (esbuild's text loader), so the single executable needs no files beside it.
 import crdManifest from '../../../config/crd/konductor.io_leases.yaml';
 import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
+import type { CrdManifest } from '../../kube/crd.js';
 
 export default class CrdInstall extends KoncliCommand {
   static override summary = 'Install (or update) the konductor.io/v1 Lease CustomResourceDefinition';
@@ -25,7 +26,7 @@ export default class CrdInstall extends KoncliCommand {
     const yaml = await import('yaml');
     // The bundle exposes this CommonJS package only as a default export.
     const { parse } = ('parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default);
-    const json = parse(text);
+    const json = parse(text) as CrdManifest['json'];
     if (flags['dry-run']) {
       await this.output.result(json, () => text.trimEnd());
       return;

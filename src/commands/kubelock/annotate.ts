@@ -1,10 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
-import { openObjectLocks, parseTarget } from '../../cli/kubelock-session.js';
-import { startProgress } from '../../cli/progress.js';
+import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
 import { validateHolder, validateKeyName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
+import type { AcquireLockResult } from '../../core/kubelock/acquire.js';
+import type { LockView } from '../../core/kubelock/decide.js';
+import type { KubelockContext } from '../../core/kubelock/model.js';
+import type { ReleaseLockResult } from '../../core/kubelock/release.js';
 import { wallTimeOf } from '../../core/clock.js';
 import { usageError } from '../../core/errors.js';
 
@@ -43,59 +46,48 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const wait = waitOptions(flags);
     if (flags.force && !flags.release) throw usageError('--force only applies to --release');
     if (flags.release && (flags.wait || flags.timeout !== undefined)) throw usageError('--wait and --timeout do not apply to --release');
-    const client = await this.kube();
-    const ctx = await openObjectLocks(client, target.type);
+    const ctx = await openKubelocks(await this.kube(), target.type);
     const where = { object: `${ctx.store.displayName}/${target.name}`, namespace: ctx.store.namespace ?? null, lock, annotation: `kubelock.giantswarm.io/${lock}` };
     const what = ctx.store.describe(target.name);
     if (flags.release) {
-      const { releaseLock } = await import('../../core/annotation-lock/release.js');
+      const { releaseLock } = await import('../../core/kubelock/release.js');
       const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force });
       if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
-      await this.output.result({ ...where, owner, ...result }, () => {
-        const notes = [result.forced ? `removed ${JSON.stringify(result.previousOwner)}'s lock` : '', result.expired ? 'it had expired' : ''].filter(Boolean);
-        return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
-      });
+      await this.output.result({ ...where, owner, ...result }, () => releasedText(lock, what, result));
       return;
     }
-    const { acquireLock } = await import('../../core/annotation-lock/acquire.js');
-    const progress = wait.wait ? await startProgress(this.output, `waiting for lock ${lock} on ${what}`) : undefined;
-    const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    try {
-      const result = await acquireLock(
-        ctx,
-        { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n },
-        {
-          ...wait,
-          signal: interrupt.signal,
-          onProgress: (view, waitedMs) => {
-            const left = view.expiresAt !== undefined ? `, expires within ${formatDuration(view.expiresAt - ctx.clock.now())}` : '';
-            progress?.update(`waiting for lock ${lock} on ${what}: held by ${view.data?.owner}${left} (waited ${formatDuration(waitedMs)})`);
-          },
-          onNotice: (m) => this.output.warn(m),
-        },
-      );
-      await progress?.finish(true, `${result.outcome} lock ${lock} on ${what}`);
-      await this.output.result(
-        {
-          ...where,
-          owner,
-          outcome: result.outcome,
-          previousOwner: result.previousOwner,
-          createdAt: result.data.createdAt,
-          ttlSeconds,
-          expires: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
-          resourceVersion: result.object.version,
-          waitedMs: result.waitedMs,
-        },
-        () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`,
-      );
-    } catch (err) {
-      await progress?.finish(false);
-      throw err;
-    } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    }
+    const { acquireLock } = await import('../../core/kubelock/acquire.js');
+    const title = `waiting for lock ${lock} on ${what}`;
+    const result = await this.waiting<AcquireLockResult>({ wait: wait.wait, title, done: (r) => `${r.outcome} lock ${lock} on ${what}` }, ({ progress, ...opts }) =>
+      acquireLock(ctx, { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n }, {
+        ...wait,
+        ...opts,
+        onProgress: (view, waitedMs) => progress?.update(`${title}: ${heldText(ctx, view, waitedMs)}`),
+      }),
+    );
+    await this.output.result(takenDoc(ctx, { ...where, owner }, ttlSeconds, result), () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`);
   }
+}
+
+function heldText(ctx: KubelockContext, view: LockView, waitedMs: number): string {
+  const left = view.expiresAt !== undefined ? `, expires within ${formatDuration(view.expiresAt - ctx.clock.now())}` : '';
+  return `held by ${view.data?.owner}${left} (waited ${formatDuration(waitedMs)})`;
+}
+
+function releasedText(lock: string, what: string, result: ReleaseLockResult): string {
+  const notes = [result.forced ? `removed ${JSON.stringify(result.previousOwner)}'s lock` : '', result.expired ? 'it had expired' : ''].filter(Boolean);
+  return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
+
+function takenDoc(ctx: KubelockContext, where: Record<string, unknown>, ttlSeconds: number, result: AcquireLockResult) {
+  return {
+    ...where,
+    outcome: result.outcome,
+    previousOwner: result.previousOwner,
+    createdAt: result.data.createdAt,
+    ttlSeconds,
+    expires: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
+    resourceVersion: result.object.version,
+    waitedMs: result.waitedMs,
+  };
 }

@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
-import { openObjectLocks, parseTarget } from '../../cli/kubelock-session.js';
+import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
 import { renderTable } from '../../cli/table.js';
-import type { LockStatus } from '../../core/annotation-lock/describe.js';
+import type { LockStatus } from '../../core/kubelock/describe.js';
 import { KoncliError } from '../../core/errors.js';
 
 export default class KubelockStatus extends KoncliCommand {
@@ -18,11 +18,11 @@ export default class KubelockStatus extends KoncliCommand {
     const { args } = await this.parse(KubelockStatus);
     const target = parseTarget(args['TYPE/NAME']);
     const client = await this.kube();
-    const ctx = await openObjectLocks(client, target.type);
+    const ctx = await openKubelocks(client, target.type);
     const what = ctx.store.describe(target.name);
     const obj = await this.oneShot(ctx.clock, () => ctx.store.get(target.name));
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
-    const { describeLocks } = await import('../../core/annotation-lock/describe.js');
+    const { describeLocks } = await import('../../core/kubelock/describe.js');
     const locks = describeLocks(obj, what, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
     if (!this.output.machine) for (const l of locks) if (l.error) this.output.warn(l.error);
     await this.output.result(

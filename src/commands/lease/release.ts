@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { defaultHolder, holderFlag, leaseKindFlag, leaseNameArg } from '../../cli/lease-flags.js';
-import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
-import { validateHolder, validateObjectName } from '../../cli/validate.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
+import { holderFlag, holderFrom } from '../../cli/holder.js';
+import { LeaseCommand } from '../../cli/lease-command.js';
+import { leaseKindFlag, leaseNameArg } from '../../cli/lease-flags.js';
+import { validateObjectName } from '../../cli/validate.js';
 
-export default class LeaseRelease extends KoncliCommand {
+export default class LeaseRelease extends LeaseCommand {
   static override summary = 'Release a Lease you hold (or break a stuck one with --force)';
   static override description = `Empties holderIdentity (client-go's convention for stepping down); idempotent when the lease is already free. Exits 5 (not-held) when someone else holds it, unless --force, which displaces them, prints whom, and records an Event on the Lease.${EXIT_CODES_SECTION}`;
   static override examples = [
@@ -22,9 +23,8 @@ export default class LeaseRelease extends KoncliCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(LeaseRelease);
     const name = validateObjectName(args.name, 'lease');
-    const holder = validateHolder(flags.holder ?? defaultHolder());
-    const client = await this.kube();
-    const ctx = await openLeases(client, flags.kind as LeaseKind);
+    const holder = holderFrom(flags.holder);
+    const { client, ctx } = await this.openLeases(flags.kind);
     const { releaseLease } = await import('../../core/lease/release.js');
     const result = await releaseLease(ctx, { name, holder, delete: flags.delete, force: flags.force });
     if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);

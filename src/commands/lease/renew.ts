@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
-import { defaultHolder, holderFlag, leaseKindFlag, leaseNameArg } from '../../cli/lease-flags.js';
-import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
-import { validateHolder, validateObjectName } from '../../cli/validate.js';
+import { holderFlag, holderFrom } from '../../cli/holder.js';
+import { LeaseCommand } from '../../cli/lease-command.js';
+import { leaseKindFlag, leaseNameArg } from '../../cli/lease-flags.js';
+import { validateObjectName } from '../../cli/validate.js';
 
-export default class LeaseRenew extends KoncliCommand {
+export default class LeaseRenew extends LeaseCommand {
   static override summary = 'Renew a Lease you hold';
   static override description = `Succeeds only for the current holder and counts renewals; exits 4 (lost) when someone else holds the lease, it was released, or it no longer exists.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> lease renew db-migration --holder $HOSTNAME --ttl 2m'];
@@ -19,10 +20,9 @@ export default class LeaseRenew extends KoncliCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(LeaseRenew);
     const name = validateObjectName(args.name, 'lease');
-    const holder = validateHolder(flags.holder ?? defaultHolder());
+    const holder = holderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
-    const client = await this.kube();
-    const ctx = await openLeases(client, flags.kind as LeaseKind);
+    const { client, ctx } = await this.openLeases(flags.kind);
     const { renewLease } = await import('../../core/lease/renew.js');
     const record = await renewLease(ctx, { name, holder, durationSeconds });
     await this.output.result(

@@ -1,14 +1,11 @@
 import { Flags } from '@oclif/core';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { parseSignal } from '../../cli/child.js';
 import { parseDelay, parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
+import { runHolderFrom } from '../../cli/holder.js';
 import { labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
-import type { OrphanPolicy } from '../../cli/lease-runner.js';
-import type { LeaseKind } from '../../cli/lease-session.js';
-import { parseLabels, validateHolder, validateObjectName } from '../../cli/validate.js';
+import { parseLabels, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
 import { usageError } from '../../core/errors.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
@@ -26,17 +23,17 @@ export default class LeaseRun extends KoncliCommand {
   static override strict = false;
   static override args = { name: leaseNameArg };
   static override flags = {
-    holder: Flags.string({ description: 'holder identity [default: host name plus a random suffix, unique per run]' }),
+    holder: Flags.string({ description: 'holder identity (env KONCLI_HOLDER) [default: host name plus a random suffix, unique per run]' }),
     ttl: Flags.string({ description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)` }),
     ...waitFlags,
     'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
     signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
     'kill-after': Flags.string({ description: 'send SIGKILL this long after --signal [default: a quarter of the TTL]' }),
-    orphans: Flags.string({
+    orphans: Flags.option({
       description: 'processes the command started that still run when it exits: stop (--signal, then SIGKILL after --kill-after) or wait (keep the lease, renewed, until they exit); the lease is released only when none is left',
-      options: ['stop', 'wait'],
-      default: 'stop',
-    }),
+      options: ['stop', 'wait'] as const,
+      default: 'stop' as const,
+    })(),
     delete: Flags.boolean({ description: 'delete the Lease afterwards (only if we still hold it)' }),
     labels: labelsFlag,
     priority: priorityFlag,
@@ -53,7 +50,7 @@ export default class LeaseRun extends KoncliCommand {
     const dash = this.argv.indexOf('--');
     const command = dash >= 0 && this.argv.slice(0, dash).includes(args.name) ? this.argv.slice(dash + 1) : (argv as string[]).slice(1);
     if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
-    const holder = validateHolder(flags.holder ?? `${hostname()}-${randomBytes(4).toString('hex')}`);
+    const holder = runHolderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
     const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDelay(flags['kill-after'], 'kill-after');
     let signal: NodeJS.Signals;
@@ -62,7 +59,7 @@ export default class LeaseRun extends KoncliCommand {
     } catch {
       throw usageError(`--signal ${flags.signal} is not a signal name; use e.g. TERM, INT or HUP`);
     }
-    const orphans = flags.orphans as OrphanPolicy;
+    const orphans = flags.orphans;
     const labels = parseLabels(flags.labels);
     const wait = waitOptions(flags);
 
@@ -83,7 +80,7 @@ export default class LeaseRun extends KoncliCommand {
       labels,
       priority: flags.priority,
       reason: flags.reason,
-      kind: flags.kind as LeaseKind,
+      kind: flags.kind,
     });
     await this.output.result(result, () => '');
     process.exitCode = result.exitCode;

@@ -1,14 +1,14 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
+import { LeaseCommand } from '../../cli/lease-command.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
-import { openLeases, type LeaseKind } from '../../cli/lease-session.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
 import { KoncliError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
-export default class LeaseStatusCommand extends KoncliCommand {
+export default class LeaseStatusCommand extends LeaseCommand {
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
   static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: a table of the namespace's leases (-A: all namespaces).${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> lease status db-migration', '<%= config.bin %> lease status -A', '<%= config.bin %> lease status db-migration --json'];
@@ -21,8 +21,7 @@ export default class LeaseStatusCommand extends KoncliCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(LeaseStatusCommand);
     const name = args.name === undefined ? undefined : validateObjectName(args.name, 'lease');
-    const client = await this.kube();
-    const ctx = await openLeases(client, flags.kind as LeaseKind);
+    const { client, ctx } = await this.openLeases(flags.kind);
     const { describeLease } = await import('../../core/lease/describe.js');
     const now = () => ctx.clock.now();
     if (name) {

@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
-import { defaultHolder } from '../../cli/lease-flags.js';
-import { startProgress } from '../../cli/progress.js';
-import { semaphoreHolderFlag, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
+import { holderFlag, holderFrom } from '../../cli/holder.js';
+import { semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
 import { waitingLine } from '../../cli/semaphore-text.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
-import { validateHolder, validateObjectName } from '../../cli/validate.js';
+import { validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { wallTimeOf } from '../../core/clock.js';
+import { wallTimeOf, type Clock } from '../../core/clock.js';
+import type { LockResult } from '../../core/semaphore/lock.js';
 
 export default class SemaphoreLock extends KoncliCommand {
   static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
@@ -21,7 +21,7 @@ export default class SemaphoreLock extends KoncliCommand {
   ];
   static override args = { name: semaphoreNameArg };
   static override flags = {
-    holder: semaphoreHolderFlag,
+    holder: holderFlag,
     max: Flags.integer({ description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max', min: 1, max: 1_000_000 }),
     'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
     reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
@@ -33,52 +33,46 @@ export default class SemaphoreLock extends KoncliCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SemaphoreLock);
     const name = validateObjectName(args.name, 'semaphore');
-    const holder = validateHolder(flags.holder ?? defaultHolder());
+    const holder = holderFrom(flags.holder);
     const ttlSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
     const wait = waitOptions(flags);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const { lockSemaphore } = await import('../../core/semaphore/lock.js');
-    const progress = wait.wait ? await startProgress(this.output, `waiting for semaphore ${name}`) : undefined;
-    const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    try {
-      const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
-      const result = await lockSemaphore(ctx, req, {
-        ...wait,
-        signal: interrupt.signal,
-        onProgress: (p) => progress?.update(waitingLine(name, p)),
-        onNotice: (m) => this.output.warn(m),
-      });
-      await progress?.finish(true, `locked semaphore ${name}`);
-      const held = Object.keys(result.state.holders);
-      await this.output.result(
-        {
-          semaphore: name,
-          namespace: client.namespace,
-          holder,
-          outcome: result.outcome,
-          created: result.created,
-          max: result.state.max,
-          holders: held,
-          ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
-          heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(ctx.clock, result.heldUntil)).toISOString(),
-          resourceVersion: result.object.version,
-          waitedMs: result.waitedMs,
-        },
-        () => {
-          const slots = `${held.length}/${result.state.max} slots in use`;
-          const ttl = ttlSeconds === undefined ? '' : ` for ${formatDuration(ttlSeconds * 1000)}`;
-          if (result.outcome === 'already-held') return `${holder} already holds a slot of semaphore ${name} (${slots})`;
-          return `${result.outcome} a slot of semaphore ${name} as ${holder}${ttl} (${slots}${result.created ? '; created the ConfigMap' : ''})`;
-        },
-      );
-    } catch (err) {
-      await progress?.finish(false);
-      throw err;
-    } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    }
+    const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
+    const result = await this.waiting({ wait: wait.wait, title: `waiting for semaphore ${name}`, done: () => `locked semaphore ${name}` }, ({ progress, ...opts }) =>
+      lockSemaphore(ctx, req, { ...wait, ...opts, onProgress: (p) => progress?.update(waitingLine(name, p)) }),
+    );
+    await this.output.result(lockedDoc(req, result, ctx.clock), () => lockedText(req, result));
   }
+}
+
+interface Locked {
+  name: string;
+  namespace: string;
+  holder: string;
+  ttlSeconds?: number;
+}
+
+function lockedDoc({ name, namespace, holder, ttlSeconds }: Locked, result: LockResult, clock: Clock) {
+  return {
+    semaphore: name,
+    namespace,
+    holder,
+    outcome: result.outcome,
+    created: result.created,
+    max: result.state.max,
+    holders: Object.keys(result.state.holders),
+    ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
+    heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString(),
+    resourceVersion: result.object.version,
+    waitedMs: result.waitedMs,
+  };
+}
+
+function lockedText({ name, holder, ttlSeconds }: Locked, result: LockResult): string {
+  const slots = `${Object.keys(result.state.holders).length}/${result.state.max} slots in use`;
+  const ttl = ttlSeconds === undefined ? '' : ` for ${formatDuration(ttlSeconds * 1000)}`;
+  if (result.outcome === 'already-held') return `${holder} already holds a slot of semaphore ${name} (${slots})`;
+  return `${result.outcome} a slot of semaphore ${name} as ${holder}${ttl} (${slots}${result.created ? '; created the ConfigMap' : ''})`;
 }

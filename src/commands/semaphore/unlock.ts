@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { defaultHolder } from '../../cli/lease-flags.js';
-import { semaphoreHolderFlag, semaphoreNameArg } from '../../cli/semaphore-flags.js';
+import { defaultHolder, holderFlag, holderFrom } from '../../cli/holder.js';
+import { semaphoreNameArg } from '../../cli/semaphore-flags.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
-import { validateHolder, validateObjectName } from '../../cli/validate.js';
+import { validateObjectName } from '../../cli/validate.js';
 import { usageError } from '../../core/errors.js';
 
 export default class SemaphoreUnlock extends KoncliCommand {
@@ -15,7 +15,7 @@ export default class SemaphoreUnlock extends KoncliCommand {
   ];
   static override args = { name: semaphoreNameArg };
   static override flags = {
-    holder: semaphoreHolderFlag,
+    holder: holderFlag,
     force: Flags.boolean({ description: "remove another holder's slot (name it with --holder); records an Event" }),
   };
 
@@ -23,7 +23,7 @@ export default class SemaphoreUnlock extends KoncliCommand {
     const { args, flags } = await this.parse(SemaphoreUnlock);
     const name = validateObjectName(args.name, 'semaphore');
     if (flags.force && flags.holder === undefined) throw usageError('--force needs --holder to name the slot to remove');
-    const holder = validateHolder(flags.holder ?? defaultHolder());
+    const holder = holderFrom(flags.holder);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const { unlockSemaphore } = await import('../../core/semaphore/unlock.js');

@@ -67,7 +67,7 @@ async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: Acqui
     case 'create':
       return done('acquired', await ctx.store.create(plan.draft));
     case 'update':
-      return done(plan.outcome, await ctx.store.update(plan.next, 'holder'));
+      return done(plan.outcome, await ctx.store.writeClaim(plan.next));
     case 'held-not-renewable':
       return done('already-held', record!);
     case 'busy':

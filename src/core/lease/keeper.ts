@@ -100,7 +100,7 @@ export class LeaseKeeper {
           return;
         }
         if (backoff.inARow === 0 && !this.stopped) {
-          const why = failure instanceof Error ? failure.message : String(failure);
+          const why = failure instanceof Error ? failure.message : typeof failure === 'string' ? failure : 'unknown failure';
           this.onNotice?.(`renewal of lease ${this.name} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
         }
         nextRenewAt = now + backoff.next(failure);
@@ -126,7 +126,7 @@ export class LeaseKeeper {
     const timeout = new AbortController();
     const outcome = await Promise.race([
       attempt.then((record) => ({ record }), (error: unknown) => ({ error })),
-      this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ error: 'timed out' as unknown })),
+      this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ error: 'timed out' })),
     ]);
     timeout.abort();
     if ('record' in outcome) {

@@ -70,20 +70,25 @@ export interface LeaseRecord extends Versioned {
 /** What a create needs; the store adds its own metadata (labels, kind). */
 export type LeaseDraft = Omit<LeaseRecord, 'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt' | 'claim' | 'configuredDurationSeconds' | 'writerExpiresAt'>;
 
-/**
- * Writes are tagged by purpose so that a store can keep holder writes apart from queue
- * bookkeeping (on Kubernetes: separate field managers, so a waiter's heartbeat never makes the
- * holder's claim look fresher than it is).
- */
-export type WritePurpose = 'holder' | 'queue';
-
 export interface LeaseStore extends Watchable<LeaseRecord> {
   readonly kind: string;
   get(name: string): Promise<LeaseRecord | null>;
   /** Every lease in the store's namespace (or all namespaces), when the store can list. */
   list?(allNamespaces: boolean): Promise<LeaseRecord[]>;
   create(draft: LeaseDraft): Promise<LeaseRecord>;
-  update(record: LeaseRecord, purpose: WritePurpose): Promise<LeaseRecord>;
+  /**
+   * The holder's write: the claim (holding), koncli's facts about it (renewals, priority,
+   * renewable, reason), the labels and the queue as `record` has them, only if the object is
+   * still at `record.version` (ConflictError otherwise).
+   */
+  writeClaim(record: LeaseRecord): Promise<LeaseRecord>;
+  /**
+   * Queue bookkeeping: sets the waiter queue of the object read as `record` to `queue` and
+   * changes nothing else, only if it is still at `record.version`. Kept apart from claim writes
+   * (on Kubernetes: another field manager), so a waiter's heartbeat never makes the holder's
+   * claim look fresher than it is.
+   */
+  writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord>;
   /** Deletes only if the object is still at `version`. */
   delete(name: string, version: string): Promise<void>;
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void>;

@@ -131,7 +131,7 @@ export class WaiterSeat {
     const now = this.ctx.clock.now();
     const queue = withWaiter(record.extras.queue, this.member, this.ctx.tracker, this.member.leaseKey, now);
     try {
-      const written = await this.ctx.store.update({ ...record, extras: { ...record.extras, queue } }, 'queue');
+      const written = await this.ctx.store.writeQueue(record, queue);
       this.registered = true;
       this.conflicts = 0;
       this.nextBeatAt = now + heartbeatPeriod();
@@ -150,7 +150,7 @@ export class WaiterSeat {
     await retryOnConflict({ clock: this.ctx.clock, deadline: this.ctx.clock.now(), maxConflicts: LEAVE_ATTEMPTS }, async () => {
       const record = await this.ctx.store.get(this.name);
       if (!record || !isQueued(record.extras.queue, this.member.id)) return;
-      await this.ctx.store.update({ ...record, extras: { ...record.extras, queue: withoutWaiter(record.extras.queue, this.member.id) } }, 'queue');
+      await this.ctx.store.writeQueue(record, withoutWaiter(record.extras.queue, this.member.id));
     }).catch(() => {});
   }
 }

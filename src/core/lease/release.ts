@@ -62,7 +62,7 @@ export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known
     const forced = previousHolder !== '' && previousHolder !== req.holder;
     try {
       if (plan.kind === 'delete') await ctx.store.delete(req.name, record!.version);
-      else await ctx.store.update(plan.next, 'holder');
+      else await ctx.store.writeClaim(plan.next);
     } catch (err) {
       throw isKind(err, 'not-found') ? new ConflictError('the lease was deleted since it was read') : err; // read again
     }

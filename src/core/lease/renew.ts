@@ -50,7 +50,7 @@ export async function renewLease(ctx: LeaseContext, req: RenewRequest, known?: L
   return retryOnConflict({ clock: ctx.clock, deadline: retryUntil, exhausted }, async (n) => {
     const record = n === 0 && known ? known : await ctx.store.get(req.name);
     try {
-      return await ctx.store.update(planRenew(record, req, ctx.clock.wallNow()), 'holder');
+      return await ctx.store.writeClaim(planRenew(record, req, ctx.clock.wallNow()));
     } catch (err) {
       throw isKind(err, 'not-found') ? lost(req.name, null, req.holder) : err;
     }

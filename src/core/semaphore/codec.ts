@@ -31,7 +31,7 @@ function decodeHolder(entry: unknown, fail: (problem: string) => never, id: stri
     date,
     reason,
     ...(ttlSeconds !== undefined && { ttlSeconds: ttlSeconds as number }),
-    ...(expires !== undefined && { expires: expires as string }),
+    ...(expires !== undefined && { expires }),
     unknown: pick(entry, HOLDER_FIELDS),
   };
 }

@@ -325,9 +325,9 @@ describe('holder timing', () => {
     keeper.start();
     await flush();
     // The first renewal request never answers (a dropped packet on a dead connection).
-    const update = store.update.bind(store);
+    const writeClaim = store.writeClaim.bind(store);
     let hung = 0;
-    store.update = (record, purpose) => (hung++ === 0 ? new Promise<LeaseRecord>(() => {}) : update(record, purpose));
+    store.writeClaim = (record) => (hung++ === 0 ? new Promise<LeaseRecord>(() => {}) : writeClaim(record));
     let lost = false;
     void keeper.lost.then(() => (lost = true));
     for (let t = 0; t < 9000; t += 100) await clock.advance(100);

@@ -34,7 +34,7 @@ describe('a lease waiter during an API-server outage', () => {
     const clock = new FakeClock();
     const store = new MemoryLeaseStore();
     const ctx = () => leaseContext(store, clock, new ServerClock());
-    return { clock, store, ctx, down: outageOf(store, ['get', 'update', 'create']) };
+    return { clock, store, ctx, down: outageOf(store, ['get', 'writeClaim', 'writeQueue', 'create']) };
   }
 
   test('a heartbeat that cannot reach the server is retried; the waiter still gets the lease', async () => {

@@ -3,7 +3,7 @@ import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
-/** Any object that carries annotations: all an annotation lock needs of it. */
+/** Any object that carries annotations: all a kubelock needs of it. */
 export interface AnnotatedObject extends Versioned {
   name: string;
   uid?: string;
@@ -13,7 +13,7 @@ export interface AnnotatedObject extends Versioned {
 }
 
 /** One kind of object (one resource type, one namespace) whose annotations hold locks. */
-export interface AnnotationStore extends Watchable<AnnotatedObject> {
+export interface KubelockStore extends Watchable<AnnotatedObject> {
   /** "configmaps/foo in namespace bar", for messages. */
   describe(name: string): string;
   /**
@@ -28,13 +28,13 @@ export interface AnnotationStore extends Watchable<AnnotatedObject> {
 /** Which writer (field manager) writes one lock's annotation: other locks' writes never refresh its time. */
 export const lockWriter = (lock: string) => `kubelock-${lock}`;
 
-export interface LockContext {
-  store: AnnotationStore;
+export interface KubelockContext {
+  store: KubelockStore;
   clock: Clock;
   tracker: ExpiryTracker;
 }
 
-export const lockContext = (store: AnnotationStore, clock: Clock, serverClock: ServerClock, opts: ExpiryOptions = {}): LockContext => ({
+export const kubelockContext = (store: KubelockStore, clock: Clock, serverClock: ServerClock, opts: ExpiryOptions = {}): KubelockContext => ({
   store,
   clock,
   tracker: new ExpiryTracker(clock, serverClock, opts),

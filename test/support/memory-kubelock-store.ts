@@ -1,13 +1,13 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
-import type { AnnotatedObject, AnnotationStore } from '../../src/core/annotation-lock/model.js';
+import type { AnnotatedObject, KubelockStore } from '../../src/core/kubelock/model.js';
 import type { WatchHandlers } from '../../src/core/store.js';
 
 /**
- * An in-memory AnnotationStore for unit tests: versions like etcd revisions, conflicts on stale
+ * An in-memory KubelockStore for unit tests: versions like etcd revisions, conflicts on stale
  * writes, watches, per-key server write times (from `serverNow`, like managedFields), and a hook
  * to inject a conflicting write before the next one.
  */
-export class MemoryAnnotationStore implements AnnotationStore {
+export class MemoryKubelockStore implements KubelockStore {
   private revision = 0;
   private readonly objects = new Map<string, AnnotatedObject>();
   private readonly watchers = new Map<string, Set<WatchHandlers<AnnotatedObject>>>();

@@ -2,7 +2,7 @@ import { KoncliError, isKind } from '../errors.js';
 import { retryOnConflict } from '../retry.js';
 import { lockAnnotationKey } from './codec.js';
 import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from './decide.js';
-import { lockWriter, type LockContext } from './model.js';
+import { lockWriter, type KubelockContext } from './model.js';
 
 export interface ReleaseLockResult {
   outcome: 'released';
@@ -18,7 +18,7 @@ export interface ReleaseLockResult {
 const UNREADABLE = '<unreadable record>';
 
 /** Removes the lock's annotation, guarded by resourceVersion so a new owner is never displaced. */
-export async function releaseLock(ctx: LockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
+export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
   const what = ctx.store.describe(req.name);
   const exhausted = () => new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {

@@ -1,9 +1,9 @@
 import { ServerClock } from '../../../src/core/server-clock.js';
-import { acquireLock, acquireLockOnce } from '../../../src/core/annotation-lock/acquire.js';
-import { releaseLock } from '../../../src/core/annotation-lock/release.js';
-import { decodeLock, encodeLock, lockAnnotationKey, msToNs } from '../../../src/core/annotation-lock/codec.js';
-import { lockContext } from '../../../src/core/annotation-lock/model.js';
-import { MemoryAnnotationStore } from '../../support/memory-annotation-store.js';
+import { acquireLock, acquireLockOnce } from '../../../src/core/kubelock/acquire.js';
+import { releaseLock } from '../../../src/core/kubelock/release.js';
+import { decodeLock, encodeLock, lockAnnotationKey, msToNs } from '../../../src/core/kubelock/codec.js';
+import { kubelockContext } from '../../../src/core/kubelock/model.js';
+import { MemoryKubelockStore } from '../../support/memory-kubelock-store.js';
 import { FakeClock, flush } from '../../support/fake-clock.js';
 
 const KEY = lockAnnotationKey('deploy');
@@ -11,11 +11,11 @@ const SEC = 1_000_000_000n;
 
 function setup() {
   const clock = new FakeClock();
-  const store = new MemoryAnnotationStore();
+  const store = new MemoryKubelockStore();
   const serverClock = new ServerClock();
   store.put('obj', { keep: 'me' });
   /** Each call: another process (its own observations), same store and clock. */
-  const ctx = () => lockContext(store, clock, serverClock);
+  const ctx = () => kubelockContext(store, clock, serverClock);
   return { clock, store, ctx };
 }
 

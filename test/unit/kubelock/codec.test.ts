@@ -7,7 +7,7 @@ import {
   lockNameOf,
   parseCreatedAt,
   ttlToMs,
-} from '../../../src/core/annotation-lock/codec.js';
+} from '../../../src/core/kubelock/codec.js';
 
 const GIANTSWARM = '{"owner":"operator-v1.2.0","createdAt":"2020-03-25T10:00:00.123456789Z","ttl":300000000000}';
 const key = lockAnnotationKey('ip-allocation');

@@ -1,19 +1,20 @@
-import type { AnnotatedObject, AnnotationStore } from '../core/annotation-lock/model.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AnnotatedObject, KubelockStore } from '../core/kubelock/model.js';
 import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { collectionPath, type DynamicObjectApi } from './object-api.js';
 import { resourceDisplayName, type ResolvedResource } from './resource-resolver.js';
-import { lastWriteOf, watchObject } from './watch-object.js';
+import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
 /** Field managers may be at most 128 characters. */
 const MAX_FIELD_MANAGER = 128;
 
 /** Per annotation: the server's time of its last write, from the managedFields entries owning it. */
-function annotationWriteTimes(managedFields: any[] | undefined, annotations: Record<string, string>): Record<string, number> {
+function annotationWriteTimes(managedFields: ManagedFieldsEntry[] | undefined, annotations: Record<string, string>): Record<string, number> {
   const times: Record<string, number> = {};
   for (const key of Object.keys(annotations)) {
-    const t = lastWriteOf(managedFields, (fields) => !!fields?.['f:metadata']?.['f:annotations']?.[`f:${key}`]);
+    const t = lastWriteOf(managedFields, (fields) => !!fields['f:metadata']?.['f:annotations']?.[`f:${key}`]);
     if (t !== undefined) times[key] = t;
   }
   return times;
@@ -24,7 +25,7 @@ function annotationWriteTimes(managedFields: any[] | undefined, annotations: Rec
  * client-node's generic object API: each write a JSON merge patch of one annotation, carrying
  * the resourceVersion it was decided on.
  */
-export class ObjectAnnotationStore implements AnnotationStore {
+export class ObjectKubelockStore implements KubelockStore {
   readonly displayName: string;
 
   constructor(
@@ -45,9 +46,9 @@ export class ObjectAnnotationStore implements AnnotationStore {
     return { verb, resource: this.displayName, name, namespace: this.namespace };
   }
 
-  decode = (obj: any): AnnotatedObject => {
+  decode = (obj: KubernetesObject | null | undefined): AnnotatedObject => {
     const meta = obj?.metadata ?? {};
-    const annotations: Record<string, string> = meta.annotations ?? {};
+    const annotations = meta.annotations ?? {};
     return {
       name: meta.name ?? '',
       uid: meta.uid,

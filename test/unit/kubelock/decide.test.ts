@@ -1,8 +1,8 @@
 import { ExpiryTracker } from '../../../src/core/expiry.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
-import { encodeLock, formatCreatedAt, lockAnnotationKey, msToNs } from '../../../src/core/annotation-lock/codec.js';
-import { judgeLock, planAcquire, planRelease, type LockView } from '../../../src/core/annotation-lock/decide.js';
-import type { AnnotatedObject } from '../../../src/core/annotation-lock/model.js';
+import { encodeLock, formatCreatedAt, lockAnnotationKey, msToNs } from '../../../src/core/kubelock/codec.js';
+import { judgeLock, planAcquire, planRelease, type LockView } from '../../../src/core/kubelock/decide.js';
+import type { AnnotatedObject } from '../../../src/core/kubelock/model.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const KEY = lockAnnotationKey('deploy');

@@ -3,7 +3,7 @@ import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
 import { waitOnObject } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
-import { lockWriter, type AnnotatedObject, type LockContext } from './model.js';
+import { lockWriter, type AnnotatedObject, type KubelockContext } from './model.js';
 
 export interface AcquireLockResult {
   outcome: 'acquired' | 'refreshed';
@@ -35,7 +35,7 @@ const notFound = (what: string) =>
 type Attempt = { done: AcquireLockResult } | { blocked: LockView };
 
 /** One read-decide-write step. Throws ConflictError when the write lost a race. */
-async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockRequest, startedAt: number): Promise<Attempt> {
+async function attempt(ctx: KubelockContext, obj: AnnotatedObject, req: AcquireLockRequest, startedAt: number): Promise<Attempt> {
   const what = ctx.store.describe(req.name);
   const now = ctx.clock.now();
   const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
@@ -59,7 +59,7 @@ async function attempt(ctx: LockContext, obj: AnnotatedObject, req: AcquireLockR
  * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
  * src/core/retry.ts); throws `busy` when another owner holds the lock.
  */
-export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest, onNotice?: (message: string) => void): Promise<AcquireLockResult> {
+export async function acquireLockOnce(ctx: KubelockContext, req: AcquireLockRequest, onNotice?: (message: string) => void): Promise<AcquireLockResult> {
   const what = ctx.store.describe(req.name);
   const startedAt = ctx.clock.now();
   const exhausted = () => new KoncliError('busy', `lock ${req.lock} on ${what}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
@@ -76,7 +76,7 @@ export async function acquireLockOnce(ctx: LockContext, req: AcquireLockRequest,
  * Acquires; with `opts.wait`, watches the object and retries whenever it changes or the holder's
  * time runs out. Transient API failures are ridden out until the timeout (src/core/retry.ts).
  */
-export async function acquireLock(ctx: LockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
+export async function acquireLock(ctx: KubelockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
   if (!opts.wait) return acquireLockOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const what = ctx.store.describe(req.name);
