@@ -58,7 +58,15 @@ await suite('api', () => apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters:
 await suite('memory', () => memory({ tools, repeats: q ? 1 : 3, log }));
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, kubernetes: state.version, loadBefore, loadAfter: loadavg() };
-const report = { date: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), quick: q, machine, namespace, klock: tools.klock ? tools.klockBin : tools.klockNote, results };
+const report = {
+  date: new Date().toISOString(),
+  seconds: Math.round((Date.now() - started) / 1000),
+  quick: q,
+  machine,
+  namespace,
+  klock: tools.klock ? tools.klockBin : tools.klockNote,
+  results,
+};
 const files = writeReport(report, args.out);
 log(`done in ${report.seconds} s: ${files.join(', ')}`);
 process.exit(0);

@@ -24,9 +24,7 @@ const walk = (dir) =>
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
   });
 
-const entryPoints = Object.fromEntries(
-  walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]),
-);
+const entryPoints = Object.fromEntries(walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]));
 entryPoints.entry = join(root, 'src/cli/entry.ts');
 // bin/dev.js rewrites kubectl-style argv itself (it runs oclif in development mode).
 entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');

@@ -44,7 +44,23 @@ await koncli(['lease', 'status', lease]);
 say('three jobs share one lease with `lease run`: they run one at a time, each with a fencing token');
 await Promise.all(
   ['job-1', 'job-2', 'job-3'].map((job) =>
-    koncli(['lease', 'run', `demo-job-${suffix}`, '--holder', job, '--wait', '--timeout', '60s', '--', 'sh', '-c', `echo "${job} runs with token $KONCLI_FENCING_TOKEN"; sleep 0.5; echo "${job} done"`], { quiet: job !== 'job-1' }),
+    koncli(
+      [
+        'lease',
+        'run',
+        `demo-job-${suffix}`,
+        '--holder',
+        job,
+        '--wait',
+        '--timeout',
+        '60s',
+        '--',
+        'sh',
+        '-c',
+        `echo "${job} runs with token $KONCLI_FENCING_TOKEN"; sleep 0.5; echo "${job} done"`,
+      ],
+      { quiet: job !== 'job-1' },
+    ),
   ),
 );
 

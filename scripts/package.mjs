@@ -27,7 +27,10 @@ mkdirSync(join(root, 'dist', 'bin'), { recursive: true });
 // every other module of src/ imported for its evaluation, so modules that commands import on use
 // are evaluated into the snapshot too.
 const commandsDir = join(root, 'src', 'commands');
-const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') && !f.endsWith('.d.ts') ? [join(dir, f)] : []));
+const walk = (dir) =>
+  readdirSync(dir).flatMap((f) =>
+    statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') && !f.endsWith('.d.ts') ? [join(dir, f)] : [],
+  );
 const commandFiles = walk(commandsDir).sort();
 const otherModules = ['cli', 'core', 'kube'].flatMap((d) => walk(join(root, 'src', d))).sort();
 const commandsModule = {
@@ -83,11 +86,19 @@ writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, useSnapsho
 // they saw while the snapshot was built: build it in a fixed environment, not the builder's (CI=true
 // made ansis colour oclif's own warnings for ever). See docs/performance.md.
 const { DEBUG, FORCE_COLOR, ...builderEnv } = process.env;
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...builderEnv, NO_COLOR: '1', TERM: 'dumb' } });
+execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...builderEnv, NO_COLOR: '1', TERM: 'dumb' },
+});
 
 rmSync(exe, { force: true });
 copyFileSync(process.execPath, exe);
 chmodSync(exe, 0o755);
-execFileSync(process.execPath, [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 const mb = (f) => (statSync(f).size / 1e6).toFixed(1);
 process.stderr.write(`packaged ${relative(root, exe)} (${mb(exe)} MB; snapshot blob ${mb(blob)} MB, script ${mb(script)} MB) in ${Date.now() - started} ms\n`);

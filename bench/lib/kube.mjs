@@ -16,7 +16,13 @@ export class Kube {
     return new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        { ...this.base, ...this.tls, method, path, headers: { Accept: 'application/json', 'User-Agent': 'koncli-bench', ...(data ? { 'Content-Type': contentType } : {}) } },
+        {
+          ...this.base,
+          ...this.tls,
+          method,
+          path,
+          headers: { Accept: 'application/json', 'User-Agent': 'koncli-bench', ...(data ? { 'Content-Type': contentType } : {}) },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -107,7 +113,8 @@ export class Kube {
 
 /** Requests counted between two requestCounters() snapshots, by "VERB resource", for `resources`. */
 export function requestDelta(before, after, resources) {
-  const key = (c) => `${c.labels.verb} ${c.labels.resource}${c.labels.subresource ? `/${c.labels.subresource}` : ''}|${c.labels.code}|${c.labels.group}|${c.labels.scope}`;
+  const key = (c) =>
+    `${c.labels.verb} ${c.labels.resource}${c.labels.subresource ? `/${c.labels.subresource}` : ''}|${c.labels.code}|${c.labels.group}|${c.labels.scope}`;
   const start = new Map(before.map((c) => [key(c), c.value]));
   const delta = {};
   for (const c of after) {

@@ -55,7 +55,8 @@ export class LeaseObserver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       guard();
-      if (Date.now() > deadline) throw new Error(`lease ${this.name}: timed out after ${timeoutMs} ms waiting for ${what} (holder "${this.holder}", ${this.queued} queued)`);
+      if (Date.now() > deadline)
+        throw new Error(`lease ${this.name}: timed out after ${timeoutMs} ms waiting for ${what} (holder "${this.holder}", ${this.queued} queued)`);
       await sleep(5);
     }
   }

@@ -59,7 +59,6 @@ export function memoryOf(pid) {
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
     const hwmMb = kb('VmHWM') / 1024;
     return Number.isFinite(hwmMb) ? { hwmMb, rssMb: kb('VmRSS') / 1024 } : null; // a zombie has no memory lines
-
   } catch {
     return null;
   }

@@ -75,21 +75,39 @@ async function idleWaiters(kube, tools, n, windowMs, log) {
   if (hold.code !== 0) throw new Error(`could not hold ${lease}: ${hold.stderr}`);
   const obs = await new LeaseObserver(kube, tools.namespace, lease).start();
   // Started ten at a time: a hundred Node start-ups at once on two cores starve the API server.
-  const pool = new Pool(0, (id) => tools.koncli('lease', 'acquire', lease, '--holder', id, '--wait', '--timeout', '30m', '--request-timeout', '60s'), tools.env);
+  const pool = new Pool(
+    0,
+    (id) => tools.koncli('lease', 'acquire', lease, '--holder', id, '--wait', '--timeout', '30m', '--request-timeout', '60s'),
+    tools.env,
+  );
   try {
     const t0 = Date.now();
     const deadline = t0 + 600_000;
     while (pool.size < n && Date.now() < deadline) {
       pool.size = Math.min(n, pool.size + 10);
       pool.fill();
-      await obs.until((o) => o.queued >= pool.size || Date.now() > deadline, 600_000, `${pool.size} waiters to register`, () => pool.assertHealthy());
+      await obs.until(
+        (o) => o.queued >= pool.size || Date.now() > deadline,
+        600_000,
+        `${pool.size} waiters to register`,
+        () => pool.assertHealthy(),
+      );
     }
     log(`api: ${obs.queued} of ${n} waiters registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await sleep(2000);
     const queuedBefore = obs.queued;
     const { delta } = await counted(kube, () => sleep(windowMs));
     pool.assertHealthy();
-    return { waiters: n, live: pool.live, queuedBefore, queuedAfter: obs.queued, windowSeconds: windowMs / 1000, requests: total(delta), perSecond: Number((total(delta) / (windowMs / 1000)).toFixed(2)), byVerb: delta };
+    return {
+      waiters: n,
+      live: pool.live,
+      queuedBefore,
+      queuedAfter: obs.queued,
+      windowSeconds: windowMs / 1000,
+      requests: total(delta),
+      perSecond: Number((total(delta) / (windowMs / 1000)).toFixed(2)),
+      byVerb: delta,
+    };
   } finally {
     await pool.stop('SIGKILL');
     obs.stop();

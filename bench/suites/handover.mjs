@@ -64,7 +64,16 @@ async function scenario({ kube, tools, variant, waiters, samples, log }) {
     }
     log(`handover: ${variant}, ${waiters} waiter(s): ${samples} samples`);
     const ms = obs.handovers.map((h) => h.ms);
-    return { variant, waiters, ms: summarize(ms), waitingAtRelease: summarize(obs.handovers.map((h) => h.waiting), 0), samples: ms.map((x) => Number(x.toFixed(2))) };
+    return {
+      variant,
+      waiters,
+      ms: summarize(ms),
+      waitingAtRelease: summarize(
+        obs.handovers.map((h) => h.waiting),
+        0,
+      ),
+      samples: ms.map((x) => Number(x.toFixed(2))),
+    };
   } finally {
     await pool.stop();
     obs.stop();

@@ -7,10 +7,10 @@ import { median } from '../lib/stats.mjs';
 
 /** [mark that ends the step, label]; a step runs from the previous mark (process start for the first). */
 export const STEPS = [
-  ['v8Start', 'process start to V8 running (loading the binary, Node\'s C++ start)'],
-  ['environment', 'V8 heap and context: Node\'s own snapshot (npm build) or koncli\'s (executable: deserialisation)'],
-  ['bootstrapComplete', 'Node\'s pre-execution (options, environment)'],
-  ['entry', 'to koncli\'s entry: loading bin/run.js and dist/entry.js (npm build only)'],
+  ['v8Start', "process start to V8 running (loading the binary, Node's C++ start)"],
+  ['environment', "V8 heap and context: Node's own snapshot (npm build) or koncli's (executable: deserialisation)"],
+  ['bootstrapComplete', "Node's pre-execution (options, environment)"],
+  ['entry', "to koncli's entry: loading bin/run.js and dist/entry.js (npm build only)"],
   ['oclifLoaded', 'oclif: configuration, command lookup, loading the command'],
   ['kubeconfig', 'flags parsed, client modules loaded, kubeconfig read and parsed'],
   ['connected', 'first request built, undici loaded, TCP connect and TLS handshake'],
@@ -45,11 +45,29 @@ export async function startupSteps({ tools, rounds, log }) {
   return cells.map((cell) => {
     const steps = STEPS.map(([mark], j) => {
       const durations = cell.runs
-        .map(({ marks }) => (marks[mark] === undefined ? null : marks[mark] - (j === 0 ? 0 : (STEPS.slice(0, j).reverse().map(([m]) => marks[m]).find((v) => v !== undefined) ?? 0))))
+        .map(({ marks }) =>
+          marks[mark] === undefined
+            ? null
+            : marks[mark] -
+              (j === 0
+                ? 0
+                : (STEPS.slice(0, j)
+                    .reverse()
+                    .map(([m]) => marks[m])
+                    .find((v) => v !== undefined) ?? 0)),
+        )
         .filter((v) => v !== null);
       return { mark, ms: durations.length ? Number(median(durations).toFixed(1)) : null };
     });
     const total = (f) => Number(median(cell.runs.map(f).filter((v) => v !== null)).toFixed(1));
-    return { build: cell.build, command: cell.command, n: cell.runs.length, steps, wallMs: total((r) => r.wallMs), cpuMs: total((r) => r.cpuMs), exitMark: total((r) => r.marks.exit) };
+    return {
+      build: cell.build,
+      command: cell.command,
+      n: cell.runs.length,
+      steps,
+      wallMs: total((r) => r.wallMs),
+      cpuMs: total((r) => r.cpuMs),
+      exitMark: total((r) => r.marks.exit),
+    };
   });
 }

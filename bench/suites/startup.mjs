@@ -9,7 +9,15 @@ export async function startup({ tools, state, rounds, log }) {
   const klockLease = 'bench-startup-klock';
   const setup = await timed(tools.koncli('lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'), { env: tools.env });
   if (setup.code !== 0) throw new Error(`could not create lease ${lease}: ${setup.stderr}`);
-  const floor = [process.execPath, new URL('../lib/floor.mjs', import.meta.url).pathname, state.server, state.pki.caCert, state.pki.adminCert, state.pki.adminKey, `/apis/coordination.k8s.io/v1/namespaces/${tools.namespace}/leases/${lease}`];
+  const floor = [
+    process.execPath,
+    new URL('../lib/floor.mjs', import.meta.url).pathname,
+    state.server,
+    state.pki.caCert,
+    state.pki.adminCert,
+    state.pki.adminKey,
+    `/apis/coordination.k8s.io/v1/namespaces/${tools.namespace}/leases/${lease}`,
+  ];
   const status = ['lease', 'status', lease, '--json'];
   const acquire = ['lease', 'acquire', lease, '--holder', 'h', '--timeout', '0'];
   const rows = [
@@ -43,7 +51,9 @@ export async function startup({ tools, state, rounds, log }) {
   }
   const paired = (a, b) => (wall[a] && wall[b] ? median(wall[a].map((v, i) => v / wall[b][i])) : null);
   return {
-    rows: rows.map((r) => (r.skipped ? { id: r.id, label: r.label, skipped: r.skipped } : { id: r.id, label: r.label, wallMs: summarize(wall[r.id]), cpuMs: summarize(cpu[r.id]) })),
+    rows: rows.map((r) =>
+      r.skipped ? { id: r.id, label: r.label, skipped: r.skipped } : { id: r.id, label: r.label, wallMs: summarize(wall[r.id]), cpuMs: summarize(cpu[r.id]) },
+    ),
     statusVsKubectl: paired('status', 'kubectl'),
     acquireVsKubectl: paired('acquire', 'kubectl'),
     npmStatusVsKubectl: paired('npm-status', 'kubectl'),

@@ -24,7 +24,15 @@ async function race({ kube, tools, name, contenders, sections }) {
   const seconds = (Date.now() - started) / 1000;
   // All lease requests in the run (klock writes with PUT; the API server's own lease adds ~0.1 PUT/s).
   const requests = requestDelta(before, await kube.requestCounters(), ['leases']);
-  return { tool: name, contenders, sections, seconds: Number(seconds.toFixed(2)), sectionsPerSecond: Number(((contenders * sections) / seconds).toFixed(2)), requests, failures };
+  return {
+    tool: name,
+    contenders,
+    sections,
+    seconds: Number(seconds.toFixed(2)),
+    sectionsPerSecond: Number(((contenders * sections) / seconds).toFixed(2)),
+    requests,
+    failures,
+  };
 }
 
 /**
@@ -37,7 +45,9 @@ export async function throughput({ kube, tools, contenders, sections, repeats, l
   for (let i = 0; i < repeats; i++) {
     for (const name of names) {
       const r = await race({ kube, tools, name, contenders, sections });
-      log(`throughput: ${name}: ${contenders}x${sections} sections in ${r.seconds} s${r.failures.length ? ` (${r.failures.length} failed)` : ''} (run ${i + 1}/${repeats})`);
+      log(
+        `throughput: ${name}: ${contenders}x${sections} sections in ${r.seconds} s${r.failures.length ? ` (${r.failures.length} failed)` : ''} (run ${i + 1}/${repeats})`,
+      );
       runs[name].push(r);
     }
   }

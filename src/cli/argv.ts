@@ -62,7 +62,12 @@ export function kubectlArgv(argv: string[]): string[] {
   let words = i;
   while (words < head.length && !head[words].startsWith('-')) words++;
   // oclif refuses a flag given twice; kubectl takes the last one: drop a leading flag given again later.
-  const later = new Set(head.slice(words).filter((a) => a.startsWith('-')).map(flagName));
+  const later = new Set(
+    head
+      .slice(words)
+      .filter((a) => a.startsWith('-'))
+      .map(flagName),
+  );
   const kept = leading
     .reverse()
     .filter(([flag]) => !later.has(flagName(flag)) && (later.add(flagName(flag)), true))

@@ -34,7 +34,11 @@ export abstract class KoncliCommand extends Command {
     kubeconfig: Flags.string({ description: 'path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)', helpGroup: 'CLUSTER' }),
     context: Flags.string({ description: 'kubeconfig context to use', helpGroup: 'CLUSTER' }),
     namespace: Flags.string({ char: 'n', description: "namespace (default: the context's, or the Pod's)", helpGroup: 'CLUSTER' }),
-    'request-timeout': Flags.string({ description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`, helpGroup: 'CLUSTER' }),
+    'request-timeout': Flags.string({
+      description: 'bound on each API request (a holder bounds its renewals tighter: docs/clock.md)',
+      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+      helpGroup: 'CLUSTER',
+    }),
     'max-clock-skew': Flags.string({
       description: "how far apart two machines' clocks may be, when a claim's own timestamp is compared with another clock (docs/clock.md)",
       env: 'KONCLI_MAX_CLOCK_SKEW',
@@ -43,7 +47,11 @@ export abstract class KoncliCommand extends Command {
     }),
     json: Flags.boolean({ description: 'print one JSON document on stdout and nothing else', helpGroup: 'OUTPUT' }),
     output: Flags.string({ char: 'o', description: 'output format', options: ['text', 'json', 'yaml'], helpGroup: 'OUTPUT' }),
-    verbose: Flags.boolean({ char: 'v', description: "log each API request (method and path), watch, new connection and credential refresh on stderr (kubectl's -v=6 or higher means the same)", helpGroup: 'OUTPUT' }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: "log each API request (method and path), watch, new connection and credential refresh on stderr (kubectl's -v=6 or higher means the same)",
+      helpGroup: 'OUTPUT',
+    }),
   };
 
   protected output = new Output('text');
@@ -56,7 +64,11 @@ export abstract class KoncliCommand extends Command {
     await super.init();
     const argv = this.argv;
     // Decide the output format before parsing, so even a parse error honours --json.
-    const jsonish = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('--output=json') || argv.includes('-ojson');
+    const jsonish =
+      argv.includes('--json') ||
+      argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') ||
+      argv.includes('--output=json') ||
+      argv.includes('-ojson');
     this.output = new Output(jsonish ? 'json' : 'text');
     const { flags } = await this.parse(this.ctor as typeof KoncliCommand);
     this.baseFlagValues = flags;

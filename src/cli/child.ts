@@ -36,7 +36,10 @@ export class SupervisedChild {
       this.child.once('error', reject);
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    this.exited.then(() => this.tracker?.hurry(), () => {});
+    this.exited.then(
+      () => this.tracker?.hurry(),
+      () => {},
+    );
     if (this.child.pid !== undefined) this.tracker = new DescendantTracker(this.child.pid, `${RUN_ID_VARIABLE}=${runId}`);
   }
 

@@ -82,9 +82,14 @@ export class DescendantTracker {
    * before each signal that the pid still names the recorded process. Returns the pids reached.
    */
   signal(signal: NodeJS.Signals, which: (p: ProcessInfo) => boolean = () => true): number[] {
-    const targets = this.alive().filter(which).filter((p) => p.start === 0 || processInfo(p.pid)?.start === p.start);
+    const targets = this.alive()
+      .filter(which)
+      .filter((p) => p.start === 0 || processInfo(p.pid)?.start === p.start);
     this.hurry();
-    return signalEach(targets.map((p) => p.pid), signal);
+    return signalEach(
+      targets.map((p) => p.pid),
+      signal,
+    );
   }
 
   /**
@@ -151,7 +156,7 @@ export class DescendantTracker {
     }
     const children = new Map<number, ProcessInfo[]>();
     for (const p of all.values()) if (!p.zombie) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-    for (const queue = [...this.tracked.keys()]; queue.length > 0; ) {
+    for (const queue = [...this.tracked.keys()]; queue.length > 0;) {
       for (const child of children.get(queue.pop()!) ?? []) {
         if (this.tracked.has(child.pid) || child.pid === process.pid) continue;
         this.tracked.set(child.pid, child);

@@ -31,7 +31,8 @@ export const MAX_TTL_SECONDS = 2_147_483_647; // leaseDurationSeconds is an int3
  */
 export function parseDelay(input: string, flag: string): number {
   const ms = parseDuration(input, flag);
-  if (ms > MAX_TTL_SECONDS * 1000) throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${MAX_TTL_SECONDS}s (about 68 years, the longest TTL)`);
+  if (ms > MAX_TTL_SECONDS * 1000)
+    throw usageError(`--${flag} ${JSON.stringify(input)} is too long; the maximum is ${MAX_TTL_SECONDS}s (about 68 years, the longest TTL)`);
   return ms;
 }
 
@@ -51,7 +52,11 @@ export function formatDuration(ms: number): string {
   const negative = ms < 0;
   let s = Math.round(Math.abs(ms) / 1000);
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;

@@ -57,8 +57,7 @@ export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   }
   return {
     pjson,
-    loadOptions: (argv) =>
-      ids && !asksHelp(argv) && commandIn(argv, ids) ? { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } } : { root },
+    loadOptions: (argv) => (ids && !asksHelp(argv) && commandIn(argv, ids) ? { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } } : { root }),
   };
 }
 

@@ -26,7 +26,12 @@ export const EXIT_CODE_TABLE: { code: number; name: string; meaning: string }[] 
   { code: 7, name: 'forbidden', meaning: 'RBAC denied a request; the message names the verb and resource' },
   { code: 8, name: 'unreachable', meaning: 'no usable cluster: kubeconfig/context problem, bad credentials, server unreachable or timed out' },
   { code: 9, name: 'corrupt', meaning: 'data on the cluster koncli will not interpret or overwrite (corrupt or foreign annotation)' },
-  { code: 10, name: 'rejected', meaning: "the API server refused a request for a reason other than RBAC: admission (a webhook's denial, a quota, a namespace being terminated) or validation (HTTP 400/422); the message quotes the server" },
+  {
+    code: 10,
+    name: 'rejected',
+    meaning:
+      "the API server refused a request for a reason other than RBAC: admission (a webhook's denial, a quota, a namespace being terminated) or validation (HTTP 400/422); the message quotes the server",
+  },
 ];
 
 export const EXIT_CODES_HELP = EXIT_CODE_TABLE.map((e) => `  ${String(e.code).padStart(2)}  ${e.name.padEnd(11)} ${e.meaning}`).join('\n');

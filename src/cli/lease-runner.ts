@@ -74,7 +74,15 @@ export async function runUnderLease(client: KubeClient, output: Output, req: Lea
   };
   for (const s of FORWARDED) process.on(s, onSignal);
   try {
-    return await runWith(client, output, req, ctx, interrupted.signal, () => pendingSignal, (c) => (child = c));
+    return await runWith(
+      client,
+      output,
+      req,
+      ctx,
+      interrupted.signal,
+      () => pendingSignal,
+      (c) => (child = c),
+    );
   } finally {
     for (const s of FORWARDED) process.off(s, onSignal);
   }
@@ -131,7 +139,17 @@ async function acquireForRun(
   try {
     const acquired = await acquireLease(
       ctx,
-      { name, namespace: client.namespace, holder, durationSeconds: req.durationSeconds, defaultDurationSeconds: req.defaultDurationSeconds, priority: req.priority, renewable: true, reason: req.reason, labels: req.labels },
+      {
+        name,
+        namespace: client.namespace,
+        holder,
+        durationSeconds: req.durationSeconds,
+        defaultDurationSeconds: req.defaultDurationSeconds,
+        priority: req.priority,
+        renewable: true,
+        reason: req.reason,
+        labels: req.labels,
+      },
       { ...req.wait, signal: interrupted, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true },
     );
     await progress?.finish(true, `acquired lease ${name}`);
@@ -178,7 +196,9 @@ async function keepLease(client: KubeClient, output: Output, req: LeaseRunReques
   }
   const killAfterMs = req.killAfterMs ?? timing.killAfterMs;
   if (killAfterMs > ttlMs - timing.renewDeadlineMs) {
-    output.warn(`--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`);
+    output.warn(
+      `--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`,
+    );
   }
   const keeper = new LeaseKeeper(ctx, req.name, req.holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
   keeper.start();
@@ -218,7 +238,13 @@ class Supervision {
 
   async result(): Promise<LeaseRunResult> {
     const { output, req } = this.run;
-    const ended = await Promise.race([this.child.exited.then((exit) => ({ exit }), (error: NodeJS.ErrnoException) => ({ spawnError: error })), this.lost]);
+    const ended = await Promise.race([
+      this.child.exited.then(
+        (exit) => ({ exit }),
+        (error: NodeJS.ErrnoException) => ({ spawnError: error }),
+      ),
+      this.lost,
+    ]);
     if ('lost' in ended) {
       await this.stopAll(ended.lost);
       const exit = await this.child.exited.catch((): ChildExit => ({ code: null, signal: null }));
@@ -230,7 +256,10 @@ class Supervision {
     // none of it is left.
     const leftovers = await this.child.remaining();
     if (leftovers.length > 0) {
-      const lostMeanwhile = await this.outlive(leftovers.map((p) => p.pid), code);
+      const lostMeanwhile = await this.outlive(
+        leftovers.map((p) => p.pid),
+        code,
+      );
       if (lostMeanwhile) return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
     }
     await this.release();
@@ -274,7 +303,11 @@ class Supervision {
       // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
       // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
       const latest = keeper.latest;
-      await releaseLease(ctx, { name: req.name, holder: req.holder, delete: req.delete, force: false }, latest.extras.queue.waiters.length === 0 ? latest : undefined);
+      await releaseLease(
+        ctx,
+        { name: req.name, holder: req.holder, delete: req.delete, force: false },
+        latest.extras.queue.waiters.length === 0 ? latest : undefined,
+      );
     } catch (err) {
       output.warn(`could not release lease ${req.name} (${(err as Error).message}); it expires by itself within ${formatDuration(this.run.ttlMs)}`);
     }

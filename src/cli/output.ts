@@ -29,8 +29,7 @@ export class Output {
       const mod = await import('yaml');
       const yaml = (mod as unknown as { default?: typeof mod }).default ?? mod; // CommonJS inside the bundle
       process.stdout.write(yaml.stringify(doc));
-    }
-    else {
+    } else {
       const line = text();
       if (line !== '') process.stdout.write(line + '\n'); // some commands (lease run) print nothing of their own
     }

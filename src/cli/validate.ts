@@ -8,7 +8,9 @@ export function validateObjectName(name: string, what: string): string {
   if (name.length === 0 || name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     const lower = name.toLowerCase();
     const hint = name !== lower && DNS_SUBDOMAIN.test(lower) ? `; did you mean ${lower}?` : '';
-    throw usageError(`${what} name ${JSON.stringify(name)} is invalid: use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit${hint}`);
+    throw usageError(
+      `${what} name ${JSON.stringify(name)} is invalid: use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit${hint}`,
+    );
   }
   return name;
 }

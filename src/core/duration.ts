@@ -1,5 +1,5 @@
 /** Milliseconds per unit: Go's time.ParseDuration units, plus `d`, which only koncli's flags accept. */
-const UNIT_MS = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export type DurationUnit = keyof typeof UNIT_MS;
 
@@ -54,7 +54,11 @@ export function formatGoDuration(seconds: number): string {
   let s = Math.max(0, Math.round(seconds));
   if (s === 0) return '0s';
   let out = '';
-  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (s >= size) {
       out += `${Math.floor(s / size)}${unit}`;
       s %= size;

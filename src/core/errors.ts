@@ -34,5 +34,4 @@ export class ConflictError extends KoncliError {
   }
 }
 
-export const isKind = (err: unknown, kind: FailureKind): err is KoncliError =>
-  err instanceof KoncliError && err.kind === kind;
+export const isKind = (err: unknown, kind: FailureKind): err is KoncliError => err instanceof KoncliError && err.kind === kind;

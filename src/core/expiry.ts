@@ -99,7 +99,8 @@ export class ExpiryTracker {
   private explain(claim: ClaimSighting, basis: ExpiryBasis, seenForMs: number, server: number | undefined, writer: number | undefined): string {
     const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
     const noStamp = '; the API server recorded no write time (no managedFields)';
-    const writerWhy = () => `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${secs(this.maxClockSkewMs)} allowed clock skew (--max-clock-skew)`;
+    const writerWhy = () =>
+      `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${secs(this.maxClockSkewMs)} allowed clock skew (--max-clock-skew)`;
     if (basis === 'server') {
       return `the API server stamped its last write ${new Date(claim.serverWrittenAtMost!).toISOString()} (at most), its writer's own timestamp agrees, and it lasts ${secs(claim.durationMs)}`;
     }

@@ -2,13 +2,7 @@ import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
 import { Backoff } from './retry.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
-import {
-  POLL_MAX_MS,
-  POLL_MIN_MS,
-  WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS,
-  WATCH_RETRY_MAX_MS,
-  WATCH_RETRY_MIN_MS,
-} from './timing.js';
+import { POLL_MAX_MS, POLL_MIN_MS, WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS, WATCH_RETRY_MAX_MS, WATCH_RETRY_MIN_MS } from './timing.js';
 
 /** Re-watching after a failure: the one retry policy's backoff (jitter, Retry-After), from 2 × WATCH_RETRY_MIN_MS up to WATCH_RETRY_MAX_MS. */
 const REWATCH_BACKOFF = { initialMs: 2 * WATCH_RETRY_MIN_MS, factor: 2, capMs: WATCH_RETRY_MAX_MS, jitter: 0.5 };

@@ -162,9 +162,10 @@ export function checkTimingRelations(): void {
   const fail = (what: string) => {
     throw new Error(`koncli timing constants: ${what}`);
   };
-  if (!(STALE_AFTER_MS > HEARTBEAT_MS + CONFLICT_BACKOFF_MAX_MS)) fail('a waiter must get at least one heartbeat (plus a conflict backoff) in before it is judged stale');
+  if (!(STALE_AFTER_MS > HEARTBEAT_MS + CONFLICT_BACKOFF_MAX_MS))
+    fail('a waiter must get at least one heartbeat (plus a conflict backoff) in before it is judged stale');
   if (!(HEARTBEAT_JITTER > 0 && HEARTBEAT_JITTER < 1)) fail('the heartbeat jitter is a fraction');
-  if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail('the client must outwait the server\'s watch timeout');
+  if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail("the client must outwait the server's watch timeout");
   if (!(WATCH_RETRY_MIN_MS < WATCH_RETRY_MAX_MS && POLL_MIN_MS < POLL_MAX_MS)) fail('backoffs must grow');
   if (!(RETRY_BACKOFF_INITIAL_MS < RETRY_BACKOFF_MAX_MS && RETRY_BACKOFF_MAX_MS * (1 + RETRY_BACKOFF_JITTER) * 3 <= ONE_SHOT_RETRY_MS)) {
     fail('the retry backoff must grow, and a one-shot budget must hold several tries at its longest');

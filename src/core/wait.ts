@@ -104,7 +104,9 @@ export async function waitOnObject<T extends Versioned, R>(
   let kept = false;
   feed.start();
   try {
-    const result = await watchUntilDecided(feed, clock, { deadline, startedAt: opts.startedAt, signal: opts.signal, onNotice: opts.onNotice }, (state) => decide(state, feed));
+    const result = await watchUntilDecided(feed, clock, { deadline, startedAt: opts.startedAt, signal: opts.signal, onNotice: opts.onNotice }, (state) =>
+      decide(state, feed),
+    );
     kept = opts.keepWatching?.(result, feed) ?? false;
     return result;
   } finally {

@@ -143,7 +143,10 @@ export class KubeConfigAdapter extends KubeConfig {
     const proxy = cluster.proxyUrl || proxyFromEnvironment(cluster.server);
     return this.connections.get({ proxy, tls }, () => {
       if (!proxy) return new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
-      if (!/^(https?|socks5?):\/\//.test(proxy)) throw configError(`cluster "${cluster.name}": proxy ${withoutUserinfo(proxy)} is not an http, https or socks5 URL; fix the kubeconfig's proxy-url or HTTPS_PROXY`);
+      if (!/^(https?|socks5?):\/\//.test(proxy))
+        throw configError(
+          `cluster "${cluster.name}": proxy ${withoutUserinfo(proxy)} is not an http, https or socks5 URL; fix the kubeconfig's proxy-url or HTTPS_PROXY`,
+        );
       return new ProxyAgent({ uri: proxy.replace(/^socks:/, 'socks5:'), requestTls: tls, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
     });
   }
@@ -188,7 +191,10 @@ export class KubeConfigAdapter extends KubeConfig {
     await super.applySecurityAuthentication(scratch);
     const header = scratch.getHeaders()['Authorization'];
     if (header) context.setHeaderParam('Authorization', header);
-    await scratch.getDispatcher()?.close().catch(() => undefined);
+    await scratch
+      .getDispatcher()
+      ?.close()
+      .catch(() => undefined);
   }
 }
 

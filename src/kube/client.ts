@@ -76,7 +76,10 @@ export class KubeClient {
       throw new KoncliError('unreachable', `cluster "${cluster.name}" has no usable server address ("${this.server}"); fix the kubeconfig`);
     }
     if (this.server !== cluster.server) {
-      throw new KoncliError('unreachable', `cluster "${cluster.name}" has a user name or password in its server address (${this.server.replace('://', '://<redacted>@')}); put credentials in the kubeconfig's user entry`);
+      throw new KoncliError(
+        'unreachable',
+        `cluster "${cluster.name}" has a user name or password in its server address (${this.server.replace('://', '://<redacted>@')}); put credentials in the kubeconfig's user entry`,
+      );
     }
     this.connections = kc.connections;
     if (opts.trace) traceConnections(opts.trace);

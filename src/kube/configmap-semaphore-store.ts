@@ -59,7 +59,9 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' }, annotations: { [SEMAPHORE_ANNOTATION]: annotation } },
     };
     return this.decode(
-      await this.client.call(this.site('create', name), () => this.api.createNamespacedConfigMap({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER })),
+      await this.client.call(this.site('create', name), () =>
+        this.api.createNamespacedConfigMap({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),
+      ),
     );
   }
 

@@ -85,17 +85,24 @@ export async function installCrd(client: KubeClient, manifest: CrdManifest, opts
   const name = manifest.json.metadata.name;
   // A conflict (created or changed by someone else meanwhile): read again.
   const exhausted = () => new KoncliError('error', `${name}: gave up after ${MAX_CONFLICTS} write conflicts in a row`);
-  const applied = await retryOnConflict({ clock: client.clock, maxConflicts: MAX_CONFLICTS, exhausted }, async (): Promise<{ outcome: CrdInstallResult['outcome']; crd: V1CustomResourceDefinition }> => {
-    const current = await store.read(name);
-    if (!current) {
-      const crd = await client.call(store.site('create', name), () => store.api.createCustomResourceDefinition({ body: manifest.typed, fieldManager: FIELD_MANAGER }));
-      return { outcome: 'created', crd };
-    }
-    const before = current.metadata?.resourceVersion;
-    const body = { metadata: { resourceVersion: before }, spec: manifest.json.spec };
-    const crd = await client.call(store.site('patch', name), () => store.api.patchCustomResourceDefinition({ name, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()));
-    return { outcome: crd.metadata?.resourceVersion === before ? 'unchanged' : 'updated', crd };
-  });
+  const applied = await retryOnConflict(
+    { clock: client.clock, maxConflicts: MAX_CONFLICTS, exhausted },
+    async (): Promise<{ outcome: CrdInstallResult['outcome']; crd: V1CustomResourceDefinition }> => {
+      const current = await store.read(name);
+      if (!current) {
+        const crd = await client.call(store.site('create', name), () =>
+          store.api.createCustomResourceDefinition({ body: manifest.typed, fieldManager: FIELD_MANAGER }),
+        );
+        return { outcome: 'created', crd };
+      }
+      const before = current.metadata?.resourceVersion;
+      const body = { metadata: { resourceVersion: before }, spec: manifest.json.spec };
+      const crd = await client.call(store.site('patch', name), () =>
+        store.api.patchCustomResourceDefinition({ name, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+      );
+      return { outcome: crd.metadata?.resourceVersion === before ? 'unchanged' : 'updated', crd };
+    },
+  );
 
   const started = client.clock.now();
   const deadline = started + opts.timeoutMs;
@@ -115,7 +122,10 @@ export async function installCrd(client: KubeClient, manifest: CrdManifest, opts
       if (!state) throw new KoncliError('not-found', `${name} was deleted while waiting for it to become Established`);
       if (state.established) return { done: result(true, state.version) };
       if (state.rejected) throw new KoncliError('error', `the API server refuses ${name}: ${state.rejected}`);
-      return { until: deadline, giveUp: () => new KoncliError('busy', `${name} is not Established after ${Math.round(opts.timeoutMs / 1000)}s; see: kubectl get crd ${name} -o yaml`) };
+      return {
+        until: deadline,
+        giveUp: () => new KoncliError('busy', `${name} is not Established after ${Math.round(opts.timeoutMs / 1000)}s; see: kubectl get crd ${name} -o yaml`),
+      };
     });
   } finally {
     feed.stop();

@@ -86,7 +86,9 @@ export class TokenFile implements CredentialSource {
     } catch (err) {
       // client-go keeps using the last token it read when a re-read fails.
       if (this.cached) return;
-      throw credentialError(`cannot read the token file ${this.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the kubeconfig's tokenFile`);
+      throw credentialError(
+        `cannot read the token file ${this.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the kubeconfig's tokenFile`,
+      );
     }
     const token = text.trim();
     if (!token) throw credentialError(`the token file ${this.path} is empty; fix the kubeconfig's tokenFile`);
@@ -143,9 +145,12 @@ export class ExecPlugin implements CredentialSource {
 
   private async run(): Promise<ExecCredential> {
     const { command, args = [], env = [], apiVersion } = this.exec;
-    if (!apiVersion) throw credentialError(`user "${this.userName}": exec plugin ${command} has no apiVersion; set client.authentication.k8s.io/v1 in the kubeconfig`);
+    if (!apiVersion)
+      throw credentialError(`user "${this.userName}": exec plugin ${command} has no apiVersion; set client.authentication.k8s.io/v1 in the kubeconfig`);
     if (this.exec.interactiveMode === 'Always') {
-      throw credentialError(`user "${this.userName}": exec plugin ${command} needs a terminal (interactiveMode: Always), which koncli never gives it; use a plugin mode that works without one`);
+      throw credentialError(
+        `user "${this.userName}": exec plugin ${command} needs a terminal (interactiveMode: Always), which koncli never gives it; use a plugin mode that works without one`,
+      );
     }
     const info = {
       apiVersion,
@@ -162,9 +167,13 @@ export class ExecPlugin implements CredentialSource {
       child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
       child.on('error', (err: NodeJS.ErrnoException) => {
         const hint = this.exec.installHint ? ` ${this.exec.installHint.trim().replace(/\s+/g, ' ')}` : '';
-        reject(credentialError(err.code === 'ENOENT'
-          ? `user "${this.userName}": exec plugin executable ${command} not found; install it or fix the kubeconfig's exec.command.${hint}`
-          : `user "${this.userName}": exec plugin ${command} could not start (${err.code ?? err.message})`));
+        reject(
+          credentialError(
+            err.code === 'ENOENT'
+              ? `user "${this.userName}": exec plugin executable ${command} not found; install it or fix the kubeconfig's exec.command.${hint}`
+              : `user "${this.userName}": exec plugin ${command} could not start (${err.code ?? err.message})`,
+          ),
+        );
       });
       child.on('close', (code, signal) => {
         if (code === 0) resolve(out);
@@ -176,7 +185,8 @@ export class ExecPlugin implements CredentialSource {
   }
 
   private parse(stdout: string, apiVersion: string): ExecCredential {
-    const bad = (why: string) => credentialError(`user "${this.userName}": exec plugin ${this.exec.command} printed ${why}; it must print an ExecCredential of ${apiVersion}`);
+    const bad = (why: string) =>
+      credentialError(`user "${this.userName}": exec plugin ${this.exec.command} printed ${why}; it must print an ExecCredential of ${apiVersion}`);
     let doc: { apiVersion?: unknown; kind?: unknown; status?: Record<string, unknown> };
     try {
       doc = JSON.parse(stdout) as typeof doc;

@@ -11,8 +11,18 @@ export interface CallSite {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'EPIPE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'EPIPE',
 ]);
 
 /** The parts of a Kubernetes `Status` body (metav1.Status) koncli reads. */
@@ -64,7 +74,8 @@ export const isRbacDenial = (message: string | undefined) => message !== undefin
 
 function networkCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown; name?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || isTlsVerification(e.code))) return e.code;
+    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || isTlsVerification(e.code)))
+      return e.code;
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
   }
   // undici's transport failures: TypeError('fetch failed') whose cause says why.
@@ -116,7 +127,10 @@ export function toKoncliError(err: unknown, site: CallSite, server?: string, ans
   if (known) return known;
   const text = redactCredentials(message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)));
   const retryAfter = status !== undefined && TRANSIENT_STATUSES.has(status) ? retryAfterMs(err) : undefined;
-  return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`, { ...said, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
+  return new KoncliError('error', `${what} failed${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 300)}`, {
+    ...said,
+    ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
+  });
 }
 
 /** The HTTP statuses with a kind of their own; undefined for the others (a plain `error`). */
@@ -130,9 +144,17 @@ function statusError(status: number, message: string | undefined, said: Record<s
       if (!isRbacDenial(message) && message !== undefined) {
         return new KoncliError('rejected', `the API server refused to ${what}: ${message}`, said);
       }
-      return new KoncliError('forbidden', `cannot ${what}: forbidden (${message ?? 'RBAC denied it'}); grant "${site.verb}" on ${site.resource} (see docs/rbac.md)`, { verb: site.verb, resource: site.resource, ...said });
+      return new KoncliError(
+        'forbidden',
+        `cannot ${what}: forbidden (${message ?? 'RBAC denied it'}); grant "${site.verb}" on ${site.resource} (see docs/rbac.md)`,
+        { verb: site.verb, resource: site.resource, ...said },
+      );
     case 401:
-      return new KoncliError('unreachable', `the API server rejected the credentials (401 Unauthorized) while trying to ${what}; refresh the token or certificate in your kubeconfig`, said);
+      return new KoncliError(
+        'unreachable',
+        `the API server rejected the credentials (401 Unauthorized) while trying to ${what}; refresh the token or certificate in your kubeconfig`,
+        said,
+      );
     case 422:
     case 400:
       return new KoncliError('rejected', `the API server refused to ${what}: ${message ?? 'invalid request'}`, said);
@@ -146,17 +168,29 @@ function statusError(status: number, message: string | undefined, said: Record<s
 function transportError(err: unknown, what: string, server: string | undefined, answeredBefore: boolean): KoncliError | undefined {
   if (isHeaderError(err)) {
     // The HTTP client quotes the rejected header, i.e. the credential: never repeat its message.
-    return new KoncliError('unreachable', `the credentials in the kubeconfig cannot be sent (not a valid HTTP header value: a token with a line break or other control character?) while trying to ${what}; fix the user entry`, { transient: false });
+    return new KoncliError(
+      'unreachable',
+      `the credentials in the kubeconfig cannot be sent (not a valid HTTP header value: a token with a line break or other control character?) while trying to ${what}; fix the user entry`,
+      { transient: false },
+    );
   }
   const code = networkCode(err);
   if (code && isTlsVerification(code)) {
-    return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''}: its TLS certificate was not accepted (${code}) while trying to ${what}; check the kubeconfig's certificate-authority, tls-server-name or insecure-skip-tls-verify`, { transient: false });
+    return new KoncliError(
+      'unreachable',
+      `cannot reach the API server${server ? ` at ${server}` : ''}: its TLS certificate was not accepted (${code}) while trying to ${what}; check the kubeconfig's certificate-authority, tls-server-name or insecure-skip-tls-verify`,
+      { transient: false },
+    );
   }
   if (code) {
     // A server that answered this process before is having an outage (retry); one that never
     // answered is a wrong address, network or certificate: say so at once. TLS failures never pass.
     const transient = answeredBefore && !code.startsWith('ERR_TLS') && !code.includes('CERT');
-    return new KoncliError('unreachable', `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`, { transient });
+    return new KoncliError(
+      'unreachable',
+      `cannot reach the API server${server ? ` at ${server}` : ''} (${code === 'timeout' ? 'request timed out' : code}) while trying to ${what}; check the cluster address, network and --request-timeout`,
+      { transient },
+    );
   }
   return undefined;
 }

@@ -7,7 +7,17 @@ import { withoutWaiter } from '../core/lease/queue.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { decodeForListing, decodeKonductorLease, KONDUCTOR_LEASE, queueOf, resourceTypeMissing, specChange, specForDraft, statusFor, type RawKonductorLease } from './konductor-lease.js';
+import {
+  decodeForListing,
+  decodeKonductorLease,
+  KONDUCTOR_LEASE,
+  queueOf,
+  resourceTypeMissing,
+  specChange,
+  specForDraft,
+  statusFor,
+  type RawKonductorLease,
+} from './konductor-lease.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mapPatch, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
@@ -36,7 +46,13 @@ export class KonductorLeaseStore implements LeaseStore {
     this.api = client.api(CustomObjectsApi);
   }
 
-  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, resource: string = KONDUCTOR_LEASE.resource, allNamespaces = false): Promise<T> {
+  private call<T>(
+    verb: string,
+    name: string | undefined,
+    fn: () => Promise<T>,
+    resource: string = KONDUCTOR_LEASE.resource,
+    allNamespaces = false,
+  ): Promise<T> {
     const site = { verb, resource, name, namespace: this.namespace, allNamespaces };
     return this.client.call(site, () =>
       fn().catch((err) => {
@@ -65,7 +81,10 @@ export class KonductorLeaseStore implements LeaseStore {
     const list: unknown = await this.call(
       'list',
       undefined,
-      () => (allNamespaces ? this.api.listClusterCustomObject({ group, version, plural }) : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace })),
+      () =>
+        allNamespaces
+          ? this.api.listClusterCustomObject({ group, version, plural })
+          : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
       KONDUCTOR_LEASE.resource,
       allNamespaces,
     );
@@ -120,20 +139,22 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
-    return watchObject(
-      this.client,
-      `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`,
+    return watchObject(this.client, `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, name, fromVersion, this.decode, handlers, {
+      verb: 'watch',
+      resource: KONDUCTOR_LEASE.resource,
       name,
-      fromVersion,
-      this.decode,
-      handlers,
-      { verb: 'watch', resource: KONDUCTOR_LEASE.resource, name, namespace: this.namespace },
-    );
+      namespace: this.namespace,
+    });
   }
 
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {
     const uid = (record.raw as RawKonductorLease | undefined)?.uid;
-    return recordEvent(this.client, { apiVersion: KONDUCTOR_LEASE.apiVersion, kind: KONDUCTOR_LEASE.kind, name: record.name, namespace: this.namespace, uid }, reason, message);
+    return recordEvent(
+      this.client,
+      { apiVersion: KONDUCTOR_LEASE.apiVersion, kind: KONDUCTOR_LEASE.kind, name: record.name, namespace: this.namespace, uid },
+      reason,
+      message,
+    );
   }
 
   /**

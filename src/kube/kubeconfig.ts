@@ -154,8 +154,14 @@ function mergeFirstWins(files: LoadedFile[]): LoadedFile {
   return {
     kc,
     extras: {
-      users: extrasOf((f) => f.kc.getUsers(), (f) => f.extras.users),
-      clusters: extrasOf((f) => f.kc.getClusters(), (f) => f.extras.clusters),
+      users: extrasOf(
+        (f) => f.kc.getUsers(),
+        (f) => f.extras.users,
+      ),
+      clusters: extrasOf(
+        (f) => f.kc.getClusters(),
+        (f) => f.extras.clusters,
+      ),
     },
   };
 }
@@ -181,7 +187,14 @@ function inClusterAccess(): LoadedFile {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server: `https://${hostPart}:${process.env.KUBERNETES_SERVICE_PORT}`, caFile: join(SERVICE_ACCOUNT_DIR, 'ca.crt'), skipTLSVerify: false }],
+    clusters: [
+      {
+        name: 'in-cluster',
+        server: `https://${hostPart}:${process.env.KUBERNETES_SERVICE_PORT}`,
+        caFile: join(SERVICE_ACCOUNT_DIR, 'ca.crt'),
+        skipTLSVerify: false,
+      },
+    ],
     users: [{ name: 'service-account' }],
     contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account' }],
     currentContext: 'in-cluster',
@@ -222,13 +235,23 @@ export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
     kc.setCurrentContext(opts.context);
   }
   const context = kc.getContextObject(kc.getCurrentContext());
-  if (!context) throw configError(`${source} has no current context; pass --context (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+  if (!context)
+    throw configError(
+      `${source} has no current context; pass --context (known: ${
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none'
+      })`,
+    );
   const cluster = kc.getCluster(context.cluster);
   if (!cluster) throw configError(`context "${context.name}" names cluster "${context.cluster}", which ${source} does not define`);
   if (!kc.getUser(context.user)) throw configError(`context "${context.name}" names user "${context.user}", which ${source} does not define`);
   // kubectl refuses this combination before sending anything (client-go: ErrInsecureAndRootCAs… in rest.Config validation).
   if (cluster.skipTLSVerify && (cluster.caFile || cluster.caData)) {
-    throw configError(`cluster "${cluster.name}" sets both insecure-skip-tls-verify and a certificate authority, which kubectl refuses too ("specifying a root certificates file with the insecure flag is not allowed"); remove one of them from the kubeconfig`);
+    throw configError(
+      `cluster "${cluster.name}" sets both insecure-skip-tls-verify and a certificate authority, which kubectl refuses too ("specifying a root certificates file with the insecure flag is not allowed"); remove one of them from the kubeconfig`,
+    );
   }
   return { ...loaded, namespace: opts.namespace ?? context.namespace ?? 'default', source };
 }

@@ -26,7 +26,7 @@ const ownsHolding = (fields: FieldSet) => {
  * The whole spec as one text, the same whether it came from a GET (times as Date, ms precision) or a
  * watch event (times as MicroTime strings).
  */
-const claimOf = (spec: V1Lease["spec"] & object) =>
+const claimOf = (spec: V1Lease['spec'] & object) =>
   canonicalJson({
     holderIdentity: spec.holderIdentity ?? null,
     leaseDurationSeconds: spec.leaseDurationSeconds ?? null,
@@ -173,7 +173,6 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       message,
     );
   }
-
 }
 
 /** The Lease spec fields that differ from `before` (all of them for a new Lease), times as MicroTime. */
@@ -187,7 +186,13 @@ function specPatch(before: LeaseHolding | undefined, after: LeaseHolding): Recor
     leaseTransitions: after.transitions,
   };
   const previous: Record<string, unknown> = before
-    ? { holderIdentity: before.holder, leaseDurationSeconds: before.durationSeconds, acquireTime: micro(before.acquireTime), renewTime: micro(before.renewTime), leaseTransitions: before.transitions }
+    ? {
+        holderIdentity: before.holder,
+        leaseDurationSeconds: before.durationSeconds,
+        acquireTime: micro(before.acquireTime),
+        renewTime: micro(before.renewTime),
+        leaseTransitions: before.transitions,
+      }
     : {};
   return Object.fromEntries(Object.entries(fields).filter(([k, v]) => v !== undefined && v !== previous[k]));
 }

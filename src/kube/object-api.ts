@@ -1,12 +1,4 @@
-import {
-  ApisApi,
-  CoreApi,
-  HttpMethod,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-  type V1APIResourceList,
-} from '@kubernetes/client-node';
+import { ApisApi, CoreApi, HttpMethod, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1APIResourceList } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
 import type { DiscoveredResource, Discovery, GroupVersion, ResolvedResource } from './resource-resolver.js';
 
@@ -64,8 +56,19 @@ export class DynamicObjectApi extends KubernetesObjectApi implements Discovery {
     return this.read({ apiVersion: resource.apiVersion, kind: resource.kind, metadata: { name, namespace } });
   }
 
-  mergePatchObject(resource: ResolvedResource, body: { metadata: { name: string; namespace?: string } & Record<string, unknown> }, fieldManager: string): Promise<KubernetesObject> {
-    return this.patch({ apiVersion: resource.apiVersion, kind: resource.kind, ...body }, undefined, undefined, fieldManager, undefined, PatchStrategy.MergePatch);
+  mergePatchObject(
+    resource: ResolvedResource,
+    body: { metadata: { name: string; namespace?: string } & Record<string, unknown> },
+    fieldManager: string,
+  ): Promise<KubernetesObject> {
+    return this.patch(
+      { apiVersion: resource.apiVersion, kind: resource.kind, ...body },
+      undefined,
+      undefined,
+      fieldManager,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
   }
 }
 

@@ -44,7 +44,13 @@ void loaded.then(() => (ids = new Set([...root.commandIDs, ...help.commandIDs]))
 
 const host: Host = {
   pjson: pjson as unknown as Interfaces.PJSON,
-  loadOptions: () => ({ root: buildRoot, plugins: new Map<string, Interfaces.Plugin>([[root.name, root], [help.name, help]]) }),
+  loadOptions: () => ({
+    root: buildRoot,
+    plugins: new Map<string, Interfaces.Plugin>([
+      [root.name, root],
+      [help.name, help],
+    ]),
+  }),
   async notFound(argv, loadOptions) {
     if (argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids)) return false;
     const config = await Config.load(loadOptions);
@@ -84,7 +90,26 @@ void import('yaml');
 void import('listr2');
 // Built-in modules undici requires (it is loaded on use, after deserialisation): those that hold no
 // native handles are loaded now, so a start does not compile them.
-for (const m of ['assert', 'async_hooks', 'buffer', 'crypto', 'diagnostics_channel', 'dns', 'events', 'net', 'perf_hooks', 'querystring', 'stream', 'stream/web', 'timers', 'url', 'util', 'util/types', 'worker_threads', 'zlib']) {
+for (const m of [
+  'assert',
+  'async_hooks',
+  'buffer',
+  'crypto',
+  'diagnostics_channel',
+  'dns',
+  'events',
+  'net',
+  'perf_hooks',
+  'querystring',
+  'stream',
+  'stream/web',
+  'timers',
+  'url',
+  'util',
+  'util/types',
+  'worker_threads',
+  'zlib',
+]) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the snapshot script loads built-ins synchronously, before the heap is saved
   require(`node:${m}`);
 }

@@ -11,11 +11,7 @@ import { PlaneError, isAlive, tail } from './proc.mjs';
 export const MODULE_DIR = dirname(fileURLToPath(import.meta.url));
 export const K8S_VERSION = 'v1.36.3';
 export const BINARIES = ['kube-apiserver', 'etcd', 'kubectl'];
-const PACKAGES = [
-  'k8s.io/kubernetes/cmd/kube-apiserver',
-  'k8s.io/kubernetes/cmd/kubectl',
-  'go.etcd.io/etcd/server/v3',
-];
+const PACKAGES = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kubectl', 'go.etcd.io/etcd/server/v3'];
 const MIN_GO = [1, 26];
 
 const LDFLAGS = [

@@ -26,9 +26,23 @@ function issue(dir, name, subject, extensions) {
   writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
   openssl(
     [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial',
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
       `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-      '-days', DAYS, '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
+      '-days',
+      DAYS,
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
     ],
     dir,
   );
@@ -36,11 +50,7 @@ function issue(dir, name, subject, extensions) {
   rmSync(join(dir, `${name}.ext`));
 }
 
-const CLIENT_EXT = [
-  'basicConstraints=critical,CA:FALSE',
-  'keyUsage=critical,digitalSignature,keyEncipherment',
-  'extendedKeyUsage=clientAuth',
-];
+const CLIENT_EXT = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'];
 
 /**
  * Generate everything under `dir` and return the file paths:
@@ -52,10 +62,22 @@ export function generatePki(dir) {
   newKey(dir, 'ca');
   openssl(
     [
-      'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=koncli-local-ca', '-days', DAYS, '-sha256',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-      '-out', 'ca.crt',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      '/CN=koncli-local-ca',
+      '-days',
+      DAYS,
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-out',
+      'ca.crt',
     ],
     dir,
   );

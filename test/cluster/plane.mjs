@@ -8,8 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync,
-  accessSync, constants as fsConstants, writeFileSync, renameSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  accessSync,
+  constants as fsConstants,
+  writeFileSync,
+  renameSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,9 +28,7 @@ import { generatePki } from './pki.mjs';
 import { writeKubeconfig } from './kubeconfig.mjs';
 import { applyRestrictedRbac, RESTRICTED_NAMESPACE } from './rbac.mjs';
 import { pickPorts } from './ports.mjs';
-import {
-  PlaneError, spawnDetached, isAlive, killGroup, pgrep, escapeRegExp, sleep, tail,
-} from './proc.mjs';
+import { PlaneError, spawnDetached, isAlive, killGroup, pgrep, escapeRegExp, sleep, tail } from './proc.mjs';
 
 export { PlaneError } from './proc.mjs';
 
@@ -111,14 +119,11 @@ export function readyz(state, timeoutMs = 2000) {
     } catch {
       return done(false);
     }
-    const req = httpsRequest(
-      { host: '127.0.0.1', port: state.ports.apiserver, path: '/readyz', ca, cert, key, agent: false, timeout: timeoutMs },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => done(res.statusCode === 200 && body.trim() === 'ok'));
-      },
-    );
+    const req = httpsRequest({ host: '127.0.0.1', port: state.ports.apiserver, path: '/readyz', ca, cert, key, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => done(res.statusCode === 200 && body.trim() === 'ok'));
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => done(false));
     req.end();
@@ -140,8 +145,7 @@ function etcdHealthy(port, timeoutMs = 2000) {
 /** One line explaining why a component died, from its log, or null. */
 function diagnose(logPath, name) {
   const t = tail(logPath, 200);
-  const inUse = /listen tcp [^:]*:(\d+): bind: address already in use/.exec(t) ||
-    /bind: address already in use.*?:(\d+)/.exec(t);
+  const inUse = /listen tcp [^:]*:(\d+): bind: address already in use/.exec(t) || /bind: address already in use.*?:(\d+)/.exec(t);
   if (inUse) return `${name} could not bind: port 127.0.0.1:${inUse[1]} is taken`;
   if (/address already in use/.test(t)) return `${name} could not bind: a port is taken`;
   return null;
@@ -154,16 +158,12 @@ async function waitFor(component, state, probe, timeoutMs) {
     if (await probe()) return;
     if (!isAlive(c.pid, c.marker)) {
       const why = diagnose(c.log, component);
-      throw new PlaneError(
-        `${why ?? `${component} exited during startup`}; last lines of ${c.log}:\n${tail(c.log, 20)}`,
-      );
+      throw new PlaneError(`${why ?? `${component} exited during startup`}; last lines of ${c.log}:\n${tail(c.log, 20)}`);
     }
     await sleep(250);
   }
   const what = component === 'apiserver' ? 'kube-apiserver /readyz not ok' : 'etcd /health not ok';
-  throw new PlaneError(
-    `${what} after ${Math.round(timeoutMs / 1000)} s; last lines of ${c.log}:\n${tail(c.log, 20)}`,
-  );
+  throw new PlaneError(`${what} after ${Math.round(timeoutMs / 1000)} s; last lines of ${c.log}:\n${tail(c.log, 20)}`);
 }
 
 // ---------------------------------------------------------------- argv
@@ -232,8 +232,7 @@ async function stopComponent(component, paths, { graceMs = 5000 } = {}) {
 }
 
 /** Start kube-apiserver with its recorded argv and wait for /readyz. */
-export const startApiserver = (paths = clusterPaths()) =>
-  startComponent('apiserver', paths, (s) => readyz(s));
+export const startApiserver = (paths = clusterPaths()) => startComponent('apiserver', paths, (s) => readyz(s));
 
 /** Stop kube-apiserver (SIGTERM, SIGKILL after graceMs; graceMs 0 = crash it). */
 export const stopApiserver = (paths = clusterPaths(), opts) => stopComponent('apiserver', paths, opts);
@@ -244,8 +243,7 @@ export async function restartApiserver(paths = clusterPaths(), opts) {
 }
 
 /** Start etcd with its recorded argv (same data dir) and wait for /health. */
-export const startEtcd = (paths = clusterPaths()) =>
-  startComponent('etcd', paths, (s) => etcdHealthy(s.ports.etcd));
+export const startEtcd = (paths = clusterPaths()) => startComponent('etcd', paths, (s) => etcdHealthy(s.ports.etcd));
 
 export const stopEtcd = (paths = clusterPaths(), opts) => stopComponent('etcd', paths, opts);
 
@@ -385,11 +383,17 @@ export async function up({ log = (m) => process.stderr.write(`${m}\n`), paths = 
 
       const common = { server: state.server, caCert: pki.caCert };
       writeKubeconfig(paths.adminKubeconfig, {
-        ...common, clientCert: pki.adminCert, clientKey: pki.adminKey, contextName: 'koncli-admin',
+        ...common,
+        clientCert: pki.adminCert,
+        clientKey: pki.adminKey,
+        contextName: 'koncli-admin',
       });
       writeKubeconfig(paths.restrictedKubeconfig, {
-        ...common, clientCert: pki.restrictedCert, clientKey: pki.restrictedKey,
-        contextName: 'koncli-restricted', namespace: RESTRICTED_NAMESPACE,
+        ...common,
+        clientCert: pki.restrictedCert,
+        clientKey: pki.restrictedKey,
+        contextName: 'koncli-restricted',
+        namespace: RESTRICTED_NAMESPACE,
       });
       applyRestrictedRbac({ kubectl: bins.kubectl, kubeconfig: paths.adminKubeconfig, repoRoot: REPO_ROOT });
     } catch (err) {

@@ -7,13 +7,7 @@ export function checkPortFree(port) {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err) => {
-      reject(
-        new PlaneError(
-          err.code === 'EADDRINUSE'
-            ? `port 127.0.0.1:${port} is taken`
-            : `cannot bind 127.0.0.1:${port}: ${err.message}`,
-        ),
-      );
+      reject(new PlaneError(err.code === 'EADDRINUSE' ? `port 127.0.0.1:${port} is taken` : `cannot bind 127.0.0.1:${port}: ${err.message}`));
     });
     srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(port)));
   });

@@ -16,7 +16,11 @@ import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STATE = join(process.env.KONCLI_CLUSTER_DIR ?? join(REPO_ROOT, '.cluster'), 'state.json');
 const state = () => JSON.parse(readFileSync(STATE, 'utf8')) as { server: string; bin: { kubectl: string } };
-const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1'].find(existsSync);
+const LIBFAKETIME = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1',
+].find(existsSync);
 
 let ns: string;
 let admin: string;
@@ -32,7 +36,9 @@ function outcome(r: CliResult): string {
   } catch {
     // not JSON
   }
-  const facts = ['outcome', 'ttlSeconds', 'previousHolder', 'previousOwner', 'renewals', 'reason'].filter((k) => doc[k] !== undefined).map((k) => `${k}=${JSON.stringify(doc[k])}`);
+  const facts = ['outcome', 'ttlSeconds', 'previousHolder', 'previousOwner', 'renewals', 'reason']
+    .filter((k) => doc[k] !== undefined)
+    .map((k) => `${k}=${JSON.stringify(doc[k])}`);
   const err = r.code !== 0 ? ` (${r.stderr.trim().split('\n').pop()?.slice(0, 400)})` : '';
   return `exit ${r.code}${facts.length ? ` ${facts.join(' ')}` : ''}${err}`;
 }
@@ -80,7 +86,7 @@ describe('1. a new claim takes its duration from the acquirer, never from a prev
     `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: ${name}, namespace: ${ns}}\n` +
     `spec: {holderIdentity: "", leaseDurationSeconds: 1, acquireTime: "${micro(now - 60_000)}", renewTime: "${micro(now)}", leaseTransitions: 4}\n`;
 
-  test("after client-go's step-down marker (holderIdentity \"\", leaseDurationSeconds 1), acquire holds for its own TTL", async () => {
+  test('after client-go\'s step-down marker (holderIdentity "", leaseDurationSeconds 1), acquire holds for its own TTL', async () => {
     await kubectlOk(['apply', '-f', '-'], stepDown('shared', Date.now()));
     const a = await koncli(['lease', 'acquire', 'shared', '--holder', 'job-a', '--timeout', '0', '--json']);
     expect(a.code).toBe(0);
@@ -99,7 +105,10 @@ describe('1. a new claim takes its duration from the acquirer, never from a prev
     const during = await readLease('shared-run');
     const other = await koncli(['lease', 'acquire', 'shared-run', '--holder', 'klock', '--timeout', '0']);
     const r = await run;
-    repro('1 run', `lease run claimed leaseDurationSeconds ${during.spec?.leaseDurationSeconds}; another acquire during the run: exit ${other.code}; run ${outcome(r)}`);
+    repro(
+      '1 run',
+      `lease run claimed leaseDurationSeconds ${during.spec?.leaseDurationSeconds}; another acquire during the run: exit ${other.code}; run ${outcome(r)}`,
+    );
     expect(during.spec).toMatchObject({ holderIdentity: 'runner', leaseDurationSeconds: 15 });
     expect(other.code).toBe(3);
     expect(r.code).toBe(0);
@@ -119,9 +128,10 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     return file;
   };
   /** koncli with the cluster flags after the command's own words (and before a `--`). */
-  const start = (args: string[], env?: Record<string, string>): ChildProcess => spawnKoncli([...args.slice(0, 3), ...clusterArgs(admin, ns), ...args.slice(3)], { env });
+  const start = (args: string[], env?: Record<string, string>): ChildProcess =>
+    spawnKoncli([...args.slice(0, 3), ...clusterArgs(admin, ns), ...args.slice(3)], { env });
 
-  test('libfaketime steps Node 24\'s Date.now() and leaves performance.now() alone', async () => {
+  test("libfaketime steps Node 24's Date.now() and leaves performance.now() alone", async () => {
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     const file = stepFile();
     const script = `const a=[Date.now(),performance.now()];require('fs').writeFileSync(${JSON.stringify(file)},'+120\\n');const b=[Date.now(),performance.now()];console.log(JSON.stringify([b[0]-a[0],b[1]-a[1]]))`;
@@ -172,7 +182,14 @@ describe('2. (stop) a holder stepped backward is never stopped late', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'koncli-faketime-')), 'step');
     writeFileSync(file, '+0\n');
     const env = { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' };
-    const holder = collect(spawnKoncli(['lease', 'run', 'stop-late', ...clusterArgs(admin, own), '--holder', 'stepped', '--ttl', '6s', '--kill-after', '1s', '--json', '--', 'sleep', '60'], { env }), Date.now(), { timeoutMs: 90_000 });
+    const holder = collect(
+      spawnKoncli(
+        ['lease', 'run', 'stop-late', ...clusterArgs(admin, own), '--holder', 'stepped', '--ttl', '6s', '--kill-after', '1s', '--json', '--', 'sleep', '60'],
+        { env },
+      ),
+      Date.now(),
+      { timeoutMs: 90_000 },
+    );
     await sleep(1500);
     writeFileSync(file, '-120\n');
     const webhook = await registerDownWebhook(`koncli-clock-stop-${own.slice(-6)}`, own);
@@ -205,7 +222,8 @@ describe('3. any change of the claim is a renewal', () => {
     const acquired = seconds(Date.now());
     const status = (renewals: number) =>
       JSON.stringify({ status: { holder: 'other-tool', acquired, expires: seconds(Date.now() + ttl * 1000), phase: 'Held', renewals } });
-    const writeStatus = (renewals: number) => kubectlOk(['patch', 'leases.konductor.io', name, '--subresource=status', '--type=merge', '--field-manager=other-tool', '-p', status(renewals)]);
+    const writeStatus = (renewals: number) =>
+      kubectlOk(['patch', 'leases.konductor.io', name, '--subresource=status', '--type=merge', '--field-manager=other-tool', '-p', status(renewals)]);
     await writeStatus(0);
     let stopped = false;
     const renewer = (async () => {
@@ -225,11 +243,16 @@ describe('3. any change of the claim is a renewal', () => {
 });
 
 describe('4. claims with no server write time (no managedFields) can be taken once clearly dead, and busy says why', () => {
-  const managedFields = async (kind: string, name: string) => kubectlOk(['get', kind, name, '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields}']);
+  const managedFields = async (kind: string, name: string) =>
+    kubectlOk(['get', kind, name, '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields}']);
 
   test('a giantswarm lock annotated an hour ago with a 1 s TTL on a bare ConfigMap is taken by a one-shot', async () => {
     await kubectlOk(['create', 'configmap', 'target']);
-    const value = JSON.stringify({ owner: 'operator-v1', createdAt: new Date(Date.now() - 3600_000).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'), ttl: 1_000_000_000 });
+    const value = JSON.stringify({
+      owner: 'operator-v1',
+      createdAt: new Date(Date.now() - 3600_000).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'),
+      ttl: 1_000_000_000,
+    });
     await kubectlOk(['annotate', 'configmap', 'target', `kubelock.giantswarm.io/ip-allocation=${value}`]);
     expect(await managedFields('configmap', 'target')).toBe('');
     const r = await koncli(['kubelock', 'annotate', 'configmap/target', '--lock', 'ip-allocation', '--owner', 'me', '--json']);
@@ -243,9 +266,27 @@ describe('4. claims with no server write time (no managedFields) can be taken on
       await kubectlOk(['create', '-f', '-'], `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: ${name}, namespace: ${ns}}\n`);
     }
     const hourAgo = Date.now() - 3600_000;
-    await kubectlOk(['patch', 'lease', 'restored-dead', '--type=merge', '-p', JSON.stringify({ spec: { holderIdentity: 'gone', leaseDurationSeconds: 5, acquireTime: micro(hourAgo), renewTime: micro(hourAgo), leaseTransitions: 2 } })]);
+    await kubectlOk([
+      'patch',
+      'lease',
+      'restored-dead',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: { holderIdentity: 'gone', leaseDurationSeconds: 5, acquireTime: micro(hourAgo), renewTime: micro(hourAgo), leaseTransitions: 2 },
+      }),
+    ]);
     const renewedAt = Date.now() - 20_000; // alive: renewed 20 s ago, for 30 s
-    await kubectlOk(['patch', 'lease', 'restored-live', '--type=merge', '-p', JSON.stringify({ spec: { holderIdentity: 'alive', leaseDurationSeconds: 30, acquireTime: micro(renewedAt), renewTime: micro(renewedAt), leaseTransitions: 2 } })]);
+    await kubectlOk([
+      'patch',
+      'lease',
+      'restored-live',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: { holderIdentity: 'alive', leaseDurationSeconds: 30, acquireTime: micro(renewedAt), renewTime: micro(renewedAt), leaseTransitions: 2 },
+      }),
+    ]);
     expect(await managedFields('lease', 'restored-dead')).toBe('');
     const first = await koncli(['lease', 'acquire', 'restored-dead', '--holder', 'me', '--timeout', '0', '--json']);
     const live = await koncli(['lease', 'acquire', 'restored-live', '--holder', 'me', '--timeout', '0', '--json']);
@@ -273,7 +314,9 @@ describe('5. the server-clock rule is not fooled by a `Date` header from another
   let proxied: string;
 
   beforeAll(async () => {
-    proxy = spawn(process.execPath, [join(REPO_ROOT, 'test', 'support', 'date-proxy.mjs'), state().server, STATE, '40000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    proxy = spawn(process.execPath, [join(REPO_ROOT, 'test', 'support', 'date-proxy.mjs'), state().server, STATE, '40000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const port = await new Promise<string>((ok, fail) => {
       proxy.stdout!.on('data', (d: Buffer) => {
         const m = /listening (\d+)/.exec(String(d));
@@ -288,15 +331,21 @@ describe('5. the server-clock rule is not fooled by a `Date` header from another
 
   test('through a proxy whose Date runs 40 s ahead, a one-shot never takes a live Lease renewed every 3 s (TTL 20 s)', async () => {
     const now = Date.now();
-    const spec = (holder: string, at: number) => `spec: {holderIdentity: ${holder}, leaseDurationSeconds: 20, acquireTime: "${micro(at)}", renewTime: "${micro(at)}", leaseTransitions: 0}`;
-    await kubectlOk(['apply', '--server-side', '--field-manager=leader-elector', '-f', '-'], `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: behind-proxy, namespace: ${ns}}\n${spec('leader-1', now)}\n`);
+    const spec = (holder: string, at: number) =>
+      `spec: {holderIdentity: ${holder}, leaseDurationSeconds: 20, acquireTime: "${micro(at)}", renewTime: "${micro(at)}", leaseTransitions: 0}`;
+    await kubectlOk(
+      ['apply', '--server-side', '--field-manager=leader-elector', '-f', '-'],
+      `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: behind-proxy, namespace: ${ns}}\n${spec('leader-1', now)}\n`,
+    );
     const renewer = renewLoop('behind-proxy', 3000);
     await sleep(1500);
-    const oneShot = await runKoncli(['lease', 'acquire', 'behind-proxy', '--holder', 'intruder', '--timeout', '0', '--json', '--kubeconfig', proxied, '-n', ns], { timeoutMs: 60_000 });
+    const oneShot = await runKoncli(
+      ['lease', 'acquire', 'behind-proxy', '--holder', 'intruder', '--timeout', '0', '--json', '--kubeconfig', proxied, '-n', ns],
+      { timeoutMs: 60_000 },
+    );
     await renewer.stop();
     repro('5 proxy', `one-shot through the proxy: ${outcome(oneShot)}`);
     expect(oneShot.code).toBe(3);
     expect((await readLease('behind-proxy')).spec?.holderIdentity).toBe('leader-1');
-
   });
 });

@@ -75,43 +75,57 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'koncli-credentials-'));
 });
 
+test.concurrent(
+  'an exec plugin without expirationTimestamp whose token is revoked and replaced: runs again after the 401, lease run keeps the command',
+  async () => {
+    await leaseServiceAccount(admin(), ns, 'exec-sa');
+    const tokenFile = join(dir, 'exec.token');
+    writeToken(tokenFile, await serviceAccountToken(admin(), ns, 'exec-sa'));
+    const runs = join(dir, 'exec.runs');
+    const plugin = join(dir, 'plugin.sh');
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\necho run >> ${runs}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${tokenFile})"\n`,
+    );
+    chmodSync(plugin, 0o755);
+    const config = kubeconfig('exec', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
+    const marker = join(dir, 'exec.finish');
+    const r = await runThroughRotation('exec-sa', tokenFile, marker, () =>
+      spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]),
+    );
+    expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
+    expect(r.stderr).toMatch(/401 Unauthorized: credentials refreshed/);
+    expect(r.stderr).toMatch(/exec credential plugin .* \(run 2\)/);
+    expect(readFileSync(runs, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    // Released at the end, by the same holder: every renewal after the rotation landed.
+    const lease = await admin().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns, name: 'exec-job' });
+    expect(lease.spec?.holderIdentity ?? '').toBe('');
+  },
+  90_000,
+);
 
-test.concurrent('an exec plugin without expirationTimestamp whose token is revoked and replaced: runs again after the 401, lease run keeps the command', async () => {
-  await leaseServiceAccount(admin(), ns, 'exec-sa');
-  const tokenFile = join(dir, 'exec.token');
-  writeToken(tokenFile, await serviceAccountToken(admin(), ns, 'exec-sa'));
-  const runs = join(dir, 'exec.runs');
-  const plugin = join(dir, 'plugin.sh');
-  writeFileSync(plugin, `#!/bin/sh\necho run >> ${runs}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${tokenFile})"\n`);
-  chmodSync(plugin, 0o755);
-  const config = kubeconfig('exec', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
-  const marker = join(dir, 'exec.finish');
-  const r = await runThroughRotation('exec-sa', tokenFile, marker, () => spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]));
-  expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
-  expect(r.stderr).toMatch(/401 Unauthorized: credentials refreshed/);
-  expect(r.stderr).toMatch(/exec credential plugin .* \(run 2\)/);
-  expect(readFileSync(runs, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
-  // Released at the end, by the same holder: every renewal after the rotation landed.
-  const lease = await admin().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns, name: 'exec-job' });
-  expect(lease.spec?.holderIdentity ?? '').toBe('');
-}, 90_000);
-
-test.concurrent('a kubeconfig tokenFile rotated with the old token revoked: read again after the 401', async () => {
-  await leaseServiceAccount(admin(), ns, 'file-sa');
-  const tokenFile = join(dir, 'file.token');
-  writeToken(tokenFile, await serviceAccountToken(admin(), ns, 'file-sa'));
-  const config = kubeconfig('tokenfile', { tokenFile });
-  const marker = join(dir, 'file.finish');
-  const r = await runThroughRotation('file-sa', tokenFile, marker, () => spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]));
-  expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
-  expect(r.stderr).toMatch(/credentials refreshed/);
-}, 90_000);
+test.concurrent(
+  'a kubeconfig tokenFile rotated with the old token revoked: read again after the 401',
+  async () => {
+    await leaseServiceAccount(admin(), ns, 'file-sa');
+    const tokenFile = join(dir, 'file.token');
+    writeToken(tokenFile, await serviceAccountToken(admin(), ns, 'file-sa'));
+    const config = kubeconfig('tokenfile', { tokenFile });
+    const marker = join(dir, 'file.finish');
+    const r = await runThroughRotation('file-sa', tokenFile, marker, () =>
+      spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]),
+    );
+    expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
+    expect(r.stderr).toMatch(/credentials refreshed/);
+  },
+  90_000,
+);
 
 /** Whether this process may make a private mount namespace (root with CAP_SYS_ADMIN). */
 const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 
 (canUnshare() ? test.concurrent : test.skip)(
-  "in a Pod (simulated: private mount namespace, the service-account directory bind-mounted, KUBERNETES_SERVICE_HOST/PORT): the rotated token file is read again",
+  'in a Pod (simulated: private mount namespace, the service-account directory bind-mounted, KUBERNETES_SERVICE_HOST/PORT): the rotated token file is read again',
   async () => {
     if (!canUnshare()) console.warn('SKIPPED: the in-cluster token test needs root and unshare -m');
     await leaseServiceAccount(admin(), ns, 'pod-sa');
@@ -127,11 +141,22 @@ const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m',
     // /run is replaced by a tmpfs in the private namespace only, so nothing is created on the host.
     const script = `mount -t tmpfs none /run && mkdir -p ${mountpoint} && mount --bind "$SA_DIR" ${mountpoint} && exec $KONCLI "$@"`;
     const { hostname, port } = new URL(state.server);
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: home, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, SA_DIR: saDir, KONCLI: KONCLI_COMMAND };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      HOME: home,
+      KUBERNETES_SERVICE_HOST: hostname,
+      KUBERNETES_SERVICE_PORT: port,
+      SA_DIR: saDir,
+      KONCLI: KONCLI_COMMAND,
+    };
     delete env.KUBECONFIG;
     const marker = join(dir, 'pod.finish');
     const r = await runThroughRotation('pod-sa', tokenFile, marker, () =>
-      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '3s', ...command(marker)], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '3s', ...command(marker)], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
     );
     expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
     expect(r.stderr).toMatch(/credentials refreshed/);

@@ -32,8 +32,19 @@ function runnableBlocks(): Block[] {
     const text = readFileSync(path, 'utf8');
     for (const m of text.matchAll(/^( *)```sh runnable((?: +\w+=\S*)*)\n([\s\S]*?)^\1```$/gm)) {
       const indent = m[1].length;
-      const env = Object.fromEntries(m[2].trim().split(/ +/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-      blocks.push({ file: relative(REPO, path), line: text.slice(0, m.index).split('\n').length, script: m[3].replace(new RegExp(`^ {${indent}}`, 'gm'), ''), env });
+      const env = Object.fromEntries(
+        m[2]
+          .trim()
+          .split(/ +/)
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
+      blocks.push({
+        file: relative(REPO, path),
+        line: text.slice(0, m.index).split('\n').length,
+        script: m[3].replace(new RegExp(`^ {${indent}}`, 'gm'), ''),
+        env,
+      });
     }
   }
   return blocks;
@@ -93,6 +104,7 @@ describe.each([...byFile.keys()])('%s', (file) => {
 
   test.each(byFile.get(file)!.map((b) => [`line ${b.line}`, b] as const))('%s', async (_name, block) => {
     const r = await bash(block.script, cwd, { ...env, ...block.env });
-    if (r.code !== 0) throw new Error(`${block.file}:${block.line} exited ${r.code}\n--- script\n${block.script}--- stderr\n${r.stderr}--- stdout\n${r.stdout}`);
+    if (r.code !== 0)
+      throw new Error(`${block.file}:${block.line} exited ${r.code}\n--- script\n${block.script}--- stderr\n${r.stderr}--- stdout\n${r.stdout}`);
   });
 });

@@ -12,8 +12,10 @@ import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 const exe = process.env.KONCLI_TEST_EXECUTABLE;
 const CHROOT = ['/usr/sbin/chroot', '/usr/bin/chroot'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
-if (!exe) process.stderr.write('[executable] SKIPPING: KONCLI_TEST_EXECUTABLE is not set (npm test sets it for its second integration run, after npm run package)\n');
-else if (!CHROOT || !isRoot) process.stderr.write(`[executable] SKIPPING the minimal root file system test: ${!CHROOT ? 'no chroot binary' : 'chroot needs root'}\n`);
+if (!exe)
+  process.stderr.write('[executable] SKIPPING: KONCLI_TEST_EXECUTABLE is not set (npm test sets it for its second integration run, after npm run package)\n');
+else if (!CHROOT || !isRoot)
+  process.stderr.write(`[executable] SKIPPING the minimal root file system test: ${!CHROOT ? 'no chroot binary' : 'chroot needs root'}\n`);
 
 /** Every file under `dir`, relative to it. */
 const files = (dir: string): string[] =>
@@ -42,7 +44,11 @@ const files = (dir: string): string[] =>
   const inRoot = (...args: string[]) => {
     const dash = args.indexOf('--');
     const [own, command] = dash < 0 ? [args, []] : [args.slice(0, dash), args.slice(dash)];
-    const r = spawnSync(CHROOT!, [root, '/koncli', ...own, '--kubeconfig', '/kubeconfig', '-n', ns, ...command], { encoding: 'utf8', env: { HOME: '/' }, timeout: 60_000 });
+    const r = spawnSync(CHROOT!, [root, '/koncli', ...own, '--kubeconfig', '/kubeconfig', '-n', ns, ...command], {
+      encoding: 'utf8',
+      env: { HOME: '/' },
+      timeout: 60_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
@@ -70,7 +76,10 @@ const files = (dir: string): string[] =>
 
 (exe ? describe : describe.skip)('the single executable and the npm build', () => {
   const both = (args: string[]) =>
-    [spawnSync(process.execPath, [KONCLI_BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }), spawnSync(exe!, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })].map((r) => ({
+    [
+      spawnSync(process.execPath, [KONCLI_BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }),
+      spawnSync(exe!, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }),
+    ].map((r) => ({
       code: r.status,
       stdout: r.stdout,
       stderr: r.stderr,

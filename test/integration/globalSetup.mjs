@@ -11,11 +11,7 @@ export default async function globalSetup(globalConfig) {
 
   const log = (m) => process.stderr.write(`[cluster] ${m}\n`);
   const { state, reused, seconds } = await up({ log });
-  log(
-    reused
-      ? `reusing control plane at ${state.server}`
-      : `control plane ${state.version} ready at ${state.server} in ${seconds.toFixed(1)} s`,
-  );
+  log(reused ? `reusing control plane at ${state.server}` : `control plane ${state.version} ready at ${state.server} in ${seconds.toFixed(1)} s`);
   // Read back by globalTeardown (same process) so it only stops what we started.
   globalThis.__koncliStartedCluster = !reused;
   process.env.KONCLI_TEST_KUBECONFIG = state.kubeconfig.admin;

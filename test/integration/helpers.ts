@@ -68,7 +68,9 @@ export async function freshNamespace(prefix = 'koncli-test'): Promise<string> {
     .replace(/^-+|-+$/g, '')
     .slice(0, 63 - suffix.length - 1);
   const name = `${base || 'ns'}-${suffix}`;
-  await adminConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await adminConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } });
   return name;
 }
 

@@ -23,15 +23,28 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
   beforeAll(async () => {
     ns = await freshNamespace('install');
     const out = mkdtempSync(join(tmpdir(), 'koncli-pack-'));
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
     files = packed[0].files.map((f: { path: string }) => f.path);
     prefix = mkdtempSync(join(tmpdir(), 'koncli-prefix-'));
     // The runtime dependencies come from the npm cache when it has them, else from the registry.
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', join(out, packed[0].filename)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', join(out, packed[0].filename)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   }, 180_000);
 
   test('the tarball holds the built CLI, its manifest and both bins; no sources, tests or dev files', () => {
-    for (const f of ['package.json', 'bin/run.js', 'bin/kubectl-koncli.js', '.oclif.manifest.json', 'dist/entry.js', 'dist/cli/argv.js', 'config/crd/konductor.io_leases.yaml']) expect(files).toContain(f);
+    for (const f of [
+      'package.json',
+      'bin/run.js',
+      'bin/kubectl-koncli.js',
+      '.oclif.manifest.json',
+      'dist/entry.js',
+      'dist/cli/argv.js',
+      'config/crd/konductor.io_leases.yaml',
+    ])
+      expect(files).toContain(f);
     expect(files.filter((f) => /^(src|test|bench|scripts)\/|^bin\/dev\.js$|tsconfig|jest\.config/.test(f))).toEqual([]);
     // Nor the single executable (npm run package) that dist/ may hold beside the npm build.
     expect(files.filter((f) => /^dist\/(bin|sea)\//.test(f))).toEqual([]);
@@ -45,7 +58,11 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
     for (const dev of Object.keys(pkg.devDependencies)) expect(installed).not.toContain(dev);
   });
 
-  const env = (extraPath: string[] = []) => ({ ...process.env, PATH: [join(prefix, 'bin'), nodeDir, ...extraPath, process.env.PATH].join(delimiter), NO_COLOR: '1' });
+  const env = (extraPath: string[] = []) => ({
+    ...process.env,
+    PATH: [join(prefix, 'bin'), nodeDir, ...extraPath, process.env.PATH].join(delimiter),
+    NO_COLOR: '1',
+  });
 
   test('koncli runs from the prefix against the cluster, with kubectl-style flags before the command', async () => {
     const version = await runCommand(join(prefix, 'bin', 'koncli'), ['--version'], { env: env(), cwd: tmpdir() });
@@ -55,20 +72,30 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
     expect(JSON.parse(status.stdout)).toEqual({ items: [] });
   });
 
-  test('kubectl koncli … works through the kubectl-koncli bin (the plane\'s kubectl, PATH set)', async () => {
-    const acquired = await runCommand(kubectlPath(), ['koncli', 'lease', 'acquire', 'plugged', '--holder', 'me', '-n', ns, '--kubeconfig', adminKubeconfigPath(), '--json'], { env: env(), cwd: tmpdir() });
+  test("kubectl koncli … works through the kubectl-koncli bin (the plane's kubectl, PATH set)", async () => {
+    const acquired = await runCommand(
+      kubectlPath(),
+      ['koncli', 'lease', 'acquire', 'plugged', '--holder', 'me', '-n', ns, '--kubeconfig', adminKubeconfigPath(), '--json'],
+      { env: env(), cwd: tmpdir() },
+    );
     expect(acquired).toMatchObject({ code: 0 });
-    const status = await runCommand(kubectlPath(), ['koncli', 'lease', 'status', 'plugged', '-n', ns, '--kubeconfig', adminKubeconfigPath(), '-o', 'json'], { env: env(), cwd: tmpdir() });
+    const status = await runCommand(kubectlPath(), ['koncli', 'lease', 'status', 'plugged', '-n', ns, '--kubeconfig', adminKubeconfigPath(), '-o', 'json'], {
+      env: env(),
+      cwd: tmpdir(),
+    });
     expect(JSON.parse(status.stdout)).toMatchObject({ name: 'plugged', holder: 'me' });
     const list = await runCommand(kubectlPath(), ['plugin', 'list'], { env: env(), cwd: tmpdir() });
     expect(list.stdout).toContain(join(prefix, 'bin', 'kubectl-koncli'));
   });
 
   test('on a Node older than engines, one line naming the Node needed and the one found, exit 1', async () => {
-    const old = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'node')).find((node) => {
-      const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.trim();
-      return v && Number(v.split('.')[0]) < 22;
-    });
+    const old = (process.env.PATH ?? '')
+      .split(delimiter)
+      .map((d) => join(d, 'node'))
+      .find((node) => {
+        const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.trim();
+        return v && Number(v.split('.')[0]) < 22;
+      });
     if (!old) {
       console.warn('SKIPPED: no Node older than 22 on PATH to try koncli with');
       return;
@@ -119,7 +146,12 @@ describe('krew plugin manifest (.krew.yaml)', () => {
       .replace(/\{\{ \.TagName \}\}/g, tag);
     expect(rendered).not.toMatch(/\{\{|\}\}/);
     const manifest = parse(rendered);
-    expect(manifest).toMatchObject({ apiVersion: 'krew.googlecontainertools.github.com/v1alpha2', kind: 'Plugin', metadata: { name: 'koncli' }, spec: { version: tag } });
+    expect(manifest).toMatchObject({
+      apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
+      kind: 'Plugin',
+      metadata: { name: 'koncli' },
+      spec: { version: tag },
+    });
     expect(manifest.spec.version).toMatch(/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
     expect(manifest.spec.shortDescription.length).toBeLessThanOrEqual(50);
     expect(manifest.spec.platforms.length).toBeGreaterThanOrEqual(1);

@@ -105,9 +105,25 @@ beforeAll(async () => {
 
 describe('koncli crd install', () => {
   test('the CRD is Established, serves the printer columns, and a second install changes nothing', async () => {
-    const established = await run(KUBECTL, ['--kubeconfig', admin, 'get', 'crd', 'leases.konductor.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+    const established = await run(KUBECTL, [
+      '--kubeconfig',
+      admin,
+      'get',
+      'crd',
+      'leases.konductor.io',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+    ]);
     expect(established.stdout).toBe('True');
-    const columns = await run(KUBECTL, ['--kubeconfig', admin, 'get', 'crd', 'leases.konductor.io', '-o', 'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}']);
+    const columns = await run(KUBECTL, [
+      '--kubeconfig',
+      admin,
+      'get',
+      'crd',
+      'leases.konductor.io',
+      '-o',
+      'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}',
+    ]);
     expect(columns.stdout).toBe('Holder Phase Expires Age');
     const again = await runKoncli(['crd', 'install', '--json', '--kubeconfig', admin]);
     exitedWith(again, 0);
@@ -264,7 +280,15 @@ describe('kubectl and koncli side by side', () => {
   test('a kubectl force release is respected: another holder acquires at once', async () => {
     await exits(konductor('lease', 'acquire', 'stuck', '--holder', 'crashed-pod', '--ttl', '1h', '--timeout', '0'), 0);
     await exits(konductor('lease', 'acquire', 'stuck', '--holder', 'rescuer', '--timeout', '0'), 3);
-    const patch = await kubectl(['patch', 'leases.konductor.io', 'stuck', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Available","holder":""}}']);
+    const patch = await kubectl([
+      'patch',
+      'leases.konductor.io',
+      'stuck',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Available","holder":""}}',
+    ]);
     exitedWith(patch, 0);
     const status = json((await konductor('lease', 'status', 'stuck', '--json')).stdout);
     expect(status).toMatchObject({ holder: '', phase: 'Available' });
@@ -317,9 +341,25 @@ describe('kubectl and koncli side by side', () => {
       const listing = await exits(konductor('lease', 'status'), 0);
       expect(listing.stdout).toMatch(/^mangled\s+\S+\s+Corrupt\s/m);
       expect(await jsonpath('mangled', '.metadata.resourceVersion')).toBe(before);
-      const fix = await kubectl(['patch', 'leases.konductor.io', 'mangled', '--subresource=status', '--type=merge', '-p', `{"status":${bad.replace(/:.*}/, ':null}')}}`]);
+      const fix = await kubectl([
+        'patch',
+        'leases.konductor.io',
+        'mangled',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        `{"status":${bad.replace(/:.*}/, ':null}')}}`,
+      ]);
       exitedWith(fix, 0);
-      await kubectl(['patch', 'leases.konductor.io', 'mangled', '--subresource=status', '--type=merge', '-p', '{"status":{"holder":"pod-a","acquired":"2024-01-15T10:30:00Z"}}']);
+      await kubectl([
+        'patch',
+        'leases.konductor.io',
+        'mangled',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"holder":"pod-a","acquired":"2024-01-15T10:30:00Z"}}',
+      ]);
     }
     expect(json((await konductor('lease', 'status', 'mangled', '--json')).stdout)).toMatchObject({ holder: 'pod-a' });
   }, 120_000);
@@ -330,10 +370,14 @@ describe('least privilege', () => {
     const own = await freshNamespace('konductor-rbac');
     const manifest = readFileSync(ROLE_FILE, 'utf8')
       .replace(/^(\s*namespace:\s*)koncli\s*$/gm, `$1${own}`)
-      .replace(/- kind: ServiceAccount\n\s+name: koncli\n\s+namespace: \S+/, `- kind: User\n    apiGroup: rbac.authorization.k8s.io\n    name: ${RESTRICTED_USER}`);
+      .replace(
+        /- kind: ServiceAccount\n\s+name: koncli\n\s+namespace: \S+/,
+        `- kind: User\n    apiGroup: rbac.authorization.k8s.io\n    name: ${RESTRICTED_USER}`,
+      );
     const applied = await run(KUBECTL, ['--kubeconfig', admin, 'apply', '-f', '-'], { input: manifest });
     expect(applied).toMatchObject({ code: 0 });
-    const canI = () => run(KUBECTL, ['--kubeconfig', admin, '-n', own, 'auth', 'can-i', 'patch', 'leases.konductor.io', '--subresource=status', '--as', RESTRICTED_USER]);
+    const canI = () =>
+      run(KUBECTL, ['--kubeconfig', admin, '-n', own, 'auth', 'can-i', 'patch', 'leases.konductor.io', '--subresource=status', '--as', RESTRICTED_USER]);
     for (let i = 0; (await canI()).stdout.trim() !== 'yes'; i++) {
       if (i > 100) throw new Error('the konductor Role never took effect');
       await new Promise((r) => setTimeout(r, 100));
@@ -345,7 +389,18 @@ describe('least privilege', () => {
     await exits(as('lease', 'renew', 'rbac-lease', '--holder', 'a', '--ttl', '2m'), 0);
     // A waiter queues (annotation patch) and watches; the release hands it the lease.
     const waiter = as('lease', 'acquire', 'rbac-lease', '--holder', 'b', '--wait', '--timeout', '60s', '--json');
-    const queued = () => run(KUBECTL, ['--kubeconfig', admin, '-n', own, 'get', 'leases.konductor.io', 'rbac-lease', '-o', 'jsonpath={.metadata.annotations.koncli\\.dev/waiters}']);
+    const queued = () =>
+      run(KUBECTL, [
+        '--kubeconfig',
+        admin,
+        '-n',
+        own,
+        'get',
+        'leases.konductor.io',
+        'rbac-lease',
+        '-o',
+        'jsonpath={.metadata.annotations.koncli\\.dev/waiters}',
+      ]);
     for (let i = 0; !(await queued()).stdout.includes('"id":"b"'); i++) {
       if (i > 300) throw new Error('the waiter never queued');
       await new Promise((r) => setTimeout(r, 100));

@@ -24,7 +24,11 @@ type Outcome = 'ok' | 'tls' | 'unauthorized' | 'refused' | 'config';
 /** What kind of outcome a koncli run had, from its exit code and its one-line error. */
 function koncliOutcome(r: Run): Outcome | `other: ${string}` {
   if (r.code === 0) return 'ok';
-  const err = r.stderr.trim().split('\n').filter((l) => l.startsWith('koncli:')).join(' ');
+  const err = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('koncli:'))
+    .join(' ');
   if (r.code !== 8) return `other: exit ${r.code} ${err}`;
   if (/TLS certificate was not accepted/.test(err)) return 'tls';
   if (/401 Unauthorized/.test(err)) return 'unauthorized';
@@ -96,7 +100,13 @@ async function expectSame(feature: string, kubeconfig: string, expected: Outcome
   record(feature, r.koncli, r.kubectl);
   expect({ feature, koncli: k, kubectl: c }).toEqual({ feature, koncli: expected, kubectl: expected });
   // koncli's own message is one line (a failing exec plugin's stderr comes before it, as with kubectl).
-  if (expected !== 'ok') expect(r.koncli.stderr.trim().split('\n').filter((l) => l.startsWith('koncli:'))).toHaveLength(1);
+  if (expected !== 'ok')
+    expect(
+      r.koncli.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('koncli:')),
+    ).toHaveLength(1);
 }
 
 beforeAll(async () => {
@@ -110,7 +120,9 @@ beforeAll(async () => {
     writeFileSync(files[name], readFileSync(path));
   }
   const admin = adminConfig();
-  await admin.makeApiClient(CoordinationV1Api).createNamespacedLease({ namespace: ns, body: { metadata: { name: 'probe' }, spec: { holderIdentity: 'someone', leaseDurationSeconds: 30 } } });
+  await admin
+    .makeApiClient(CoordinationV1Api)
+    .createNamespacedLease({ namespace: ns, body: { metadata: { name: 'probe' }, spec: { holderIdentity: 'someone', leaseDurationSeconds: 30 } } });
   await leaseServiceAccount(admin, ns, 'reader');
   saToken = await serviceAccountToken(admin, ns, 'reader');
 });
@@ -119,28 +131,52 @@ const adminData = () => ({ 'client-certificate-data': b64(files['admin.crt']), '
 
 describe('kubeconfig features: koncli does what kubectl does', () => {
   test('client-certificate/client-key and certificate-authority files, relative to the kubeconfig', async () => {
-    await expectSame('client-certificate + client-key + certificate-authority files (relative paths)', writeConfig('files', { 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'admin.crt', 'client-key': 'admin.key' }), 'ok');
-    await expectSame('client-key file missing', writeConfig('files-missing', { 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'admin.crt', 'client-key': 'nope.key' }), 'config');
+    await expectSame(
+      'client-certificate + client-key + certificate-authority files (relative paths)',
+      writeConfig('files', { 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'admin.crt', 'client-key': 'admin.key' }),
+      'ok',
+    );
+    await expectSame(
+      'client-key file missing',
+      writeConfig('files-missing', { 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'admin.crt', 'client-key': 'nope.key' }),
+      'config',
+    );
   });
 
   test('client-certificate-data/client-key-data and certificate-authority-data', async () => {
-    await expectSame('client-certificate-data + client-key-data + certificate-authority-data', writeConfig('data', { 'certificate-authority-data': b64(files['ca.crt']) }, adminData()), 'ok');
+    await expectSame(
+      'client-certificate-data + client-key-data + certificate-authority-data',
+      writeConfig('data', { 'certificate-authority-data': b64(files['ca.crt']) }, adminData()),
+      'ok',
+    );
     await expectSame('no certificate-authority (server certificate not trusted)', writeConfig('no-ca', {}, adminData()), 'tls');
   });
 
   test('tls-server-name: a name on the certificate works, another fails verification', async () => {
     const viaName = { server: `https://127.0.0.1:${port}`, 'certificate-authority': files['ca.crt'] };
-    await expectSame('tls-server-name: kubernetes.default.svc', writeConfig('sni-ok', { ...viaName, 'tls-server-name': 'kubernetes.default.svc' }, adminData()), 'ok');
+    await expectSame(
+      'tls-server-name: kubernetes.default.svc',
+      writeConfig('sni-ok', { ...viaName, 'tls-server-name': 'kubernetes.default.svc' }, adminData()),
+      'ok',
+    );
     await expectSame('tls-server-name: not on the certificate', writeConfig('sni-bad', { ...viaName, 'tls-server-name': 'wrong.example' }, adminData()), 'tls');
   });
 
   test('insecure-skip-tls-verify: works without a CA; with a CA both refuse the kubeconfig', async () => {
     await expectSame('insecure-skip-tls-verify', writeConfig('insecure', { 'insecure-skip-tls-verify': true }, adminData()), 'ok');
-    await expectSame('insecure-skip-tls-verify + certificate-authority', writeConfig('insecure-ca', { 'insecure-skip-tls-verify': true, 'certificate-authority': files['ca.crt'] }, adminData()), 'config');
+    await expectSame(
+      'insecure-skip-tls-verify + certificate-authority',
+      writeConfig('insecure-ca', { 'insecure-skip-tls-verify': true, 'certificate-authority': files['ca.crt'] }, adminData()),
+      'config',
+    );
   });
 
   test('disable-compression', async () => {
-    await expectSame('disable-compression: true', writeConfig('nocompress', { 'certificate-authority': files['ca.crt'], 'disable-compression': true }, adminData()), 'ok');
+    await expectSame(
+      'disable-compression: true',
+      writeConfig('nocompress', { 'certificate-authority': files['ca.crt'], 'disable-compression': true }, adminData()),
+      'ok',
+    );
   });
 
   test('token and tokenFile users (a ServiceAccount token); a revoked or wrong token is Unauthorized for both', async () => {
@@ -154,13 +190,24 @@ describe('kubeconfig features: koncli does what kubectl does', () => {
 
   test('exec credential plugins: a working plugin, one that is not installed, one that fails', async () => {
     const plugin = join(dir, 'sa-plugin.sh');
-    writeFileSync(plugin, `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$TOKEN_FILE")"\n`);
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$TOKEN_FILE")"\n`,
+    );
     chmodSync(plugin, 0o755);
     const failing = join(dir, 'failing-plugin.sh');
     writeFileSync(failing, '#!/bin/sh\necho "no credentials for you" >&2\nexit 1\n');
     chmodSync(failing, 0o755);
     const ca = { 'certificate-authority': files['ca.crt'] };
-    const exec = (command: string) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command, args: [], env: [{ name: 'TOKEN_FILE', value: join(dir, 'sa.token') }], interactiveMode: 'Never' } });
+    const exec = (command: string) => ({
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command,
+        args: [],
+        env: [{ name: 'TOKEN_FILE', value: join(dir, 'sa.token') }],
+        interactiveMode: 'Never',
+      },
+    });
     writeFileSync(join(dir, 'sa.token'), `${saToken}\n`);
     await expectSame('exec plugin (relative command ./sa-plugin.sh)', writeConfig('exec', ca, exec('./sa-plugin.sh')), 'ok');
     await expectSame('exec plugin not installed', writeConfig('exec-missing', ca, exec('koncli-no-such-plugin')), 'config');
@@ -177,9 +224,15 @@ describe('kubeconfig features: koncli does what kubectl does', () => {
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'plane', cluster: { server: nowhere } }, { name: 'nowhere', cluster: { server: nowhere, 'insecure-skip-tls-verify': true } }],
+        clusters: [
+          { name: 'plane', cluster: { server: nowhere } },
+          { name: 'nowhere', cluster: { server: nowhere, 'insecure-skip-tls-verify': true } },
+        ],
         users: [{ name: 'me', user: { token: 'x' } }],
-        contexts: [{ name: 'ctx', context: { cluster: 'nowhere', user: 'me' } }, { name: 'other', context: { cluster: 'nowhere', user: 'me', namespace: ns } }],
+        contexts: [
+          { name: 'ctx', context: { cluster: 'nowhere', user: 'me' } },
+          { name: 'other', context: { cluster: 'nowhere', user: 'me', namespace: ns } },
+        ],
         'current-context': 'other',
       }),
     );
@@ -210,7 +263,17 @@ describe('kubeconfig features: koncli does what kubectl does', () => {
         proxy.on('exit', (code) => reject(new Error(`kubectl proxy exited ${code}`)));
       });
       const path = join(dir, 'http.kubeconfig');
-      writeFileSync(path, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'p', cluster: { server: url } }], users: [{ name: 'anon', user: {} }], contexts: [{ name: 'c', context: { cluster: 'p', user: 'anon', namespace: ns } }], 'current-context': 'c' }));
+      writeFileSync(
+        path,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'p', cluster: { server: url } }],
+          users: [{ name: 'anon', user: {} }],
+          contexts: [{ name: 'c', context: { cluster: 'p', user: 'anon', namespace: ns } }],
+          'current-context': 'c',
+        }),
+      );
       await expectSame('plain http:// server (kubectl proxy)', path, 'ok');
     } finally {
       proxy.kill();
@@ -221,7 +284,11 @@ describe('kubeconfig features: koncli does what kubectl does', () => {
     // kubernetes.default.svc is on the serving certificate and resolves nowhere but in the proxy.
     const proxy = await connectProxy((host) => (host === 'kubernetes.default.svc' ? '127.0.0.1' : host));
     try {
-      const path = writeConfig('proxy', { server: `https://kubernetes.default.svc:${port}`, 'certificate-authority': files['ca.crt'], 'proxy-url': proxy.url }, adminData());
+      const path = writeConfig(
+        'proxy',
+        { server: `https://kubernetes.default.svc:${port}`, 'certificate-authority': files['ca.crt'], 'proxy-url': proxy.url },
+        adminData(),
+      );
       await expectSame('proxy-url (CONNECT proxy on 127.0.0.1)', path, 'ok');
       expect(proxy.tunnels.filter((t) => t === `kubernetes.default.svc:${port}`).length).toBeGreaterThanOrEqual(2); // one per tool at least
       // A waiter learns of the release through its watch, through the proxy.

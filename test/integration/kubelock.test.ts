@@ -66,7 +66,14 @@ describe('kubelock annotate / status on the real API server', () => {
 
     const first = await koncli('annotate', 'cm/cfg', '--lock', 'ip-allocation', '--owner', 'operator-v1.2.0', '--json');
     expect(first.code).toBe(0);
-    expect(json(first)).toMatchObject({ object: 'configmaps/cfg', namespace: ns, lock: 'ip-allocation', owner: 'operator-v1.2.0', outcome: 'acquired', ttlSeconds: 300 });
+    expect(json(first)).toMatchObject({
+      object: 'configmaps/cfg',
+      namespace: ns,
+      lock: 'ip-allocation',
+      owner: 'operator-v1.2.0',
+      outcome: 'acquired',
+      ttlSeconds: 300,
+    });
     const held = await core().readNamespacedConfigMap({ name: 'cfg', namespace: ns });
     const value = held.metadata!.annotations![PREFIX + 'ip-allocation'];
     expect(value).toMatch(KUBELOCK_VALUE);
@@ -77,7 +84,11 @@ describe('kubelock annotate / status on the real API server', () => {
 
     const busy = await koncli('annotate', 'configmap/cfg', '--lock', 'ip-allocation', '--owner', 'operator-v1.3.0');
     expect(busy.code).toBe(3);
-    expect(errorLines(busy)).toEqual([expect.stringMatching(/lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0"; it can be taken from \S+ by this machine's clock \(in \d+s\) unless renewed: /)]);
+    expect(errorLines(busy)).toEqual([
+      expect.stringMatching(
+        /lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0"; it can be taken from \S+ by this machine's clock \(in \d+s\) unless renewed: /,
+      ),
+    ]);
 
     // Another lock on the same object is independent.
     expect((await koncli('annotate', 'configmaps/cfg', '--lock', 'other', '--owner', 'operator-v1.3.0', '--ttl', '1m')).code).toBe(0);
@@ -120,13 +131,19 @@ describe('kubelock annotate / status on the real API server', () => {
   });
 
   test('a Deployment, by short name, kind and group-qualified plural; --force records an Event', async () => {
-    await adminConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web', labels: { app: 'web' } },
-        spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
-      },
-    });
+    await adminConfig()
+      .makeApiClient(AppsV1Api)
+      .createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name: 'web', labels: { app: 'web' } },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'web' } },
+            template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+          },
+        },
+      });
     const got = await koncli('annotate', 'deploy/web', '--lock', 'rollout', '--owner', 'ci-1', '--json');
     expect(got.code).toBe(0);
     expect(json(got)).toMatchObject({ object: 'deployments.apps/web', outcome: 'acquired' });
@@ -140,11 +157,16 @@ describe('kubelock annotate / status on the real API server', () => {
     expect(lockOf(await read('apps/v1', 'Deployment', 'web', ns), 'rollout')).toBeUndefined();
     const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=web,reason=KubelockForceReleased' });
     expect(events.items).toHaveLength(1);
-    expect(events.items[0]).toMatchObject({ involvedObject: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' }, message: expect.stringContaining('oncall force-released kubelock rollout held by ci-1') });
+    expect(events.items[0]).toMatchObject({
+      involvedObject: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' },
+      message: expect.stringContaining('oncall force-released kubelock rollout held by ci-1'),
+    });
   });
 
   test("a custom resource, by its CRD's kind, plural and short name", async () => {
-    const suffix = randomBytes(4).toString('hex').replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]);
+    const suffix = randomBytes(4)
+      .toString('hex')
+      .replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]);
     const group = `kl${suffix}.koncli.test`;
     const kind = `Gadget${suffix[0].toUpperCase()}${suffix.slice(1)}`;
     const plural = `gadget${suffix}s`;
@@ -167,13 +189,15 @@ describe('kubelock annotate / status on the real API server', () => {
       if (i > 100) throw new Error('CRD not Established after 10 s');
       await sleep(100);
     }
-    await adminConfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group,
-      version: 'v1',
-      namespace: ns,
-      plural,
-      body: { apiVersion: `${group}/v1`, kind, metadata: { name: 'g1', annotations: { keep: 'me' } }, spec: { size: 3 } },
-    });
+    await adminConfig()
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({
+        group,
+        version: 'v1',
+        namespace: ns,
+        plural,
+        body: { apiVersion: `${group}/v1`, kind, metadata: { name: 'g1', annotations: { keep: 'me' } }, spec: { size: 3 } },
+      });
     const got = await koncli('annotate', `${kind}/g1`, '--lock', 'resize', '--owner', 'op-a', '--json');
     expect(got.code).toBe(0);
     expect(json(got)).toMatchObject({ object: `${plural}.${group}/g1`, namespace: ns, outcome: 'acquired' });
@@ -237,7 +261,9 @@ describe('kubelock annotate / status on the real API server', () => {
     const owners = Array.from({ length: 10 }, (_, i) => `w${i}`);
     const holds: { owner: string; from: number; to: number }[] = [];
     const runs = owners.map(async (owner) => {
-      const result = await collect(spawnKubelock('annotate', 'cm/queue', '--lock', 'deploy', '--owner', owner, '--ttl', '60s', '--wait', '--timeout', '100s', '--json'));
+      const result = await collect(
+        spawnKubelock('annotate', 'cm/queue', '--lock', 'deploy', '--owner', owner, '--ttl', '60s', '--wait', '--timeout', '100s', '--json'),
+      );
       const from = Date.now();
       expect(result.code).toBe(0);
       await sleep(200); // hold it a little
@@ -261,7 +287,10 @@ describe('kubelock annotate / status on the real API server', () => {
   }, 150_000);
 
   test("a lock written in giantswarm's format is honoured until its TTL (3 s, nanoseconds) passes, then taken over; createdAt is not trusted", async () => {
-    for (const [name, skewMs] of [['gs-past', -3_600_000], ['gs-future', 3_600_000]] as const) {
+    for (const [name, skewMs] of [
+      ['gs-past', -3_600_000],
+      ['gs-future', 3_600_000],
+    ] as const) {
       // With data, so the server stamps the annotation's write (managedFields): a createdAt an hour in
       // the past is then contradicted by the server's write time (docs/clock.md rule 3).
       await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { a: '1' } } });

@@ -109,7 +109,7 @@ describe('lease run and the processes its command starts', () => {
     expect(await holderOf('term-all')).toBe('');
   });
 
-  test('what the command leaves behind gets --signal, then SIGKILL after --kill-after, before the lease is released; exit is the command\'s', async () => {
+  test("what the command leaves behind gets --signal, then SIGKILL after --kill-after, before the lease is released; exit is the command's", async () => {
     const log = join(dir, 'left.log');
     const holder = `leftovers-${ns}`; // unique per run: a process left by an earlier run cannot count
     const child = start(
@@ -137,18 +137,24 @@ describe('lease run and the processes its command starts', () => {
   test('a daemon that double-forks before any scan can see it is still found (the environment marker)', async () => {
     const log = join(dir, 'fast.log');
     const holder = `fast-daemon-${ns}`; // unique per run: a process left by an earlier run cannot count
-    const result = await collect(start(['fast-daemon', '--holder', holder, '--kill-after', '2s'], `(sh -c 'exec "$W" fast "$L"' &); exit 0`, { W: worker, L: log }));
+    const result = await collect(
+      start(['fast-daemon', '--holder', holder, '--kill-after', '2s'], `(sh -c 'exec "$W" fast "$L"' &); exit 0`, { W: worker, L: log }),
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/the command exited \(0\) but \d+ process(es)? it started still runs? /);
     expect(processesOf(holder)).toEqual([]);
     expect(await holderOf('fast-daemon')).toBe('');
   });
 
-  test('--orphans wait: the lease stays held, and renewed, until the last nohup\'d process exits', async () => {
+  test("--orphans wait: the lease stays held, and renewed, until the last nohup'd process exits", async () => {
     const log = join(dir, 'wait.log');
     const holder = `orphans-wait-${ns}`; // unique per run: a process left by an earlier run cannot count
     const started = Date.now();
-    const child = start(['orphans-wait', '--holder', holder, '--ttl', '6s', '--orphans', 'wait', '--json'], `nohup sh -c 'sleep 4; echo finished >> "$L"' >/dev/null 2>&1 &`, { L: log });
+    const child = start(
+      ['orphans-wait', '--holder', holder, '--ttl', '6s', '--orphans', 'wait', '--json'],
+      `nohup sh -c 'sleep 4; echo finished >> "$L"' >/dev/null 2>&1 &`,
+      { L: log },
+    );
     const done = collect(child);
     await until('the orphan to run', () => processesOf(holder).length > 0 && !read(log));
     const watch = guard('orphans-wait', holder);
@@ -169,7 +175,12 @@ describe('lease run and the processes its command starts', () => {
   test('a lost lease stops a setsid daemon too (exit 4)', async () => {
     const log = join(dir, 'lost.log');
     const holder = `lost-daemon-${ns}`; // unique per run: a process left by an earlier run cannot count
-    const done = collect(start(['lost-daemon', '--holder', holder, '--kill-after', '1s'], `sh -c 'setsid "$W" daemon "$L" &'; while :; do sleep 0.05; done`, { W: worker, L: log }));
+    const done = collect(
+      start(['lost-daemon', '--holder', holder, '--kill-after', '1s'], `sh -c 'setsid "$W" daemon "$L" &'; while :; do sleep 0.05; done`, {
+        W: worker,
+        L: log,
+      }),
+    );
     await until('the daemon', () => read(log).includes('daemon ready'));
     expect((await runKoncli(['lease', 'release', 'lost-daemon', '--holder', 'operator', '--force', ...clusterArgs(admin, ns)])).code).toBe(0);
     expect((await done).code).toBe(4);
@@ -188,7 +199,10 @@ describe('lease run on a terminal (a pty from `script`)', () => {
     writeFileSync(file, `#!/bin/sh\nexec ${line}\n`);
     chmodSync(file, 0o755);
     // `exec`: koncli itself is the job on the terminal, as when an interactive shell runs it.
-    const pty = spawn('script', ['-qfec', `exec ${file}`, '/dev/null'], { env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', NO_COLOR: '1', LESS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const pty = spawn('script', ['-qfec', `exec ${file}`, '/dev/null'], {
+      env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', NO_COLOR: '1', LESS: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let screen = '';
     pty.stdout.on('data', (d) => (screen += d));
     const exited = new Promise<number | null>((resolve) => pty.on('close', (code) => resolve(code)));
@@ -213,7 +227,7 @@ describe('lease run on a terminal (a pty from `script`)', () => {
     }
   });
 
-  test('Ctrl-C: the command\'s group gets SIGINT once (from the terminal), a setsid process gets it from koncli', async () => {
+  test("Ctrl-C: the command's group gets SIGINT once (from the terminal), a setsid process gets it from koncli", async () => {
     const log = join(dir, 'ctrl-c.log');
     // setsid -f, not `setsid … &`: a shell starts `&` jobs with SIGINT ignored (POSIX), and then no one can deliver it.
     const tty = onTerminal('tty-ctrl-c', `setsid -f "$W" session "$L" 0.3; exec "$W" group "$L" 0.3`, { W: worker, L: log });

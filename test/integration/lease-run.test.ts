@@ -86,7 +86,9 @@ describe('koncli lease run', () => {
   test('default holders are unique per run: two runs never both hold the lease', async () => {
     const log = join(dir, 'unique.log');
     const results = await Promise.all(
-      [1, 2].map(() => run(['unique', '--wait', '--timeout', '60s'], ['sh', '-c', `echo "start $KONCLI_HOLDER" >> ${log}; sleep 0.3; echo "end $KONCLI_HOLDER" >> ${log}`])),
+      [1, 2].map(() =>
+        run(['unique', '--wait', '--timeout', '60s'], ['sh', '-c', `echo "start $KONCLI_HOLDER" >> ${log}; sleep 0.3; echo "end $KONCLI_HOLDER" >> ${log}`]),
+      ),
     );
     expect(results.map((r) => r.code)).toEqual([0, 0]);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
@@ -140,7 +142,10 @@ describe('koncli lease run', () => {
   });
 
   test('losing the lease stops the command: --signal, then SIGKILL after --kill-after; exit 4', async () => {
-    const child = start(['lost', '--ttl', '6s', '--kill-after', '1s'], ['sh', '-c', 'trap "echo ignoring-term $(date +%s%3N)" TERM; echo ready; while :; do sleep 0.05; done']);
+    const child = start(
+      ['lost', '--ttl', '6s', '--kill-after', '1s'],
+      ['sh', '-c', 'trap "echo ignoring-term $(date +%s%3N)" TERM; echo ready; while :; do sleep 0.05; done'],
+    );
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     const done = collect(child);
@@ -175,19 +180,23 @@ describe('koncli lease run', () => {
     const held = collect(holder);
     await until('the holder to run', async () => out.includes('ready'));
     const waiter = collect(start(['one-watch', '--holder', 'second', '--wait', '--ttl', '3s', '-v'], ['sleep', '2.5']));
-    await until('the waiter to queue', async () => ((await leases().readNamespacedLease({ name: 'one-watch', namespace: ns })).metadata?.annotations?.['koncli.dev/waiters'] ?? '').includes('second'));
+    await until('the waiter to queue', async () =>
+      ((await leases().readNamespacedLease({ name: 'one-watch', namespace: ns })).metadata?.annotations?.['koncli.dev/waiters'] ?? '').includes('second'),
+    );
     writeFileSync(go, '');
     expect((await held).code).toBe(0);
     const result = await waiter;
     expect(result.code).toBe(0);
     const lines = result.stderr.split('\n');
-    expect(lines.filter((l) => /^koncli: api: WATCH \/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases\?fieldSelector=metadata\.name=one-watch$/.test(l))).toHaveLength(1);
+    expect(
+      lines.filter((l) => /^koncli: api: WATCH \/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases\?fieldSelector=metadata\.name=one-watch$/.test(l)),
+    ).toHaveLength(1);
     expect(lines.filter((l) => /^koncli: api: connected to /.test(l))).toHaveLength(1);
     // The 2.5 s command under a 3 s TTL was renewed (every second) through that one watch's copy.
     expect(lines.filter((l) => /^koncli: api: PATCH /.test(l)).length).toBeGreaterThanOrEqual(4);
   });
 
-  test('losing the lease also stops the processes the command started (a shell\'s children)', async () => {
+  test("losing the lease also stops the processes the command started (a shell's children)", async () => {
     const pidFile = join(dir, 'grandchild.pid');
     const child = start(['lost-tree', '--ttl', '6s', '--kill-after', '1s'], ['sh', '-c', `sleep 300 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`]);
     const done = collect(child);
@@ -226,7 +235,10 @@ describe('koncli lease run', () => {
 
   test('a holder frozen by SIGSTOP past its TTL is taken over; on SIGCONT its command is stopped at once (exit 4)', async () => {
     const tokens = join(dir, 'frozen.tokens');
-    const frozen = start(['frozen', '--ttl', '2s', '--holder', 'frozen'], ['sh', '-c', `echo "$KONCLI_FENCING_TOKEN" >> ${tokens}; while :; do sleep 0.05; done`]);
+    const frozen = start(
+      ['frozen', '--ttl', '2s', '--holder', 'frozen'],
+      ['sh', '-c', `echo "$KONCLI_FENCING_TOKEN" >> ${tokens}; while :; do sleep 0.05; done`],
+    );
     const frozenDone = collect(frozen);
     await until('frozen holder to run its command', async () => readFileSafe(tokens).trim().split('\n').filter(Boolean).length === 1);
     frozen.kill('SIGSTOP');

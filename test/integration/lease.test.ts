@@ -86,7 +86,9 @@ describe('lease acquire / status / renew / release on the real API server', () =
     await koncli('lease', 'acquire', 'handover', '--holder', 'first', '--timeout', '0');
     const waiter = spawnKoncli(['lease', 'acquire', 'handover', '--holder', 'second', '--wait', '--timeout', '30s', '--json', ...clusterArgs(admin, ns)]);
     const done = collect(waiter);
-    await waitFor('waiter to queue', async () => ((await readLease('handover')).metadata?.annotations?.['koncli.dev/waiters']?.includes('second') ? true : undefined));
+    await waitFor('waiter to queue', async () =>
+      (await readLease('handover')).metadata?.annotations?.['koncli.dev/waiters']?.includes('second') ? true : undefined,
+    );
     const released = await koncli('lease', 'release', 'handover', '--holder', 'first');
     expect(released.code).toBe(0);
     const releasedAt = Date.now();
@@ -121,7 +123,13 @@ describe('lease acquire / status / renew / release on the real API server', () =
     // server's write time, but the server's clock alone ends nothing early (docs/clock.md rule 3): a
     // one-shot is busy and says why and from when ...
     const future = micro(Date.now() + 10 * 60_000);
-    await writeForeignLease('skew-fast', { holderIdentity: 'fast-clock', leaseDurationSeconds: 2, acquireTime: future, renewTime: future, leaseTransitions: 0 });
+    await writeForeignLease('skew-fast', {
+      holderIdentity: 'fast-clock',
+      leaseDurationSeconds: 2,
+      acquireTime: future,
+      renewTime: future,
+      leaseTransitions: 0,
+    });
     await sleep(3200);
     const oneShot = await koncli('lease', 'acquire', 'skew-fast', '--holder', 'me', '--timeout', '0', '--json');
     expect(oneShot.code).toBe(3);
@@ -139,14 +147,36 @@ describe('lease acquire / status / renew / release on the real API server', () =
     await writeForeignLease('leader', { holderIdentity: 'controller-0_abc', leaseDurationSeconds: 15, acquireTime: now, renewTime: now, leaseTransitions: 7 });
     const status = await koncli('lease', 'status', 'leader', '--json');
     expect(status.code).toBe(0);
-    expect(json(status.stdout)).toMatchObject({ holder: 'controller-0_abc', phase: 'Held', ttlSeconds: 15, transitions: 7, renewals: 0, priority: 0, renewable: true, holderPodExists: false });
+    expect(json(status.stdout)).toMatchObject({
+      holder: 'controller-0_abc',
+      phase: 'Held',
+      ttlSeconds: 15,
+      transitions: 7,
+      renewals: 0,
+      priority: 0,
+      renewable: true,
+      holderPodExists: false,
+    });
     expect((await koncli('lease', 'acquire', 'leader', '--holder', 'me', '--timeout', '0')).code).toBe(3);
   });
 
   test('waiters acquire in priority order, equal priorities in arrival order', async () => {
     await koncli('lease', 'acquire', 'prio', '--holder', 'holder', '--timeout', '0');
     const start = (holder: string, priority: number) => {
-      const child = spawnKoncli(['lease', 'acquire', 'prio', '--holder', holder, '--wait', '--timeout', '60s', '--priority', String(priority), '--json', ...clusterArgs(admin, ns)]);
+      const child = spawnKoncli([
+        'lease',
+        'acquire',
+        'prio',
+        '--holder',
+        holder,
+        '--wait',
+        '--timeout',
+        '60s',
+        '--priority',
+        String(priority),
+        '--json',
+        ...clusterArgs(admin, ns),
+      ]);
       return collect(child, Date.now(), { timeoutMs: 90_000 });
     };
     const queued = async (id: string) =>
@@ -253,8 +283,12 @@ describe('cluster access and degraded permissions', () => {
     expect(connections(acquire.stderr)).toHaveLength(1);
 
     // A waiter: reads, watches, then writes when the holder releases; still one connection.
-    const waiter = collect(spawnKoncli(['lease', 'acquire', 'one-connection', '--holder', 'host-b', '--wait', '--timeout', '30s', '-v', ...clusterArgs(admin, ns)]));
-    await waitFor('the waiter to queue', async () => ((await readLease('one-connection')).metadata?.annotations?.['koncli.dev/waiters']?.includes('host-b') ? true : undefined));
+    const waiter = collect(
+      spawnKoncli(['lease', 'acquire', 'one-connection', '--holder', 'host-b', '--wait', '--timeout', '30s', '-v', ...clusterArgs(admin, ns)]),
+    );
+    await waitFor('the waiter to queue', async () =>
+      (await readLease('one-connection')).metadata?.annotations?.['koncli.dev/waiters']?.includes('host-b') ? true : undefined,
+    );
     expect((await koncli('lease', 'release', 'one-connection', '--holder', 'host-a')).code).toBe(0);
     const waited = await waiter;
     expect(waited.code).toBe(0);

@@ -63,7 +63,10 @@ const at = (log: string, what: string) => Number(new RegExp(`${what} at (\\d+)`)
 describe('timers of months and years', () => {
   test(`lease run --ttl ${YEAR}: a lost lease sends TERM and the default --kill-after (3 months) gives the command its grace; no renewal storm`, async () => {
     const log = join(dir, 'ttl.log');
-    const child = spawnKoncli(['lease', 'run', 'year-ttl', '--holder', 'year', '--ttl', YEAR, '--json', ...clusterArgs(admin, ns), '--', worker, 'cmd', log, '1'], {});
+    const child = spawnKoncli(
+      ['lease', 'run', 'year-ttl', '--holder', 'year', '--ttl', YEAR, '--json', ...clusterArgs(admin, ns), '--', worker, 'cmd', log, '1'],
+      {},
+    );
     const done = collect(child);
     await until('the command', () => read(log).includes('cmd ready'));
     await sleep(300); // room for a renewal storm, were the 4-month renewal timer to fire at once
@@ -78,7 +81,21 @@ describe('timers of months and years', () => {
   test('--kill-after of a year: a leftover that cleans up on TERM is given the time, and the lease is released after', async () => {
     const log = join(dir, 'kill-after.log');
     const result = await collect(
-      start('lease', 'run', 'year-kill-after', '--holder', `year-ka-${ns}`, '--ttl', '2147483647s', '--kill-after', YEAR, '--', 'sh', '-c', `setsid "${worker}" left "${log}" 1 & until grep -q ready "${log}"; do sleep 0.02; done`),
+      start(
+        'lease',
+        'run',
+        'year-kill-after',
+        '--holder',
+        `year-ka-${ns}`,
+        '--ttl',
+        '2147483647s',
+        '--kill-after',
+        YEAR,
+        '--',
+        'sh',
+        '-c',
+        `setsid "${worker}" left "${log}" 1 & until grep -q ready "${log}"; do sleep 0.02; done`,
+      ),
     );
     noOverflow(result);
     expect(result.code).toBe(0);
@@ -89,7 +106,19 @@ describe('timers of months and years', () => {
 
   test('--kill-after of 30 days: a leftover that ignores TERM is not killed early; koncli keeps the lease until it is gone', async () => {
     const holder = `month-ka-${ns}`; // unique per run: a process left by an earlier run cannot count
-    const child = start('lease', 'run', 'month-kill-after', '--holder', holder, '--kill-after', '720h', '--', 'sh', '-c', `nohup sh -c 'trap "" TERM; while :; do sleep 0.05; done' >/dev/null 2>&1 &`);
+    const child = start(
+      'lease',
+      'run',
+      'month-kill-after',
+      '--holder',
+      holder,
+      '--kill-after',
+      '720h',
+      '--',
+      'sh',
+      '-c',
+      `nohup sh -c 'trap "" TERM; while :; do sleep 0.05; done' >/dev/null 2>&1 &`,
+    );
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const done = collect(child);
@@ -127,7 +156,9 @@ describe('timers of months and years', () => {
   });
 
   test('semaphore and kubelock TTLs of a year: waiters time out on their own --timeout, without warnings', async () => {
-    await adminConfig().makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'year-target' } } });
+    await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'year-target' } } });
     expect((await k('semaphore', 'lock', 'year-sem', '--holder', 'a', '--max', '1', '--ttl', YEAR, '--create')).code).toBe(0);
     expect((await k('kubelock', 'annotate', 'configmap/year-target', '--lock', 'l', '--owner', 'a', '--ttl', YEAR)).code).toBe(0);
     const [sem, lock] = await Promise.all([

@@ -2,14 +2,7 @@
 // optimistic concurrency rejects stale writes, and RBAC is enforced for the restricted user.
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
-import {
-  adminConfig,
-  bindRestricted,
-  freshNamespace,
-  isApiError,
-  restrictedConfig,
-  restrictedNamespace,
-} from './helpers.js';
+import { adminConfig, bindRestricted, freshNamespace, isApiError, restrictedConfig, restrictedNamespace } from './helpers.js';
 
 /** Run `fn`, expecting an ApiException; return its HTTP status code. */
 async function statusOf(fn: () => Promise<unknown>): Promise<number> {

@@ -44,7 +44,10 @@ describe('refusals in a live namespace', () => {
 
   test('a ResourceQuota on Leases: exit 10 quoting the quota; an existing Lease can still be taken', async () => {
     await leases().createNamespacedLease({ namespace: ns, body: { metadata: { name: 'before-quota' } } });
-    await core().createNamespacedResourceQuota({ namespace: ns, body: { metadata: { name: 'no-leases' }, spec: { hard: { 'count/leases.coordination.k8s.io': '1' } } } });
+    await core().createNamespacedResourceQuota({
+      namespace: ns,
+      body: { metadata: { name: 'no-leases' }, spec: { hard: { 'count/leases.coordination.k8s.io': '1' } } },
+    });
     // The quota controller (controller-manager) does not run here: set the usage it would have counted.
     const usage = { 'count/leases.coordination.k8s.io': '1' };
     const quota = await core().readNamespacedResourceQuota({ name: 'no-leases', namespace: ns });

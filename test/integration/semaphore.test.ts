@@ -17,7 +17,11 @@ const annotationOf = async (name: string) => (await readCm(name)).metadata?.anno
 const holdersOf = async (name: string) => Object.keys(JSON.parse((await annotationOf(name))!).holders);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function createCm(name: string, annotations: Record<string, string>, extra: Omit<V1ConfigMap, 'metadata'> & { labels?: Record<string, string> } = {}): Promise<V1ConfigMap> {
+async function createCm(
+  name: string,
+  annotations: Record<string, string>,
+  extra: Omit<V1ConfigMap, 'metadata'> & { labels?: Record<string, string> } = {},
+): Promise<V1ConfigMap> {
   const { labels, ...rest } = extra;
   return core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, annotations, labels }, ...rest } });
 }
@@ -86,7 +90,16 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     const status = json((await koncli('semaphore', 'status', 'shared', '--json')).stdout);
     expect(status).toMatchObject({ max: 1, inUse: 1, free: 0 });
     expect(status.holders).toEqual([
-      { holder: 'holder-1', reason: 'db restart', date: '2018-08-19T19:14:24Z', ageSeconds: expect.any(Number), ttlSeconds: null, expires: null, expiresInSeconds: null, expired: false },
+      {
+        holder: 'holder-1',
+        reason: 'db restart',
+        date: '2018-08-19T19:14:24Z',
+        ageSeconds: expect.any(Number),
+        ttlSeconds: null,
+        expires: null,
+        expiresInSeconds: null,
+        expired: false,
+      },
     ]);
     expect(status.holders[0].ageSeconds).toBeGreaterThan(5 * 365 * 86400);
 
@@ -182,7 +195,9 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     const missing = await koncli('semaphore', 'unlock', 'forced', '--holder', 'nobody', '--force', '--json');
     expect(missing.code).toBe(5);
     expect(json(missing.stdout).error).toMatchObject({ kind: 'not-held', exitCode: 5 });
-    const forced = await runKoncli(['semaphore', 'unlock', 'forced', '--holder', 'stuck-pod', '--force', '--json', ...clusterArgs(admin, ns)], { env: { KONCLI_HOLDER: 'operator-jane' } });
+    const forced = await runKoncli(['semaphore', 'unlock', 'forced', '--holder', 'stuck-pod', '--force', '--json', ...clusterArgs(admin, ns)], {
+      env: { KONCLI_HOLDER: 'operator-jane' },
+    });
     expect(forced.code).toBe(0);
     expect(json(forced.stdout)).toMatchObject({ holder: 'stuck-pod', forced: true, holders: [] });
     const events = await core().listNamespacedEvent({ namespace: ns });
@@ -204,60 +219,61 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     expect((await koncli('semaphore', 'status', 'not-a-semaphore')).code).toBe(6);
   });
 
-  test(
-    '20 concurrent lockers on max 3: an independent watch never sees more than 3 holders, and all 20 hold a slot',
-    async () => {
-      const name = 'crowd';
-      const created = await createCm(name, { 'kube-lock': '{"max":3,"holders":{}}' });
-      const versions: { rv: string; holders: string[] }[] = [];
-      const watch = await new Watch(adminConfig()).watch(
-        `/api/v1/namespaces/${ns}/configmaps`,
-        { fieldSelector: `metadata.name=${name}`, resourceVersion: created.metadata!.resourceVersion },
-        (type, obj: V1ConfigMap) => {
-          if (type !== 'MODIFIED' && type !== 'ADDED') return;
-          versions.push({ rv: obj.metadata!.resourceVersion!, holders: Object.keys(JSON.parse(obj.metadata!.annotations!['kube-lock']).holders) });
-        },
-        () => {},
+  test('20 concurrent lockers on max 3: an independent watch never sees more than 3 holders, and all 20 hold a slot', async () => {
+    const name = 'crowd';
+    const created = await createCm(name, { 'kube-lock': '{"max":3,"holders":{}}' });
+    const versions: { rv: string; holders: string[] }[] = [];
+    const watch = await new Watch(adminConfig()).watch(
+      `/api/v1/namespaces/${ns}/configmaps`,
+      { fieldSelector: `metadata.name=${name}`, resourceVersion: created.metadata!.resourceVersion },
+      (type, obj: V1ConfigMap) => {
+        if (type !== 'MODIFIED' && type !== 'ADDED') return;
+        versions.push({ rv: obj.metadata!.resourceVersion!, holders: Object.keys(JSON.parse(obj.metadata!.annotations!['kube-lock']).holders) });
+      },
+      () => {},
+    );
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `worker-${i}`);
+      const results = await Promise.all(
+        ids.map(async (id) => {
+          const lock = await runKoncli(['semaphore', 'lock', name, '--holder', id, '--wait', '--timeout', '100s', '--json', ...clusterArgs(admin, ns)], {
+            timeoutMs: 110_000,
+          });
+          if (lock.code !== 0) return { id, lock, unlock: undefined };
+          await sleep(300);
+          const unlock = await koncli('semaphore', 'unlock', name, '--holder', id);
+          return { id, lock, unlock };
+        }),
       );
-      try {
-        const ids = Array.from({ length: 20 }, (_, i) => `worker-${i}`);
-        const results = await Promise.all(
-          ids.map(async (id) => {
-            const lock = await runKoncli(['semaphore', 'lock', name, '--holder', id, '--wait', '--timeout', '100s', '--json', ...clusterArgs(admin, ns)], { timeoutMs: 110_000 });
-            if (lock.code !== 0) return { id, lock, unlock: undefined };
-            await sleep(300);
-            const unlock = await koncli('semaphore', 'unlock', name, '--holder', id);
-            return { id, lock, unlock };
-          }),
-        );
-        for (const r of results) {
-          expect({ id: r.id, code: r.lock.code, stderr: r.lock.code ? r.lock.stderr : '' }).toEqual({ id: r.id, code: 0, stderr: '' });
-          expect(r.unlock?.code).toBe(0);
-        }
-        const final = await readCm(name);
-        for (let i = 0; i < 100 && versions.at(-1)?.rv !== final.metadata!.resourceVersion; i++) await sleep(50);
-        expect(versions.at(-1)?.rv).toBe(final.metadata!.resourceVersion);
-        expect(versions.length).toBe(40); // one write per lock and per unlock, every one seen
-        expect(Math.max(...versions.map((v) => v.holders.length))).toBe(3);
-        const everHeld = new Set(versions.flatMap((v) => v.holders));
-        expect([...everHeld].sort()).toEqual([...ids].sort());
-        expect(versions.at(-1)?.holders).toEqual([]);
-      } finally {
-        watch.abort();
+      for (const r of results) {
+        expect({ id: r.id, code: r.lock.code, stderr: r.lock.code ? r.lock.stderr : '' }).toEqual({ id: r.id, code: 0, stderr: '' });
+        expect(r.unlock?.code).toBe(0);
       }
-    },
-    150_000,
-  );
+      const final = await readCm(name);
+      for (let i = 0; i < 100 && versions.at(-1)?.rv !== final.metadata!.resourceVersion; i++) await sleep(50);
+      expect(versions.at(-1)?.rv).toBe(final.metadata!.resourceVersion);
+      expect(versions.length).toBe(40); // one write per lock and per unlock, every one seen
+      expect(Math.max(...versions.map((v) => v.holders.length))).toBe(3);
+      const everHeld = new Set(versions.flatMap((v) => v.holders));
+      expect([...everHeld].sort()).toEqual([...ids].sort());
+      expect(versions.at(-1)?.holders).toEqual([]);
+    } finally {
+      watch.abort();
+    }
+  }, 150_000);
 });
 
 describe('semaphore with only the documented RBAC (docs/rbac/koncli-role.yaml)', () => {
   test('the restricted user can create, lock, wait, list, unlock and force-unlock', async () => {
     const rns = await freshNamespace('semaphore-rbac');
     await bindRestricted(rns);
-    const restricted = (...args: string[]) => runKoncli([...args, ...clusterArgs(restrictedKubeconfigPath(), rns)], { env: { KONCLI_HOLDER: 'restricted-op' } });
+    const restricted = (...args: string[]) =>
+      runKoncli([...args, ...clusterArgs(restrictedKubeconfigPath(), rns)], { env: { KONCLI_HOLDER: 'restricted-op' } });
 
     expect((await restricted('semaphore', 'lock', 'gate', '--holder', 'a', '--create', '--max', '1', '--ttl', '1h')).code).toBe(0);
-    const waiter = collect(spawnKoncli(['semaphore', 'lock', 'gate', '--holder', 'b', '--wait', '--timeout', '30s', ...clusterArgs(restrictedKubeconfigPath(), rns)]));
+    const waiter = collect(
+      spawnKoncli(['semaphore', 'lock', 'gate', '--holder', 'b', '--wait', '--timeout', '30s', ...clusterArgs(restrictedKubeconfigPath(), rns)]),
+    );
     await sleep(1000);
     expect((await restricted('semaphore', 'unlock', 'gate', '--holder', 'a')).code).toBe(0);
     const waited = await waiter;

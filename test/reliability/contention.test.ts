@@ -57,7 +57,12 @@ test(`${PROCESSES} concurrent lease run processes × ${RUNS_EACH} sections on on
           const result = await proc.done;
           live.delete(proc.child.pid!);
           if (result.code !== 0) failures.push(`p${p}-r${r}: exit ${result.code} ${result.signal ?? ''} ${result.stderr.trim().split('\n').at(-1)}`);
-          warnings.push(...result.stderr.split('\n').filter((l) => /warn|error/i.test(l)).map((l) => `p${p}-r${r}: ${l}`));
+          warnings.push(
+            ...result.stderr
+              .split('\n')
+              .filter((l) => /warn|error/i.test(l))
+              .map((l) => `p${p}-r${r}: ${l}`),
+          );
         }
       }),
     );
@@ -98,7 +103,9 @@ test(`${PROCESSES} concurrent lease run processes × ${RUNS_EACH} sections on on
     if (!before.holderIdentity) continue;
     const deadline = ms(before.renewTime!) + before.leaseDurationSeconds! * 1000;
     const granted = ms(after.acquireTime!);
-    (granted >= deadline ? expired : early).push(`${before.holderIdentity} -> ${after.holderIdentity} at ${rv}, ${granted - deadline} ms after the claim ran out`);
+    (granted >= deadline ? expired : early).push(
+      `${before.holderIdentity} -> ${after.holderIdentity} at ${rv}, ${granted - deadline} ms after the claim ran out`,
+    );
   }
   if (states[0]?.spec?.holderIdentity) grants.add(states[0].metadata!.resourceVersion!);
   expect(early).toEqual([]);

@@ -111,7 +111,10 @@ async function runOnce(kind: Kind, round: number): Promise<Outcome> {
   const holder = `h-${lease}-${ns}`;
   const log = join(dir, `${lease}.log`);
   const history = await History.start<V1Lease>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, lease);
-  const run: Proc = startKoncli(ns, ['lease', 'run', lease, '--holder', holder, '--ttl', '10s', ...(kind.flags ?? []), '--', 'sh', '-c', kind.script], { W: worker, L: log });
+  const run: Proc = startKoncli(ns, ['lease', 'run', lease, '--holder', holder, '--ttl', '10s', ...(kind.flags ?? []), '--', 'sh', '-c', kind.script], {
+    W: worker,
+    L: log,
+  });
   // The Lease's holder as the watch last showed it, once it has shown this run's grant (the command
   // starts only after that grant; a sample taken before the watch delivered it judges nothing).
   const holderNow = () => {
@@ -130,12 +133,16 @@ async function runOnce(kind: Kind, round: number): Promise<Outcome> {
       if (leaseHolder === undefined) unjudged++;
       else {
         samplesAlive++;
-        if (leaseHolder !== holder && kind.end !== 'lost') violations.push(`${Date.now()}: held by ${JSON.stringify(leaseHolder)}; versions ${JSON.stringify(history.objects().map((o) => o.spec?.holderIdentity))}`);
+        if (leaseHolder !== holder && kind.end !== 'lost')
+          violations.push(
+            `${Date.now()}: held by ${JSON.stringify(leaseHolder)}; versions ${JSON.stringify(history.objects().map((o) => o.spec?.holderIdentity))}`,
+          );
       }
     },
   });
   await until(`${lease}: workers ready`, () => linesOf(log).some((l) => l.endsWith('ready')), 30_000);
-  const contender = kind.end === 'lost' ? undefined : startKoncli(ns, ['lease', 'acquire', lease, '--holder', 'contender', '--wait', '--timeout', '60s', '--ttl', '1s']);
+  const contender =
+    kind.end === 'lost' ? undefined : startKoncli(ns, ['lease', 'acquire', lease, '--holder', 'contender', '--wait', '--timeout', '60s', '--ttl', '1s']);
   await sleep(300);
   let lostAt = 0;
   if (kind.end === 'SIGTERM') run.child.kill('SIGTERM');
@@ -153,7 +160,17 @@ async function runOnce(kind: Kind, round: number): Promise<Outcome> {
     gapMs = granted ? granted.at - lastAliveAt : undefined;
   }
   history.stop();
-  return { kind, code: result.code, stderr: result.stderr, leftAfterExit, samplesAlive, unjudged, violations, gapMs, lossToGoneMs: lostAt ? lastAliveAt - lostAt : undefined };
+  return {
+    kind,
+    code: result.code,
+    stderr: result.stderr,
+    leftAfterExit,
+    samplesAlive,
+    unjudged,
+    violations,
+    gapMs,
+    lossToGoneMs: lostAt ? lastAliveAt - lostAt : undefined,
+  };
 }
 
 test(`${KINDS.length} kinds of descendant × ${ROUNDS} rounds: none left after koncli exits, the lease never held by another while one runs`, async () => {

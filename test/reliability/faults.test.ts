@@ -13,7 +13,22 @@ import { adminConfig, freshNamespace } from '../integration/helpers.js';
 // @ts-expect-error plain ESM module without types
 import { restartEtcd, startApiserver, stopApiserver, stopEtcd } from '../cluster/plane.mjs';
 import {
-  checkExclusion, cleanup, History, json, koncli, linesOf, ms, Report, sectionScript, sectionStarted, sleep, startKoncli, startShell, until, workDir, type Proc,
+  checkExclusion,
+  cleanup,
+  History,
+  json,
+  koncli,
+  linesOf,
+  ms,
+  Report,
+  sectionScript,
+  sectionStarted,
+  sleep,
+  startKoncli,
+  startShell,
+  until,
+  workDir,
+  type Proc,
 } from './support.js';
 
 const report = new Report('faults');
@@ -56,10 +71,29 @@ describe.each<Fault>(['SIGKILL', 'SIGSTOP'])('a holder hit by %s', (fault) => {
     await until('the victim to run its command', () => sectionStarted(log, 'victim'), 60_000);
     await until('a renewal', () => Number(history.objects().at(-1)?.metadata?.annotations?.['koncli.dev/renewals'] ?? 0) >= 1, 30_000);
     const faultAt = strike(victim, fault);
-    const heir = await startKoncli(ns, ['lease', 'run', lease, '--holder', 'heir', '--wait', '--timeout', '60s', '--ttl', `${TTL}s`, '--', script, log, 'heir', '0.1']).done;
+    const heir = await startKoncli(ns, [
+      'lease',
+      'run',
+      lease,
+      '--holder',
+      'heir',
+      '--wait',
+      '--timeout',
+      '60s',
+      '--ttl',
+      `${TTL}s`,
+      '--',
+      script,
+      log,
+      'heir',
+      '0.1',
+    ]).done;
     expect(heir.code).toBe(0);
     const heirStart = checkExclusion(log).sections.find((s) => s.id === 'heir')!.start;
-    const lastRenewal = history.objects().filter((l) => l.spec?.holderIdentity === 'victim').at(-1)!;
+    const lastRenewal = history
+      .objects()
+      .filter((l) => l.spec?.holderIdentity === 'victim')
+      .at(-1)!;
     // renewTime is stamped just before the renewal is sent: renewTime + TTL bounds the victim's claim from above.
     const deadline = ms(String(lastRenewal.spec!.renewTime)) + TTL * 1000;
     history.stop();
@@ -69,14 +103,19 @@ describe.each<Fault>(['SIGKILL', 'SIGSTOP'])('a holder hit by %s', (fault) => {
     }
     expect(heirStart).toBeGreaterThanOrEqual(deadline);
     expect(heirStart - faultAt).toBeLessThanOrEqual(TTL * 1000 + 8000);
-    takeovers.push(`lease run, ${fault}, TTL ${TTL}s: successor's command started ${heirStart - deadline} ms after the holder's deadline (last renewal + TTL), ${heirStart - faultAt} ms after the ${fault}`);
+    takeovers.push(
+      `lease run, ${fault}, TTL ${TTL}s: successor's command started ${heirStart - deadline} ms after the holder's deadline (last renewal + TTL), ${heirStart - faultAt} ms after the ${fault}`,
+    );
   }, 120_000);
 
   /** A holder that re-takes its claim every second with `take` (a koncli command printing JSON); stopped after a success. */
   async function refreshingHolder(name: string, take: string): Promise<{ proc: Proc; faultAt: number; last: any; marks: string }> {
     const out = join(dir, `${name}.json`);
     const marks = join(dir, `${name}.marks`);
-    const proc = startShell(ns, `while :; do if ${take} > ${out}.tmp; then mv ${out}.tmp ${out}; echo ok >> ${marks}; else echo "failed $?" >> ${marks}; fi; sleep 1; done`);
+    const proc = startShell(
+      ns,
+      `while :; do if ${take} > ${out}.tmp; then mv ${out}.tmp ${out}; echo ok >> ${marks}; else echo "failed $?" >> ${marks}; fi; sleep 1; done`,
+    );
     await until(`${name} to hold twice`, () => linesOf(marks).filter((l) => l === 'ok').length >= 2, 60_000);
     const seen = linesOf(marks).length;
     await until(`${name} to refresh again`, () => linesOf(marks).length > seen, 30_000, 10);
@@ -107,15 +146,34 @@ describe.each<Fault>(['SIGKILL', 'SIGSTOP'])('a holder hit by %s', (fault) => {
     await afterFault(h);
     expect(heirDecided).toBeGreaterThanOrEqual(victimDeadline);
     expect(heirDecided - h.faultAt).toBeLessThanOrEqual(TTL * 1000 + 8000);
-    takeovers.push(`semaphore --ttl ${TTL}s, ${fault}: successor decided ${heirDecided - victimDeadline} ms after the holder's heldUntil, ${heirDecided - h.faultAt} ms after the ${fault}`);
+    takeovers.push(
+      `semaphore --ttl ${TTL}s, ${fault}: successor decided ${heirDecided - victimDeadline} ms after the holder's heldUntil, ${heirDecided - h.faultAt} ms after the ${fault}`,
+    );
   }, 120_000);
 
   test('kubelock annotate: the lock is not taken before the owner’s own deadline', async () => {
     const TTL = 6;
     const target = `target-${tag}`;
-    await adminConfig().makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: target } } });
+    await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: target } } });
     const h = await refreshingHolder(`lock-victim-${tag}`, `k kubelock annotate configmap/${target} --lock job --owner victim --ttl ${TTL}s --json`);
-    const heir = await koncli(ns, 'kubelock', 'annotate', `configmap/${target}`, '--lock', 'job', '--owner', 'heir', '--wait', '--timeout', '60s', '--ttl', `${HEIR_TTL}s`, '--json');
+    const heir = await koncli(
+      ns,
+      'kubelock',
+      'annotate',
+      `configmap/${target}`,
+      '--lock',
+      'job',
+      '--owner',
+      'heir',
+      '--wait',
+      '--timeout',
+      '60s',
+      '--ttl',
+      `${HEIR_TTL}s`,
+      '--json',
+    );
     expect(heir.code).toBe(0);
     // createdAt is written from this machine's clock just before the write is sent.
     const victimDeadline = ms(h.last.createdAt) + TTL * 1000;
@@ -124,7 +182,9 @@ describe.each<Fault>(['SIGKILL', 'SIGSTOP'])('a holder hit by %s', (fault) => {
     expect(json(heir).previousOwner).toBe('victim');
     expect(heirDecided).toBeGreaterThanOrEqual(victimDeadline);
     expect(heirDecided - h.faultAt).toBeLessThanOrEqual(TTL * 1000 + 8000);
-    takeovers.push(`kubelock --ttl ${TTL}s, ${fault}: successor decided ${heirDecided - victimDeadline} ms after the owner's deadline (createdAt + TTL), ${heirDecided - h.faultAt} ms after the ${fault}`);
+    takeovers.push(
+      `kubelock --ttl ${TTL}s, ${fault}: successor decided ${heirDecided - victimDeadline} ms after the owner's deadline (createdAt + TTL), ${heirDecided - h.faultAt} ms after the ${fault}`,
+    );
   }, 120_000);
 });
 
@@ -135,7 +195,22 @@ describe('control-plane outages', () => {
     const log = join(dir, `${lease}.log`);
     const history = await History.start<V1Lease>(leasesPath(), lease);
     const command = `trap 'echo "term $(date +%s%3N)" >> ${log}; exit 0' TERM; echo "start $(date +%s%3N)" >> ${log}; while :; do sleep 0.05; done`;
-    const holder = startKoncli(ns, ['lease', 'run', lease, '--holder', 'steady', '--ttl', `${TTL}s`, '--kill-after', '1s', '--json', '--', 'sh', '-c', command]);
+    const holder = startKoncli(ns, [
+      'lease',
+      'run',
+      lease,
+      '--holder',
+      'steady',
+      '--ttl',
+      `${TTL}s`,
+      '--kill-after',
+      '1s',
+      '--json',
+      '--',
+      'sh',
+      '-c',
+      command,
+    ]);
     await until('the command to start', () => linesOf(log).length > 0, 60_000);
     await until('a renewal', () => Number(history.objects().at(-1)?.metadata?.annotations?.['koncli.dev/renewals'] ?? 0) >= 1, 30_000);
     await stopApiserver(undefined, { graceMs: 0 });
@@ -148,8 +223,15 @@ describe('control-plane outages', () => {
       await startApiserver();
     }
     const upAt = Date.now();
-    const termAt = Number(linesOf(log).find((l) => l.startsWith('term '))?.split(' ')[1]);
-    const lastRenewal = history.objects().filter((l) => l.spec?.holderIdentity === 'steady').at(-1)!;
+    const termAt = Number(
+      linesOf(log)
+        .find((l) => l.startsWith('term '))
+        ?.split(' ')[1],
+    );
+    const lastRenewal = history
+      .objects()
+      .filter((l) => l.spec?.holderIdentity === 'steady')
+      .at(-1)!;
     const renewedAt = ms(String(lastRenewal.spec!.renewTime));
     history.stop();
     expect(result.code).toBe(4);
@@ -173,8 +255,16 @@ describe('control-plane outages', () => {
     const started: { kind: 'lease' | 'semaphore'; id: string; proc: Proc }[] = [];
     const launcher = (async () => {
       for (let i = 0; i < N; i++) {
-        started.push({ kind: 'lease', id: `l-${i}`, proc: startKoncli(ns, ['lease', 'acquire', `etcd-${i}`, '--holder', `l-${i}`, '--ttl', '10m', '--timeout', '0', '--json']) });
-        started.push({ kind: 'semaphore', id: `s-${i}`, proc: startKoncli(ns, ['semaphore', 'lock', 'etcd-sem', '--holder', `s-${i}`, '--max', '100', '--create', '--json']) });
+        started.push({
+          kind: 'lease',
+          id: `l-${i}`,
+          proc: startKoncli(ns, ['lease', 'acquire', `etcd-${i}`, '--holder', `l-${i}`, '--ttl', '10m', '--timeout', '0', '--json']),
+        });
+        started.push({
+          kind: 'semaphore',
+          id: `s-${i}`,
+          proc: startKoncli(ns, ['semaphore', 'lock', 'etcd-sem', '--holder', `s-${i}`, '--max', '100', '--create', '--json']),
+        });
         await sleep(300);
       }
     })();
@@ -191,7 +281,8 @@ describe('control-plane outages', () => {
     for (const r of results.filter((x) => x.kind === 'lease')) {
       const lease = await leases.readNamespacedLease({ name: `etcd-${r.id.slice(2)}`, namespace: ns }).catch(() => undefined);
       const there = lease?.spec?.holderIdentity === r.id;
-      if (r.result.code === 0 && !(there && lease?.metadata?.resourceVersion === json(r.result).fencingToken)) phantom.push(`${r.id}: exit 0, lease shows ${JSON.stringify(lease?.spec?.holderIdentity)} at ${lease?.metadata?.resourceVersion}`);
+      if (r.result.code === 0 && !(there && lease?.metadata?.resourceVersion === json(r.result).fencingToken))
+        phantom.push(`${r.id}: exit 0, lease shows ${JSON.stringify(lease?.spec?.holderIdentity)} at ${lease?.metadata?.resourceVersion}`);
       if (r.result.code !== 0 && there) ambiguous.push(r.id);
     }
     const cm = await adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'etcd-sem', namespace: ns });
@@ -204,7 +295,9 @@ describe('control-plane outages', () => {
     const codes = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [String(r.result.code)]: (acc[String(r.result.code)] ?? 0) + 1 }), {});
     expect(Object.keys(codes).every((c) => ['0', '1', '3', '8'].includes(c))).toBe(true);
     report.add(`etcd killed for ≈2 s while ${2 * N} one-shot writers ran (${N} \`lease acquire\`, ${N} \`semaphore lock\`)`, [
-      `exit codes: ${Object.entries(codes).map(([c, n]) => `${n}× ${c}`).join(', ')}`,
+      `exit codes: ${Object.entries(codes)
+        .map(([c, n]) => `${n}× ${c}`)
+        .join(', ')}`,
       `successes not reflected in the final state: ${phantom.length}`,
       `failures whose write did happen (reported failure, e.g. a timed-out response): ${ambiguous.length}${ambiguous.length ? ` (${ambiguous.join(', ')})` : ''}`,
     ]);
@@ -215,10 +308,29 @@ describe('control-plane outages', () => {
     const log = join(dir, `${lease}.log`);
     expect((await koncli(ns, 'lease', 'acquire', lease, '--holder', 'boss', '--ttl', '5m', '--timeout', '0')).code).toBe(0);
     const history = await History.start<V1Lease>(leasesPath(), lease);
-    const queued = () => JSON.parse(history.objects().at(-1)?.metadata?.annotations?.['koncli.dev/waiters'] ?? '{"waiters":[]}').waiters.map((w: { id: string }) => w.id);
+    const queued = () =>
+      JSON.parse(history.objects().at(-1)?.metadata?.annotations?.['koncli.dev/waiters'] ?? '{"waiters":[]}').waiters.map((w: { id: string }) => w.id);
     const waiters: Proc[] = [];
     for (const p of [1, 9, 3, 5]) {
-      waiters.push(startKoncli(ns, ['lease', 'run', lease, '--holder', `w-${p}`, '--priority', String(p), '--wait', '--timeout', '150s', '--', script, log, `w-${p}`, '0.2']));
+      waiters.push(
+        startKoncli(ns, [
+          'lease',
+          'run',
+          lease,
+          '--holder',
+          `w-${p}`,
+          '--priority',
+          String(p),
+          '--wait',
+          '--timeout',
+          '150s',
+          '--',
+          script,
+          log,
+          `w-${p}`,
+          '0.2',
+        ]),
+      );
       await until(`w-${p} to queue`, () => queued().includes(`w-${p}`), 30_000);
     }
     await stopApiserver();
@@ -245,4 +357,3 @@ describe('control-plane outages', () => {
     ]);
   }, 180_000);
 });
-

@@ -5,17 +5,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubernetesObjectApi,
-  RbacAuthorizationV1Api,
-  type KubernetesObject,
-  type V1PolicyRule,
-} from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject, type V1PolicyRule } from '@kubernetes/client-node';
 import { EXIT_CODE_TABLE } from '../../src/cli/exit-codes.js';
 import type { CliResult } from '../support/cli.js';
-import { RESTRICTED_USER, adminConfig, adminKubeconfigPath, documentedRbac, freshNamespace, isApiError, restrictedConfig, restrictedKubeconfigPath } from '../integration/helpers.js';
+import {
+  RESTRICTED_USER,
+  adminConfig,
+  adminKubeconfigPath,
+  documentedRbac,
+  freshNamespace,
+  isApiError,
+  restrictedConfig,
+  restrictedKubeconfigPath,
+} from '../integration/helpers.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +53,10 @@ export const deployment = (name: string): Seed => ({
   ref: { apiVersion: 'apps/v1', kind: 'Deployment', name },
   body: {
     metadata: { name },
-    spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'example.invalid/none' }] } } },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'example.invalid/none' }] } },
+    },
   },
 });
 export const absent = (kind: 'Lease' | 'ConfigMap', name: string): Seed => ({
@@ -76,7 +81,12 @@ export async function createSeeds(seeds: Seed[], namespace: string): Promise<voi
   for (const { ref, body } of seeds) {
     if (!body) continue;
     const where = located(ref, namespace);
-    await objects().create({ apiVersion: ref.apiVersion, kind: ref.kind, ...body, metadata: { ...(body.metadata as object), namespace: where.namespace } } as KubernetesObject);
+    await objects().create({
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      ...body,
+      metadata: { ...(body.metadata as object), namespace: where.namespace },
+    } as KubernetesObject);
   }
 }
 
@@ -86,7 +96,11 @@ export async function snapshot(refs: Ref[], namespace: string): Promise<Record<s
   for (const ref of refs) {
     const where = located(ref, namespace);
     try {
-      const obj = await objects().read({ apiVersion: where.apiVersion, kind: where.kind, metadata: { name: where.name, namespace: where.namespace ?? undefined } });
+      const obj = await objects().read({
+        apiVersion: where.apiVersion,
+        kind: where.kind,
+        metadata: { name: where.name, namespace: where.namespace ?? undefined },
+      });
       out[keyOf(where)] = obj.metadata?.resourceVersion ?? '?';
     } catch (err) {
       if (!isApiError(err, 404)) throw err;
@@ -94,7 +108,11 @@ export async function snapshot(refs: Ref[], namespace: string): Promise<Record<s
     }
   }
   const events = await adminConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace });
-  out[`Events in ${namespace}`] = events.items.map((e) => e.metadata?.name).sort().join(',') || 'none';
+  out[`Events in ${namespace}`] =
+    events.items
+      .map((e) => e.metadata?.name)
+      .sort()
+      .join(',') || 'none';
   return out;
 }
 

@@ -8,7 +8,22 @@ import { join } from 'node:path';
 import { adminKubeconfigPath, freshNamespace } from '../integration/helpers.js';
 // @ts-expect-error plain ESM module without types
 import { findKlock } from '../support/klock.mjs';
-import { cleanup, checkExclusion, figures, fmtMs, History, json, koncli, Report, sectionScript, sectionStarted, startGroup, startKoncli, until, workDir } from './support.js';
+import {
+  cleanup,
+  checkExclusion,
+  figures,
+  fmtMs,
+  History,
+  json,
+  koncli,
+  Report,
+  sectionScript,
+  sectionStarted,
+  startGroup,
+  startKoncli,
+  until,
+  workDir,
+} from './support.js';
 
 const KLOCK_LABEL = { 'app.kubernetes.io/managed-by': 'k8s-lease-klock' };
 const WAITERS_ANNOTATION = 'koncli.dev/waiters';
@@ -43,7 +58,8 @@ const klock = (lease: string, id: string, log: string, hold: string, extra: stri
 const leaseRun = (lease: string, id: string, log: string, hold: string) =>
   startKoncli(ns, ['lease', 'run', lease, '--holder', id, '--wait', '--timeout', '300s', '--', script, log, id, hold]);
 
-const sameMap = (a: Record<string, string> = {}, b: Record<string, string> = {}) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+const sameMap = (a: Record<string, string> = {}, b: Record<string, string> = {}) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 const withoutQueue = (a: Record<string, string> = {}) => Object.fromEntries(Object.entries(a).filter(([k]) => k !== WAITERS_ANNOTATION));
 
 /** Every write made while klock held the Lease, judged: klock's own renew/release, or koncli's queue bookkeeping only. */
@@ -134,7 +150,10 @@ function foreignWritesDuringKlockHolds(states: V1Lease[]): string[] {
     expect(check.tokenRegressions).toEqual([]);
     expect(check.sections).toHaveLength(1 + 2 * WORKERS * RUNS);
 
-    await until('the last release to be recorded', () => (history.objects().at(-1)?.spec?.holderIdentity ?? 'x') === '' && Date.now() - history.versions.at(-1)!.at > 500);
+    await until(
+      'the last release to be recorded',
+      () => (history.objects().at(-1)?.spec?.holderIdentity ?? 'x') === '' && Date.now() - history.versions.at(-1)!.at > 500,
+    );
     history.stop();
     const states = history.objects();
     expect(history.versions.filter((v) => v.type === 'DELETED')).toEqual([]);

@@ -54,7 +54,11 @@ async function serviceAccountToken(namespace: string): Promise<string> {
       subjects: [{ kind: 'ServiceAccount', name: 'koncli-secrets', namespace }],
     },
   });
-  const request = await core.createNamespacedServiceAccountToken({ name: 'koncli-secrets', namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const request = await core.createNamespacedServiceAccountToken({
+    name: 'koncli-secrets',
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   return request.status!.token!;
 }
 
@@ -82,7 +86,10 @@ beforeAll(async () => {
     'bogus token (401)': writeKubeconfig({ user: { token: bogus } }),
     'password (basic auth, refused)': writeKubeconfig({ user: { username: 'koncli-user', password } }),
     'token with a line break': writeKubeconfig({ user: { token: lineBreak } }),
-    'unreachable server, token and key': writeKubeconfig({ server: `https://127.0.0.1:${port}`, user: { token: bogus, 'client-certificate-data': certData, 'client-key-data': keyData } }),
+    'unreachable server, token and key': writeKubeconfig({
+      server: `https://127.0.0.1:${port}`,
+      user: { token: bogus, 'client-certificate-data': certData, 'client-key-data': keyData },
+    }),
     'password in the server URL': writeKubeconfig({ server: `https://koncli-user:${password}@127.0.0.1:${port}`, user: { token: bogus } }),
     'password in a server URL without a scheme': writeKubeconfig({ server: `koncli-user:${password}@127.0.0.1:${port}`, user: { token: bogus } }),
     'context naming a missing cluster': writeKubeconfig({ contextCluster: 'gone', user: { token: bogus, 'client-key-data': keyData } }),
@@ -201,10 +208,14 @@ describe('no credential in any output', () => {
     'context naming a missing cluster',
     'invalid YAML around the token',
     'invalid YAML after the key',
-  ])('every command fails without printing the credentials: %s', async (kubeconfig) => {
-    for (const args of FAILING) {
-      const codes = await runEverywhere(kubeconfig, args);
-      expect({ args: args.join(' '), failed: codes.every((c) => c !== 0) }).toEqual({ args: args.join(' '), failed: true });
-    }
-  }, 300_000);
+  ])(
+    'every command fails without printing the credentials: %s',
+    async (kubeconfig) => {
+      for (const args of FAILING) {
+        const codes = await runEverywhere(kubeconfig, args);
+        expect({ args: args.join(' '), failed: codes.every((c) => c !== 0) }).toEqual({ args: args.join(' '), failed: true });
+      }
+    },
+    300_000,
+  );
 });

@@ -85,7 +85,9 @@ test(`30 lockers on max ${MAX}, some with --ttl killed without unlocking: never 
   });
   const restStarted = Date.now();
   rest.forEach(start);
-  const outcomes = await Promise.all(rest.map(async (l) => (l.killAfterMs === undefined ? { id: l.id, code: (await l.proc!.done).code } : (await killOnceLocked(l), { id: l.id, code: 0 }))));
+  const outcomes = await Promise.all(
+    rest.map(async (l) => (l.killAfterMs === undefined ? { id: l.id, code: (await l.proc!.done).code } : (await killOnceLocked(l), { id: l.id, code: 0 }))),
+  );
   const restMs = Date.now() - restStarted;
   expect(outcomes.filter((o) => o.code !== 0)).toEqual([]);
 
@@ -105,7 +107,9 @@ test(`30 lockers on max ${MAX}, some with --ttl killed without unlocking: never 
   history.stop();
   history.dump(join(dir, 'history.jsonl'));
 
-  const versions = history.versions.filter((v) => v.type !== 'DELETED').map((v) => ({ at: v.at, holders: holdersOf(v.object), rv: v.object.metadata!.resourceVersion! }));
+  const versions = history.versions
+    .filter((v) => v.type !== 'DELETED')
+    .map((v) => ({ at: v.at, holders: holdersOf(v.object), rv: v.object.metadata!.resourceVersion! }));
   expect(history.versions.filter((v) => v.type === 'DELETED')).toEqual([]);
   expect(versions.at(-1)!.holders.sort()).toEqual(finals.map((f) => f.id).sort());
   const maxSeen = Math.max(...versions.map((v) => v.holders.length));
@@ -127,7 +131,8 @@ test(`30 lockers on max ${MAX}, some with --ttl killed without unlocking: never 
       const l = byId.get(id)!;
       const t = l.ttl ? sentAt(l) : versions[i].at;
       const stillOwed = dead.filter((d) => admitted.has(d.id) && !now.has(d.id) && heldUntil.get(d.id)! > t);
-      if (now.size + stillOwed.length > MAX) overfull.push(`${id} admitted at rv ${versions[i].rv} while ${stillOwed.map((d) => d.id).join(', ')} still had time`);
+      if (now.size + stillOwed.length > MAX)
+        overfull.push(`${id} admitted at rv ${versions[i].rv} while ${stillOwed.map((d) => d.id).join(', ')} still had time`);
     }
     versions[i].holders.forEach((h) => admitted.add(h));
   }

@@ -125,7 +125,11 @@ export function sectionScript(dir: string): string {
 }
 
 /** Whether section `id` has started (its start line is in the log). */
-export const sectionStarted = (log: string, id: string) => existsSync(log) && readFileSync(log, 'utf8').split('\n').some((l) => l.startsWith(`start ${id} `));
+export const sectionStarted = (log: string, id: string) =>
+  existsSync(log) &&
+  readFileSync(log, 'utf8')
+    .split('\n')
+    .some((l) => l.startsWith(`start ${id} `));
 
 export interface Section {
   id: string;
@@ -294,7 +298,8 @@ export function figures(values: number[]): Figures {
   return { n: v.length, min: v[0] ?? NaN, median: v[Math.floor(v.length / 2)] ?? NaN, max: v.at(-1) ?? NaN };
 }
 
-export const fmtMs = (f: Figures) => (f.n ? `${Math.round(f.min)} / ${Math.round(f.median)} / ${Math.round(f.max)} ms (min / median / max of ${f.n})` : 'no samples');
+export const fmtMs = (f: Figures) =>
+  f.n ? `${Math.round(f.min)} / ${Math.round(f.median)} / ${Math.round(f.max)} ms (min / median / max of ${f.n})` : 'no samples';
 
 /**
  * Measured figures of one test file, rendered with the others into REPORT.md in
@@ -314,7 +319,9 @@ export class Report {
   save(): void {
     const dir = process.env.KONCLI_RELIABILITY_RESULTS || join(tmpdir(), 'koncli-reliability');
     mkdirSync(dir, { recursive: true });
-    const machine = `load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${availableParallelism()} cores`;
+    const machine = `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} on ${availableParallelism()} cores`;
     writeFileSync(join(dir, `${this.name}.json`), JSON.stringify({ name: this.name, at: new Date().toISOString(), machine, rows: this.rows }, null, 1));
     const parts = readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
@@ -328,7 +335,11 @@ export class Report {
       'assertions are in the tests; these are the numbers of one run. To regenerate this file:',
       '`KONCLI_RELIABILITY_REPORT=test/reliability/REPORT.md npm run test:reliability`.',
       '',
-      ...parts.flatMap((p) => [`## ${p.name} (run ${p.at}${p.machine ? `; ${p.machine} when it ended` : ''})`, '', ...p.rows.flatMap((r) => [`### ${r.title}`, '', ...r.lines.map((l) => `- ${l}`), ''])]),
+      ...parts.flatMap((p) => [
+        `## ${p.name} (run ${p.at}${p.machine ? `; ${p.machine} when it ended` : ''})`,
+        '',
+        ...p.rows.flatMap((r) => [`### ${r.title}`, '', ...r.lines.map((l) => `- ${l}`), '']),
+      ]),
     ].join('\n');
     writeFileSync(join(dir, 'REPORT.md'), md);
     const target = process.env.KONCLI_RELIABILITY_REPORT;

@@ -14,7 +14,15 @@ import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-n
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KONCLI_ARGV } from '../support/cli.js';
-import { deleteWebhook, leaseWritesAre, occupyPriorityLevel, registerDownWebhook, registerWebhook, startWebhook, throttleRestrictedUser } from '../support/admission.js';
+import {
+  deleteWebhook,
+  leaseWritesAre,
+  occupyPriorityLevel,
+  registerDownWebhook,
+  registerWebhook,
+  startWebhook,
+  throttleRestrictedUser,
+} from '../support/admission.js';
 import { adminConfig, bindRestricted, freshNamespace, restrictedKubeconfigPath } from '../integration/helpers.js';
 import { cleanup, History, json, koncli, linesOf, ms, Report, sleep, startGroup, startKoncli, until, workDir, type Proc } from './support.js';
 
@@ -45,7 +53,10 @@ test('a 20 s admission-webhook outage (every Lease write answers 500): waiters a
   const ns = await freshNamespace('rel-webhook');
   const OUTAGE_MS = 20_000;
   // Holders: `held` until released after the outage; `expiring` runs out during it.
-  for (const [lease, ttl] of [['held', '5m'], ['expiring', '8s']]) {
+  for (const [lease, ttl] of [
+    ['held', '5m'],
+    ['expiring', '8s'],
+  ]) {
     expect((await koncli(ns, 'lease', 'acquire', lease, '--holder', 'boss', '--ttl', ttl, '--timeout', '0')).code).toBe(0);
   }
   const log = join(dir, 'run.log');
@@ -115,23 +126,38 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
   const LEASES = ['apf-1', 'apf-2'];
   const SLOTS = ['s-1', 's-2'];
   for (const lease of LEASES) expect((await koncli(ns, 'lease', 'acquire', lease, '--holder', 'boss', '--ttl', '5m', '--timeout', '0')).code).toBe(0);
-  for (const h of SLOTS) expect((await koncli(ns, 'semaphore', 'lock', 'apf-sem', '--holder', `boss-${h}`, '--max', String(SLOTS.length), '--create')).code).toBe(0);
+  for (const h of SLOTS)
+    expect((await koncli(ns, 'semaphore', 'lock', 'apf-sem', '--holder', `boss-${h}`, '--max', String(SLOTS.length), '--create')).code).toBe(0);
 
   // The noisy neighbour: the same user's ConfigMap creates, each held 2 s by a slow webhook, fill its priority level.
   const slow = await startWebhook({ delayMs: 2000 });
-  const hook = await registerWebhook(`slow-${ns}`, ns, { url: slow.url, caBundle: slow.caBundle }, { apiGroup: '', resources: ['configmaps'], operations: ['CREATE'] });
+  const hook = await registerWebhook(
+    `slow-${ns}`,
+    ns,
+    { url: slow.url, caBundle: slow.caBundle },
+    { apiGroup: '', resources: ['configmaps'], operations: ['CREATE'] },
+  );
   const unthrottle = await throttleRestrictedUser(`koncli-test-${ns}`);
   let load: ReturnType<typeof occupyPriorityLevel> | undefined;
   try {
-    await until('the webhook to hold ConfigMap creates', async () => {
-      await tryCreate(ns);
-      return slow.reviews() > 0;
-    }, 30_000, 200);
+    await until(
+      'the webhook to hold ConfigMap creates',
+      async () => {
+        await tryCreate(ns);
+        return slow.reviews() > 0;
+      },
+      30_000,
+      200,
+    );
     load = occupyPriorityLevel(ns, LOAD_CONCURRENCY);
-    const restricted = (args: string[]) => startGroup(KONCLI_ARGV[0], [...KONCLI_ARGV.slice(1), ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
+    const restricted = (args: string[]) =>
+      startGroup(KONCLI_ARGV[0], [...KONCLI_ARGV.slice(1), ...args, '--kubeconfig', restrictedKubeconfigPath(), '-n', ns, '--json', '-v']);
     await sleep(1000);
     const procs = [
-      ...LEASES.map((lease) => ({ what: `lease ${lease}`, proc: restricted(['lease', 'acquire', lease, '--holder', `w-${lease}`, '--wait', '--timeout', '120s']) })),
+      ...LEASES.map((lease) => ({
+        what: `lease ${lease}`,
+        proc: restricted(['lease', 'acquire', lease, '--holder', `w-${lease}`, '--wait', '--timeout', '120s']),
+      })),
       ...SLOTS.map((h) => ({ what: `semaphore ${h}`, proc: restricted(['semaphore', 'lock', 'apf-sem', '--holder', h, '--wait', '--timeout', '120s']) })),
     ];
     await sleep(THROTTLED_MS); // the waiters start and wait while every request of theirs is throttled
@@ -146,14 +172,19 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
     for (const r of results) expect(r.stderr).toMatch(/HTTP 429\): .*; (still waiting, )?retrying for up to \d+s/);
     expect(throttled.every((n) => n > 0)).toBe(true);
     expect(loaded.throttled).toBeGreaterThan(0);
-    const sem = JSON.parse((await adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'apf-sem', namespace: ns })).metadata!.annotations!['kube-lock']);
+    const sem = JSON.parse(
+      (await adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'apf-sem', namespace: ns })).metadata!.annotations!['kube-lock'],
+    );
     expect(Object.keys(sem.holders).sort()).toEqual(SLOTS);
-    report.add(`API Priority and Fairness: the restricted user's priority level at the minimum concurrency, no queue (Reject), kept full for ${THROTTLED_MS / 1000} s by ${LOAD_CONCURRENCY} slow requests of the same user`, [
-      `waiters that came through: ${results.filter((r) => r.code === 0).length} of ${results.length} (${LEASES.length} \`lease acquire --wait\`, ${SLOTS.length} \`semaphore lock --wait\`), each started while throttled`,
-      `429 answers each waiter rode out: ${procs.map((p, i) => `${p.what} ${throttled[i]}`).join(', ')}; Retry-After values the server sent to the load: ${loaded.retryAfter.join(', ')} s`,
-      `the load's requests: ${loaded.created} served (2 s each), ${loaded.throttled} rejected with 429`,
-      `waiters' wall time (${THROTTLED_MS / 1000} s throttled, then the holders left): ${results.map((r) => `${(r.ms / 1000).toFixed(1)} s`).join(', ')}`,
-    ]);
+    report.add(
+      `API Priority and Fairness: the restricted user's priority level at the minimum concurrency, no queue (Reject), kept full for ${THROTTLED_MS / 1000} s by ${LOAD_CONCURRENCY} slow requests of the same user`,
+      [
+        `waiters that came through: ${results.filter((r) => r.code === 0).length} of ${results.length} (${LEASES.length} \`lease acquire --wait\`, ${SLOTS.length} \`semaphore lock --wait\`), each started while throttled`,
+        `429 answers each waiter rode out: ${procs.map((p, i) => `${p.what} ${throttled[i]}`).join(', ')}; Retry-After values the server sent to the load: ${loaded.retryAfter.join(', ')} s`,
+        `the load's requests: ${loaded.created} served (2 s each), ${loaded.throttled} rejected with 429`,
+        `waiters' wall time (${THROTTLED_MS / 1000} s throttled, then the holders left): ${results.map((r) => `${(r.ms / 1000).toFixed(1)} s`).join(', ')}`,
+      ],
+    );
   } finally {
     await load?.stop().catch(() => {});
     await unthrottle();
@@ -164,5 +195,8 @@ test('API Priority and Fairness throttling (429 + Retry-After): lease and semaph
 
 /** A ConfigMap create as admin (not throttled), to see the slow webhook answer. */
 async function tryCreate(ns: string): Promise<void> {
-  await adminConfig().makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `probe-${Date.now().toString(36)}` } } }).catch(() => {});
+  await adminConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `probe-${Date.now().toString(36)}` } } })
+    .catch(() => {});
 }

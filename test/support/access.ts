@@ -57,16 +57,31 @@ export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pro
 export async function leaseServiceAccount(admin: KubeConfig, namespace: string, name: string): Promise<void> {
   await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] }, { apiGroups: [''], resources: ['events'], verbs: ['create'] }] } });
+  await rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name },
+      rules: [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      ],
+    },
+  });
   await rbac.createNamespacedRoleBinding({
     namespace,
-    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
   });
 }
 
 /** A token for the ServiceAccount from the TokenRequest API (what the kubelet mounts in a Pod). */
 export async function serviceAccountToken(admin: KubeConfig, namespace: string, name: string, expirationSeconds = 3600): Promise<string> {
-  const review = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ namespace, name, body: { spec: { expirationSeconds, audiences: [] } } });
+  const review = await admin
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccountToken({ namespace, name, body: { spec: { expirationSeconds, audiences: [] } } });
   return review.status!.token!;
 }
 

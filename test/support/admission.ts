@@ -4,13 +4,7 @@
 // - a webhook server on 127.0.0.1 (TLS, self-signed with openssl) that denies every request;
 // - API Priority and Fairness: a FlowSchema sending the restricted user to a priority level with
 //   the smallest concurrency and no queuing (limitResponse Reject: a burst gets 429 + Retry-After).
-import {
-  AdmissionregistrationV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  FlowcontrolApiserverV1Api,
-  type V1ValidatingWebhook,
-} from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoordinationV1Api, CoreV1Api, FlowcontrolApiserverV1Api, type V1ValidatingWebhook } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
@@ -63,9 +57,11 @@ export async function registerWebhook(
 }
 
 export async function deleteWebhook(name: string): Promise<void> {
-  await webhooks().deleteValidatingWebhookConfiguration({ name }).catch((err) => {
-    if (!isApiError(err, 404)) throw err;
-  });
+  await webhooks()
+    .deleteValidatingWebhookConfiguration({ name })
+    .catch((err) => {
+      if (!isApiError(err, 404)) throw err;
+    });
 }
 
 /**
@@ -102,8 +98,29 @@ export function selfSignedCert(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'koncli-webhook-'));
   const r = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.crt', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyCertSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyCertSign',
+    ],
     { cwd: dir, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr || r.error}`);
@@ -207,7 +224,11 @@ export async function throttleRestrictedUser(name: string): Promise<() => Promis
     },
   });
   return async () => {
-    await flowcontrol().deleteFlowSchema({ name }).catch(() => {});
-    await flowcontrol().deletePriorityLevelConfiguration({ name }).catch(() => {});
+    await flowcontrol()
+      .deleteFlowSchema({ name })
+      .catch(() => {});
+    await flowcontrol()
+      .deletePriorityLevelConfiguration({ name })
+      .catch(() => {});
   };
 }

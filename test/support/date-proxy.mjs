@@ -16,16 +16,13 @@ const key = readFileSync(pki.adminKey);
 
 const server = createServer({ cert: readFileSync(pki.servingCert), key: readFileSync(pki.servingKey) }, (req, res) => {
   const headers = { ...req.headers, host: upstream.host };
-  const out = request(
-    { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, ca, cert, key, agent: false },
-    (up) => {
-      const h = { ...up.headers };
-      const date = Date.parse(h.date ?? '');
-      if (!Number.isNaN(date)) h.date = new Date(date + offsetMs).toUTCString();
-      res.writeHead(up.statusCode ?? 502, h);
-      up.pipe(res);
-    },
-  );
+  const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, ca, cert, key, agent: false }, (up) => {
+    const h = { ...up.headers };
+    const date = Date.parse(h.date ?? '');
+    if (!Number.isNaN(date)) h.date = new Date(date + offsetMs).toUTCString();
+    res.writeHead(up.statusCode ?? 502, h);
+    up.pipe(res);
+  });
   out.on('error', () => res.destroy());
   req.pipe(out);
 });

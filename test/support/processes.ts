@@ -27,7 +27,9 @@ export function countByHolder(holders: string[]): Map<string, number> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const match = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').find((v) => wanted.has(v));
+      const match = readFileSync(`/proc/${entry}/environ`, 'latin1')
+        .split('\0')
+        .find((v) => wanted.has(v));
       if (!match) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;

@@ -7,9 +7,7 @@ import { join, relative } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [relative(root, join(dir, e.name))],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [relative(root, join(dir, e.name))]));
 }
 
 /** Paths named by the tree: a `name/` opens a folder for the deeper-indented lines below it. */

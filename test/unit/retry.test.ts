@@ -2,7 +2,16 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
 import { ChangeFeed } from '../../src/core/feed.js';
 import {
-  Backoff, CONFLICT_SETTLE_MS, DEFAULT_BACKOFF, isTransient, MAX_CONFLICT_RETRIES, ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, retryAfterOf, retryOnConflict, RetryWindow,
+  Backoff,
+  CONFLICT_SETTLE_MS,
+  DEFAULT_BACKOFF,
+  isTransient,
+  MAX_CONFLICT_RETRIES,
+  ONE_SHOT_RETRY_MS,
+  OUTAGE_GRACE_MS,
+  retryAfterOf,
+  retryOnConflict,
+  RetryWindow,
 } from '../../src/core/retry.js';
 import type { Versioned, Watchable } from '../../src/core/store.js';
 import { watchUntilDecided } from '../../src/core/wait.js';
@@ -14,7 +23,11 @@ const http = (status: number, retryAfterMs?: number) =>
 const forbidden = () => new KoncliError('forbidden', 'RBAC said no', { status: 403, transient: false });
 
 /** Settles `p` into 'ok' or the failure's kind, without an unhandled rejection. */
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: KoncliError) => err.kind);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: KoncliError) => err.kind,
+  );
 
 describe('what is transient', () => {
   test('the adapter decides (details.transient)', () => {
@@ -126,10 +139,12 @@ describe('retryOnConflict', () => {
     expect(seen).toEqual([0, 1, 2, 3]);
     let tries = 0;
     const exhausted = () => new KoncliError('busy', 'gave up');
-    await expect(retryOnConflict({ clock, exhausted }, async () => {
-      tries++;
-      throw new ConflictError();
-    })).rejects.toThrow('gave up');
+    await expect(
+      retryOnConflict({ clock, exhausted }, async () => {
+        tries++;
+        throw new ConflictError();
+      }),
+    ).rejects.toThrow('gave up');
     expect(tries).toBe(MAX_CONFLICT_RETRIES);
   });
 
@@ -137,10 +152,12 @@ describe('retryOnConflict', () => {
     const clock = new FakeClock();
     const startedAt = clock.now();
     const at: number[] = [];
-    const result = outcome(retryOnConflict({ clock }, async () => {
-      at.push(clock.now() - startedAt);
-      throw http(500);
-    }));
+    const result = outcome(
+      retryOnConflict({ clock }, async () => {
+        at.push(clock.now() - startedAt);
+        throw http(500);
+      }),
+    );
     await flush();
     await clock.advance(ONE_SHOT_RETRY_MS + 1000);
     expect(await result).toBe('error');
@@ -174,15 +191,19 @@ describe('retryOnConflict', () => {
   test('definite failures end it at once; a past deadline means one try', async () => {
     const clock = new FakeClock();
     let calls = 0;
-    await expect(retryOnConflict({ clock }, async () => {
-      calls++;
-      throw forbidden();
-    })).rejects.toThrow('RBAC said no');
+    await expect(
+      retryOnConflict({ clock }, async () => {
+        calls++;
+        throw forbidden();
+      }),
+    ).rejects.toThrow('RBAC said no');
     expect(calls).toBe(1);
-    await expect(retryOnConflict({ clock, deadline: clock.now() }, async () => {
-      calls++;
-      throw http(503);
-    })).rejects.toThrow('HTTP 503');
+    await expect(
+      retryOnConflict({ clock, deadline: clock.now() }, async () => {
+        calls++;
+        throw http(503);
+      }),
+    ).rejects.toThrow('HTTP 503');
     expect(calls).toBe(2);
   });
 });
@@ -243,7 +264,9 @@ describe('watchUntilDecided', () => {
     await clock.advance(5000);
     expect(await timedOut).toBe('held (waited 5s)');
     const abort = new AbortController();
-    const interrupted = watchUntilDecided(feed, clock, { deadline: Infinity, startedAt: clock.now(), signal: abort.signal }, blocked).catch((e: Error) => e.message);
+    const interrupted = watchUntilDecided(feed, clock, { deadline: Infinity, startedAt: clock.now(), signal: abort.signal }, blocked).catch(
+      (e: Error) => e.message,
+    );
     await flush();
     abort.abort();
     expect(await interrupted).toBe('held (interrupted)');

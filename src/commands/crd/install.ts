@@ -16,7 +16,10 @@ export default class CrdInstall extends KoncliCommand {
   ];
   static override flags = {
     'dry-run': Flags.boolean({ description: 'print the CustomResourceDefinition on stdout and change nothing' }),
-    timeout: Flags.string({ description: 'how long to wait for the CRD to become Established (0: do not wait)', default: `${CRD_ESTABLISHED_TIMEOUT_SECONDS}s` }),
+    timeout: Flags.string({
+      description: 'how long to wait for the CRD to become Established (0: do not wait)',
+      default: `${CRD_ESTABLISHED_TIMEOUT_SECONDS}s`,
+    }),
   };
 
   async run(): Promise<void> {
@@ -25,7 +28,7 @@ export default class CrdInstall extends KoncliCommand {
     const text = crdManifest;
     const yaml = await import('yaml');
     // The bundle exposes this CommonJS package only as a default export.
-    const { parse } = ('parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default);
+    const { parse } = 'parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default;
     const json = parse(text) as CrdManifest['json'];
     if (flags['dry-run']) {
       await this.output.result(json, () => text.trimEnd());

@@ -47,7 +47,12 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     if (flags.force && !flags.release) throw usageError('--force only applies to --release');
     if (flags.release && (flags.wait || flags.timeout !== undefined)) throw usageError('--wait and --timeout do not apply to --release');
     const ctx = await openKubelocks(await this.kube(), target.type);
-    const where = { object: `${ctx.store.displayName}/${target.name}`, namespace: ctx.store.namespace ?? null, lock, annotation: `kubelock.giantswarm.io/${lock}` };
+    const where = {
+      object: `${ctx.store.displayName}/${target.name}`,
+      namespace: ctx.store.namespace ?? null,
+      lock,
+      annotation: `kubelock.giantswarm.io/${lock}`,
+    };
     const what = ctx.store.describe(target.name);
     if (flags.release) {
       const { releaseLock } = await import('../../core/kubelock/release.js');
@@ -58,14 +63,23 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     }
     const { acquireLock } = await import('../../core/kubelock/acquire.js');
     const title = `waiting for lock ${lock} on ${what}`;
-    const result = await this.waiting<AcquireLockResult>({ wait: wait.wait, title, done: (r) => `${r.outcome} lock ${lock} on ${what}` }, ({ progress, ...opts }) =>
-      acquireLock(ctx, { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n }, {
-        ...wait,
-        ...opts,
-        onProgress: (view, waitedMs) => progress?.update(`${title}: ${heldText(ctx, view, waitedMs)}`),
-      }),
+    const result = await this.waiting<AcquireLockResult>(
+      { wait: wait.wait, title, done: (r) => `${r.outcome} lock ${lock} on ${what}` },
+      ({ progress, ...opts }) =>
+        acquireLock(
+          ctx,
+          { name: target.name, lock, owner, ttlNs: BigInt(ttlSeconds) * 1_000_000_000n },
+          {
+            ...wait,
+            ...opts,
+            onProgress: (view, waitedMs) => progress?.update(`${title}: ${heldText(ctx, view, waitedMs)}`),
+          },
+        ),
     );
-    await this.output.result(takenDoc(ctx, { ...where, owner }, ttlSeconds, result), () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`);
+    await this.output.result(
+      takenDoc(ctx, { ...where, owner }, ttlSeconds, result),
+      () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`,
+    );
   }
 }
 

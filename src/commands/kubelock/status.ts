@@ -7,7 +7,7 @@ import type { LockStatus } from '../../core/kubelock/describe.js';
 import { KoncliError } from '../../core/errors.js';
 
 export default class KubelockStatus extends KoncliCommand {
-  static override summary = 'List the kubelock locks on an object: owner, state, and expiry on this machine\'s clock';
+  static override summary = "List the kubelock locks on an object: owner, state, and expiry on this machine's clock";
   static override description = `Every kubelock.giantswarm.io/<lock> annotation on the object, whoever wrote it: owner, createdAt (the owner's own clock, shown only), TTL, and whether it is held or expired judged on this machine's clock (docs/kubelock.md). A record koncli cannot read shows as corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> kubelock status configmap/cluster-config', '<%= config.bin %> kubelock status namespace/team-a --json'];
   static override args = {

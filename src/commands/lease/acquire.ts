@@ -20,7 +20,10 @@ export default class LeaseAcquire extends LeaseCommand {
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: holderFlag,
-    ttl: Flags.string({ description: "how long our claim lasts without renewal [default: 5m, or a konductor Lease's spec.ttl; extending your own claim keeps its duration] (never the duration a previous holder left)" }),
+    ttl: Flags.string({
+      description:
+        "how long our claim lasts without renewal [default: 5m, or a konductor Lease's spec.ttl; extending your own claim keeps its duration] (never the duration a previous holder left)",
+    }),
     ...waitFlags,
     priority: priorityFlag,
     reason: Flags.string({ description: 'why you hold it (shown by status)' }),
@@ -34,18 +37,29 @@ export default class LeaseAcquire extends LeaseCommand {
     const name = validateObjectName(args.name, 'lease');
     const holder = holderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
-    const req = { name, holder, durationSeconds, priority: flags.priority, renewable: flags.renewable !== 'false', reason: flags.reason, labels: parseLabels(flags.labels) };
+    const req = {
+      name,
+      holder,
+      durationSeconds,
+      priority: flags.priority,
+      renewable: flags.renewable !== 'false',
+      reason: flags.reason,
+      labels: parseLabels(flags.labels),
+    };
     const wait = waitOptions(flags);
     const { client, ctx } = await this.openLeases(flags.kind);
     const { acquireLease } = await import('../../core/lease/acquire.js');
-    const result = await this.waiting({ wait: wait.wait, title: `waiting for lease ${name}`, done: () => `acquired lease ${name}` }, async ({ progress, ...opts }) => {
-      const waiting = reportWaiting(progress, name, () => ctx.clock.now());
-      try {
-        return await acquireLease(ctx, { ...req, namespace: client.namespace }, { ...wait, ...opts, onProgress: waiting.onProgress });
-      } finally {
-        waiting.stop();
-      }
-    });
+    const result = await this.waiting(
+      { wait: wait.wait, title: `waiting for lease ${name}`, done: () => `acquired lease ${name}` },
+      async ({ progress, ...opts }) => {
+        const waiting = reportWaiting(progress, name, () => ctx.clock.now());
+        try {
+          return await acquireLease(ctx, { ...req, namespace: client.namespace }, { ...wait, ...opts, onProgress: waiting.onProgress });
+        } finally {
+          waiting.stop();
+        }
+      },
+    );
     await this.output.result(acquiredDoc(client.namespace, holder, name, result), () => acquiredText(holder, name, result));
   }
 }

@@ -26,7 +26,15 @@ export default class LeaseRenew extends LeaseCommand {
     const { renewLease } = await import('../../core/lease/renew.js');
     const record = await renewLease(ctx, { name, holder, durationSeconds });
     await this.output.result(
-      { lease: name, namespace: client.namespace, holder, outcome: 'renewed', renewals: record.extras.renewals, ttlSeconds: record.holding.durationSeconds, renewTime: record.holding.renewTime },
+      {
+        lease: name,
+        namespace: client.namespace,
+        holder,
+        outcome: 'renewed',
+        renewals: record.extras.renewals,
+        ttlSeconds: record.holding.durationSeconds,
+        renewTime: record.holding.renewTime,
+      },
       () => `renewed lease ${name} as ${holder} for ${formatDuration(record.holding.durationSeconds * 1000)} (renewal ${record.extras.renewals})`,
     );
   }

@@ -17,20 +17,23 @@ export default class LeaseRun extends KoncliCommand {
   static override description = `Acquires the lease (as \`lease acquire\`), runs the command directly (no shell) with stdio passed through, renews in the background, and releases when the command exits and no process it started is left (--orphans), exiting with the command's exit code (128+N if it died of signal N). If renewal keeps failing past the renew deadline (2/3 of the TTL) or another holder appears, the command and every process it started get --signal, then SIGKILL after --kill-after, and koncli exits ${ExitCode.LOST} (lost). SIGINT, SIGTERM and SIGHUP sent to koncli are passed on to the command and every process it started (own sessions and daemons included). When the lease cannot be had in time: --conflict-exit-code, and the command never starts. The command sees KONCLI_LEASE, KONCLI_NAMESPACE, KONCLI_HOLDER and KONCLI_FENCING_TOKEN (strictly increasing across holders; see docs/lease-run.md).${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> lease run nightly-report -- ./report.sh --full',
-    '<%= config.bin %> lease run db-migration --wait --timeout 10m -- sh -c \'migrate up\'',
-    '<%= config.bin %> lease run backup --orphans wait -- sh -c \'nohup ./backup.sh >/dev/null 2>&1 &\'',
+    "<%= config.bin %> lease run db-migration --wait --timeout 10m -- sh -c 'migrate up'",
+    "<%= config.bin %> lease run backup --orphans wait -- sh -c 'nohup ./backup.sh >/dev/null 2>&1 &'",
   ];
   static override strict = false;
   static override args = { name: leaseNameArg };
   static override flags = {
     holder: Flags.string({ description: 'holder identity (env KONCLI_HOLDER) [default: host name plus a random suffix, unique per run]' }),
-    ttl: Flags.string({ description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)` }),
+    ttl: Flags.string({
+      description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)`,
+    }),
     ...waitFlags,
     'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
     signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
     'kill-after': Flags.string({ description: 'send SIGKILL this long after --signal [default: a quarter of the TTL]' }),
     orphans: Flags.option({
-      description: 'processes the command started that still run when it exits: stop (--signal, then SIGKILL after --kill-after) or wait (keep the lease, renewed, until they exit); the lease is released only when none is left',
+      description:
+        'processes the command started that still run when it exits: stop (--signal, then SIGKILL after --kill-after) or wait (keep the lease, renewed, until they exit); the lease is released only when none is left',
       options: ['stop', 'wait'] as const,
       default: 'stop' as const,
     })(),

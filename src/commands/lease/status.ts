@@ -11,7 +11,11 @@ import type { LeaseStatus } from '../../core/lease/describe.js';
 export default class LeaseStatusCommand extends LeaseCommand {
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
   static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: a table of the namespace's leases (-A: all namespaces).${EXIT_CODES_SECTION}`;
-  static override examples = ['<%= config.bin %> lease status db-migration', '<%= config.bin %> lease status -A', '<%= config.bin %> lease status db-migration --json'];
+  static override examples = [
+    '<%= config.bin %> lease status db-migration',
+    '<%= config.bin %> lease status -A',
+    '<%= config.bin %> lease status db-migration --json',
+  ];
   static override args = { name: Args.string({ description: 'Lease name (omit to list)', required: false }) };
   static override flags = {
     'all-namespaces': Flags.boolean({ char: 'A', description: 'list leases in all namespaces' }),
@@ -59,7 +63,12 @@ function describeText(s: LeaseStatus, podExists: boolean | null): string {
   );
   if (s.reason) rows.push(['Reason', s.reason]);
   rows.push(['Waiters', s.waiters.length ? s.waiters.map((w) => `${w.position}. ${w.id} (priority ${w.priority})`).join(', ') : '<none>']);
-  rows.push(['Labels', Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>']);
+  rows.push([
+    'Labels',
+    Object.entries(s.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '<none>',
+  ]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`).join('\n');
 }

@@ -22,7 +22,11 @@ export default class SemaphoreLock extends KoncliCommand {
   static override args = { name: semaphoreNameArg };
   static override flags = {
     holder: holderFlag,
-    max: Flags.integer({ description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max', min: 1, max: 1_000_000 }),
+    max: Flags.integer({
+      description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max',
+      min: 1,
+      max: 1_000_000,
+    }),
     'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
     reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
     ttl: Flags.string({ description: 'the slot lapses this long after the last lock unless locked again (default: held until unlocked)' }),
@@ -40,8 +44,9 @@ export default class SemaphoreLock extends KoncliCommand {
     const ctx = await openSemaphores(client);
     const { lockSemaphore } = await import('../../core/semaphore/lock.js');
     const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
-    const result = await this.waiting({ wait: wait.wait, title: `waiting for semaphore ${name}`, done: () => `locked semaphore ${name}` }, ({ progress, ...opts }) =>
-      lockSemaphore(ctx, req, { ...wait, ...opts, onProgress: (p) => progress?.update(waitingLine(name, p)) }),
+    const result = await this.waiting(
+      { wait: wait.wait, title: `waiting for semaphore ${name}`, done: () => `locked semaphore ${name}` },
+      ({ progress, ...opts }) => lockSemaphore(ctx, req, { ...wait, ...opts, onProgress: (p) => progress?.update(waitingLine(name, p)) }),
     );
     await this.output.result(lockedDoc(req, result, ctx.clock), () => lockedText(req, result));
   }

@@ -12,7 +12,11 @@ type Listed = SemaphoreStatus | { name: string; namespace: string; error: { kind
 export default class SemaphoreStatusCommand extends KoncliCommand {
   static override summary = 'Show the holders of a semaphore (or list all semaphores)';
   static override description = `For one semaphore: max, slots in use, and each holder with its reason, age (from kube-lock's date) and expiry (on this machine's clock). Without NAME: a table of every ConfigMap in the namespace with a kube-lock annotation; corrupt ones are listed as such. Exits 9 (corrupt) when the one semaphore asked for has a corrupt annotation.${EXIT_CODES_SECTION}`;
-  static override examples = ['<%= config.bin %> semaphore status db-restarts', '<%= config.bin %> semaphore status', '<%= config.bin %> semaphore status db-restarts --json'];
+  static override examples = [
+    '<%= config.bin %> semaphore status db-restarts',
+    '<%= config.bin %> semaphore status',
+    '<%= config.bin %> semaphore status db-restarts --json',
+  ];
   static override args = { name: Args.string({ description: 'semaphore name (omit to list)', required: false }) };
 
   async run(): Promise<void> {
@@ -70,7 +74,10 @@ function statusTable(items: Listed[]): string {
           s.name,
           String(s.max),
           String(s.inUse),
-          s.holders.filter((h) => !h.expired).map((h) => h.holder).join(',') || '<none>',
+          s.holders
+            .filter((h) => !h.expired)
+            .map((h) => h.holder)
+            .join(',') || '<none>',
           s.created ? formatDuration(Date.now() - Date.parse(s.created)) : '-',
         ],
   );

@@ -29,8 +29,7 @@ export interface AcquireLockOptions {
   onNotice?: (message: string) => void;
 }
 
-const notFound = (what: string) =>
-  new KoncliError('not-found', `${what} not found; an annotation lock needs an existing object`);
+const notFound = (what: string) => new KoncliError('not-found', `${what} not found; an annotation lock needs an existing object`);
 
 type Attempt = { done: AcquireLockResult } | { blocked: LockView };
 

@@ -61,8 +61,7 @@ export function parseCreatedAt(text: string): bigint | undefined {
 }
 
 /** Escapes as Go's encoding/json does, so koncli writes the bytes the library itself would. */
-const goString = (s: string) =>
-  JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const goString = (s: string) => JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function encodeLock(data: { owner: string; createdAtNs: bigint; ttlNs: bigint }): string {
   return `{"owner":${goString(data.owner)},"createdAt":"${formatCreatedAt(data.createdAtNs)}","ttl":${data.ttlNs}}`;

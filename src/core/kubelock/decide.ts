@@ -52,8 +52,7 @@ export interface AcquireLockRequest {
 }
 
 export type AcquirePlan =
-  | { kind: 'write'; outcome: 'acquired' | 'refreshed'; value: { owner: string; createdAtNs: bigint; ttlNs: bigint } }
-  | { kind: 'busy'; view: LockView };
+  { kind: 'write'; outcome: 'acquired' | 'refreshed'; value: { owner: string; createdAtNs: bigint; ttlNs: bigint } } | { kind: 'busy'; view: LockView };
 
 /**
  * Takes a free or expired lock; refreshes one the same owner still holds (new createdAt, the
@@ -101,10 +100,14 @@ export function busyError(view: LockView, what: string, clock: Clock, extra = ''
   const now = clock.now();
   const wallNow = clock.wallNow();
   const expires = view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? view.expiresAt : undefined;
-  return new KoncliError('busy', `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${extra}${takeableText(view.expiry, expires, now, wallNow)}`, {
-    lock: view.lock,
-    owner,
-    expiresAt: expires === undefined ? null : new Date(wallNow + (expires - now)).toISOString(),
-    judgedBy: view.expiry?.basis ?? null,
-  });
+  return new KoncliError(
+    'busy',
+    `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${extra}${takeableText(view.expiry, expires, now, wallNow)}`,
+    {
+      lock: view.lock,
+      owner,
+      expiresAt: expires === undefined ? null : new Date(wallNow + (expires - now)).toISOString(),
+      judgedBy: view.expiry?.basis ?? null,
+    },
+  );
 }

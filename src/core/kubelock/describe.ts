@@ -39,7 +39,17 @@ export function describeLocks(obj: AnnotatedObject, what: string, tracker: Expir
         expiresInSeconds: Math.max(0, Math.ceil((view.expiresAt! - now) / 1000)),
       };
     } catch (err) {
-      return { lock, annotation, state: 'corrupt', owner: null, createdAt: null, ttlSeconds: null, expires: null, expiresInSeconds: null, error: (err as Error).message };
+      return {
+        lock,
+        annotation,
+        state: 'corrupt',
+        owner: null,
+        createdAt: null,
+        ttlSeconds: null,
+        expires: null,
+        expiresInSeconds: null,
+        error: (err as Error).message,
+      };
     }
   });
 }

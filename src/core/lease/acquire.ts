@@ -48,7 +48,14 @@ type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; re
  * queue only when `queued` (one-shot acquirers compete like any other tool). Throws ConflictError
  * when the write lost a race.
  */
-async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: AcquireRequest, me: QueueMember, queued: boolean, startedAt: number): Promise<Attempt> {
+async function attempt(
+  ctx: LeaseContext,
+  record: LeaseRecord | null,
+  req: AcquireRequest,
+  me: QueueMember,
+  queued: boolean,
+  startedAt: number,
+): Promise<Attempt> {
   // 1. Judge the lease and look at its queue, once.
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
@@ -59,7 +66,12 @@ async function attempt(ctx: LeaseContext, record: LeaseRecord | null, req: Acqui
     return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
-  const plan = planTake(record && { ...record, extras: { ...record.extras, queue: { ...record.extras.queue, waiters: queue!.live } } }, req, view, ctx.clock.wallNow());
+  const plan = planTake(
+    record && { ...record, extras: { ...record.extras, queue: { ...record.extras.queue, waiters: queue!.live } } },
+    req,
+    view,
+    ctx.clock.wallNow(),
+  );
   const done = (outcome: AcquireResult['outcome'], written: LeaseRecord): Attempt => ({
     done: { outcome, record: written, fencingToken: written.version, previousHolder: record?.holding.holder ?? '', waitedMs: now - startedAt, sentAt: now },
   });

@@ -11,11 +11,9 @@ export const ANNOTATIONS = {
 } as const;
 
 const corrupt = (key: string, value: string, expected: string) =>
-  new KoncliError(
-    'corrupt',
-    `annotation ${key}=${JSON.stringify(value.slice(0, 80))} is not ${expected}; fix it or remove it (kubectl annotate … ${key}-)`,
-    { annotation: key },
-  );
+  new KoncliError('corrupt', `annotation ${key}=${JSON.stringify(value.slice(0, 80))} is not ${expected}; fix it or remove it (kubectl annotate … ${key}-)`, {
+    annotation: key,
+  });
 
 function integer(annotations: Record<string, string>, key: string, fallback: number): number {
   const value = annotations[key];
@@ -66,11 +64,7 @@ export function decodeExtras(annotations: Record<string, string> = {}): LeaseExt
  * A queue-only write touches only the waiters annotation, so a Lease held by another tool
  * gains nothing but koncli's queue.
  */
-export function encodeExtras(
-  extras: LeaseExtras,
-  annotations: Record<string, string> = {},
-  purpose: 'holder' | 'queue' = 'holder',
-): Record<string, string> {
+export function encodeExtras(extras: LeaseExtras, annotations: Record<string, string> = {}, purpose: 'holder' | 'queue' = 'holder'): Record<string, string> {
   const out: Record<string, string> = { ...annotations };
   if (purpose === 'holder') {
     out[ANNOTATIONS.renewals] = String(extras.renewals);

@@ -82,31 +82,36 @@ export class LeaseKeeper {
     const backoff = new Backoff({ ...DEFAULT_BACKOFF, initialMs: Math.min(DEFAULT_BACKOFF.initialMs, retryMs), capMs: retryMs });
     let nextRenewAt = this.lastOkSentAt + renewEveryMs;
     const stopped = new Error('stopped');
-    const lost = await watchUntilDecided(this.feed, clock, { deadline: Infinity, startedAt: clock.now(), signal: this.stop$.signal }, (seen): Decision<LeaseRecord, string> => {
-      const now = clock.now();
-      const deadline = this.lastOkSentAt + renewDeadlineMs;
-      if (!seen) return { done: `lease ${this.name} was deleted` };
-      if (seen.holding.holder !== this.holder) {
-        return { done: `lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}` };
-      }
-      if (now >= deadline) return { done: `no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(renewDeadlineMs)} ms)` };
-      const giveUp = () => stopped;
-      if (now < nextRenewAt) return { until: Math.min(nextRenewAt, deadline), giveUp };
-      const renew = async () => {
-        const failure = await this.renew(now, deadline);
-        if (failure === undefined) {
-          backoff.reset();
-          nextRenewAt = now + renewEveryMs;
-          return;
+    const lost = await watchUntilDecided(
+      this.feed,
+      clock,
+      { deadline: Infinity, startedAt: clock.now(), signal: this.stop$.signal },
+      (seen): Decision<LeaseRecord, string> => {
+        const now = clock.now();
+        const deadline = this.lastOkSentAt + renewDeadlineMs;
+        if (!seen) return { done: `lease ${this.name} was deleted` };
+        if (seen.holding.holder !== this.holder) {
+          return { done: `lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}` };
         }
-        if (backoff.inARow === 0 && !this.stopped) {
-          const why = failure instanceof Error ? failure.message : typeof failure === 'string' ? failure : 'unknown failure';
-          this.onNotice?.(`renewal of lease ${this.name} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
-        }
-        nextRenewAt = now + backoff.next(failure);
-      };
-      return { until: now, giveUp, meanwhile: renew };
-    }).catch((err: unknown) => {
+        if (now >= deadline) return { done: `no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(renewDeadlineMs)} ms)` };
+        const giveUp = () => stopped;
+        if (now < nextRenewAt) return { until: Math.min(nextRenewAt, deadline), giveUp };
+        const renew = async () => {
+          const failure = await this.renew(now, deadline);
+          if (failure === undefined) {
+            backoff.reset();
+            nextRenewAt = now + renewEveryMs;
+            return;
+          }
+          if (backoff.inARow === 0 && !this.stopped) {
+            const why = failure instanceof Error ? failure.message : typeof failure === 'string' ? failure : 'unknown failure';
+            this.onNotice?.(`renewal of lease ${this.name} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
+          }
+          nextRenewAt = now + backoff.next(failure);
+        };
+        return { until: now, giveUp, meanwhile: renew };
+      },
+    ).catch((err: unknown) => {
       if (err !== stopped) throw err;
     });
     if (lost !== undefined) this.lose(lost);
@@ -125,7 +130,10 @@ export class LeaseKeeper {
     const attempt = this.ctx.withRequestTimeout ? this.ctx.withRequestTimeout(boundMs, renew) : renew();
     const timeout = new AbortController();
     const outcome = await Promise.race([
-      attempt.then((record) => ({ record }), (error: unknown) => ({ error })),
+      attempt.then(
+        (record) => ({ record }),
+        (error: unknown) => ({ error }),
+      ),
       this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ error: 'timed out' })),
     ]);
     timeout.abort();

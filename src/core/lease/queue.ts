@@ -29,13 +29,7 @@ export const nextStaleAt = (waiters: Waiter[], tracker: ExpiryTracker, leaseKey:
   Math.min(Infinity, ...waiters.map((w) => staleAt(tracker, leaseKey, w)));
 
 /** Registers or refreshes `me`, dropping waiters judged stale. */
-export function withWaiter(
-  queue: WaiterQueue,
-  me: { id: string; priority: number },
-  tracker: ExpiryTracker,
-  leaseKey: string,
-  now: number,
-): WaiterQueue {
+export function withWaiter(queue: WaiterQueue, me: { id: string; priority: number }, tracker: ExpiryTracker, leaseKey: string, now: number): WaiterQueue {
   const live = liveWaiters(queue, tracker, leaseKey, now, me.id);
   const existing = live.find((w) => w.id === me.id);
   if (existing && existing.priority === me.priority) {

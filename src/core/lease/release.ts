@@ -28,11 +28,7 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wal
   const forced = previousHolder !== '' && previousHolder !== req.holder;
   if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
   if (forced && !req.force) {
-    throw new KoncliError(
-      'not-held',
-      `lease ${req.name} is held by ${previousHolder}, not ${req.holder}; add --force to break it`,
-      { holder: previousHolder },
-    );
+    throw new KoncliError('not-held', `lease ${req.name} is held by ${previousHolder}, not ${req.holder}; add --force to break it`, { holder: previousHolder });
   }
   if (req.delete) return { kind: 'delete' };
   if (previousHolder === '') return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };

@@ -6,8 +6,7 @@ const TOP_FIELDS = ['max', 'holders'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const pick = (obj: Record<string, unknown>, known: string[]) =>
-  Object.fromEntries(Object.entries(obj).filter(([k]) => !known.includes(k)));
+const pick = (obj: Record<string, unknown>, known: string[]) => Object.fromEntries(Object.entries(obj).filter(([k]) => !known.includes(k)));
 
 export const corruptSemaphore = (name: string, value: string, problem: string) =>
   new KoncliError(

@@ -63,7 +63,8 @@ export function planLock(state: SemaphoreState | undefined, views: HolderView[],
   const ttl = (s: Stamp) => (req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds, expires: s.expires });
 
   if (mine) {
-    if (req.ttlSeconds === undefined) return changed ? { kind: 'write', state: withHolder(mine.holder), outcome: 'already-held' } : { kind: 'none', outcome: 'already-held' };
+    if (req.ttlSeconds === undefined)
+      return changed ? { kind: 'write', state: withHolder(mine.holder), outcome: 'already-held' } : { kind: 'none', outcome: 'already-held' };
     return { kind: 'write', state: withHolder({ ...mine.holder, ...ttl(stamp()) }), outcome: 'refreshed' };
   }
   if (live.length < max) {
@@ -93,7 +94,10 @@ export function busyError(name: string, max: number, holders: HolderView[], cloc
   const now = clock.now();
   const wallNow = clock.wallNow();
   const who = holders
-    .map((v) => `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`)
+    .map(
+      (v) =>
+        `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`,
+    )
     .join(', ');
   return new KoncliError('busy', `semaphore ${name} is full: ${holders.length}/${max} held by ${who || 'nobody'}${extra}`, {
     max,

@@ -28,7 +28,8 @@ export function holderExpiry(tracker: ExpiryTracker, semaphoreKey: string, id: s
 }
 
 /** holderExpiry's deadline only (monotonic ms). */
-export const holderDeadline = (tracker: ExpiryTracker, semaphoreKey: string, id: string, h: SemaphoreHolder) => holderExpiry(tracker, semaphoreKey, id, h)?.deadline;
+export const holderDeadline = (tracker: ExpiryTracker, semaphoreKey: string, id: string, h: SemaphoreHolder) =>
+  holderExpiry(tracker, semaphoreKey, id, h)?.deadline;
 
 /** Every holder with its deadline, in name order. */
 export function judgeHolders(state: SemaphoreState, tracker: ExpiryTracker, semaphoreKey: string, now: number): HolderView[] {

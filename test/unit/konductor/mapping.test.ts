@@ -102,14 +102,33 @@ describe('konductor.io/v1 Lease → LeaseRecord', () => {
 
   test('serverWrittenAtMost comes from the managedFields entry that owns the status holder fields', () => {
     const managedFields = [
-      { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2024-01-15T12:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:ttl': {} } } },
-      { manager: 'koncli-queue', operation: 'Update', time: '2024-01-15T12:30:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:koncli.dev/waiters': {} } } } },
-      { manager: 'koncli', operation: 'Update', subresource: 'status', time: '2024-01-15T11:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:holder': {}, 'f:renewed': {} } } },
+      {
+        manager: 'kubectl-client-side-apply',
+        operation: 'Update',
+        time: '2024-01-15T12:00:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { 'f:ttl': {} } },
+      },
+      {
+        manager: 'koncli-queue',
+        operation: 'Update',
+        time: '2024-01-15T12:30:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:koncli.dev/waiters': {} } } },
+      },
+      {
+        manager: 'koncli',
+        operation: 'Update',
+        subresource: 'status',
+        time: '2024-01-15T11:00:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:status': { 'f:holder': {}, 'f:renewed': {} } },
+      },
     ];
     expect(decode(seed({}, { managedFields })).serverWrittenAtMost).toBe(Date.parse('2024-01-15T11:00:01Z'));
   });
 
-  test('phase is judged on the observer\'s clock, never from the status timestamps', () => {
+  test("phase is judged on the observer's clock, never from the status timestamps", () => {
     const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
     const tracker = new ExpiryTracker(clock, new ServerClock());
     const r = decode(seed()); // acquired and expires lie years in the past
@@ -124,9 +143,14 @@ describe('LeaseRecord → konductor.io/v1 Lease', () => {
   const stamp = '2024-01-15T11:00:00.000000Z';
   const tracker = () => new ExpiryTracker(new FakeClock(now), new ServerClock());
 
-  test('a take by another holder writes the konductor status fields and koncli\'s own, and reads back the same', () => {
+  test("a take by another holder writes the konductor status fields and koncli's own, and reads back the same", () => {
     const expired = decode(seed({ holder: '' }));
-    const plan = planTake(expired, { name: 'db-migration', namespace: 'default', holder: 'pod-b', priority: 0, renewable: true, reason: 'migrate v42', labels: {} }, judgeLease(expired, tracker(), now), now);
+    const plan = planTake(
+      expired,
+      { name: 'db-migration', namespace: 'default', holder: 'pod-b', priority: 0, renewable: true, reason: 'migrate v42', labels: {} },
+      judgeLease(expired, tracker(), now),
+      now,
+    );
     if (plan.kind !== 'update') throw new Error(plan.kind);
     const status = statusFor(plan.next, (expired.raw as RawKonductorLease).status, now);
     expect(status).toEqual({
@@ -157,10 +181,20 @@ describe('LeaseRecord → konductor.io/v1 Lease', () => {
   });
 
   test('a Lease koncli creates gets its spec from the request', () => {
-    const plan = planTake(null, { name: 'init', namespace: 'default', holder: 'pod-a', durationSeconds: 7200, priority: 3, renewable: false, labels: {} }, { phase: 'Available', holder: '' }, now);
+    const plan = planTake(
+      null,
+      { name: 'init', namespace: 'default', holder: 'pod-a', durationSeconds: 7200, priority: 3, renewable: false, labels: {} },
+      { phase: 'Available', holder: '' },
+      now,
+    );
     if (plan.kind !== 'create') throw new Error(plan.kind);
     expect(specForDraft(plan.draft)).toEqual({ ttl: '2h', priority: 3, renewable: false });
-    const defaulted = planTake(null, { name: 'x', namespace: 'default', holder: 'pod-a', priority: 0, renewable: true, labels: {} }, { phase: 'Available', holder: '' }, now);
+    const defaulted = planTake(
+      null,
+      { name: 'x', namespace: 'default', holder: 'pod-a', priority: 0, renewable: true, labels: {} },
+      { phase: 'Available', holder: '' },
+      now,
+    );
     if (defaulted.kind !== 'create') throw new Error(defaulted.kind);
     expect(specForDraft(defaulted.draft).ttl).toBe('5m');
   });
@@ -170,7 +204,9 @@ describe('LeaseRecord → konductor.io/v1 Lease', () => {
     const next = planRenew(held, { name: 'db-migration', holder: 'pod-xyz-123' }, now);
     const status = statusFor(next, (held.raw as RawKonductorLease).status, now);
     expect(status).toMatchObject({ holder: 'pod-xyz-123', renewals: 1, phase: 'Held', expires: '2024-01-15T11:15:00Z' });
-    expect(status.conditions).toContainEqual(expect.objectContaining({ type: 'Held', status: 'True', reason: 'Renewed', lastTransitionTime: '2024-01-15T10:59:00Z' }));
+    expect(status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Held', status: 'True', reason: 'Renewed', lastTransitionTime: '2024-01-15T10:59:00Z' }),
+    );
   });
 
   test('a release frees the lease: holder "", phase Available, no expiry, Held=False; other conditions are kept', () => {
@@ -243,7 +279,10 @@ describe('malformed konductor Leases are reported, never interpreted', () => {
     const r = decodeForListing(seed({ renewals: 'x' }), 'fallback');
     expect(r).toMatchObject({ name: 'db-migration', namespace: 'default', version: '42', holding: { holder: 'pod-xyz-123', durationSeconds: 900 } });
     expect(r.problem).toMatch(/status\.renewals is "x"/);
-    expect(decodeForListing({ ...seed({ holder: 42 }), spec: { ttl: 'abc' } }, 'ns')).toMatchObject({ holding: { holder: '', durationSeconds: 0 }, problem: expect.stringMatching(/spec\.ttl/) });
+    expect(decodeForListing({ ...seed({ holder: 42 }), spec: { ttl: 'abc' } }, 'ns')).toMatchObject({
+      holding: { holder: '', durationSeconds: 0 },
+      problem: expect.stringMatching(/spec\.ttl/),
+    });
     expect(decodeForListing(seed(), 'ns').problem).toBeUndefined();
   });
 
@@ -263,7 +302,14 @@ describe('a cluster without the CRD', () => {
   });
 
   test('a 404 naming the object is an ordinary missing Lease', () => {
-    const body = JSON.stringify({ kind: 'Status', status: 'Failure', message: 'leases.konductor.io "nope" not found', reason: 'NotFound', details: { name: 'nope', group: 'konductor.io', kind: 'leases' }, code: 404 });
+    const body = JSON.stringify({
+      kind: 'Status',
+      status: 'Failure',
+      message: 'leases.konductor.io "nope" not found',
+      reason: 'NotFound',
+      details: { name: 'nope', group: 'konductor.io', kind: 'leases' },
+      code: 404,
+    });
     expect(resourceTypeMissing({ code: 404, body })).toBeUndefined();
     expect(resourceTypeMissing({ code: 403, body: '{}' })).toBeUndefined();
   });

@@ -11,18 +11,31 @@ import { ExecPlugin, TokenFile } from '../../../src/kube/credentials.js';
 import type { KubeconfigExtras, UserExtras } from '../../../src/kube/kubeconfig.js';
 import { proxyFromEnvironment } from '../../../src/kube/proxy-from-environment.js';
 
-const pem = (label: string, body: string) => Buffer.from(`-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`).toString('base64');
+const pem = (label: string, body: string) =>
+  Buffer.from(`-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`).toString('base64');
 const dir = mkdtempSync(join(tmpdir(), 'koncli-adapter-'));
 
-function adapter(opts: { server?: string; proxyUrl?: string; certBody?: string; user?: Record<string, unknown>; extra?: UserExtras; disableCompression?: boolean } = {}): KubeConfigAdapter {
+function adapter(
+  opts: { server?: string; proxyUrl?: string; certBody?: string; user?: Record<string, unknown>; extra?: UserExtras; disableCompression?: boolean } = {},
+): KubeConfigAdapter {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server: opts.server ?? 'https://127.0.0.1:6443', caData: opts.server?.startsWith('http:') ? undefined : pem('CERTIFICATE', 'ca'), proxyUrl: opts.proxyUrl }],
+    clusters: [
+      {
+        name: 'c',
+        server: opts.server ?? 'https://127.0.0.1:6443',
+        caData: opts.server?.startsWith('http:') ? undefined : pem('CERTIFICATE', 'ca'),
+        proxyUrl: opts.proxyUrl,
+      },
+    ],
     users: [{ name: 'u', ...(opts.user ?? { certData: pem('CERTIFICATE', opts.certBody ?? 'client-cert-1'), keyData: pem('PRIVATE KEY', 'key') }) }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  const extras: KubeconfigExtras = { users: new Map(opts.extra ? [['u', opts.extra]] : []), clusters: new Map(opts.disableCompression ? [['c', { disableCompression: true }]] : []) };
+  const extras: KubeconfigExtras = {
+    users: new Map(opts.extra ? [['u', opts.extra]] : []),
+    clusters: new Map(opts.disableCompression ? [['c', { disableCompression: true }]] : []),
+  };
   return new KubeConfigAdapter(kc, extras);
 }
 
@@ -39,7 +52,9 @@ async function apiServer(good: () => string): Promise<{ server: Server; url: str
     seen.push(req.headers);
     const ok = req.headers.authorization === `Bearer ${good()}`;
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } : { kind: 'Status', code: 401, message: 'Unauthorized' }));
+    res.end(
+      JSON.stringify(ok ? { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } : { kind: 'Status', code: 401, message: 'Unauthorized' }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
@@ -74,8 +89,15 @@ describe('KubeConfigAdapter connections', () => {
     const plain = adapter({ server: 'http://127.0.0.1:8001', user: {} });
     expect((await apply(plain, 'http://127.0.0.1:8001/api')).getDispatcher()).toBeInstanceOf(Agent);
     const raw = new KubeConfig();
-    raw.loadFromOptions({ clusters: [{ name: 'c', server: 'http://127.0.0.1:8001' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-    await expect(raw.applySecurityAuthentication(new RequestContext('http://127.0.0.1:8001/api', HttpMethod.GET))).rejects.toThrow(/HTTP protocol is not allowed/);
+    raw.loadFromOptions({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:8001' }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    await expect(raw.applySecurityAuthentication(new RequestContext('http://127.0.0.1:8001/api', HttpMethod.GET))).rejects.toThrow(
+      /HTTP protocol is not allowed/,
+    );
   });
 
   test('disable-compression asks for identity encoding', async () => {
@@ -110,7 +132,8 @@ describe('credentials', () => {
     chmodSync(path, 0o755);
     return path;
   }
-  const credential = (token: string, extra = '') => `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"${extra}}}' "${token}"`;
+  const credential = (token: string, extra = '') =>
+    `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"${extra}}}' "${token}"`;
 
   test('an exec credential without expirationTimestamp is kept until the server rejects it, then the plugin runs again', async () => {
     const counter = join(dir, 'count-a');
@@ -131,14 +154,25 @@ describe('credentials', () => {
     await source.current();
     await source.current();
     expect(source.runs).toBe(2);
-    expect(JSON.parse(readFileSync(info, 'utf8'))).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false, cluster: { server: 'https://x' } } });
+    expect(JSON.parse(readFileSync(info, 'utf8'))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: { interactive: false, cluster: { server: 'https://x' } },
+    });
   });
 
   test('a plugin that is missing, fails or prints the wrong apiVersion is a one-line unreachable error', async () => {
-    const run = (command: string) => new ExecPlugin({ command, apiVersion: 'client.authentication.k8s.io/v1', installHint: 'get it from example.com' }, { server: 'https://x' }, 'u').current();
+    const run = (command: string) =>
+      new ExecPlugin(
+        { command, apiVersion: 'client.authentication.k8s.io/v1', installHint: 'get it from example.com' },
+        { server: 'https://x' },
+        'u',
+      ).current();
     await expect(run(join(dir, 'nope'))).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/not found.*example\.com/) });
     await expect(run(plugin('exit 3'))).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/failed \(exit 3\)/) });
-    await expect(run(plugin(`echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"x"}}'`))).rejects.toThrow(/apiVersion/);
+    await expect(run(plugin(`echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"x"}}'`))).rejects.toThrow(
+      /apiVersion/,
+    );
   });
 
   test('a request answered 401 is sent again once with the refreshed credential', async () => {
@@ -164,7 +198,11 @@ describe('credentials', () => {
 });
 
 describe('proxyFromEnvironment (Go http.ProxyFromEnvironment)', () => {
-  const env = { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'http://plain:8080', NO_PROXY: 'internal.example, .svc.local,10.0.0.0/8,192.168.1.5,api.example:8443' };
+  const env = {
+    HTTPS_PROXY: 'proxy.corp:3128',
+    http_proxy: 'http://plain:8080',
+    NO_PROXY: 'internal.example, .svc.local,10.0.0.0/8,192.168.1.5,api.example:8443',
+  };
   test.each([
     ['https://api.example.com:6443', 'http://proxy.corp:3128'],
     ['http://api.example.com:8001', 'http://plain:8080'],

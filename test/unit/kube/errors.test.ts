@@ -8,7 +8,8 @@ import { isRbacDenial, redactCredentials, retryAfterMs, toKoncliError } from '..
 const site = { verb: 'patch', resource: 'leases.coordination.k8s.io', name: 'job', namespace: 'team-a' };
 const status = (code: number, message: string, reason: string, headers: Record<string, string> = {}) =>
   new ApiException(code, `HTTP-Code: ${code}`, JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code }), headers);
-const networkFailure = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code} 10.0.0.1:6443`), { code }) });
+const networkFailure = (code: string) =>
+  Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code} 10.0.0.1:6443`), { code }) });
 
 describe('toKoncliError: HTTP statuses', () => {
   test('409 is a conflict (the read-decide-write loop reads again), not transient', () => {
@@ -24,7 +25,8 @@ describe('toKoncliError: HTTP statuses', () => {
   });
 
   test("RBAC's 403 is forbidden, naming the verb and resource to grant", () => {
-    const message = 'leases.coordination.k8s.io "job" is forbidden: User "restricted" cannot patch resource "leases" in API group "coordination.k8s.io" in the namespace "team-a"';
+    const message =
+      'leases.coordination.k8s.io "job" is forbidden: User "restricted" cannot patch resource "leases" in API group "coordination.k8s.io" in the namespace "team-a"';
     const err = toKoncliError(status(403, message, 'Forbidden'), site);
     expect(err.kind).toBe('forbidden');
     expect(err.message).toContain('grant "patch" on leases.coordination.k8s.io');
@@ -33,7 +35,10 @@ describe('toKoncliError: HTTP statuses', () => {
 
   test('a 403 that is not RBAC (admission: webhook, terminating namespace) is rejected, quoting the server', () => {
     const webhook = 'admission webhook "deny.koncli.test" denied the request: leases are frozen';
-    expect(toKoncliError(status(403, webhook, 'Forbidden'), site)).toMatchObject({ kind: 'rejected', message: `the API server refused to patch leases.coordination.k8s.io job in namespace team-a: ${webhook}` });
+    expect(toKoncliError(status(403, webhook, 'Forbidden'), site)).toMatchObject({
+      kind: 'rejected',
+      message: `the API server refused to patch leases.coordination.k8s.io job in namespace team-a: ${webhook}`,
+    });
     const terminating = 'leases.coordination.k8s.io "job" is forbidden: unable to create new content in namespace team-a because it is being terminated';
     expect(toKoncliError(status(403, terminating, 'Forbidden'), site).kind).toBe('rejected');
   });
@@ -51,7 +56,9 @@ describe('toKoncliError: HTTP statuses', () => {
 
   test('401 is unreachable (bad credentials), 400 and 422 are rejected (validation)', () => {
     expect(toKoncliError(status(401, 'Unauthorized', 'Unauthorized'), site).kind).toBe('unreachable');
-    expect(toKoncliError(status(422, 'Lease.coordination.k8s.io "job" is invalid: spec.leaseDurationSeconds: Invalid value: 0', 'Invalid'), site)).toMatchObject({
+    expect(
+      toKoncliError(status(422, 'Lease.coordination.k8s.io "job" is invalid: spec.leaseDurationSeconds: Invalid value: 0', 'Invalid'), site),
+    ).toMatchObject({
       kind: 'rejected',
       details: { status: 422, reason: 'Invalid', transient: false },
     });
@@ -92,7 +99,10 @@ describe('toKoncliError: failures before any HTTP status', () => {
     expect(toKoncliError(networkFailure('ERR_TLS_CERT_ALTNAME_INVALID'), site, undefined, true).details.transient).toBe(false);
     expect(toKoncliError(networkFailure('DEPTH_ZERO_SELF_SIGNED_CERT'), site, undefined, true).details.transient).toBe(false);
     expect(toKoncliError(networkFailure('CERT_HAS_EXPIRED'), site, undefined, true).details.transient).toBe(false);
-    expect(toKoncliError(networkFailure('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), site, undefined, true)).toMatchObject({ kind: 'unreachable', details: { transient: false } });
+    expect(toKoncliError(networkFailure('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), site, undefined, true)).toMatchObject({
+      kind: 'unreachable',
+      details: { transient: false },
+    });
   });
 
   test('a request timeout (AbortSignal.timeout) is unreachable: "request timed out", not an HTTP status', () => {

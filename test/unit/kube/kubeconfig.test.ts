@@ -26,7 +26,9 @@ function kubeconfigFile(name: string, e: Entry): string {
     'users:',
     ...(e.users ?? []).map((n) => `- name: ${n}\n  user:\n    token: token-of-${n}`),
     'contexts:',
-    ...(e.contexts ?? []).map((c) => `- name: ${c.name}\n  context:\n    cluster: ${c.cluster}\n    user: ${c.user}${c.namespace ? `\n    namespace: ${c.namespace}` : ''}`),
+    ...(e.contexts ?? []).map(
+      (c) => `- name: ${c.name}\n  context:\n    cluster: ${c.cluster}\n    user: ${c.user}${c.namespace ? `\n    namespace: ${c.namespace}` : ''}`,
+    ),
   ].join('\n');
   const path = join(dir, name);
   writeFileSync(path, yaml + '\n');
@@ -55,7 +57,11 @@ const files = () => ({
     ],
     current: 'ctx-b',
   }),
-  noCurrent: kubeconfigFile('no-current.yaml', { clusters: [['c-cluster', 'https://c.example:6443']], users: ['c-user'], contexts: [{ name: 'ctx-c', cluster: 'c-cluster', user: 'c-user' }] }),
+  noCurrent: kubeconfigFile('no-current.yaml', {
+    clusters: [['c-cluster', 'https://c.example:6443']],
+    users: ['c-user'],
+    contexts: [{ name: 'ctx-c', cluster: 'c-cluster', user: 'c-user' }],
+  }),
 });
 
 const thrownBy = (fn: () => unknown): unknown => {
@@ -88,7 +94,12 @@ describe('resolveAccess with several KUBECONFIG files (kubectl: the first wins)'
     expect(namespace).toBe('team-a');
     expect(source).toBe(`KUBECONFIG=${a}${delimiter}${b}`);
     // Names only the later file defines are there too.
-    expect(kc.getContexts().map((c) => c.name).sort()).toEqual(['ctx-a', 'ctx-b', 'shared']);
+    expect(
+      kc
+        .getContexts()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['ctx-a', 'ctx-b', 'shared']);
     expect(kc.getCluster('b-cluster')?.server).toBe('https://b.example:6443');
   });
 
@@ -142,7 +153,12 @@ describe('resolveAccess: --kubeconfig, --context and the namespace', () => {
   });
 
   test('a context that names a cluster or user the files do not define is refused', () => {
-    const broken = kubeconfigFile('broken.yaml', { clusters: [['c', 'https://c.example']], users: ['u'], contexts: [{ name: 'x', cluster: 'gone', user: 'u' }], current: 'x' });
+    const broken = kubeconfigFile('broken.yaml', {
+      clusters: [['c', 'https://c.example']],
+      users: ['u'],
+      contexts: [{ name: 'x', cluster: 'gone', user: 'u' }],
+      current: 'x',
+    });
     withKubeconfig(broken);
     expect(() => resolveAccess({})).toThrow(/context "x" names cluster "gone", which .* does not define/);
   });

@@ -76,7 +76,7 @@ describe('acquiring a kubelock', () => {
     expect(store.writes).toHaveLength(2);
   });
 
-  test("takes over a giantswarm lock once its TTL has passed on our clock", async () => {
+  test('takes over a giantswarm lock once its TTL has passed on our clock', async () => {
     const { ctx, clock, store } = setup();
     store.put('obj', { keep: 'me', [KEY]: foreign('operator-v1.2.0', clock.now(), 3) });
     const observer = ctx();
@@ -88,7 +88,7 @@ describe('acquiring a kubelock', () => {
     expect(taken).toMatchObject({ outcome: 'acquired', previousOwner: 'operator-v1.2.0' });
   });
 
-  test('a lost write race is re-decided on the winner\'s state', async () => {
+  test("a lost write race is re-decided on the winner's state", async () => {
     const { ctx, clock, store } = setup();
     store.beforeNextWrite = () => store.put('obj', { keep: 'me', [KEY]: foreign('winner', clock.now()) });
     await expect(acquireLockOnce(ctx(), req('a'))).rejects.toMatchObject({ kind: 'busy', details: { owner: 'winner' } });
@@ -166,7 +166,9 @@ describe('releasing a kubelock', () => {
     await acquireLockOnce(ctx(), req('a'));
     await expect(releaseLock(ctx(), rel('b'))).rejects.toMatchObject({ kind: 'not-held', details: { reason: 'other-owner', owner: 'a' } });
     expect(await releaseLock(ctx(), rel('b', true))).toMatchObject({ forced: true, previousOwner: 'a' });
-    expect(store.events).toEqual([{ name: 'obj', reason: 'KubelockForceReleased', message: expect.stringMatching(/^b force-released kubelock deploy held by a/) }]);
+    expect(store.events).toEqual([
+      { name: 'obj', reason: 'KubelockForceReleased', message: expect.stringMatching(/^b force-released kubelock deploy held by a/) },
+    ]);
   });
 
   test('a lock that is not there: not-held (absent)', async () => {
@@ -182,7 +184,7 @@ describe('releasing a kubelock', () => {
     expect((await store.get('obj'))!.annotations).toEqual({ keep: 'me' });
   });
 
-  test('a release that races a new owner never removes the new owner\'s lock', async () => {
+  test("a release that races a new owner never removes the new owner's lock", async () => {
     const { ctx, clock, store } = setup();
     await acquireLockOnce(ctx(), req('a'));
     store.beforeNextWrite = () => store.put('obj', { keep: 'me', [KEY]: foreign('c', clock.now()) });

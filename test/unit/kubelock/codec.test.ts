@@ -13,7 +13,7 @@ const GIANTSWARM = '{"owner":"operator-v1.2.0","createdAt":"2020-03-25T10:00:00.
 const key = lockAnnotationKey('ip-allocation');
 
 describe('kubelock codec', () => {
-  test('the annotation key is giantswarm/kubelock\'s', () => {
+  test("the annotation key is giantswarm/kubelock's", () => {
     expect(key).toBe('kubelock.giantswarm.io/ip-allocation');
     expect(lockNameOf(key)).toBe('ip-allocation');
     expect(lockNameOf('other.io/ip-allocation')).toBeUndefined();

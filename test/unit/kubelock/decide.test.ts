@@ -44,7 +44,7 @@ describe('judging a kubelock', () => {
   test.each([
     ['a minute ahead', 60_000],
     ['a minute behind', -60_000],
-  ])("an owner whose clock is %s: its createdAt changes nothing", async (_label, skew) => {
+  ])('an owner whose clock is %s: its createdAt changes nothing', async (_label, skew) => {
     const { clock, tracker } = setup();
     const obj = objectWith({ [KEY]: record('skewed', clock.now() + skew, 10) });
     expect(judgeLock(obj, 'deploy', 'things/obj', tracker, clock.now()).state).toBe('held');
@@ -104,7 +104,7 @@ describe('acquire decisions', () => {
     });
   });
 
-  test('expired (anyone\'s): acquired', () => {
+  test("expired (anyone's): acquired", () => {
     expect(planAcquire(held('b', 'expired'), req('a', 7n * SEC), now)).toMatchObject({ kind: 'write', outcome: 'acquired', value: { ttlNs: 7n * SEC } });
     expect(planAcquire(held('a', 'expired'), req('a'), now)).toMatchObject({ kind: 'write', outcome: 'acquired' });
   });

@@ -1,7 +1,20 @@
-import { matchResource, resourceDisplayName, ResourceResolver, type CatalogEntry, type Discovery, type GroupVersion } from '../../../src/kube/resource-resolver.js';
+import {
+  matchResource,
+  resourceDisplayName,
+  ResourceResolver,
+  type CatalogEntry,
+  type Discovery,
+  type GroupVersion,
+} from '../../../src/kube/resource-resolver.js';
 import { KoncliError } from '../../../src/core/errors.js';
 
-const r = (name: string, kind: string, namespaced: boolean, shortNames: string[] = [], singularName = kind.toLowerCase()) => ({ name, kind, namespaced, shortNames, singularName });
+const r = (name: string, kind: string, namespaced: boolean, shortNames: string[] = [], singularName = kind.toLowerCase()) => ({
+  name,
+  kind,
+  namespaced,
+  shortNames,
+  singularName,
+});
 
 /** Discovery as a 1.3x API server lists it, in priority order, plus a CRD. */
 const CATALOG: CatalogEntry[] = [
@@ -119,6 +132,8 @@ describe('ResourceResolver', () => {
     const d = new CannedDiscovery();
     d.broken.add('events.k8s.io/v1');
     expect((await new ResourceResolver(d).resolve('ct')).kind).toBe('CronTab');
-    await expect(new ResourceResolver(d).resolve('widgets')).rejects.toMatchObject({ message: expect.stringContaining('discovery of events.k8s.io/v1 failed') });
+    await expect(new ResourceResolver(d).resolve('widgets')).rejects.toMatchObject({
+      message: expect.stringContaining('discovery of events.k8s.io/v1 failed'),
+    });
   });
 });

@@ -13,7 +13,11 @@ describe('koncli lease annotations', () => {
   });
 
   test('a queue-only write touches only the waiters annotation', () => {
-    const encoded = encodeExtras({ renewals: 9, priority: 9, renewable: true, queue: { next: 1, waiters: [{ id: 'w', priority: 0, seq: 0, beat: 0 }] } }, {}, 'queue');
+    const encoded = encodeExtras(
+      { renewals: 9, priority: 9, renewable: true, queue: { next: 1, waiters: [{ id: 'w', priority: 0, seq: 0, beat: 0 }] } },
+      {},
+      'queue',
+    );
     expect(Object.keys(encoded)).toEqual([ANNOTATIONS.waiters]);
   });
 

@@ -27,7 +27,11 @@ function outageOf<T extends object>(store: T, methods: (keyof T)[]): { now: bool
 
 const req = (holder: string): AcquireRequest => ({ name: 'job', namespace: 'test', holder, durationSeconds: 30, priority: 0, renewable: true, labels: {} });
 
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: KoncliError) => err.kind);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: KoncliError) => err.kind,
+  );
 
 describe('a lease waiter during an API-server outage', () => {
   function setup() {

@@ -17,7 +17,13 @@ function serverClockAt(clock: FakeClock, offset: number): ServerClock {
 
 /** The entry a koncli writer stamps: expires = upper bound of server time at send + ttl. */
 function written(writerClock: ServerClock, localSend: number, ttlSeconds: number): SemaphoreHolder {
-  return { date: '2018-08-19T19:14:24Z', reason: '', ttlSeconds, expires: new Date(writerClock.serverTimeAtMost(localSend)! + ttlSeconds * 1000).toISOString(), unknown: {} };
+  return {
+    date: '2018-08-19T19:14:24Z',
+    reason: '',
+    ttlSeconds,
+    expires: new Date(writerClock.serverTimeAtMost(localSend)! + ttlSeconds * 1000).toISOString(),
+    unknown: {},
+  };
 }
 
 describe('semaphore holder expiry', () => {

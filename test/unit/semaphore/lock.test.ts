@@ -21,7 +21,14 @@ function setup() {
   return { clock, store, ctx };
 }
 
-const req = (holder: string, more: Partial<LockRequest> = {}): LockRequest => ({ name: 'sem', namespace: 'test', holder, setMax: false, create: true, ...more });
+const req = (holder: string, more: Partial<LockRequest> = {}): LockRequest => ({
+  name: 'sem',
+  namespace: 'test',
+  holder,
+  setMax: false,
+  create: true,
+  ...more,
+});
 const holdersOf = (store: MemorySemaphoreStore) => store.get('sem').then((o) => Object.keys(decodeSemaphore('sem', o!.annotation!).holders));
 
 async function rejection(p: Promise<unknown>) {
@@ -44,7 +51,7 @@ describe('lockOnce', () => {
     expect(decodeSemaphore('sem', (await store.get('sem'))!.annotation!).max).toBe(2);
   });
 
-  it("honours a semaphore kube-lock wrote and refuses when it is full, naming the holder", async () => {
+  it('honours a semaphore kube-lock wrote and refuses when it is full, naming the holder', async () => {
     const { store, ctx } = setup();
     store.put('sem', KUBE_LOCK_EXAMPLE);
     const err = await rejection(lockOnce(ctx(), req('holder-2')));
