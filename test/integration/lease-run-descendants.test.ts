@@ -4,10 +4,11 @@
 // stdin, a pager, and Ctrl-C keep working. See docs/lease-run.md.
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
+import { until, readOrEmpty, sleep } from '../support/poll.js';
 import { processesOf } from '../support/processes.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -17,22 +18,7 @@ let dir: string;
 let worker: string;
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const holderOf = async (name: string) => (await leases().readNamespacedLease({ name, namespace: ns })).spec?.holderIdentity ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const read = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const read = readOrEmpty;
 
 /**
  * Samples, until stopped, whether a process of `holder` ran while the Lease named someone else (or

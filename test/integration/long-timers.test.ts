@@ -5,10 +5,11 @@
 // warning is printed. test/unit/core/timer.test.ts drives the same timers through a year of
 // virtual time and shows each fires exactly when due.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { until, readOrEmpty, sleep } from '../support/poll.js';
 import { processesOf } from '../support/processes.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -17,21 +18,7 @@ let admin: string;
 let dir: string;
 let worker: string;
 const YEAR = '8760h';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const read = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const read = readOrEmpty;
 const k = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)]);
 /** koncli ARGS, with the cluster flags before any `-- command`. */
 const start = (...args: string[]) => {
