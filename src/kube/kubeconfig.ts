@@ -227,6 +227,11 @@ export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
     throw configError('no cluster configured: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a Pod');
   }
   const { kc } = loaded;
+  // An empty file (or one with no contexts) loads as an empty configuration: say so, not "pass --context".
+  if (kc.getContexts().length === 0)
+    throw configError(
+      `kubeconfig ${source} cannot be read as a cluster configuration (it defines no contexts; empty?); fix the file or pass another with --kubeconfig`,
+    );
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
       const known = kc.getContexts().map((c) => c.name);

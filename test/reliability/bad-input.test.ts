@@ -646,7 +646,7 @@ const CASES: Case[] = [
     args: ['lease', 'status', 'held-a'],
     access: broken(() => writeKubeconfig({ cluster: { server: adminConfig().getCurrentCluster()!.server } })),
     code: 8,
-    error: /cannot reach the API server at \S+ \((\w*CERT\w*|\w*SIGNATURE\w*)\)/,
+    error: /cannot reach the API server at \S+: its TLS certificate was not accepted \((\w*CERT\w*|\w*SIGNATURE\w*)\)/,
     ...shared(),
   },
   {
