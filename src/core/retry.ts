@@ -26,8 +26,6 @@ import { CONFLICT_SETTLE_MS, ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, RETRY_BACKOFF_I
 
 /** Read-decide-write attempts that may conflict in a row before a one-shot loop gives up. */
 export const MAX_CONFLICT_RETRIES = 50;
-/** The retry budgets live with the other timing rules (core/timing.ts). */
-export { ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS, CONFLICT_SETTLE_MS } from './timing.js';
 
 /** Exponential backoff (client-go wait.Backoff): the n-th delay is min(capMs, initialMs × factor^n) plus up to `jitter` of it. */
 export interface BackoffSpec {

@@ -1,19 +1,9 @@
 // The one retry policy (src/core/retry.ts) and the one wait loop (src/core/wait.ts), on a fake clock.
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
 import { ChangeFeed } from '../../src/core/feed.js';
-import {
-  Backoff,
-  CONFLICT_SETTLE_MS,
-  DEFAULT_BACKOFF,
-  isTransient,
-  MAX_CONFLICT_RETRIES,
-  ONE_SHOT_RETRY_MS,
-  OUTAGE_GRACE_MS,
-  retryAfterOf,
-  retryOnConflict,
-  RetryWindow,
-} from '../../src/core/retry.js';
+import { Backoff, DEFAULT_BACKOFF, isTransient, MAX_CONFLICT_RETRIES, retryAfterOf, retryOnConflict, RetryWindow } from '../../src/core/retry.js';
 import type { Versioned, Watchable } from '../../src/core/store.js';
+import { CONFLICT_SETTLE_MS, ONE_SHOT_RETRY_MS, OUTAGE_GRACE_MS } from '../../src/core/timing.js';
 import { watchUntilDecided } from '../../src/core/wait.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
 

@@ -5,17 +5,10 @@ import { watchUntilDecided, type Decision } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import type { LeaseRecord } from './model.js';
 import { renewLease } from './renew.js';
-import { holderTiming, type HolderTiming } from '../timing.js';
+import type { HolderTiming } from '../timing.js';
 
 /** What the keeper needs of a HolderTiming (core/timing.ts): renew period, renew deadline, retry, attempt bound. */
 export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs'> & Partial<Pick<HolderTiming, 'attemptTimeoutMs'>>;
-
-/**
- * client-go's proportions (core/timing.ts): renew at a third of the TTL, deadline at two thirds, so
- * the holder stops its work with a third of the TTL to spare before anyone else could take the lease;
- * each renewal request bounded so that another try fits before the deadline.
- */
-export const keeperTiming = (ttlSeconds: number, requestTimeoutMs?: number): HolderTiming => holderTiming(ttlSeconds, requestTimeoutMs);
 
 /**
  * Keeps a held lease renewed in the background and reports its loss — never silently. Lost means:

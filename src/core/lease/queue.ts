@@ -5,8 +5,6 @@ import { retryOnConflict } from '../retry.js';
 import type { LeaseContext } from './context.js';
 import type { LeaseRecord, Waiter, WaiterQueue } from './model.js';
 
-export { HEARTBEAT_MS, STALE_AFTER_MS } from '../timing.js';
-
 /** Higher priority first; equal priorities in arrival order. */
 export const aheadOf = (a: Pick<Waiter, 'priority' | 'seq'>, b: Pick<Waiter, 'priority' | 'seq'>) =>
   a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { KoncliError } from '../errors.js';
 import { takeableText } from '../expiry.js';
 import { DEFAULT_LEASE_SECONDS } from '../timing.js';
-import { judgeLease, type LeaseView } from './judge.js';
+import type { LeaseView } from './judge.js';
 import { defaultExtras, microTime, type LeaseDraft, type LeaseRecord } from './model.js';
 import { withoutWaiter } from './queue.js';
 
@@ -24,8 +24,6 @@ export interface AcquireRequest {
   reason?: string;
   labels: Record<string, string>;
 }
-
-export { DEFAULT_LEASE_SECONDS };
 
 export type TakePlan =
   | { kind: 'create'; draft: LeaseDraft }
@@ -99,5 +97,3 @@ export const busyError = (name: string, view: LeaseView, clock: Clock, extra = '
     judgedBy: view.expiry?.basis ?? null,
   });
 };
-
-export { judgeLease };

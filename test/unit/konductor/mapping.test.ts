@@ -1,7 +1,8 @@
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { ExpiryTracker } from '../../../src/core/expiry.js';
 import { describeLease } from '../../../src/core/lease/describe.js';
-import { planTake, judgeLease } from '../../../src/core/lease/take.js';
+import { judgeLease } from '../../../src/core/lease/judge.js';
+import { planTake } from '../../../src/core/lease/take.js';
 import { planRelease } from '../../../src/core/lease/release.js';
 import { planRenew } from '../../../src/core/lease/renew.js';
 import { KoncliError } from '../../../src/core/errors.js';

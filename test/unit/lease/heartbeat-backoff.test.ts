@@ -46,7 +46,8 @@ test('a waiter whose heartbeats keep losing to other writers backs off instead o
 
 test('a waiter registered again after being dropped is not judged stale by its first registration', async () => {
   const { ExpiryTracker } = await import('../../../src/core/expiry.js');
-  const { liveWaiters, STALE_AFTER_MS } = await import('../../../src/core/lease/queue.js');
+  const { liveWaiters } = await import('../../../src/core/lease/queue.js');
+  const { STALE_AFTER_MS } = await import('../../../src/core/timing.js');
   const clock = new FakeClock();
   const tracker = new ExpiryTracker(clock, new ServerClock());
   const first = { next: 1, waiters: [{ id: 'w', priority: 0, seq: 0, beat: 0 }] };

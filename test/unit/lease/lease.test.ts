@@ -3,7 +3,8 @@ import { leaseContext, type LeaseContext } from '../../../src/core/lease/context
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { renewLease } from '../../../src/core/lease/renew.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
-import { LeaseKeeper, keeperTiming } from '../../../src/core/lease/keeper.js';
+import { LeaseKeeper } from '../../../src/core/lease/keeper.js';
+import { holderTiming } from '../../../src/core/timing.js';
 import { judgeLease } from '../../../src/core/lease/judge.js';
 import { defaultExtras, microTime, type LeaseRecord } from '../../../src/core/lease/model.js';
 import { KoncliError } from '../../../src/core/errors.js';
@@ -260,7 +261,7 @@ describe('lease run keeps one watch', () => {
     expect(got.feed?.current()?.version).toBe(got.record.version);
     expect(store.watchesOpen).toBe(1); // handed over, not stopped
 
-    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, keeperTiming(10), undefined, got.feed);
+    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10), undefined, got.feed);
     keeper.start();
     await clock.advance(4000); // past renewEvery (10 s / 3): one renewal through the adopted feed's copy
     await flush();
@@ -280,7 +281,7 @@ describe('lease run keeps one watch', () => {
     const got = await waiting;
     expect(got.feed).toBeUndefined();
     expect(store.watchesOpen).toBe(0);
-    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, keeperTiming(10));
+    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10));
     keeper.start();
     await flush();
     expect(store.watchesOpened).toBe(2);
@@ -320,7 +321,7 @@ describe('holder timing', () => {
   test('a renewal request that hangs is given up after a third of the renew window, and the next try keeps the lease', async () => {
     const { clock, store, ctx } = setup();
     const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
-    const timing = keeperTiming(15); // renew at 5 s, deadline 10 s, one request at most 1.67 s
+    const timing = holderTiming(15); // renew at 5 s, deadline 10 s, one request at most 1.67 s
     const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, timing);
     keeper.start();
     await flush();
@@ -340,7 +341,7 @@ describe('holder timing', () => {
   test('wall-clock steps neither delay a renewal nor the renew deadline (the keeper measures on the monotonic clock)', async () => {
     const { clock, store, ctx } = setup();
     const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
-    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, keeperTiming(15));
+    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, holderTiming(15));
     keeper.start();
     clock.stepWall(-120_000);
     await clock.advance(5100);

@@ -3,9 +3,8 @@
 import { KoncliError } from '../../../src/core/errors.js';
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { leaseContext } from '../../../src/core/lease/context.js';
-import { HEARTBEAT_MS } from '../../../src/core/lease/queue.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
-import { OUTAGE_GRACE_MS } from '../../../src/core/retry.js';
+import { HEARTBEAT_MS, OUTAGE_GRACE_MS } from '../../../src/core/timing.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { lockSemaphore } from '../../../src/core/semaphore/lock.js';
 import { semaphoreContext } from '../../../src/core/semaphore/model.js';
