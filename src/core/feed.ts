@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import { isKind } from './errors.js';
 import { Backoff } from './retry.js';
+import { SLEEP_NOT_NEEDED } from './timer.js';
 import { isAtLeastAsNew, type Versioned, type Watchable } from './store.js';
 import { POLL_MAX_MS, POLL_MIN_MS, WATCH_QUICK_CLOSE_MS as QUICK_CLOSE_MS, WATCH_RETRY_MAX_MS, WATCH_RETRY_MIN_MS } from './timing.js';
 
@@ -69,7 +70,7 @@ export class ChangeFeed<T extends Versioned> {
     try {
       await Promise.race([changed, this.clock.sleep(untilLocal - this.clock.now(), timeout.signal)]);
     } finally {
-      timeout.abort();
+      timeout.abort(SLEEP_NOT_NEEDED);
       signal?.removeEventListener('abort', onAbort);
       this.wake = undefined;
     }

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { parse as parseYaml } from 'yaml';
+// client-node's own YAML parser: the file is parsed the way client-node always parsed it, and the
+// JSON handed to loadFromString below is parsed again by a parser that is already warm.
+import { load as parseYaml } from 'js-yaml';
 import { KoncliError } from '../core/errors.js';
 import type { ExecConfig } from './credentials.js';
 

@@ -6,6 +6,7 @@ import type { LeaseContext } from './context.js';
 import type { LeaseRecord } from './model.js';
 import { renewLease } from './renew.js';
 import type { HolderTiming } from '../timing.js';
+import { SLEEP_NOT_NEEDED } from '../timer.js';
 
 /** What the keeper needs of a HolderTiming (core/timing.ts): renew period, renew deadline, retry, attempt bound. */
 export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs'> & Partial<Pick<HolderTiming, 'attemptTimeoutMs'>>;
@@ -129,7 +130,7 @@ export class LeaseKeeper {
       ),
       this.ctx.clock.sleep(boundMs, timeout.signal).then(() => ({ error: 'timed out' })),
     ]);
-    timeout.abort();
+    timeout.abort(SLEEP_NOT_NEEDED);
     if ('record' in outcome) {
       this.record = outcome.record;
       this.feed.offer(outcome.record);
