@@ -4,7 +4,7 @@ import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 // client-node's own YAML parser: the file is parsed the way client-node always parsed it, and the
 // JSON handed to loadFromString below is parsed again by a parser that is already warm.
-import { load as parseYaml } from 'js-yaml';
+import { CORE_SCHEMA, load as parseYaml, mergeTag } from 'js-yaml';
 import { KoncliError } from '../core/errors.js';
 import type { ExecConfig } from './credentials.js';
 
@@ -53,6 +53,28 @@ interface LoadedFile {
   extras: KubeconfigExtras;
 }
 
+/** kubectl's YAML reader (go-yaml) takes merge keys (`<<: *defaults`); js-yaml's core schema needs the tag. */
+const KUBECONFIG_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
+/**
+ * Refuses a document that aliases make far larger than its file ("billion laughs": nine nested
+ * levels of ten aliases are 10^9 values). js-yaml shares an aliased value, but the JSON handed to
+ * client-node below would spell out every copy. Size: one per value plus the characters of each
+ * string, every alias counted again; the limit, 16 × the file's characters + 100,000, is far above
+ * what sharing a few stanzas costs. kubectl refuses such a file too ("excessive aliasing").
+ * @throws what `cannot` makes of the reason
+ */
+export function checkAliasExpansion(doc: unknown, fileChars: number, cannot: (why: string) => Error): void {
+  const limit = 16 * fileChars + 100_000;
+  let size = 0;
+  for (const stack = [doc]; stack.length > 0;) {
+    const value = stack.pop();
+    size += typeof value === 'string' ? value.length + 1 : 1;
+    if (size > limit) throw cannot(`its aliases expand it to over ${limit} values and characters: excessive aliasing`);
+    if (typeof value === 'object' && value !== null) for (const child of Object.values(value)) stack.push(child);
+  }
+}
+
 const absolute = (dir: string, file: string) => (isAbsolute(file) ? file : resolve(dir, file));
 
 type Json = Record<string, unknown>;
@@ -70,8 +92,11 @@ function loadFile(path: string): LoadedFile {
   const cannot = (why: string) => configError(`kubeconfig ${path} cannot be read (${why}); fix the file or pass another with --kubeconfig`);
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    const text = readFileSync(path, 'utf8');
+    raw = parseYaml(text, { schema: KUBECONFIG_SCHEMA }) ?? {};
+    checkAliasExpansion(raw, text.length, cannot);
   } catch (err) {
+    if (err instanceof KoncliError) throw err;
     throw cannot((err as Error).message.split('\n')[0]);
   }
   if (!isObject(raw) || Array.isArray(raw)) throw cannot('not a kubeconfig mapping');

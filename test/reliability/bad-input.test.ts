@@ -555,6 +555,23 @@ const CASES: Case[] = [
     ...shared(),
   },
   {
+    what: 'kubeconfig whose aliases expand it a billion-fold',
+    args: ['lease', 'acquire', 'free-a', '--holder', 'me'],
+    access: broken(() =>
+      writeScratch(
+        [
+          'apiVersion: v1',
+          'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+          ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
+          'clusters: *a9',
+        ].join('\n'),
+      ),
+    ),
+    code: 8,
+    error: /kubeconfig .* cannot be read \(its aliases expand it .*excessive aliasing\); fix the file/,
+    ...shared(),
+  },
+  {
     what: 'kubeconfig is empty',
     args: ['kubelock', 'status', 'cm/target-a'],
     access: broken(() => writeScratch('')),

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { resolveAccess } from '../../../src/kube/kubeconfig.js';
+import { checkAliasExpansion, resolveAccess } from '../../../src/kube/kubeconfig.js';
 
 let dir: string;
 const saved = process.env.KUBECONFIG;
@@ -161,5 +161,57 @@ describe('resolveAccess: --kubeconfig, --context and the namespace', () => {
     });
     withKubeconfig(broken);
     expect(() => resolveAccess({})).toThrow(/context "x" names cluster "gone", which .* does not define/);
+  });
+});
+
+describe('kubeconfig YAML (js-yaml, as client-node reads it)', () => {
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const base = ['apiVersion: v1', 'kind: Config', 'current-context: c', 'users:', '- name: u', '  user:', '    token: t'];
+
+  it('takes merge keys (<<), as kubectl does', () => {
+    const path = write(
+      'merge.yaml',
+      [
+        ...base,
+        'x-defaults: &defaults',
+        '  server: https://merged.example:6443',
+        '  insecure-skip-tls-verify: true',
+        'clusters:',
+        '- name: k',
+        '  cluster:',
+        '    <<: *defaults',
+        'contexts:',
+        '- name: c',
+        '  context: {cluster: k, user: u, namespace: merged-ns}',
+      ].join('\n'),
+    );
+    const access = resolveAccess({ kubeconfig: path });
+    expect(access.kc.getCurrentCluster()).toMatchObject({ server: 'https://merged.example:6443', skipTLSVerify: true });
+    expect(access.namespace).toBe('merged-ns');
+  });
+
+  it('refuses a billion-laughs file in one line instead of expanding it', () => {
+    const levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i <= 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const path = write('bomb.yaml', [...base, ...levels, 'clusters: *a9'].join('\n'));
+    expect(() => resolveAccess({ kubeconfig: path })).toThrow(
+      /bomb\.yaml cannot be read \(its aliases expand it to over \d+ values and characters: excessive aliasing\)/,
+    );
+  });
+
+  it('counts a large aliased string once per alias, and lets ordinary sharing through', () => {
+    const cannot = (why: string) => new Error(why);
+    const ca = 'x'.repeat(10_000);
+    expect(() => checkAliasExpansion({ a: ca, b: ca, c: { d: ca } }, 10_100, cannot)).not.toThrow();
+    expect(() => checkAliasExpansion(Array(200).fill(ca), 10_100, cannot)).toThrow(/excessive aliasing/);
   });
 });
