@@ -26,6 +26,7 @@ export interface Host {
 /** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
 export async function run(args: string[], host: Host): Promise<never> {
   markStartup('entry');
+  process.stdout.on('error', stdoutFailed);
   const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
   if (!printVersion(argv, host.pjson)) {
     lendPasswdEnv();
@@ -39,6 +40,22 @@ export async function run(args: string[], host: Host): Promise<never> {
   }
   // Exit as soon as the command is done: idle keep-alive sockets must not hold the process open.
   process.exit(process.exitCode ?? 0);
+}
+
+/** The exit code a shell shows for a process killed by SIGPIPE (128 + 13). */
+export const SIGPIPE_EXIT = 141;
+
+/**
+ * stdout failed. EPIPE — the reader is gone (`koncli … | head -1`): exit 141 without a word, what a
+ * shell shows for kubectl (Go dies of SIGPIPE) and every Unix tool; Node ignores SIGPIPE, so the
+ * write fails instead, and without this handler Node printed a stack trace (the npm build: exit 13).
+ * Any other error (ENOSPC on a full disk, EIO): one line on stderr, exit 1. What the command changed
+ * on the cluster stays changed either way; only its report is lost (docs/exit-codes.md).
+ */
+function stdoutFailed(err: NodeJS.ErrnoException): never {
+  if (err.code === 'EPIPE') process.exit(SIGPIPE_EXIT);
+  process.stderr.write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
+  process.exit(1);
 }
 
 /**

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterArgs, collect, runKoncli, spawnKoncli } from '../support/cli.js';
+import { clusterArgs, collect, KONCLI_COMMAND, runKoncli, spawnKoncli } from '../support/cli.js';
+import { runCommand } from '../support/access.js';
 import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 let ns: string;
@@ -353,5 +354,24 @@ describe('bad input: one line, documented exit code, nothing changed', () => {
     expect(result.code).toBe(9);
     expect(result.stderr).toMatch(/koncli.dev\/renewals/);
     expect((await readLease('corrupt')).metadata?.resourceVersion).toBe(before);
+  });
+});
+
+describe('stdout closed or full (scripts: `koncli … | head -1`)', () => {
+  const shell = (pipeline: string) => runCommand('bash', ['-c', `set -o pipefail; ${pipeline}; echo "rc=$?" >&2`]);
+  const cli = (...args: string[]) => [KONCLI_COMMAND, ...args, ...clusterArgs(admin, ns)].join(' ');
+
+  test('a reader that is gone: exit 141 as for SIGPIPE, nothing on stderr, and what the command did is done', async () => {
+    const r = await shell(`${cli('lease', 'acquire', 'piped', '--holder', 'host-p', '--json')} | true`);
+    expect(r.stderr.trim()).toBe('rc=141');
+    expect((await readLease('piped')).spec?.holderIdentity).toBe('host-p');
+  });
+
+  test('a full disk: one line naming stdout and the error, exit 1', async () => {
+    const r = await shell(`${cli('lease', 'status', 'piped', '--json')} > /dev/full`);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'koncli: error: cannot write to stdout (ENOSPC: no space left on device, write); the command ran, only its output is lost',
+      'rc=1',
+    ]);
   });
 });
