@@ -5,7 +5,9 @@ export function colorFor(stream: NodeJS.WriteStream): ChalkInstance {
   const env = process.env;
   let level: 0 | 1 | 2 | 3 = 0;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') level = 0;
-  else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') level = 1;
+  else if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false')
+    level = 0; // chalk's and Node's "no colour"
+  else if (env.FORCE_COLOR !== undefined) level = 1;
   else if (stream.isTTY && env.TERM !== 'dumb') level = (stream.getColorDepth?.() ?? 1) >= 24 ? 3 : (stream.getColorDepth?.() ?? 1) >= 8 ? 2 : 1;
   return new Chalk({ level });
 }

@@ -111,7 +111,7 @@ export async function installCrd(client: KubeClient, manifest: CrdManifest, opts
     outcome: applied.outcome,
     resourceVersion: version,
     established,
-    waitedMs: client.clock.now() - started,
+    waitedMs: Math.round(client.clock.now() - started),
   });
   const initial = stateOf(applied.crd);
   if (initial.established || opts.timeoutMs <= 0) return result(initial.established, initial.version);

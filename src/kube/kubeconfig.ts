@@ -93,7 +93,8 @@ function loadFile(path: string): LoadedFile {
   let raw: unknown;
   try {
     const text = readFileSync(path, 'utf8');
-    raw = parseYaml(text, { schema: KUBECONFIG_SCHEMA }) ?? {};
+    // json: a key given twice takes its last value, as kubectl reads it (js-yaml would refuse the file).
+    raw = parseYaml(text, { schema: KUBECONFIG_SCHEMA, json: true }) ?? {};
     checkAliasExpansion(raw, text.length, cannot);
   } catch (err) {
     if (err instanceof KoncliError) throw err;
@@ -266,16 +267,14 @@ export function resolveAccess(opts: ClusterAccessOptions): ResolvedAccess {
     }
     kc.setCurrentContext(opts.context);
   }
-  const context = kc.getContextObject(kc.getCurrentContext());
-  if (!context)
-    throw configError(
-      `${source} has no current context; pass --context (known: ${
-        kc
-          .getContexts()
-          .map((c) => c.name)
-          .join(', ') || 'none'
-      })`,
-    );
+  const current = kc.getCurrentContext();
+  const context = kc.getContextObject(current);
+  if (!context) {
+    const known = kc.getContexts().map((c) => c.name);
+    // kubectl: "context was not found for specified context: X" when current-context names a missing one.
+    const why = current ? `sets current-context "${current}", which it does not define` : 'has no current context';
+    throw configError(`${source} ${why}; pass --context or fix current-context (known: ${known.join(', ') || 'none'})`);
+  }
   const cluster = kc.getCluster(context.cluster);
   if (!cluster) throw configError(`context "${context.name}" names cluster "${context.cluster}", which ${source} does not define`);
   if (!kc.getUser(context.user)) throw configError(`context "${context.name}" names user "${context.user}", which ${source} does not define`);

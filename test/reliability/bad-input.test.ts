@@ -616,7 +616,15 @@ const CASES: Case[] = [
     args: ['lease', 'renew', 'held-a', '--holder', 'someone-else'],
     access: broken(() => writeKubeconfig({ currentContext: null })),
     code: 8,
-    error: /has no current context; pass --context \(known: ctx\)/,
+    error: /has no current context; pass --context or fix current-context \(known: ctx\)/,
+    ...shared(),
+  },
+  {
+    what: 'current-context names a context the kubeconfig does not define',
+    args: ['lease', 'status', 'held-a'],
+    access: broken(() => writeKubeconfig({ currentContext: 'ghost' })),
+    code: 8,
+    error: /sets current-context "ghost", which it does not define; pass --context or fix current-context \(known: ctx\)/,
     ...shared(),
   },
   {

@@ -102,6 +102,6 @@ function takenDoc(ctx: KubelockContext, where: Record<string, unknown>, ttlSecon
     ttlSeconds,
     expires: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
     resourceVersion: result.object.version,
-    waitedMs: result.waitedMs,
+    waitedMs: Math.round(result.waitedMs),
   };
 }

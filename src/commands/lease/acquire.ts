@@ -75,7 +75,7 @@ function acquiredDoc(namespace: string, holder: string, name: string, result: Ac
     renewable: result.record.extras.renewable,
     transitions: result.record.holding.transitions,
     previousHolder: result.previousHolder || null,
-    waitedMs: result.waitedMs,
+    waitedMs: Math.round(result.waitedMs),
   };
 }
 

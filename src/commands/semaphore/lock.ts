@@ -71,7 +71,7 @@ function lockedDoc({ name, namespace, holder, ttlSeconds }: Locked, result: Lock
     ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
     heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString(),
     resourceVersion: result.object.version,
-    waitedMs: result.waitedMs,
+    waitedMs: Math.round(result.waitedMs),
   };
 }
 

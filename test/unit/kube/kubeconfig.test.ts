@@ -194,6 +194,26 @@ describe('kubeconfig YAML (js-yaml, as client-node reads it)', () => {
     expect(access.namespace).toBe('merged-ns');
   });
 
+  it('a key given twice takes its last value, as kubectl reads it', () => {
+    const path = write(
+      'duplicate.yaml',
+      [
+        ...base.filter((l) => !l.startsWith('current-context')),
+        'current-context: first',
+        'clusters:',
+        '- name: k',
+        '  cluster: {server: https://first.example:6443, server: https://last.example:6443}',
+        'contexts:',
+        '- name: c',
+        '  context: {cluster: k, user: u}',
+        'current-context: c',
+      ].join('\n'),
+    );
+    const access = resolveAccess({ kubeconfig: path });
+    expect(access.kc.getCurrentContext()).toBe('c');
+    expect(access.kc.getCurrentCluster()?.server).toBe('https://last.example:6443');
+  });
+
   it('refuses a billion-laughs file in one line instead of expanding it', () => {
     const levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
     for (let i = 1; i <= 9; i++)
