@@ -1,6 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { Clock } from '../core/clock.js';
-import { KoncliError } from '../core/errors.js';
+import { KoncliError, usageError } from '../core/errors.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/timing.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTimerDuration } from './duration.js';
@@ -72,6 +72,9 @@ export abstract class KoncliCommand extends Command {
     this.output = new Output(jsonish ? 'json' : 'text');
     const { flags } = await this.parse(this.ctor as typeof KoncliCommand);
     this.baseFlagValues = flags;
+    if (flags.json && flags.output !== undefined && flags.output !== 'json') {
+      throw usageError(`--json and -o ${flags.output} ask for two output formats; pass one of them`);
+    }
     const format = (flags.json ? 'json' : (flags.output ?? 'text')) as OutputFormat;
     this.output = new Output(format);
   }

@@ -330,6 +330,13 @@ describe('bad input: one line, documented exit code, nothing changed', () => {
     expect(result.stdout).toBe('');
   });
 
+  test('--json with -o yaml asks for two formats: a usage error (exit 2) as a JSON document, nothing sent', async () => {
+    const result = await runKoncli(['lease', 'acquire', 'two-formats', '--holder', 'h', '--json', '-o', 'yaml', '--kubeconfig', admin, '-n', ns]);
+    expect(result.code).toBe(2);
+    expect(json(result.stdout).error).toMatchObject({ kind: 'usage', message: '--json and -o yaml ask for two output formats; pass one of them' });
+    await expect(readLease('two-formats')).rejects.toThrow();
+  });
+
   test('an unreachable server fails within the request timeout (exit 8)', async () => {
     const port = await closedPort();
     const dead = join(tmpdir(), `koncli-dead-${process.pid}.kubeconfig`);
