@@ -138,8 +138,17 @@ function statusError(status: number, message: string | undefined, said: Record<s
   switch (status) {
     case 409:
       return new ConflictError(message ?? `${what}: conflict`, said);
-    case 404:
+    case 404: {
+      // Creating in a namespace that does not exist: the server names only the namespace.
+      const ns = /^namespaces "([^"]+)" not found$/.exec(message ?? '')?.[1];
+      if (ns)
+        return new KoncliError(
+          'not-found',
+          `cannot ${what}: namespace ${ns} does not exist; create it (kubectl create namespace ${ns}) or pass another -n`,
+          said,
+        );
       return new KoncliError('not-found', message ?? `${what}: not found`, said);
+    }
     case 403:
       if (!isRbacDenial(message) && message !== undefined) {
         return new KoncliError('rejected', `the API server refused to ${what}: ${message}`, said);

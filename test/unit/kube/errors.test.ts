@@ -24,6 +24,15 @@ describe('toKoncliError: HTTP statuses', () => {
     expect(err.details).toMatchObject({ status: 404, transient: false });
   });
 
+  test('404 naming only the namespace (creating in one that does not exist) says so, with the fix', () => {
+    const err = toKoncliError(status(404, 'namespaces "gone" not found', 'NotFound'), { ...site, verb: 'create', namespace: 'gone' });
+    expect(err).toMatchObject({
+      kind: 'not-found',
+      message:
+        'cannot create leases.coordination.k8s.io job in namespace gone: namespace gone does not exist; create it (kubectl create namespace gone) or pass another -n',
+    });
+  });
+
   test("RBAC's 403 is forbidden, naming the verb and resource to grant", () => {
     const message =
       'leases.coordination.k8s.io "job" is forbidden: User "restricted" cannot patch resource "leases" in API group "coordination.k8s.io" in the namespace "team-a"';
