@@ -330,6 +330,14 @@ describe('bad input: one line, documented exit code, nothing changed', () => {
     expect(result.stdout).toBe('');
   });
 
+  test('acquire in a namespace that does not exist: exit 6, one line with the fix', async () => {
+    const result = await runKoncli(['lease', 'acquire', 'nowhere', '--holder', 'h', '--kubeconfig', admin, '-n', `${ns}-absent`]);
+    expect(result.code).toBe(6);
+    expect(result.stderr.trim()).toBe(
+      `koncli: error: cannot create leases.coordination.k8s.io nowhere in namespace ${ns}-absent: namespace ${ns}-absent does not exist; create it (kubectl create namespace ${ns}-absent) or pass another -n`,
+    );
+  });
+
   test('--json with -o yaml asks for two formats: a usage error (exit 2) as a JSON document, nothing sent', async () => {
     const result = await runKoncli(['lease', 'acquire', 'two-formats', '--holder', 'h', '--json', '-o', 'yaml', '--kubeconfig', admin, '-n', ns]);
     expect(result.code).toBe(2);
