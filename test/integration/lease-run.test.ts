@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { until } from '../support/poll.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 // @ts-expect-error plain ESM module without types
 import { restartApiserver } from '../cluster/plane.mjs';
@@ -25,18 +26,9 @@ const readFileSafe = (path: string) => {
     return '';
   }
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = (args: string[], command: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
   runKoncli(['lease', 'run', ...args, ...clusterArgs(admin, ns), '--', ...command], { ...opts, timeoutMs: 120_000 });
 const start = (args: string[], command: string[]) => spawnKoncli(['lease', 'run', ...args, ...clusterArgs(admin, ns), '--', ...command]);
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 beforeAll(async () => {
   admin = adminKubeconfigPath();
@@ -51,6 +43,14 @@ describe('koncli lease run', () => {
     const piped = await run(['quoting'], ['cat'], { input: 'line one\nline two\n' });
     expect(piped.stdout).toBe('line one\nline two\n');
     expect(await holderOf('quoting')).toBe('');
+  });
+
+  test("with --json the result document follows the command's own stdout (docs/lease-run.md)", async () => {
+    const result = await run(['json-after', '--holder', 'j', '--json'], ['sh', '-c', 'echo child-out; exit 2']);
+    expect(result.code).toBe(2);
+    const [first, ...rest] = result.stdout.split('\n');
+    expect(first).toBe('child-out');
+    expect(JSON.parse(rest.join('\n'))).toMatchObject({ lease: 'json-after', holder: 'j', outcome: 'completed', commandExit: 2, exitCode: 2 });
   });
 
   test('arguments that repeat the lease name, a flag value or each other reach the command in order', async () => {
