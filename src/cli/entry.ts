@@ -43,7 +43,7 @@ export async function run(args: string[], host: Host): Promise<never> {
 }
 
 /** The exit code a shell shows for a process killed by SIGPIPE (128 + 13). */
-export const SIGPIPE_EXIT = 141;
+const SIGPIPE_EXIT = 141;
 
 /**
  * stdout failed. EPIPE — the reader is gone (`koncli … | head -1`): exit 141 without a word, what a
