@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { deleteWebhook, registerDownWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -25,7 +26,6 @@ const LIBFAKETIME = [
 let ns: string;
 let admin: string;
 const koncli = (args: string[], env?: Record<string, string>) => runKoncli([...args, ...clusterArgs(admin, ns)], { timeoutMs: 90_000, env });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const repro = (kind: string, what: string) => process.stderr.write(`[repro] ${kind}: ${what}\n`);
 const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 /** One line: the exit code, the JSON result's key facts, and the last stderr line on failure. */

@@ -8,16 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { collect, KONCLI_COMMAND, spawnKoncli } from '../support/cli.js';
-import { leaseServiceAccount, planeState, recreateServiceAccount, serviceAccountToken } from '../support/access.js';
+import { sleep } from '../support/poll.js';
+import { leaseServiceAccount, planeState, recreateServiceAccount, serviceAccountToken, writePlaneKubeconfig } from '../support/access.js';
 import { adminConfig, freshNamespace } from './helpers.js';
 import { spawn } from 'node:child_process';
 
 let ns: string;
 let dir: string;
 const admin = () => adminConfig();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes `token` to `path` the way the kubelet rotates a projected token: a new file renamed over the old. */
 function writeToken(path: string, token: string): void {
@@ -25,22 +24,8 @@ function writeToken(path: string, token: string): void {
   renameSync(`${path}.new`, path);
 }
 
-function kubeconfig(name: string, user: Record<string, unknown>): string {
-  const state = planeState();
-  const path = join(dir, `${name}.kubeconfig`);
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'plane', cluster: { server: state.server, 'certificate-authority': state.pki.caCert } }],
-      users: [{ name: 'sa', user }],
-      contexts: [{ name: 'c', context: { cluster: 'plane', user: 'sa', namespace: ns } }],
-      'current-context': 'c',
-    }),
-  );
-  return path;
-}
+const kubeconfig = (name: string, user: Record<string, unknown>) =>
+  writePlaneKubeconfig(join(dir, `${name}.kubeconfig`), { cluster: { 'certificate-authority': planeState().pki.caCert }, user, namespace: ns });
 
 /**
  * Runs `start` (a `lease run` renewing every second of a command that works until `marker`

@@ -1,52 +1,21 @@
 // konductor.io/v1 Leases on the real local control plane, through the real CLI and real kubectl.
 import { Watch } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterArgs, KONCLI_COMMAND, runKoncli } from '../support/cli.js';
+import { kubectlPath, runCommand, type Run } from '../support/access.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, RESTRICTED_USER, restrictedKubeconfigPath } from './helpers.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'konductor.io_leases.yaml');
 const ROLE_FILE = join(REPO_ROOT, 'docs', 'rbac', 'konductor-role.yaml');
 
-/** The plane's own kubectl (same version as the API server), else the system's. */
-function kubectlPath(): string {
-  const state = join(process.env.KONCLI_CLUSTER_DIR ?? join(REPO_ROOT, '.cluster'), 'state.json');
-  try {
-    const bin = JSON.parse(readFileSync(state, 'utf8')).bin?.kubectl;
-    if (bin && existsSync(bin)) return bin;
-  } catch {
-    // no plane state: fall back
-  }
-  return '/usr/bin/kubectl';
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(opts.input ?? '');
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
 let ns: string;
 let admin: string;
 const KUBECTL = kubectlPath();
-const kubectl = (args: string[], input?: string) => run(KUBECTL, ['--kubeconfig', admin, '-n', ns, ...args], { input });
+const kubectl = (args: string[], input?: string) => runCommand(KUBECTL, ['--kubeconfig', admin, '-n', ns, ...args], { input });
 const konductor = (...args: string[]) => runKoncli([...args, '--kind', 'konductor', ...clusterArgs(admin, ns)]);
 const json = (stdout: string) => JSON.parse(stdout);
 /** Asserts an exit code, showing stderr when it differs. */
@@ -75,7 +44,8 @@ const apply = async (yaml: string) => {
  * namespace as admin, KONCLI_LEASE_KIND=konductor, and $DIR a scratch directory shared by the workers.
  */
 const bash = (script: string, env: Record<string, string>) =>
-  run('bash', ['-euo', 'pipefail', '-c', script], {
+  runCommand('bash', ['-euo', 'pipefail', '-c', script], {
+    timeoutMs: 600_000, // the test's own timeout decides
     env: {
       KONCLI: KONCLI_COMMAND,
       KUBECONFIG: admin,
@@ -105,26 +75,10 @@ beforeAll(async () => {
 
 describe('koncli crd install', () => {
   test('the CRD is Established, serves the printer columns, and a second install changes nothing', async () => {
-    const established = await run(KUBECTL, [
-      '--kubeconfig',
-      admin,
-      'get',
-      'crd',
-      'leases.konductor.io',
-      '-o',
-      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
-    ]);
-    expect(established.stdout).toBe('True');
-    const columns = await run(KUBECTL, [
-      '--kubeconfig',
-      admin,
-      'get',
-      'crd',
-      'leases.konductor.io',
-      '-o',
-      'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}',
-    ]);
-    expect(columns.stdout).toBe('Holder Phase Expires Age');
+    const crdField = async (jsonpath: string) =>
+      (await runCommand(KUBECTL, ['--kubeconfig', admin, 'get', 'crd', 'leases.konductor.io', '-o', `jsonpath=${jsonpath}`])).stdout;
+    expect(await crdField('{.status.conditions[?(@.type=="Established")].status}')).toBe('True');
+    expect(await crdField('{.spec.versions[0].additionalPrinterColumns[*].name}')).toBe('Holder Phase Expires Age');
     const again = await runKoncli(['crd', 'install', '--json', '--kubeconfig', admin]);
     exitedWith(again, 0);
     expect(json(again.stdout)).toMatchObject({ outcome: 'unchanged', established: true });
@@ -136,7 +90,7 @@ describe('koncli crd install', () => {
     const dry = await runKoncli(['crd', 'install', '--dry-run', '--kubeconfig', '/nonexistent']);
     exitedWith(dry, 0);
     expect(dry.stdout).toBe(readFileSync(CRD_FILE, 'utf8'));
-    const applied = await run(KUBECTL, ['--kubeconfig', admin, 'apply', '--dry-run=server', '-f', '-'], { input: dry.stdout });
+    const applied = await runCommand(KUBECTL, ['--kubeconfig', admin, 'apply', '--dry-run=server', '-f', '-'], { input: dry.stdout });
     exitedWith(applied, 0);
   });
 
@@ -374,10 +328,10 @@ describe('least privilege', () => {
         /- kind: ServiceAccount\n\s+name: koncli\n\s+namespace: \S+/,
         `- kind: User\n    apiGroup: rbac.authorization.k8s.io\n    name: ${RESTRICTED_USER}`,
       );
-    const applied = await run(KUBECTL, ['--kubeconfig', admin, 'apply', '-f', '-'], { input: manifest });
+    const applied = await runCommand(KUBECTL, ['--kubeconfig', admin, 'apply', '-f', '-'], { input: manifest });
     expect(applied).toMatchObject({ code: 0 });
     const canI = () =>
-      run(KUBECTL, ['--kubeconfig', admin, '-n', own, 'auth', 'can-i', 'patch', 'leases.konductor.io', '--subresource=status', '--as', RESTRICTED_USER]);
+      runCommand(KUBECTL, ['--kubeconfig', admin, '-n', own, 'auth', 'can-i', 'patch', 'leases.konductor.io', '--subresource=status', '--as', RESTRICTED_USER]);
     for (let i = 0; (await canI()).stdout.trim() !== 'yes'; i++) {
       if (i > 100) throw new Error('the konductor Role never took effect');
       await new Promise((r) => setTimeout(r, 100));
@@ -390,7 +344,7 @@ describe('least privilege', () => {
     // A waiter queues (annotation patch) and watches; the release hands it the lease.
     const waiter = as('lease', 'acquire', 'rbac-lease', '--holder', 'b', '--wait', '--timeout', '60s', '--json');
     const queued = () =>
-      run(KUBECTL, [
+      runCommand(KUBECTL, [
         '--kubeconfig',
         admin,
         '-n',

@@ -4,17 +4,25 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { collect, spawnKoncli, runKoncli } from '../support/cli.js';
-import { connectProxy, kubectlPath, leaseServiceAccount, planeState, runCommand, serviceAccountToken, type Run } from '../support/access.js';
+import {
+  connectProxy,
+  kubectlPath,
+  leaseServiceAccount,
+  planeState,
+  runCommand,
+  serviceAccountToken,
+  writePlaneKubeconfig,
+  type Run,
+} from '../support/access.js';
+import { closedPort } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
 let dir: string;
-let server: string;
 let port: string;
 let saToken: string;
 const files: Record<string, string> = {};
@@ -48,31 +56,8 @@ function kubectlOutcome(r: Run): Outcome | `other: ${string}` {
   return `other: ${err.trim().split('\n').pop()}`;
 }
 
-function writeConfig(name: string, cluster: Record<string, unknown>, user: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-  const path = join(dir, `${name}.kubeconfig`);
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'plane', cluster: { server, ...cluster } }],
-      users: [{ name: 'me', user }],
-      contexts: [{ name: 'ctx', context: { cluster: 'plane', user: 'me', namespace: ns } }],
-      'current-context': 'ctx',
-      ...extra,
-    }),
-  );
-  return path;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port: free } = probe.address() as { port: number };
-  await new Promise((r) => probe.close(r));
-  return free;
-}
+const writeConfig = (name: string, cluster: Record<string, unknown>, user: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  writePlaneKubeconfig(join(dir, `${name}.kubeconfig`), { cluster, user, namespace: ns, extra });
 
 const b64 = (path: string) => readFileSync(path).toString('base64');
 
@@ -113,8 +98,7 @@ beforeAll(async () => {
   ns = await freshNamespace('kubeconfig');
   dir = mkdtempSync(join(tmpdir(), 'koncli-kubeconfig-'));
   const state = planeState();
-  server = state.server;
-  port = new URL(server).port;
+  port = new URL(state.server).port;
   for (const [name, path] of Object.entries({ 'ca.crt': state.pki.caCert, 'admin.crt': state.pki.adminCert, 'admin.key': state.pki.adminKey })) {
     files[name] = join(dir, name);
     writeFileSync(files[name], readFileSync(path));

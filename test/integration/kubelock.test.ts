@@ -14,6 +14,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 const PREFIX = 'kubelock.giantswarm.io/';
@@ -27,7 +28,6 @@ const spawnKubelock = (...args: string[]) => spawnKoncli(['kubelock', ...args, .
 const core = () => adminConfig().makeApiClient(CoreV1Api);
 const objects = () => KubernetesObjectApi.makeApiClient(adminConfig());
 const json = (r: CliResult) => JSON.parse(r.stdout);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errorLines = (r: CliResult) => r.stderr.split('\n').filter((l) => l.includes('error:'));
 
 async function read(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubernetesObject> {

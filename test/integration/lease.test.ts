@@ -1,10 +1,11 @@
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_COMMAND, runKoncli, spawnKoncli } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { runCommand } from '../support/access.js';
+import { closedPort } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 let ns: string;
@@ -13,15 +14,6 @@ const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)]);
 const json = (stdout: string) => JSON.parse(stdout);
 const readLease = (name: string) => leases().readNamespacedLease({ name, namespace: ns });
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** MicroTime as client-go writes it (client-node's own Date serialisation is rejected by the server). */
 const micro = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z') as unknown as Date;

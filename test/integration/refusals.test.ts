@@ -4,12 +4,12 @@
 // See docs/exit-codes.md.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { clusterArgs, runKoncli } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { deleteWebhook, registerWebhook, startWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, restrictedKubeconfigPath } from './helpers.js';
 
 const core = () => adminConfig().makeApiClient(CoreV1Api);
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs koncli as admin in `ns` with --json; returns the exit code, the error document and the stderr lines. */
 async function refused(ns: string, ...args: string[]) {

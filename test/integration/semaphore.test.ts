@@ -3,6 +3,7 @@
 // other ConfigMap content preserved, TTL expiry, and the documented RBAC.
 import { CoreV1Api, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { clusterArgs, collect, runKoncli, spawnKoncli } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, restrictedKubeconfigPath } from './helpers.js';
 
 const KUBE_LOCK_EXAMPLE = '{"max":1,"holders":{"holder-1":{"date":"2018-08-19T19:14:24Z","reason":"db restart"}}}';
@@ -15,7 +16,6 @@ const json = (stdout: string) => JSON.parse(stdout);
 const readCm = (name: string) => core().readNamespacedConfigMap({ name, namespace: ns });
 const annotationOf = async (name: string) => (await readCm(name)).metadata?.annotations?.['kube-lock'];
 const holdersOf = async (name: string) => Object.keys(JSON.parse((await annotationOf(name))!).holders);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function createCm(
   name: string,

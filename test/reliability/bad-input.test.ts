@@ -9,12 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { EXIT_CODE_TABLE } from '../../src/cli/exit-codes.js';
+import { closedPort } from '../support/admission.js';
 import { collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
 import {
   KONDUCTOR_CRD,
   absent,
   adminKubeconfigPath,
-  closedPort,
   configMap,
   createSeeds,
   deployment,

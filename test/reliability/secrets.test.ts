@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { runKoncli, type CliResult } from '../support/cli.js';
 import { adminConfig, documentedRbac } from '../integration/helpers.js';
-import { adminKubeconfigPath, adminUserData, closedPort, freshNamespace, sleep, withFlags, writeKubeconfig, writeScratch } from './helpers.js';
+import { closedPort } from '../support/admission.js';
+import { adminKubeconfigPath, adminUserData, freshNamespace, sleep, withFlags, writeKubeconfig, writeScratch } from './helpers.js';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 

@@ -1,12 +1,13 @@
 // Helpers for the cluster-access tests: the plane's kubectl, its PKI, commands run to completion,
 // ServiceAccount tokens, and a CONNECT proxy on loopback.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -23,6 +24,28 @@ export function planeState(): PlaneState {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+/**
+ * Writes a kubeconfig for the local plane to `path` and returns `path`: one cluster "plane" (its
+ * server the plane's unless `cluster` names another, plus `cluster`'s fields), one user "me"
+ * (`user`'s fields), one context "ctx" in `namespace`, current; `extra`: more top-level fields.
+ */
+export function writePlaneKubeconfig(
+  path: string,
+  opts: { cluster?: Record<string, unknown>; user: Record<string, unknown>; namespace: string; extra?: Record<string, unknown> },
+): string {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'plane', cluster: { server: planeState().server, ...opts.cluster } }],
+    users: [{ name: 'me', user: opts.user }],
+    contexts: [{ name: 'ctx', context: { cluster: 'plane', user: 'me', namespace: opts.namespace } }],
+    'current-context': 'ctx',
+    ...opts.extra,
+  };
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
 /** The kubectl built with the plane (same version as its API server). */
 export const kubectlPath = () => planeState().bin.kubectl;
 
@@ -32,10 +55,15 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs a command to completion (stdin closed), killing it after `timeoutMs`. */
-export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+/** Runs a command to completion (stdin: `input`, else closed), killing it after `timeoutMs`. */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(opts.input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
