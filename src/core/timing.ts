@@ -14,6 +14,12 @@ import { usageError } from './errors.js';
 export const DEFAULT_LEASE_SECONDS = 300;
 /** `lease run`'s --ttl default: client-go leader election's LeaseDuration (15 s), also klock's. */
 export const RUN_DEFAULT_TTL_SECONDS = 15;
+/**
+ * How long a Lease whose holder left out `leaseDurationSeconds` is judged to last (docs/clock.md).
+ * client-go reads the missing field as 0 (LeaseSpecToLeaderElectionRecord) and so takes such a
+ * Lease at first sight; koncli reads it as its own default claim, 5 minutes, by every rule.
+ */
+export const UNSET_LEASE_DURATION_SECONDS = DEFAULT_LEASE_SECONDS;
 
 // ---- A holder (LeaseKeeper), as fractions of its TTL: client-go's 15 s / 10 s / 2 s proportions
 
@@ -21,6 +27,12 @@ export const RUN_DEFAULT_TTL_SECONDS = 15;
 export const RENEW_PERIOD_FRACTION = 1 / 3;
 /** Give up when no renewal sent within this long succeeded: two thirds of the TTL (client-go RenewDeadline 10 s of 15 s). */
 export const RENEW_DEADLINE_FRACTION = 2 / 3;
+/**
+ * A claim counts from when its write was sent: an answer that arrives later than this fraction of
+ * the claim's duration after the send is no claim (the renew deadline: a holder would already have
+ * given up). One-shot acquires give it back; `lease run` never starts its command.
+ */
+export const CLAIM_ANSWER_FRACTION = RENEW_DEADLINE_FRACTION;
 /** After a failed renewal attempt, retry after a tenth of the TTL, at most RENEW_RETRY_MAX_MS (client-go RetryPeriod 2 s). */
 export const RENEW_RETRY_FRACTION = 1 / 10;
 export const RENEW_RETRY_MAX_MS = 1000;

@@ -5,7 +5,7 @@ import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
-import { isoTime, mergePatchOptions } from './patch.js';
+import { identityOf, isoTime, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
 
 /**
@@ -34,7 +34,7 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       version: meta.resourceVersion ?? '',
       annotation: meta.annotations?.[SEMAPHORE_ANNOTATION],
       createdAt: isoTime(meta.creationTimestamp),
-      uid: meta.uid,
+      ...identityOf(meta),
     };
   };
 

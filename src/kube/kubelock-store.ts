@@ -4,6 +4,7 @@ import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { collectionPath, type DynamicObjectApi } from './object-api.js';
+import { identityOf } from './patch.js';
 import { resourceDisplayName, type ResolvedResource } from './resource-resolver.js';
 import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
@@ -51,7 +52,7 @@ export class ObjectKubelockStore implements KubelockStore {
     const annotations = meta.annotations ?? {};
     return {
       name: meta.name ?? '',
-      uid: meta.uid,
+      ...identityOf(meta),
       version: meta.resourceVersion ?? '',
       annotations,
       writtenAtMost: annotationWriteTimes(meta.managedFields, annotations),

@@ -4,7 +4,7 @@ import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type L
 import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
+import { canonicalJson, identityOf, isoTime, mapPatch, mergePatchOptions } from './patch.js';
 import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -68,6 +68,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       version: meta.resourceVersion ?? '',
+      ...identityOf(meta),
       holding,
       extras: decodeExtras(annotations),
       labels: meta.labels ?? {},
