@@ -26,6 +26,11 @@ export function keyProblem(text: string, structFields: StructFields): string | u
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
   };
+  const comma = () => {
+    if (text[i] !== ',') return;
+    i++;
+    ws();
+  };
   const str = (): string => {
     const start = i++;
     while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
@@ -38,7 +43,7 @@ export function keyProblem(text: string, structFields: StructFields): string | u
     const seen = new Map<string, string>();
     i++;
     for (ws(); text[i] !== '}' && !problem; ws()) {
-      if (text[i] === ',') (i++, ws());
+      comma();
       const key = str();
       const folded = fields ? foldKey(key) : key;
       const other = seen.get(folded);
@@ -63,7 +68,7 @@ export function keyProblem(text: string, structFields: StructFields): string | u
     if (text[i] === '[') {
       i++;
       for (ws(); text[i] !== ']' && !problem; ws()) {
-        if (text[i] === ',') (i++, ws());
+        comma();
         value([...path, '[]']);
       }
       i++;

@@ -64,7 +64,8 @@ function stamp(ctx: SemaphoreContext, req: LockRequest, now: number): Stamp {
 function vanishedHolders(ctx: SemaphoreContext, vanished: VanishedObjects<SemaphoreObject>, current: SemaphoreObject | null, req: LockRequest, now: number) {
   const live: HolderView[] = [];
   for (const gone of vanished.see(current)) {
-    const views = gone.annotation === undefined ? [] : liveHolders(judgeHolders(decodeSemaphore(req.name, gone.annotation), ctx.tracker, semaphoreKey(gone), now));
+    const views =
+      gone.annotation === undefined ? [] : liveHolders(judgeHolders(decodeSemaphore(req.name, gone.annotation), ctx.tracker, semaphoreKey(gone), now));
     const others = views.filter((v) => v.id !== req.holder && !live.some((l) => l.id === v.id));
     if (others.length === 0) vanished.forget(gone);
     live.push(...others);
@@ -100,7 +101,7 @@ async function attempt(
       return done(plan.outcome, written, plan.state);
     }
     case 'busy':
-      if (plan.state) return { wrote: await ctx.store.write(obj!, encodeSemaphore(plan.state)) };
+      if (plan.state && obj) return { wrote: await ctx.store.write(obj, encodeSemaphore(plan.state)) };
       return { blocked: { max: plan.max, holders: plan.holders, retryAt: plan.retryAt } };
   }
 }
