@@ -147,6 +147,7 @@ export function takeableText(expiry: Expiry | undefined, deadline: number | unde
  * message, or undefined when the claim stands. All times monotonic ms.
  */
 export function lateAnswer(sentAt: number, durationMs: number, answeredAt: number): string | undefined {
+  if (!(durationMs > 0)) return undefined; // a claim of no duration (a konductor spec.ttl of 0s) has no deadline to miss
   const limit = durationMs * CLAIM_ANSWER_FRACTION;
   const took = answeredAt - sentAt;
   if (took <= limit) return undefined;
