@@ -23,10 +23,18 @@ const core = () => adminConfig().makeApiClient(CoreV1Api);
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const custom = () => adminConfig().makeApiClient(CustomObjectsApi);
 /** koncli with the cluster flags before any `--` (lease run's command follows it). */
-const koncli = (args: string[], kubeconfig = admin, timeoutMs = 90_000) => {
+const withCluster = (args: string[], kubeconfig = admin) => {
   const end = args.indexOf('--') === -1 ? args.length : args.indexOf('--');
-  return runKoncli([...args.slice(0, end), ...clusterArgs(kubeconfig, ns), ...args.slice(end)], { timeoutMs });
+  return [...args.slice(0, end), ...clusterArgs(kubeconfig, ns), ...args.slice(end)];
 };
+const koncli = (args: string[], kubeconfig = admin, timeoutMs = 90_000) => runKoncli(withCluster(args, kubeconfig), { timeoutMs });
+/** koncli started in the background (a holder, a waiter), words split on spaces, the command after `--` as given; `stderr()` so far. */
+function background(words: string, command: string[] = []) {
+  const child = spawnKoncli(withCluster([...words.split(' '), ...(command.length ? ['--', ...command] : [])]));
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  return { done: collect(child), stderr: () => stderr };
+}
 const errorOf = (r: CliResult) => (JSON.parse(r.stdout) as { error: { kind: string; message: string; exitCode: number } }).error;
 const microNow = () => new Date().toISOString().replace('Z', '000Z');
 
@@ -147,50 +155,14 @@ describe('a lock deleted during a hold is not free', () => {
     async (kind) => {
       const name = `deleted-${kind}`;
       const log = join(dir, `${name}.log`);
-      const holder = spawnKoncli([
-        'lease',
-        'run',
-        name,
-        '--kind',
-        kind,
-        '--holder',
-        'a',
-        '--ttl',
-        '6s',
-        ...clusterArgs(admin, ns),
-        '--',
-        ...logged(log, 'a', 60),
-      ]);
-      const held = collect(holder);
+      const held = background(`lease run ${name} --kind ${kind} --holder a --ttl 6s`, logged(log, 'a', 60));
       await until('a runs', () => intervals(log).a !== undefined, 30_000);
-      const waiter = collect(
-        spawnKoncli([
-          'lease',
-          'run',
-          name,
-          '--kind',
-          kind,
-          '--holder',
-          'b',
-          '--ttl',
-          '6s',
-          '--wait',
-          '--timeout',
-          '60s',
-          ...clusterArgs(admin, ns),
-          '--',
-          ...logged(log, 'b', 1),
-        ]),
-      );
-      await until(
-        'b is queued',
-        async () => (await runKoncli(['lease', 'status', name, '--kind', kind, '--json', ...clusterArgs(admin, ns)])).stdout.includes('"b"'),
-        30_000,
-      );
+      const waiter = background(`lease run ${name} --kind ${kind} --holder b --ttl 6s --wait --timeout 60s`, logged(log, 'b', 1));
+      await until('b is queued', async () => (await koncli(['lease', 'status', name, '--kind', kind, '--json'])).stdout.includes('"b"'), 30_000);
       const deletedAt = Date.now();
       if (kind === 'native') await leases().deleteNamespacedLease({ name, namespace: ns });
       else await custom().deleteNamespacedCustomObject({ ...KONDUCTOR, namespace: ns, name });
-      const [a, b] = await Promise.all([held, waiter]);
+      const [a, b] = await Promise.all([held.done, waiter.done]);
       expect(a.code).toBe(4);
       expect(a.stderr).toMatch(/lease lost: lease .* was deleted/);
       expect(b.code).toBe(0);
@@ -207,12 +179,10 @@ describe('a lock deleted during a hold is not free', () => {
     const locked = await koncli(['semaphore', 'lock', 'deleted-sem', '--holder', 'a', '--create', '--ttl', '6s', '--timeout', '0']);
     expect(locked.code).toBe(0);
     const lockedAt = Date.now();
-    const waiter = collect(
-      spawnKoncli(['semaphore', 'lock', 'deleted-sem', '--holder', 'b', '--create', '--ttl', '6s', '--wait', '--timeout', '60s', ...clusterArgs(admin, ns)]),
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    const waiter = background('semaphore lock deleted-sem --holder b --create --ttl 6s --wait --timeout 60s --verbose');
+    await until('b watches', () => waiter.stderr().includes('WATCH'), 30_000);
     await core().deleteNamespacedConfigMap({ name: 'deleted-sem', namespace: ns });
-    const b = await waiter;
+    const b = await waiter.done;
     expect(b.code).toBe(0);
     expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(6000);
   }, 90_000);
@@ -222,27 +192,11 @@ describe('a lock deleted during a hold is not free', () => {
     const taken = await koncli(['kubelock', 'annotate', 'configmap/deleted-kl', '--lock', 'deploy', '--owner', 'a', '--ttl', '6s']);
     expect(taken.code).toBe(0);
     const takenAt = Date.now();
-    const waiter = collect(
-      spawnKoncli([
-        'kubelock',
-        'annotate',
-        'configmap/deleted-kl',
-        '--lock',
-        'deploy',
-        '--owner',
-        'b',
-        '--ttl',
-        '6s',
-        '--wait',
-        '--timeout',
-        '60s',
-        ...clusterArgs(admin, ns),
-      ]),
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    const waiter = background('kubelock annotate configmap/deleted-kl --lock deploy --owner b --ttl 6s --wait --timeout 60s --verbose');
+    await until('b watches', () => waiter.stderr().includes('WATCH'), 30_000);
     await core().deleteNamespacedConfigMap({ name: 'deleted-kl', namespace: ns });
     await createConfigMap('deleted-kl');
-    const b = await waiter;
+    const b = await waiter.done;
     // Either the waiter saw the object go (not found, exit 6) or it took the new object's lock only after a's would have expired.
     if (b.code === 0) expect(Date.now() - takenAt).toBeGreaterThanOrEqual(6000);
     else expect(b.code).toBe(6);
