@@ -156,6 +156,7 @@ export function decodeKonductorLease(obj: unknown, defaultNamespace: string): Le
     name,
     namespace,
     version: text(meta.resourceVersion),
+    uid: meta.uid as string | undefined,
     holding: {
       holder: read.string(status, 'status', 'holder') ?? '',
       durationSeconds: ttl,
