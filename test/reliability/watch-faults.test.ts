@@ -175,6 +175,25 @@ describe.each(KINDS)('$title', (kind) => {
     console.log(`${kind.title}: release noticed through a frozen connection after ${noticedMs} ms`);
   });
 
+  test('…also when the read that checks the silent watch is never answered: re-opened on a fresh connection', async () => {
+    const name = await heldLock(kind, 'unanswered');
+    const waiter = await waiterThroughProxy(kind, name, '90s');
+    await sleep(500);
+    // The next GET of the object (the silence check's read) is accepted and never answered.
+    proxy.rule({ method: 'GET', watch: false, path: new RegExp(`/${name}$`) }, { hang: true }, 1);
+    expect(proxy.freezeAll()).toBeGreaterThanOrEqual(1);
+    await ok(kind.release(name, 'holder-a'));
+    const releasedAt = Date.now();
+    const r = await waiter.done;
+    const noticedMs = Date.now() - releasedAt;
+    expect(r.stderr).not.toMatch(/koncli: error/);
+    expect(r.code).toBe(0);
+    expect(proxy.seen.some((s) => s.fault === 'hang' && s.path.endsWith(`/${name}`))).toBe(true);
+    expect(kind.holderOf(await read(kind.resource, name))).toBe('holder-b');
+    expect(noticedMs).toBeLessThan(DEAD_CONNECTION_NOTICED_MS + 5000);
+    console.log(`${kind.title}: release noticed through a frozen connection and an unanswered check after ${noticedMs} ms`);
+  });
+
   test('--timeout bounds the whole wait when the API server answers nothing any more: exit 3, not 8 later', async () => {
     const name = await heldLock(kind, 'dead');
     const timeoutMs = 15_000;
