@@ -75,7 +75,13 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
-    return watchObject(this.client, `/api/v1/namespaces/${this.namespace}/configmaps`, name, fromVersion, this.decode, handlers, this.site('watch', name));
+    const target = { collectionPath: `/api/v1/namespaces/${this.namespace}/configmaps`, apiVersion: 'v1', kind: 'ConfigMap', name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(obj: SemaphoreObject, reason: string, message: string): Promise<void> {

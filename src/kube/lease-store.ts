@@ -157,13 +157,23 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
     return watchObject(
       this.client,
-      `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
-      name,
+      {
+        collectionPath: `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        name,
+        namespace: this.namespace,
+      },
       fromVersion,
       this.decode,
       handlers,
       this.site('watch', name),
     );
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {

@@ -3,7 +3,7 @@ import { KoncliError, isKind } from '../errors.js';
 import { lateAnswer } from '../expiry.js';
 import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
+import { boundedCleanup, waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
@@ -176,6 +176,6 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     return result;
   } finally {
     // 4. Stopped waiting without the lease: give up our seat.
-    if (!acquired) await seat.leave();
+    if (!acquired) await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
   }
 }

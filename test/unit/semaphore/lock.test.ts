@@ -8,6 +8,7 @@ import { semaphoreContext, type SemaphoreContext } from '../../../src/core/semap
 import { unlockSemaphore } from '../../../src/core/semaphore/unlock.js';
 import { advanceInSteps, FakeClock, flush } from '../../support/fake-clock.js';
 import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
+import { WATCH_SILENCE_CHECK_MS } from '../../../src/core/timing.js';
 
 const KUBE_LOCK_EXAMPLE = '{"max":1,"holders":{"holder-1":{"date":"2018-08-19T19:14:24Z","reason":"db restart"}}}';
 
@@ -127,7 +128,8 @@ describe('lockSemaphore --wait', () => {
     await flush();
     await clock.advance(30_000);
     expect(done).toBe(false);
-    expect(gets).toBe(1); // the initial read; after that only the watch
+    // the initial read; after that the watch, and one liveness read per WATCH_SILENCE_CHECK_MS of silence
+    expect(gets).toBe(1 + 30_000 / WATCH_SILENCE_CHECK_MS);
     store.put('sem', '{"max":1,"holders":{}}'); // kube-lock --unlock
     const result = await waiting;
     expect(result.outcome).toBe('acquired');
