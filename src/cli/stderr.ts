@@ -7,7 +7,7 @@ import { constants, fstatSync, openSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { format } from 'node:util';
-import { fdSink, StderrWriter } from './stderr-writer.js';
+import { BACKLOG_BYTES, fdSink, StderrWriter } from './stderr-writer.js';
 
 /**
  * The descriptor koncli writes stderr through. A pipe or a terminal is opened again through
@@ -55,12 +55,14 @@ export class StderrStream extends Writable {
     return new StderrStream(this.writer, this.isTTY, this.terminal, true);
   }
 
+  /** The terminal's width; undefined when it is unknown (a pty nobody sized, e.g. util-linux `script`'s, says 0). */
   get columns(): number | undefined {
-    return this.terminal()?.columns;
+    return this.terminal()?.columns || undefined;
   }
 
+  /** The terminal's height, as `columns`: 0 would make listr2's renderer draw nothing at all. */
   get rows(): number | undefined {
-    return this.terminal()?.rows;
+    return this.terminal()?.rows || undefined;
   }
 
   getColorDepth(env?: object): number {
@@ -76,6 +78,12 @@ export class StderrStream extends Writable {
   }
 }
 
+/** KONCLI_STDERR_BUFFER: the bytes held for a reader that is not reading (a positive integer; default BACKLOG_BYTES). */
+function backlogBytes(): number {
+  const n = Number(process.env.KONCLI_STDERR_BUFFER);
+  return Number.isSafeInteger(n) && n > 0 ? n : BACKLOG_BYTES;
+}
+
 let installed: StderrStream | undefined;
 
 /**
@@ -86,7 +94,7 @@ let installed: StderrStream | undefined;
  */
 export function stderr(): StderrStream {
   if (installed) return installed;
-  const writer = new StderrWriter(fdSink(openStderr()));
+  const writer = new StderrWriter(fdSink(openStderr()), backlogBytes());
   const own = Object.getOwnPropertyDescriptor(process, 'stderr');
   let terminal: NodeJS.WriteStream | undefined;
   const runtimeStream = () => (terminal ??= (own?.get ? own.get.call(process) : own?.value) as NodeJS.WriteStream | undefined);
