@@ -15,6 +15,8 @@ import { adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 /** Short enough to outlast several times, long enough for a loaded machine: renewals every 2 s, renew deadline 4 s. */
 const TTL = 6;
+/** Bytes the command writes to the shared stderr: far more than a pipe holds (64 KiB). */
+const FILL = 1_000_000;
 let ns: string;
 let admin: string;
 let dir: string;
@@ -53,11 +55,20 @@ afterAll(cleanup);
 
 const files = (lease: string) => ({ log: join(dir, `${lease}.log`), flags: join(dir, `${lease}.flags`), filler: join(dir, `${lease}.filler`) });
 
-/** Whether the process in `pidFile` is blocked writing to a full pipe. */
-const blockedOnPipe = (pidFile: string) => {
+/** Bytes the process in `pidFile` has written (/proc/PID/io), undefined before it started or after it ended. */
+const written = (pidFile: string) => {
   const pid = readOrEmpty(pidFile).trim();
-  return pid !== '' && /pipe_write/.test(readOrEmpty(`/proc/${pid}/wchan`));
+  const io = /wchar:\s+(\d+)/.exec(pid === '' ? '' : readOrEmpty(`/proc/${pid}/io`));
+  return io ? Number(io[1]) : undefined;
 };
+
+/** Whether the process in `pidFile`, which has `total` bytes to write, is stuck: alive, short of `total`, and writing nothing for half a second. */
+async function stuckWriting(pidFile: string, total: number): Promise<boolean> {
+  const before = written(pidFile);
+  await sleep(500);
+  const after = written(pidFile);
+  return before !== undefined && after === before && after < total;
+}
 
 /** Waits 2 TTLs, then checks that `holder` held the lease throughout and renewed it often enough that no one could have judged it expired. */
 async function renewedThroughout(history: History<V1Lease>, holder: string): Promise<void> {
@@ -97,15 +108,20 @@ test('stderr a pipe nobody reads (`2>&1 | stalled`) under -v: renewals go on; a 
   const marks = join(dir, `${lease}.marks`);
   const history = await History.start<V1Lease>(leasesPath(), lease);
   // koncli's stdout and stderr, and the command's (inherited), go into a pipe whose reader never reads.
-  const run = `${KONCLI_COMMAND} lease run ${lease} --holder stalled --ttl ${TTL}s --kill-after 1s -v ${clusterArgs(admin, ns).join(' ')} -- ${victim} ${log} stalled ${flags} ${filler} 1000000`;
-  const group = startGroup('sh', ['-c', `{ ${run}; echo "exit $?" >> ${marks}; } 2>&1 | sleep 600`]);
+  const run = `${KONCLI_COMMAND} lease run ${lease} --holder stalled --ttl ${TTL}s --kill-after 1s -v ${clusterArgs(admin, ns).join(' ')} -- ${victim} ${log} stalled ${flags} ${filler} ${FILL}`;
+  const group = startGroup('sh', ['-c', `{ ${run}; echo "exit $? $(date +%s%3N)" >> ${marks}; } 2>&1 | sleep 600`]);
   try {
     await until('the command to start', () => sectionStarted(log, 'stalled'), 60_000);
-    await until('the pipe to be full (the command blocked writing to it)', () => blockedOnPipe(filler), 30_000);
+    await until('the pipe to be full (the command stuck writing to it)', () => stuckWriting(filler, FILL), 30_000);
     await renewedThroughout(history, 'stalled');
     await breakThenNextHolder(lease, log, 'stalled');
     await until('koncli to exit', () => linesOf(marks).length > 0, 30_000);
-    expect(linesOf(marks)).toEqual(['exit 4']);
+    const [exit, code, exitedAt] = linesOf(marks)[0].split(' ');
+    expect([exit, code]).toEqual(['exit', '4']);
+    // The pipe still unread, koncli's exit waited at most EXIT_FLUSH_MS (1 s) for it; --kill-after is 1 s.
+    const ended = checkExclusion(log).sections.find((s) => s.id === 'stalled')!.end;
+    expect(Number(exitedAt) - ended).toBeLessThan(10_000);
+    process.stderr.write(`[measure] unread pipe: koncli exited ${Number(exitedAt) - ended} ms after its command's section ended\n`);
     expect(nonBlocking(flags)).toBe(false);
   } finally {
     history.stop();
@@ -156,3 +172,17 @@ test('stdout redirected to a file, stderr on a terminal: the progress line stays
   expect(tty.screen()).toContain(`waiting for lease ${lease}`);
   expect(readFileSync(out, 'utf8')).toMatch(new RegExp(`^acquired lease ${lease} as second for \\S+ \\(fencing token \\d+\\)\\n$`));
 }, 90_000);
+
+test("stderr a regular file (`2> file`): koncli's lines and the command's share it in order, none overwritten; /dev/null works", async () => {
+  const lease = 'to-a-file';
+  const file = join(dir, 'stderr.txt');
+  const run = `${KONCLI_COMMAND} lease run ${lease} --holder filed -v ${clusterArgs(admin, ns).join(' ')} -- sh -c 'echo from-command >&2'`;
+  const group = startGroup('sh', ['-c', `${run} 2> ${file}; echo "exit $?"; ${KONCLI_COMMAND} lease status ${lease} --nope 2> /dev/null; echo "exit $?"`]);
+  const result = await group.done;
+  expect(result.stdout.trim().split('\n')).toEqual(['exit 0', 'exit 2']);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const command = lines.indexOf('from-command');
+  expect(lines.slice(0, command).some((l) => /^koncli: api: (PATCH|POST) /.test(l))).toBe(true); // the take, before the command
+  expect(lines.slice(command + 1).some((l) => /^koncli: api: PATCH /.test(l))).toBe(true); // the release, after it
+  expect(lines.every((l) => l === '' || l === 'from-command' || l.startsWith('koncli: api: '))).toBe(true);
+}, 60_000);
