@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
+import { stdoutFailed, stdoutWritten, writeStdout } from './stdout.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -38,24 +39,9 @@ export async function run(args: string[], host: Host): Promise<never> {
       await execute({ args: argv, loadOptions });
     }
   }
-  // Exit as soon as the command is done: idle keep-alive sockets must not hold the process open.
+  // Exit as soon as the command is done and its output written: idle keep-alive sockets must not hold the process open.
+  await stdoutWritten();
   process.exit(process.exitCode ?? 0);
-}
-
-/** The exit code a shell shows for a process killed by SIGPIPE (128 + 13). */
-const SIGPIPE_EXIT = 141;
-
-/**
- * stdout failed. EPIPE — the reader is gone (`koncli … | head -1`): exit 141 without a word, what a
- * shell shows for kubectl (Go dies of SIGPIPE) and every Unix tool; Node ignores SIGPIPE, so the
- * write fails instead, and without this handler Node printed a stack trace (the npm build: exit 13).
- * Any other error (ENOSPC on a full disk, EIO): one line on stderr, exit 1. What the command changed
- * on the cluster stays changed either way; only its report is lost (docs/exit-codes.md).
- */
-function stdoutFailed(err: NodeJS.ErrnoException): never {
-  if (err.code === 'EPIPE') process.exit(SIGPIPE_EXIT);
-  process.stderr.write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
-  process.exit(1);
 }
 
 /**
@@ -100,7 +86,7 @@ function printVersion(argv: string[], pjson: Interfaces.PJSON): boolean {
     return false;
   }
   const arch = process.arch === 'ia32' ? 'x86' : process.arch;
-  process.stdout.write(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch} node-${process.version}\n`);
+  writeStdout(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch} node-${process.version}\n`);
   return true;
 }
 

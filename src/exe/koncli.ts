@@ -79,7 +79,7 @@ async function notFound(argv: string[], loadOptions: Interfaces.Options): Promis
   };
   const { default: notFoundHook } = await import('@oclif/plugin-not-found');
   try {
-    await notFoundHook.call(context as never, { id, argv: argv.slice(words.length), config, context } as never);
+    await notFoundHook.call(context, { id, argv: argv.slice(words.length), config, context } as never);
     await flush();
   } catch (err) {
     await handle(err as Error);
