@@ -110,6 +110,7 @@ execFileSync(
     '--format=cjs',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
+    '--external=typescript', // as for esbuild above: Bun would otherwise bundle it (9 MB) from node_modules
     script,
     '--outfile',
     exe,

@@ -1,5 +1,5 @@
 // koncli's entry: the one function both ways of starting koncli call. bin/run.js (the npm install)
-// and the single executable (src/sea/main.ts, docs/performance.md) differ only in their Host: where
+// and the single executable (src/exe/koncli.ts, docs/performance.md) differ only in their Host: where
 // oclif finds the package and its commands. Whatever must happen on every start (argument
 // handling, checks) belongs in run(), so both get it.
 import type { Interfaces } from '@oclif/core';
