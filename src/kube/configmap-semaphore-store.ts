@@ -6,7 +6,6 @@ import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { isoTime, mergePatchOptions } from './patch.js';
-import { watchObject } from './watch-object.js';
 
 /**
  * kube-lock semaphores: the `kube-lock` annotation of a ConfigMap named after the semaphore.
@@ -74,7 +73,8 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
     );
   }
 
-  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
+  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
+    const { watchObject } = await import('./watch-object.js');
     return watchObject(this.client, `/api/v1/namespaces/${this.namespace}/configmaps`, name, fromVersion, this.decode, handlers, this.site('watch', name));
   }
 

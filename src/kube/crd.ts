@@ -6,7 +6,6 @@ import { watchUntilDecided } from '../core/wait.js';
 import type { Versioned, Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { mergePatchOptions } from './patch.js';
-import { watchObject } from './watch-object.js';
 
 const RESOURCE = 'customresourcedefinitions.apiextensions.k8s.io';
 const COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -71,7 +70,8 @@ class CrdStore implements Watchable<CrdState> {
     return crd && stateOf(crd);
   }
 
-  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
+  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
+    const { watchObject } = await import('./watch-object.js');
     return watchObject(this.client, COLLECTION, name, fromVersion, stateOf, handlers, this.site('watch', name));
   }
 }

@@ -20,7 +20,6 @@ import {
 } from './konductor-lease.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mapPatch, mergePatchOptions } from './patch.js';
-import { watchObject } from './watch-object.js';
 
 const { group, version, plural } = KONDUCTOR_LEASE;
 
@@ -138,7 +137,8 @@ export class KonductorLeaseStore implements LeaseStore {
     await this.call('delete', name, () => this.api.deleteNamespacedCustomObject({ ...this.ref(name), body: { preconditions: { resourceVersion } } }));
   }
 
-  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+    const { watchObject } = await import('./watch-object.js');
     return watchObject(this.client, `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, name, fromVersion, this.decode, handlers, {
       verb: 'watch',
       resource: KONDUCTOR_LEASE.resource,

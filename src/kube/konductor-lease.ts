@@ -3,7 +3,7 @@ import { KoncliError } from '../core/errors.js';
 import { ANNOTATIONS, decodeExtras } from '../core/lease/annotations.js';
 import { defaultExtras, type LeaseDraft, type LeaseHolding, type LeaseRecord, type WaiterQueue } from '../core/lease/model.js';
 import { canonicalJson, isoTime } from './patch.js';
-import { lastWriteOf, type FieldSet, type ManagedFieldsEntry } from './watch-object.js';
+import { lastWriteOf, type FieldSet, type ManagedFieldsEntry } from './managed-fields.js';
 
 /** The konductor.io/v1 Lease custom resource, and how koncli maps it onto its LeaseRecord. */
 export const KONDUCTOR_LEASE = {

@@ -5,7 +5,7 @@ import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { collectionPath, type DynamicObjectApi } from './object-api.js';
 import { resourceDisplayName, type ResolvedResource } from './resource-resolver.js';
-import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
+import { lastWriteOf, type ManagedFieldsEntry } from './managed-fields.js';
 
 /** Field managers may be at most 128 characters. */
 const MAX_FIELD_MANAGER = 128;
@@ -73,7 +73,8 @@ export class ObjectKubelockStore implements KubelockStore {
     return this.decode(await this.client.call(this.site('patch', name), () => this.api.mergePatchObject(this.resource, { metadata }, fieldManager)));
   }
 
-  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<AnnotatedObject>): Promise<() => void> {
+  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<AnnotatedObject>): Promise<() => void> {
+    const { watchObject } = await import('./watch-object.js');
     return watchObject(this.client, collectionPath(this.resource, this.namespace), name, fromVersion, this.decode, handlers, this.site('watch', name));
   }
 

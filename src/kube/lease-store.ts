@@ -5,7 +5,7 @@ import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
-import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
+import { lastWriteOf, type FieldSet } from './managed-fields.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
@@ -153,7 +153,8 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     );
   }
 
-  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+    const { watchObject } = await import('./watch-object.js');
     return watchObject(
       this.client,
       `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,

@@ -1,6 +1,8 @@
+// Watching one object. The stores import it on their first watch (\`await import\`), so a command
+// that never waits does not evaluate it.
 import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
-import { MANAGED_FIELDS_PRECISION_MS, WATCH_SERVER_TIMEOUT_SECONDS as WATCH_SECONDS } from '../core/timing.js';
+import { WATCH_SERVER_TIMEOUT_SECONDS as WATCH_SECONDS } from '../core/timing.js';
 import { toKoncliError, type CallSite } from './errors.js';
 
 /**
@@ -53,28 +55,4 @@ export async function watchObject<T, Raw = unknown>(
     closed = true;
     controller.abort();
   };
-}
-
-/** A managedFields entry as far as write times need it: a Date from a typed read, a string from a watch event. */
-export interface ManagedFieldsEntry {
-  time?: Date | string;
-  fieldsV1?: object;
-}
-
-/** A fieldsV1 set: `f:<field>` keys, each a nested set. */
-export type FieldSet = { [key: string]: FieldSet | undefined };
-
-/**
- * The latest server time (ms since the epoch, an upper bound) at which a field manager owning part of
- * the claim (`owns` of its fieldsV1) wrote; undefined when the object has no such entry (no managedFields).
- */
-export function lastWriteOf(managedFields: readonly ManagedFieldsEntry[] | undefined, owns: (fields: FieldSet) => boolean): number | undefined {
-  let latest: number | undefined;
-  for (const entry of managedFields ?? []) {
-    if (!entry?.time || !owns((entry.fieldsV1 ?? {}) as FieldSet)) continue;
-    const t = new Date(entry.time).getTime();
-    if (!Number.isNaN(t) && (latest === undefined || t > latest)) latest = t;
-  }
-  // managedFields times have whole-second precision: the write happened before the next second.
-  return latest === undefined ? undefined : latest + MANAGED_FIELDS_PRECISION_MS;
 }

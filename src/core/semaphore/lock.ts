@@ -1,6 +1,5 @@
 import { ConflictError, KoncliError } from '../errors.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
 import { judgeHolders, type HolderView } from './judge.js';
@@ -97,6 +96,7 @@ export async function lockOnce(ctx: SemaphoreContext, req: LockRequest, onNotice
  */
 export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opts: LockOptions): Promise<LockResult> {
   if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
+  const { waitOnObject } = await import('../wait.js'); // only a waiting lock evaluates the watch machinery
   const { clock } = ctx;
   const startedAt = clock.now();
   return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt }, async (obj) => {
