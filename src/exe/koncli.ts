@@ -10,46 +10,79 @@ import { plugins as embedded, type EmbeddedPlugin } from 'koncli:plugins';
 /** Where oclif believes the package is (it reads nothing there: every plugin comes loaded). */
 const ROOT = '/koncli';
 
-/** Runs koncli with `args` (argv after the executable). */
-export async function start(args: string[]): Promise<never> {
-  const { Plugin } = await import('@oclif/core');
-  /** oclif's Plugin, loaded from the embedded package.json and manifest instead of the file system. */
-  class BundledPlugin extends Plugin {
-    constructor(private readonly embedded: EmbeddedPlugin) {
-      super({ root: ROOT, name: embedded.pjson.name, isRoot: embedded.isRoot, type: 'core' });
-    }
+/**
+ * An oclif plugin (oclif's Plugin interface) from what the build embedded: load() reads nothing,
+ * findCommand evaluates the command's module. Not a subclass of oclif's Plugin, so that a start
+ * that never reaches oclif (`--version`) does not load it.
+ */
+class BundledPlugin implements Interfaces.Plugin {
+  readonly _base = 'koncli';
+  readonly options: Interfaces.PluginOptions;
+  readonly root = ROOT;
+  readonly type = 'core';
+  readonly valid = true;
+  readonly moduleType = 'commonjs';
+  readonly hasManifest = true;
+  readonly commandsDir = undefined;
+  hooks = {};
+  isRoot: boolean;
+  name: string;
+  alias: string;
+  version: string;
+  pjson: Interfaces.PJSON;
+  commandIDs: string[];
+  commands: Command.Loadable[];
 
-    override load(): Promise<void> {
-      const { pjson, manifest, isRoot } = this.embedded;
-      Object.assign(this, { type: 'core', isRoot, root: ROOT, pjson, name: pjson.name, alias: pjson.name, version: pjson.version, valid: true });
-      Object.assign(this, { moduleType: 'commonjs', hooks: {}, manifest, hasManifest: true, commandIDs: Object.keys(manifest.commands) });
-      // As oclif's Plugin.load maps its manifest.
-      this.commands = Object.entries(manifest.commands)
-        .map(([id, c]) => ({ ...c, load: () => this.findCommand(id, { must: true }), pluginAlias: this.alias, pluginType: this.type }))
-        .sort((a, b) => a.id.localeCompare(b.id));
-      return Promise.resolve();
-    }
-
-    override async findCommand(id: string, opts: { must?: boolean } = {}): Promise<Command.Class> {
-      const loader = this.embedded.commands[id];
-      if (!loader) {
-        if (!opts.must) return undefined as never;
-        const { Errors } = await import('@oclif/core');
-        throw new Errors.CLIError(`command ${id} not found`);
-      }
-      const cmd = await loader();
-      cmd.id = id;
-      cmd.plugin = this;
-      return cmd;
-    }
+  constructor(private readonly embedded: EmbeddedPlugin) {
+    const { pjson, manifest, isRoot } = embedded;
+    this.options = { root: ROOT, name: pjson.name, isRoot, type: 'core' };
+    this.isRoot = isRoot;
+    this.pjson = pjson;
+    this.name = this.alias = pjson.name;
+    this.version = pjson.version;
+    this.commandIDs = Object.keys(manifest.commands);
+    // As oclif's Plugin.load maps its manifest.
+    this.commands = Object.entries(manifest.commands)
+      .map(([id, c]) => ({ ...c, load: () => this.findCommand(id, { must: true }), pluginAlias: this.alias, pluginType: this.type }))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
-  const loaded = embedded.map((p) => new BundledPlugin(p));
-  await Promise.all(loaded.map((p) => p.load()));
-  const root = loaded.find((p) => p.isRoot)!;
-  const ids = new Set(loaded.flatMap((p) => p.commandIDs));
+
+  /** pjson.oclif.topics as oclif's Plugin lists them: nested topics flattened to "a:b" names. */
+  get topics(): Interfaces.Topic[] {
+    type Topics = Record<string, { description?: string; hidden?: boolean; subtopics?: Topics }> | undefined;
+    const flatten = (topics: Topics, base: string): Interfaces.Topic[] =>
+      Object.entries(topics ?? {}).flatMap(([name, t]) => [{ ...t, name: `${base}${name}` }, ...flatten(t.subtopics, `${base}${name}:`)]);
+    return flatten(this.pjson.oclif.topics, '');
+  }
+
+  load(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  findCommand(id: string, opts: { must: true }): Promise<Command.Class>;
+  findCommand(id: string, opts?: { must: boolean }): Promise<Command.Class>;
+  async findCommand(id: string, opts: { must?: boolean } = {}): Promise<Command.Class> {
+    const loader = this.embedded.commands[id];
+    if (!loader) {
+      if (!opts.must) return undefined as never;
+      const { Errors } = await import('@oclif/core');
+      throw new Errors.CLIError(`command ${id} not found`);
+    }
+    const cmd = await loader();
+    cmd.id = id;
+    cmd.plugin = this;
+    return cmd;
+  }
+}
+
+/** Runs koncli with `args` (argv after the executable). */
+export function start(args: string[]): Promise<never> {
+  const plugins = embedded.map((p) => new BundledPlugin(p));
+  const root = plugins.find((p) => p.isRoot)!;
+  const ids = new Set(plugins.flatMap((p) => p.commandIDs));
   const host: Host = {
     pjson: root.pjson,
-    loadOptions: () => ({ root: ROOT, plugins: new Map<string, Interfaces.Plugin>(loaded.map((p) => [p.name, p])) }),
+    loadOptions: () => ({ root: ROOT, plugins: new Map<string, Interfaces.Plugin>(plugins.map((p) => [p.name, p])) }),
     notFound: (argv, loadOptions) =>
       argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids) ? Promise.resolve(false) : notFound(argv, loadOptions),
   };
