@@ -6,6 +6,7 @@ import { watchUntilDecided } from '../core/wait.js';
 import type { Versioned, Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
 
 const RESOURCE = 'customresourcedefinitions.apiextensions.k8s.io';
 const COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -70,9 +71,9 @@ class CrdStore implements Watchable<CrdState> {
     return crd && stateOf(crd);
   }
 
-  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
-    const { watchObject } = await import('./watch-object.js');
-    return watchObject(this.client, COLLECTION, name, fromVersion, stateOf, handlers, this.site('watch', name));
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
+    const target = { collectionPath: COLLECTION, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name };
+    return watchObject(this.client, target, fromVersion, stateOf, handlers, this.site('watch', name));
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from './konductor-lease.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mapPatch, mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
 
 const { group, version, plural } = KONDUCTOR_LEASE;
 
@@ -137,14 +138,20 @@ export class KonductorLeaseStore implements LeaseStore {
     await this.call('delete', name, () => this.api.deleteNamespacedCustomObject({ ...this.ref(name), body: { preconditions: { resourceVersion } } }));
   }
 
-  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
-    const { watchObject } = await import('./watch-object.js');
-    return watchObject(this.client, `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, name, fromVersion, this.decode, handlers, {
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
+    const { apiVersion, kind } = KONDUCTOR_LEASE;
+    const target = { collectionPath: `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, apiVersion, kind, name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, {
       verb: 'watch',
       resource: KONDUCTOR_LEASE.resource,
       name,
       namespace: this.namespace,
     });
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {

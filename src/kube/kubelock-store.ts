@@ -4,8 +4,9 @@ import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { collectionPath, type DynamicObjectApi } from './object-api.js';
+import { identityOf } from './patch.js';
 import { resourceDisplayName, type ResolvedResource } from './resource-resolver.js';
-import { lastWriteOf, type ManagedFieldsEntry } from './managed-fields.js';
+import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
 /** Field managers may be at most 128 characters. */
 const MAX_FIELD_MANAGER = 128;
@@ -51,7 +52,7 @@ export class ObjectKubelockStore implements KubelockStore {
     const annotations = meta.annotations ?? {};
     return {
       name: meta.name ?? '',
-      uid: meta.uid,
+      ...identityOf(meta),
       version: meta.resourceVersion ?? '',
       annotations,
       writtenAtMost: annotationWriteTimes(meta.managedFields, annotations),
@@ -73,9 +74,21 @@ export class ObjectKubelockStore implements KubelockStore {
     return this.decode(await this.client.call(this.site('patch', name), () => this.api.mergePatchObject(this.resource, { metadata }, fieldManager)));
   }
 
-  async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<AnnotatedObject>): Promise<() => void> {
-    const { watchObject } = await import('./watch-object.js');
-    return watchObject(this.client, collectionPath(this.resource, this.namespace), name, fromVersion, this.decode, handlers, this.site('watch', name));
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<AnnotatedObject>): Promise<() => void> {
+    const { apiVersion, kind, namespaced } = this.resource;
+    const target = {
+      collectionPath: collectionPath(this.resource, this.namespace),
+      apiVersion,
+      kind,
+      name,
+      namespace: namespaced ? this.namespace : undefined,
+    };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(obj: AnnotatedObject, reason: string, message: string): Promise<void> {
