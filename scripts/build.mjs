@@ -30,7 +30,7 @@ entryPoints.entry = join(root, 'src/cli/entry.ts');
 entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');
 
 // Build beside the output directory and swap it in, so a CLI running from it never sees a half-written tree.
-// dist/bin and dist/sea (npm run package) are kept.
+// dist/bin and dist/exe (npm run package) are kept.
 const dist = resolve(opts.outdir);
 const out = `${dist}.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
@@ -55,7 +55,7 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
-for (const keep of ['bin', 'sea']) if (existsSync(join(dist, keep))) renameSync(join(dist, keep), join(out, keep));
+for (const keep of ['bin', 'exe']) if (existsSync(join(dist, keep))) renameSync(join(dist, keep), join(out, keep));
 const old = `${dist}.old-${process.pid}`;
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(out, dist);

@@ -108,7 +108,13 @@ function markdown(report) {
     out.push(
       '## Memory',
       '',
-      `Peak RSS (VmHWM) of \`${r.results.memory.command}\`: median ${r.results.memory.peakRssMb.median} MB, max ${r.results.memory.peakRssMb.max} MB (n=${r.results.memory.peakRssMb.n}).`,
+      `Peak RSS (VmHWM) of \`${r.results.memory.command}\`, with its watchdog process${r.results.memory.watchdogs ? '' : ' (none in this build)'}: median ${r.results.memory.peakRssMb.median} MB, max ${r.results.memory.peakRssMb.max} MB (n=${r.results.memory.peakRssMb.n}).`,
+      ...(r.results.memory.waiterPeakRssMb
+        ? [
+            '',
+            `A waiter, \`lease acquire NAME --timeout 8s\` on a held lease: median ${r.results.memory.waiterPeakRssMb.median} MB, max ${r.results.memory.waiterPeakRssMb.max} MB.`,
+          ]
+        : []),
       '',
     );
   return out.join('\n');

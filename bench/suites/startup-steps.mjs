@@ -7,10 +7,11 @@ import { median } from '../lib/stats.mjs';
 
 /** [mark that ends the step, label]; a step runs from the previous mark (process start for the first). */
 export const STEPS = [
-  ['v8Start', "process start to V8 running (loading the binary, Node's C++ start)"],
-  ['environment', "V8 heap and context: Node's own snapshot (npm build) or koncli's (executable: deserialisation)"],
+  ['v8Start', "npm build: process start to V8 running (loading the binary, Node's C++ start)"],
+  ['environment', "V8 heap and context (Node's own snapshot)"],
   ['bootstrapComplete', "Node's pre-execution (options, environment)"],
-  ['entry', "to koncli's entry: loading bin/run.js and dist/entry.js (npm build only)"],
+  ['main', 'the executable: process start to its entry running (Bun and the bytecode loaded)'],
+  ['entry', "to koncli's entry: bin/run.js and dist/entry.js (npm build); koncli.ts and the embedded plugins (executable)"],
   ['oclifLoaded', 'oclif: configuration, command lookup, loading the command'],
   ['kubeconfig', 'flags parsed, client modules loaded, kubeconfig read and parsed'],
   ['connected', 'first request built, undici loaded, TCP connect and TLS handshake'],

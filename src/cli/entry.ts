@@ -1,5 +1,5 @@
 // koncli's entry: the one function both ways of starting koncli call. bin/run.js (the npm install)
-// and the single executable (src/sea/main.ts, docs/performance.md) differ only in their Host: where
+// and the single executable (src/exe/koncli.ts, docs/performance.md) differ only in their Host: where
 // oclif finds the package and its commands. Whatever must happen on every start (argument
 // handling, checks) belongs in run(), so both get it.
 import type { Interfaces } from '@oclif/core';
@@ -10,6 +10,7 @@ import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { stderr } from './stderr.js';
+import { stdoutFailed, stdoutWritten, writeStdout } from './stdout.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -40,24 +41,9 @@ export async function run(args: string[], host: Host): Promise<never> {
       await execute({ args: argv, loadOptions });
     }
   }
-  // Exit as soon as the command is done: idle keep-alive sockets must not hold the process open.
+  // Exit as soon as the command is done and its output written: idle keep-alive sockets must not hold the process open.
+  await stdoutWritten();
   process.exit(process.exitCode ?? 0);
-}
-
-/** The exit code a shell shows for a process killed by SIGPIPE (128 + 13). */
-const SIGPIPE_EXIT = 141;
-
-/**
- * stdout failed. EPIPE — the reader is gone (`koncli … | head -1`): exit 141 without a word, what a
- * shell shows for kubectl (Go dies of SIGPIPE) and every Unix tool; Node ignores SIGPIPE, so the
- * write fails instead, and without this handler Node printed a stack trace (the npm build: exit 13).
- * Any other error (ENOSPC on a full disk, EIO): one line on stderr, exit 1. What the command changed
- * on the cluster stays changed either way; only its report is lost (docs/exit-codes.md).
- */
-function stdoutFailed(err: NodeJS.ErrnoException): never {
-  if (err.code === 'EPIPE') process.exit(SIGPIPE_EXIT);
-  stderr().write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
-  process.exit(1);
 }
 
 /**
@@ -102,7 +88,7 @@ function printVersion(argv: string[], pjson: Interfaces.PJSON): boolean {
     return false;
   }
   const arch = process.arch === 'ia32' ? 'x86' : process.arch;
-  process.stdout.write(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch} node-${process.version}\n`);
+  writeStdout(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch} node-${process.version}\n`);
   return true;
 }
 

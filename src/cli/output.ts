@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { colorFor } from './color.js';
 import { markStartup } from './startup-timing.js';
 import { stderr } from './stderr.js';
+import { writeStdout } from './stdout.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
@@ -25,14 +26,14 @@ export class Output {
   /** Prints the command's result: the document as JSON/YAML, or the text for people. */
   async result(doc: unknown, text: () => string): Promise<void> {
     markStartup('output');
-    if (this.format === 'json') process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    if (this.format === 'json') writeStdout(JSON.stringify(doc, null, 2) + '\n');
     else if (this.format === 'yaml') {
       const mod = await import('yaml');
       const yaml = (mod as unknown as { default?: typeof mod }).default ?? mod; // CommonJS inside the bundle
-      process.stdout.write(yaml.stringify(doc));
+      writeStdout(yaml.stringify(doc));
     } else {
       const line = text();
-      if (line !== '') process.stdout.write(line + '\n'); // some commands (lease run) print nothing of their own
+      if (line !== '') writeStdout(line + '\n'); // some commands (lease run) print nothing of their own
     }
   }
 

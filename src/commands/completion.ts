@@ -1,5 +1,6 @@
 import { Args, Command } from '@oclif/core';
 import { bashCompletion, zshCompletion, type CompletionCommand } from '../cli/completion.js';
+import { writeStdout } from '../cli/stdout.js';
 
 export default class CompletionCommandClass extends Command {
   static override summary = 'Print a shell completion script (bash or zsh)';
@@ -12,6 +13,6 @@ export default class CompletionCommandClass extends Command {
     const { args } = await this.parse(CompletionCommandClass);
     const commands: CompletionCommand[] = this.config.commands.map((c) => ({ id: c.id, flags: c.flags }));
     if (!commands.some((c) => c.id === 'help')) commands.push({ id: 'help', flags: {} });
-    process.stdout.write(args.shell === 'zsh' ? zshCompletion(commands, this.config.bin) : bashCompletion(commands, this.config.bin));
+    writeStdout(args.shell === 'zsh' ? zshCompletion(commands, this.config.bin) : bashCompletion(commands, this.config.bin));
   }
 }

@@ -100,7 +100,9 @@ describe('1. a new claim takes its duration from the acquirer, never from a prev
 
   test('lease run after the step-down marker: its claim lasts its own --ttl default (15s) and nobody takes it meanwhile', async () => {
     await kubectlOk(['apply', '-f', '-'], stepDown('shared-run', Date.now()));
-    const run = collect(spawnKoncli(['lease', 'run', 'shared-run', '--holder', 'runner', '--json', ...clusterArgs(admin, ns), '--', 'sleep', '4']));
+    // The command outlasts the other acquire by a wide margin: on a loaded machine a koncli start
+    // can take seconds, and with `sleep 4` the run had sometimes ended before the other acquire read.
+    const run = collect(spawnKoncli(['lease', 'run', 'shared-run', '--holder', 'runner', '--json', ...clusterArgs(admin, ns), '--', 'sleep', '12']));
     await sleep(2500);
     const during = await readLease('shared-run');
     const other = await koncli(['lease', 'acquire', 'shared-run', '--holder', 'klock', '--timeout', '0']);

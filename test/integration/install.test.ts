@@ -47,7 +47,7 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
       expect(files).toContain(f);
     expect(files.filter((f) => /^(src|test|bench|scripts)\/|^bin\/dev\.js$|tsconfig|jest\.config/.test(f))).toEqual([]);
     // Nor the single executable (npm run package) that dist/ may hold beside the npm build.
-    expect(files.filter((f) => /^dist\/(bin|sea)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /^dist\/(bin|exe)\//.test(f))).toEqual([]);
     // Source maps are those of dist/ (stack traces); none of them maps a test.
     for (const map of files.filter((f) => f.endsWith('.map'))) {
       const { sources } = JSON.parse(readFileSync(join(prefix, 'lib', 'node_modules', 'koncli', map), 'utf8'));

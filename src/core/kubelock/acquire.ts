@@ -2,7 +2,7 @@ import { KoncliError, isKind } from '../errors.js';
 import { lateAnswer } from '../expiry.js';
 import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject, type Decision } from '../wait.js';
+import type { Decision } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type KubelockContext } from './model.js';
@@ -120,6 +120,7 @@ export async function acquireLockOnce(ctx: KubelockContext, req: AcquireLockRequ
  */
 export async function acquireLock(ctx: KubelockContext, req: AcquireLockRequest, opts: AcquireLockOptions): Promise<AcquireLockResult> {
   if (!opts.wait) return acquireLockOnce(ctx, req, opts.onNotice);
+  const { waitOnObject } = await import('../wait.js'); // only a waiting acquire evaluates the watch machinery
   const { clock } = ctx;
   const what = ctx.store.describe(req.name);
   const startedAt = clock.now();

@@ -1,9 +1,8 @@
-import { ChangeFeed } from '../feed.js';
+import type { ChangeFeed } from '../feed.js';
 import { KoncliError, isKind } from '../errors.js';
 import { lateAnswer } from '../expiry.js';
 import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { boundedCleanup, waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
@@ -144,6 +143,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNoti
  */
 export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts: AcquireOptions): Promise<AcquireResult> {
   if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
+  const { boundedCleanup, waitOnObject } = await import('../wait.js'); // only a waiting acquire evaluates the watch machinery
   const { clock } = ctx;
   const startedAt = clock.now();
   const seat = new WaiterSeat(ctx, queueMember(req), req.name);

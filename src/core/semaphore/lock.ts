@@ -2,7 +2,7 @@ import { ConflictError, KoncliError, isKind } from '../errors.js';
 import { lateAnswer } from '../expiry.js';
 import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject, type Decision } from '../wait.js';
+import type { Decision } from '../wait.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
 import { judgeHolders, liveHolders, type HolderView } from './judge.js';
@@ -142,6 +142,7 @@ export async function lockOnce(ctx: SemaphoreContext, req: LockRequest, onNotice
  */
 export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opts: LockOptions): Promise<LockResult> {
   if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
+  const { waitOnObject } = await import('../wait.js'); // only a waiting lock evaluates the watch machinery
   const { clock } = ctx;
   const startedAt = clock.now();
   const vanished = new VanishedObjects<SemaphoreObject>();
