@@ -32,7 +32,7 @@ const walk = (dir) =>
     statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') && !f.endsWith('.d.ts') ? [join(dir, f)] : [],
   );
 const commandFiles = walk(commandsDir).sort();
-const otherModules = ['cli', 'core', 'kube'].flatMap((d) => walk(join(root, 'src', d))).sort();
+const otherModules = ['cli', 'core', 'kube', 'supervise'].flatMap((d) => walk(join(root, 'src', d))).sort();
 const commandsModule = {
   name: 'koncli-commands',
   setup(b) {

@@ -2,7 +2,7 @@ import type { AcquireResult } from '../core/lease/acquire.js';
 import type { LeaseKeeper } from '../core/lease/keeper.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKind } from '../core/errors.js';
-import { exitCodeOf, FORWARDED, SupervisedChild, type ChildExit } from './child.js';
+import { exitCodeOf, FORWARDED, SupervisedChild, type ChildExit } from '../supervise/child.js';
 import { formatDuration } from './duration.js';
 import { ExitCode } from './exit-codes.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
