@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
+import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-client.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -21,11 +22,19 @@ export interface Host {
    * whether it did. Only the executable needs it: it has no files to load oclif's hooks from.
    */
   notFound?(argv: string[], loadOptions: Interfaces.Options): Promise<boolean>;
+  /** The argv that starts this koncli again as `lease run`'s watchdog (its last word: WATCHDOG_ARGUMENT). */
+  watchdog: string[];
 }
 
 /** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
 export async function run(args: string[], host: Host): Promise<never> {
+  if (args[0] === WATCHDOG_ARGUMENT) {
+    // `lease run`'s watchdog: nothing else is loaded (src/supervise/watchdog.ts).
+    const { main } = await import('../supervise/watchdog.js');
+    return main();
+  }
   markStartup('entry');
+  setWatchdogCommand(host.watchdog);
   process.stdout.on('error', stdoutFailed);
   const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
   if (!printVersion(argv, host.pjson)) {
@@ -74,6 +83,7 @@ export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   }
   return {
     pjson,
+    watchdog: [process.execPath, join(root, 'bin', 'run.js'), WATCHDOG_ARGUMENT],
     loadOptions: (argv) => (ids && !asksHelp(argv) && commandIn(argv, ids) ? { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } } : { root }),
   };
 }

@@ -7,6 +7,7 @@ import { Config, Errors, Plugin, flush, handle, ux, type Command, type Hook, typ
 import { commands as helpCommands } from '@oclif/plugin-help';
 import { startupSnapshot } from 'node:v8';
 import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
+import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-client.js';
 import pjson from '../../package.json' with { type: 'json' };
 // A module the build generates: { 'lease:status': LeaseStatusCommand, … } for src/commands/**.
 import { commands } from 'koncli:commands';
@@ -44,6 +45,7 @@ void loaded.then(() => (ids = new Set([...root.commandIDs, ...help.commandIDs]))
 
 const host: Host = {
   pjson: pjson as unknown as Interfaces.PJSON,
+  watchdog: [process.execPath, WATCHDOG_ARGUMENT],
   loadOptions: () => ({
     root: buildRoot,
     plugins: new Map<string, Interfaces.Plugin>([
@@ -81,7 +83,7 @@ const host: Host = {
 };
 
 startupSnapshot.setDeserializeMainFunction(async () => {
-  await loaded;
+  if (process.argv[2] !== WATCHDOG_ARGUMENT) await loaded; // the watchdog (entry.run) needs no plugin
   await run(process.argv.slice(2), host);
 });
 // Libraries that koncli's modules import on use: evaluated now, into the snapshot ('koncli:commands'
