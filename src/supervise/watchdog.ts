@@ -9,7 +9,7 @@
 // Protocol (lines; watchdog-client.ts is koncli's side):
 //   watchdog → koncli (its stdout): `ready`, `fired REASON`
 //   koncli → watchdog (its stdin):  `arm JSON` (WatchdogArm), `deadline MS`, `pid PID`, `stopping`, `done`
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { after, sleepFor, type Timer } from '../core/timer.js';
 import { DescendantTracker } from './descendants.js';
 import { processInfo } from './process-tree.js';
@@ -110,14 +110,18 @@ class Switch {
 }
 
 /**
- * One line on stderr that never blocks the watchdog (a pipe nobody reads, a terminal paused with
- * Ctrl-S): written through a non-blocking descriptor of the same file, and dropped when it would
- * block or the file cannot be reopened (a socket).
+ * One line on stderr that never blocks the watchdog: a file is written as it is (a file does not
+ * block, and its offset is shared with koncli and the command); a pipe or terminal (one nobody
+ * reads, one paused with Ctrl-S) through a non-blocking descriptor of its own, the line dropped
+ * when it would block; a socket not at all (it cannot be reopened so).
  */
 function tell(line: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync('/proc/self/fd/2', constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
+    const stderr = fstatSync(2);
+    if (stderr.isFile()) return void writeSync(2, line);
+    if (!stderr.isFIFO() && !stderr.isCharacterDevice()) return;
+    fd = openSync('/proc/self/fd/2', constants.O_WRONLY | constants.O_NONBLOCK);
     writeSync(fd, line);
   } catch {
     // dropped
