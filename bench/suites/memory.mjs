@@ -1,22 +1,75 @@
 // Memory: peak resident set (VmHWM) of `koncli lease run` holding a lease while its command sleeps
-// (renewing meanwhile: the default 15 s TTL renews every 5 s).
+// (renewing meanwhile: the default 15 s TTL renews every 5 s), and of its watchdog (the
+// dead-man's switch, a process of its own: src/supervise/watchdog.ts) beside it, with the CPU time
+// the watchdog used over the run (utime + stime from /proc/PID/stat, clock ticks).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { memoryOf, sleep, start } from '../lib/proc.mjs';
 import { summarize } from '../lib/stats.mjs';
 
+const SECONDS = 7;
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** The watchdog koncli `pid` started (its child whose argv holds `__watchdog`), if it runs. */
+function watchdogOf(pid) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('__watchdog')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** CPU ms (user + system) `pid` has used, or null once it is gone. */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond; // utime, stime (proc(5) fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
 export async function memory({ tools, repeats, log }) {
-  const peaks = [];
+  const koncli = [];
+  const watchdog = [];
+  const together = [];
+  const watchdogCpu = [];
   for (let i = 0; i < repeats; i++) {
-    const p = start(tools.koncli('lease', 'run', `bench-memory-${i}`, '--', 'sleep', '7'), { env: tools.env });
-    let last = null;
+    const p = start(tools.koncli('lease', 'run', `bench-memory-${i}`, '--', 'sleep', String(SECONDS)), { env: tools.env });
+    const last = { koncli: null, watchdog: null, cpu: null };
+    let dog;
     let done = false;
     p.exited.then(() => (done = true));
     while (!done) {
-      last = memoryOf(p.child.pid) ?? last;
+      last.koncli = memoryOf(p.child.pid) ?? last.koncli;
+      dog ??= watchdogOf(p.child.pid);
+      if (dog) {
+        last.watchdog = memoryOf(dog) ?? last.watchdog;
+        last.cpu = cpuMsOf(dog) ?? last.cpu;
+      }
       await sleep(100);
     }
     if ((await p.exited) !== 0) throw new Error(`lease run failed: ${p.stderr()}`);
-    peaks.push(last.hwmMb);
+    if (!last.watchdog) throw new Error('no watchdog seen beside lease run');
+    koncli.push(last.koncli.hwmMb);
+    watchdog.push(last.watchdog.hwmMb);
+    together.push(last.koncli.hwmMb + last.watchdog.hwmMb);
+    watchdogCpu.push(last.cpu);
   }
-  log(`memory: peak RSS ${peaks.map((m) => m.toFixed(1)).join(', ')} MB`);
-  return { command: 'koncli lease run NAME -- sleep 7', peakRssMb: summarize(peaks) };
+  log(
+    `memory: peak RSS koncli ${koncli.map((m) => m.toFixed(1)).join(', ')} MB; watchdog ${watchdog.map((m) => m.toFixed(1)).join(', ')} MB, CPU ${watchdogCpu.join(', ')} ms`,
+  );
+  return {
+    command: `koncli lease run NAME -- sleep ${SECONDS}`,
+    peakRssMb: summarize(koncli),
+    watchdogPeakRssMb: summarize(watchdog),
+    togetherPeakRssMb: summarize(together),
+    watchdogCpuMs: summarize(watchdogCpu, 0),
+  };
 }
