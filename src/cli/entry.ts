@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
-import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-client.js';
+import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {

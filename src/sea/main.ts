@@ -7,7 +7,7 @@ import { Config, Errors, Plugin, flush, handle, ux, type Command, type Hook, typ
 import { commands as helpCommands } from '@oclif/plugin-help';
 import { startupSnapshot } from 'node:v8';
 import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
-import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-client.js';
+import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 import pjson from '../../package.json' with { type: 'json' };
 // A module the build generates: { 'lease:status': LeaseStatusCommand, … } for src/commands/**.
 import { commands } from 'koncli:commands';
@@ -45,7 +45,10 @@ void loaded.then(() => (ids = new Set([...root.commandIDs, ...help.commandIDs]))
 
 const host: Host = {
   pjson: pjson as unknown as Interfaces.PJSON,
-  watchdog: [process.execPath, WATCHDOG_ARGUMENT],
+  // A getter: this object is built into the snapshot, where process.execPath is the builder's node.
+  get watchdog() {
+    return [process.execPath, WATCHDOG_ARGUMENT];
+  },
   loadOptions: () => ({
     root: buildRoot,
     plugins: new Map<string, Interfaces.Plugin>([

@@ -1,64 +1,6 @@
-// koncli's side of the watchdog (watchdog.ts), and the line protocol both sides share. Nothing here
-// is imported at start-up but types: entry.ts only sets how koncli re-executes itself.
-import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
-
-/** The first argument that makes koncli run the watchdog instead of a command (bin/run.js, entry.ts, every executable). */
-export const WATCHDOG_ARGUMENT = '__watchdog';
-
-let reexec: string[] | undefined;
-
-/** How this koncli starts its watchdog: an argv ending in WATCHDOG_ARGUMENT (entry.ts's Host.watchdog). */
-export function setWatchdogCommand(argv: string[]): void {
-  reexec = argv;
-}
-
-/** The argv that starts the watchdog: the Host's, else this script again (`node bin/dev.js`), else this executable. */
-export function watchdogCommand(): string[] {
-  if (reexec) return reexec;
-  const script = process.argv[1];
-  return script && /\.[cm]?[jt]s$/.test(script) ? [process.execPath, script, WATCHDOG_ARGUMENT] : [process.execPath, WATCHDOG_ARGUMENT];
-}
-
-/**
- * What arms the watchdog, sent as `arm <JSON>` just before the command starts. Times are ms from
- * the moment the watchdog receives it (watchdog-deadline.ts).
- */
-export interface WatchdogArm {
-  /** The `KONCLI_RUN_ID=…` entry the command's processes carry (descendants.ts). */
-  marker: string;
-  signal: NodeJS.Signals;
-  /** ms between the signal and SIGKILL. */
-  graceMs: number;
-  /** ms until the signal is due, unless extended. */
-  deadlineMs: number;
-  /** NAMESPACE/NAME, for the watchdog's one line on stderr. */
-  lease: string;
-  /** koncli's pid, for the same line. */
-  koncli: number;
-}
-
-/** Calls `onLine` with each line of `stream` (without its newline), then `onEnd` once at its end or on an error. */
-export function readLines(stream: Readable, onLine: (line: string) => void, onEnd: () => void): void {
-  let buffer = '';
-  let ended = false;
-  const end = () => {
-    if (!ended) {
-      ended = true;
-      onEnd();
-    }
-  };
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      onLine(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
-  });
-  stream.on('end', end);
-  stream.on('error', end);
-}
+// koncli's side of the watchdog (watchdog.ts); the protocol is in watchdog-protocol.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readLines, watchdogCommand, type WatchdogArm } from './watchdog-protocol.js';
 
 /** How long koncli waits for its watchdog to say it is up before it gives up on the run. */
 const READY_TIMEOUT_MS = 30_000;
@@ -84,8 +26,7 @@ export class Watchdog {
     this.ready.catch(() => {});
   }
 
-  private async spawn(fire: (reason: string) => void, onNotice: (message: string) => void): Promise<void> {
-    const { spawn } = await import('node:child_process');
+  private spawn(fire: (reason: string) => void, onNotice: (message: string) => void): Promise<void> {
     const [command, ...args] = watchdogCommand();
     // Its own session: a Ctrl-C or a signal to koncli's process group does not reach it.
     const child = spawn(command, args, { detached: true, cwd: '/', stdio: ['pipe', 'pipe', 'inherit'] });

@@ -13,7 +13,7 @@ import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { after, sleepFor, type Timer } from '../core/timer.js';
 import { DescendantTracker } from './descendants.js';
 import { processInfo } from './process-tree.js';
-import { readLines, type WatchdogArm } from './watchdog-client.js';
+import { readLines, type WatchdogArm } from './watchdog-protocol.js';
 import { WatchdogDeadline } from './watchdog-deadline.js';
 
 /** Runs the watchdog; it ends the process itself (done, nothing left to stop, or all of it stopped). */

@@ -109,7 +109,7 @@ describe('lease run and the processes its command starts', () => {
     const started = Date.now();
     const child = start(
       ['orphans-wait', '--holder', holder, '--ttl', '6s', '--orphans', 'wait', '--json'],
-      `nohup sh -c 'sleep 4; echo finished >> "$L"' >/dev/null 2>&1 &`,
+      `nohup sh -c 'sleep 8; echo finished >> "$L"' >/dev/null 2>&1 &`,
       { L: log },
     );
     const done = collect(child);
@@ -121,7 +121,7 @@ describe('lease run and the processes its command starts', () => {
     const { violations } = await watch.stop();
     expect(result.code).toBe(0);
     expect(read(log)).toBe('finished\n');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(8000);
     expect(result.stderr).toMatch(/but 2 processes it started still run .*; holding lease orphans-wait until they exit \(--orphans wait\)/); // sh and its sleep
     expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'completed', leftovers: 2, exitCode: 0 });
     expect(JSON.parse(result.stdout).renewals).toBeGreaterThanOrEqual(1); // every 2 s under a 6 s TTL (a 3 s TTL left each renewal 333 ms: lost under load)
