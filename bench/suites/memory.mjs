@@ -3,27 +3,13 @@
 // dead-man's switch, a process of its own: src/supervise/watchdog.ts) beside it, with the CPU time
 // the watchdog used over the run (utime + stime from /proc/PID/stat, clock ticks).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { watchdogOf } from '../../test/support/watchdog.mjs';
 import { memoryOf, sleep, start } from '../lib/proc.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 const SECONDS = 7;
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** The watchdog koncli `pid` started (its child whose argv holds `__watchdog`), if it runs. */
-function watchdogOf(pid) {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('__watchdog')) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
 
 /** CPU ms (user + system) `pid` has used, or null once it is gone. */
 function cpuMsOf(pid) {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_ARGV, spawnKoncli, type CliResult } from '../support/cli.js';
 import { readOrEmpty, sleep, until } from '../support/poll.js';
-import { guard, isAlive, processesOf, watchdogOf } from '../support/processes.js';
+import { guard, isAlive, processesOf } from '../support/processes.js';
+import { watchdogOf } from '../support/watchdog.mjs';
 import { checkExclusion, History, sectionScript, sectionStarted } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 

@@ -90,21 +90,6 @@ export function guard(holder: string, leaseHolder: () => Promise<string>): { sto
   };
 }
 
-/** The pid of `lease run`'s watchdog started by koncli `konclipid` (its child whose argv holds `__watchdog`), if it runs. */
-export function watchdogOf(konclipid: number): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== konclipid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('__watchdog')) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
 /** Whether `pid` is a live process (not gone, not a zombie). */
 export function isAlive(pid: number): boolean {
   try {
