@@ -10,6 +10,7 @@ import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
+import { stderr } from './stderr.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -33,6 +34,7 @@ export async function run(args: string[], host: Host): Promise<never> {
     const { main } = await import('../supervise/watchdog.js');
     return main();
   }
+  stderr(); // before anything writes there: every write to stderr goes through the one writer that never blocks
   markStartup('entry');
   setWatchdogCommand(host.watchdog);
   process.stdout.on('error', stdoutFailed);
@@ -63,7 +65,7 @@ const SIGPIPE_EXIT = 141;
  */
 function stdoutFailed(err: NodeJS.ErrnoException): never {
   if (err.code === 'EPIPE') process.exit(SIGPIPE_EXIT);
-  process.stderr.write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
+  stderr().write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
   process.exit(1);
 }
 

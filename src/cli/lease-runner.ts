@@ -365,8 +365,10 @@ class Supervision {
 
   private async stopAll(why: string): Promise<void> {
     this.watchdog.stopping();
+    // Stop first, write after: stop() signals every process before its first await.
+    const stopped = this.child.stop(this.run.req.signal, this.run.killAfterMs, this.onStuck);
     this.run.output.error(`lease lost: ${why}; stopping the command and every process it started (${this.stopping})`);
-    await this.child.stop(this.run.req.signal, this.run.killAfterMs, this.onStuck);
+    await stopped;
   }
 
   private async release(): Promise<void> {
