@@ -10,6 +10,9 @@ import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// `lease run`'s watchdog (src/supervise/watchdog.ts): a small process that must load nothing else.
+if (process.argv[2] === '__watchdog') await (await import('../dist/watchdog.js')).main();
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 

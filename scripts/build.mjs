@@ -26,6 +26,8 @@ const walk = (dir) =>
 
 const entryPoints = Object.fromEntries(walk(join(root, 'src/commands')).map((p) => [relative(join(root, 'src'), p).replace(/\.ts$/, ''), p]));
 entryPoints.entry = join(root, 'src/cli/entry.ts');
+// `lease run`'s watchdog, which bin/run.js starts without loading the entry (src/supervise/watchdog.ts).
+entryPoints.watchdog = join(root, 'src/supervise/watchdog.ts');
 // bin/dev.js rewrites kubectl-style argv itself (it runs oclif in development mode).
 entryPoints['cli/argv'] = join(root, 'src/cli/argv.ts');
 

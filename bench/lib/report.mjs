@@ -108,7 +108,13 @@ function markdown(report) {
     out.push(
       '## Memory',
       '',
-      `Peak RSS (VmHWM) of \`${r.results.memory.command}\`, with its watchdog process${r.results.memory.watchdogs ? '' : ' (none in this build)'}: median ${r.results.memory.peakRssMb.median} MB, max ${r.results.memory.peakRssMb.max} MB (n=${r.results.memory.peakRssMb.n}).`,
+      `Peak RSS (VmHWM) of \`${r.results.memory.command}\`: median ${r.results.memory.peakRssMb.median} MB, max ${r.results.memory.peakRssMb.max} MB (n=${r.results.memory.peakRssMb.n}).`,
+      ...(r.results.memory.watchdogPeakRssMb
+        ? [
+            '',
+            `Its watchdog (a process of its own): peak RSS median ${r.results.memory.watchdogPeakRssMb.median} MB, max ${r.results.memory.watchdogPeakRssMb.max} MB; koncli and watchdog together median ${r.results.memory.togetherPeakRssMb.median} MB, max ${r.results.memory.togetherPeakRssMb.max} MB; the watchdog's CPU over the run median ${r.results.memory.watchdogCpuMs.median} ms, max ${r.results.memory.watchdogCpuMs.max} ms.`,
+          ]
+        : []),
       ...(r.results.memory.waiterPeakRssMb
         ? [
             '',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
+import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 import { stderr } from './stderr.js';
 import { stdoutFailed, stdoutWritten, writeStdout } from './stdout.js';
 
@@ -23,12 +24,20 @@ export interface Host {
    * whether it did. Only the executable needs it: it has no files to load oclif's hooks from.
    */
   notFound?(argv: string[], loadOptions: Interfaces.Options): Promise<boolean>;
+  /** The argv that starts this koncli again as `lease run`'s watchdog (its last word: WATCHDOG_ARGUMENT). */
+  watchdog: string[];
 }
 
 /** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
 export async function run(args: string[], host: Host): Promise<never> {
+  if (args[0] === WATCHDOG_ARGUMENT) {
+    // `lease run`'s watchdog: nothing else is loaded (src/supervise/watchdog.ts).
+    const { main } = await import('../supervise/watchdog.js');
+    return main();
+  }
   stderr(); // before anything writes there: every write to stderr goes through the one writer that never blocks
   markStartup('entry');
+  setWatchdogCommand(host.watchdog);
   process.stdout.on('error', stdoutFailed);
   const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
   if (!printVersion(argv, host.pjson)) {
@@ -62,6 +71,7 @@ export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   }
   return {
     pjson,
+    watchdog: [process.execPath, join(root, 'bin', 'run.js'), WATCHDOG_ARGUMENT],
     loadOptions: (argv) => (ids && !asksHelp(argv) && commandIn(argv, ids) ? { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } } : { root }),
   };
 }

@@ -1,8 +1,9 @@
 import type { AcquireResult } from '../core/lease/acquire.js';
 import type { LeaseKeeper } from '../core/lease/keeper.js';
 import type { KubeClient } from '../kube/client.js';
-import { isKind } from '../core/errors.js';
-import { exitCodeOf, FORWARDED, SupervisedChild, type ChildExit } from './child.js';
+import { isKind, KoncliError } from '../core/errors.js';
+import { exitCodeOf, FORWARDED, newRunMarker, SupervisedChild, type ChildExit } from '../supervise/child.js';
+import { Watchdog } from '../supervise/watchdog-client.js';
 import { formatDuration } from './duration.js';
 import { ExitCode } from './exit-codes.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
@@ -97,27 +98,32 @@ async function runWith(
   pendingSignal: () => NodeJS.Signals | undefined,
   started: (child: SupervisedChild) => void,
 ): Promise<LeaseRunResult> {
+  // The dead-man's switch (src/supervise/watchdog.ts), started now: its start-up overlaps the acquisition.
+  const watchdog = new Watchdog((m) => output.warn(m));
   const got = await acquireForRun(client, output, req, ctx, interrupted);
-  if ('busy' in got) return got.busy;
+  if ('busy' in got) {
+    watchdog.done();
+    return got.busy;
+  }
   const run = await keepLease(client, output, req, ctx, got.acquired);
   let child: SupervisedChild;
   try {
+    await watchdogReady(run, watchdog);
     const signalled = pendingSignal();
-    if (signalled) return await neverStarted(run, signalled);
-    child = new SupervisedChild(req.command[0], req.command.slice(1), {
-      ...process.env,
-      KONCLI_LEASE: req.name,
-      KONCLI_NAMESPACE: client.namespace,
-      KONCLI_HOLDER: req.holder,
-      KONCLI_FENCING_TOKEN: run.acquired.fencingToken,
-    });
+    if (signalled) {
+      watchdog.done();
+      return await neverStarted(run, signalled);
+    }
+    child = startCommand(client, run, watchdog);
   } catch (err) {
     run.keeper.stop();
     throw err;
   }
   started(child);
   try {
-    return await new Supervision(run, child).result();
+    const result = await new Supervision(run, child, watchdog).result();
+    watchdog.done(); // only now: a run that ends by an exception leaves the watchdog to stop what is left
+    return result;
   } finally {
     run.keeper.stop();
     child.close();
@@ -173,13 +179,15 @@ interface HeldLease {
   ctx: LeaseRunContext;
   acquired: AcquireResult;
   keeper: LeaseKeeper;
+  /** When the watchdog signals and kills, after the renew deadline (core/timing.ts, watchdogTiming). */
+  watchdogTiming: { slackMs: number; graceMs: number };
   ttlMs: number;
   killAfterMs: number;
 }
 
 /** Step 2: a LeaseKeeper renewing the lease, timed by the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl). */
 async function keepLease(client: KubeClient, output: Output, req: LeaseRunRequest, ctx: LeaseRunContext, acquired: AcquireResult): Promise<HeldLease> {
-  const [{ LeaseKeeper }, { releaseLease }, { holderTiming }] = await Promise.all([
+  const [{ LeaseKeeper }, { releaseLease }, { holderTiming, watchdogTiming }] = await Promise.all([
     import('../core/lease/keeper.js'),
     import('../core/lease/release.js'),
     import('../core/timing.js'),
@@ -202,16 +210,59 @@ async function keepLease(client: KubeClient, output: Output, req: LeaseRunReques
   }
   const keeper = new LeaseKeeper(ctx, req.name, req.holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
   keeper.start();
-  return { output, req, ctx, acquired, keeper, ttlMs, killAfterMs };
+  return { output, req, ctx, acquired, keeper, watchdogTiming: watchdogTiming(timing, killAfterMs), ttlMs, killAfterMs };
+}
+
+/** Gives the lease back before the command ever ran (best effort: it expires by itself otherwise). */
+async function giveBack(run: HeldLease): Promise<void> {
+  run.keeper.stop();
+  const { releaseLease } = await import('../core/lease/release.js');
+  await releaseLease(run.ctx, { name: run.req.name, holder: run.req.holder, delete: run.req.delete, force: false }, run.keeper.latest).catch(() => {});
+}
+
+/**
+ * Waits for the watchdog to run. Without it the command is not started — its life would rest on
+ * koncli's event loop alone — and the lease is given back.
+ */
+async function watchdogReady(run: HeldLease, watchdog: Watchdog): Promise<void> {
+  try {
+    await watchdog.ready;
+  } catch (err) {
+    await giveBack(run);
+    throw new Error(`cannot start the watchdog that bounds the command's life (${(err as Error).message}); not running the command`, { cause: err });
+  }
+}
+
+/**
+ * Step 3: the watchdog armed with the renew deadline (extended after each renewal), then the
+ * command started and handed to it — in one synchronous step, after the deadline was checked: a
+ * lease that lapsed while koncli was paused runs nothing (docs/lease-run.md, "The watchdog").
+ */
+function startCommand(client: KubeClient, run: HeldLease, watchdog: Watchdog): SupervisedChild {
+  const { req, keeper, ctx } = run;
+  if (keeper.checkDeadline()) throw new KoncliError('lost', `lease ${req.name} was lost before the command started (${keeper.lostBecause}); not running it`);
+  const { slackMs, graceMs } = run.watchdogTiming;
+  const untilSignal = () => keeper.deadline + slackMs - ctx.clock.now();
+  const marker = newRunMarker();
+  watchdog.arm({ marker, signal: req.signal, graceMs, deadlineMs: untilSignal(), lease: `${client.namespace}/${req.name}`, koncli: process.pid });
+  keeper.onRenewal(() => watchdog.extend(untilSignal()));
+  const env = {
+    ...process.env,
+    KONCLI_LEASE: req.name,
+    KONCLI_NAMESPACE: client.namespace,
+    KONCLI_HOLDER: req.holder,
+    KONCLI_FENCING_TOKEN: run.acquired.fencingToken,
+  };
+  const child = new SupervisedChild(req.command[0], req.command.slice(1), env, marker);
+  if (child.pid !== undefined) watchdog.adopt(child.pid);
+  return child;
 }
 
 /** Signalled after the lease was had, before the command started: it never starts. */
 async function neverStarted(run: HeldLease, signalled: NodeJS.Signals): Promise<LeaseRunResult> {
   const { name, holder } = run.req;
-  run.keeper.stop();
   run.output.error(`${signalled} received before the command started; not running it`);
-  const { releaseLease } = await import('../core/lease/release.js');
-  await releaseLease(run.ctx, { name, holder, delete: run.req.delete, force: false }, run.keeper.latest).catch(() => {});
+  await giveBack(run);
   const code = exitCodeOf({ code: null, signal: signalled });
   return { lease: name, holder, outcome: 'completed', fencingToken: run.acquired.fencingToken, renewals: 0, commandExit: code, leftovers: 0, exitCode: code };
 }
@@ -228,8 +279,14 @@ class Supervision {
   constructor(
     private readonly run: HeldLease,
     private readonly child: SupervisedChild,
+    private readonly watchdog: Watchdog,
   ) {
-    this.lost = run.keeper.lost.then((reason) => {
+    // The watchdog stopped the command itself: koncli was paused past the deadline (and its own keeper says so on waking).
+    const fired = watchdog.fired.then((reason) => {
+      run.keeper.stop();
+      return `the watchdog stopped the command: ${reason}`;
+    });
+    this.lost = Promise.race([run.keeper.lost, fired]).then((reason) => {
       this.lostReason = reason;
       return { lost: reason };
     });
@@ -245,11 +302,10 @@ class Supervision {
       ),
       this.lost,
     ]);
-    if ('lost' in ended) {
-      await this.stopAll(ended.lost);
-      const exit = await this.child.exited.catch((): ChildExit => ({ code: null, signal: null }));
-      return this.outcome('lost', exit, 0, ExitCode.LOST);
-    }
+    if ('lost' in ended) return this.lostWhileRunning(ended.lost);
+    // After any pause (the command may have ended while koncli was stopped): the deadline before anything else.
+    const lapsed = this.lapsed();
+    if (lapsed !== undefined) return this.lostWhileRunning(lapsed);
     if ('spawnError' in ended) output.error(`cannot run ${req.command[0]}: ${ended.spawnError.message}`);
     const code = 'exit' in ended ? exitCodeOf(ended.exit) : ended.spawnError.code === 'ENOENT' ? 127 : 126;
     // The command is done; what it started may not be. The lease stays held (and renewed) until
@@ -262,8 +318,19 @@ class Supervision {
       );
       if (lostMeanwhile) return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
     }
+    const lapsedMeanwhile = this.lapsed();
+    if (lapsedMeanwhile !== undefined) {
+      await this.stopAll(lapsedMeanwhile); // nothing is written to a lease that lapsed
+      return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
+    }
     await this.release();
     return this.outcome('completed', code, leftovers.length, code);
+  }
+
+  private async lostWhileRunning(why: string): Promise<LeaseRunResult> {
+    await this.stopAll(why);
+    const exit = await this.child.exited.catch((): ChildExit => ({ code: null, signal: null }));
+    return this.outcome('lost', exit, 0, ExitCode.LOST);
   }
 
   /** Waits for (--orphans wait) or stops the processes left behind; true when the lease was lost meanwhile. */
@@ -290,7 +357,14 @@ class Supervision {
       `cannot signal process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} (not permitted: another user's); holding lease ${this.run.req.name} until ${pids.length > 1 ? 'they exit' : 'it exits'}`,
     );
 
+  /** The keeper's verdict after a pause: the reason when the renew deadline passed (the lease is then lost), else undefined. */
+  private lapsed(): string | undefined {
+    if (this.run.keeper.checkDeadline()) this.lostReason ??= this.run.keeper.lostBecause;
+    return this.lostReason;
+  }
+
   private async stopAll(why: string): Promise<void> {
+    this.watchdog.stopping();
     // Stop first, write after: stop() signals every process before its first await.
     const stopped = this.child.stop(this.run.req.signal, this.run.killAfterMs, this.onStuck);
     this.run.output.error(`lease lost: ${why}; stopping the command and every process it started (${this.stopping})`);

@@ -214,3 +214,25 @@ export function checkTimingRelations(): void {
   const problem = holderTimingProblem(holderTiming(RUN_DEFAULT_TTL_SECONDS));
   if (problem) fail(`lease run's default TTL: ${problem}`);
 }
+
+// ---- The watchdog of `lease run` (src/supervise/watchdog.ts), inside the gap between renew deadline and TTL
+
+/** The watchdog signals this long after koncli's own renew deadline, so a koncli that is alive stops the command itself: an eighth of the gap, at most 500 ms. */
+export const WATCHDOG_SLACK_FRACTION = 1 / 8;
+export const WATCHDOG_SLACK_MAX_MS = 500;
+/** The watchdog's SIGKILL lands this long before the lease could expire (time for the kill and the last scans): a quarter of the gap, at most 1 s. */
+export const WATCHDOG_MARGIN_FRACTION = 1 / 4;
+export const WATCHDOG_MARGIN_MAX_MS = 1000;
+
+/**
+ * When the watchdog acts, relative to koncli's renew deadline (ms): it signals `slackMs` after it
+ * and sends SIGKILL `graceMs` after that — `--kill-after`, shortened where needed so the SIGKILL
+ * lands WATCHDOG_MARGIN before the TTL could expire. With a 15 s TTL: signal at 10.5 s, SIGKILL by
+ * 14 s; with 6 s: 4.25 s and 5.5 s.
+ */
+export function watchdogTiming(t: HolderTiming, killAfterMs: number): { slackMs: number; graceMs: number } {
+  const gap = t.ttlMs - t.renewDeadlineMs;
+  const slackMs = Math.min(WATCHDOG_SLACK_MAX_MS, gap * WATCHDOG_SLACK_FRACTION);
+  const marginMs = Math.min(WATCHDOG_MARGIN_MAX_MS, gap * WATCHDOG_MARGIN_FRACTION);
+  return { slackMs, graceMs: Math.max(0, Math.min(killAfterMs, gap - slackMs - marginMs)) };
+}

@@ -6,6 +6,7 @@
 import type { Command, Interfaces } from '@oclif/core';
 import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
 import { plugins as embedded, type EmbeddedPlugin } from 'koncli:plugins';
+import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 
 /** Where oclif believes the package is (it reads nothing there: every plugin comes loaded). */
 const ROOT = '/koncli';
@@ -85,6 +86,8 @@ export function start(args: string[]): Promise<never> {
     loadOptions: () => ({ root: ROOT, plugins: new Map<string, Interfaces.Plugin>(plugins.map((p) => [p.name, p])) }),
     notFound: (argv, loadOptions) =>
       argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids) ? Promise.resolve(false) : notFound(argv, loadOptions),
+    // This executable again, with the first argument main.ts dispatches to the watchdog.
+    watchdog: [process.execPath, WATCHDOG_ARGUMENT],
   };
   return run(args, host);
 }

@@ -6,12 +6,10 @@
 //                                 ('koncli:watchdog', resolved by scripts/package.mjs)
 //   dist/bin/koncli …              koncli itself (./koncli.ts), as bin/run.js runs it
 import { markStartup } from '../cli/startup-timing.js';
-
-/** The first argument with which the executable runs lease run's watchdog instead of koncli. */
-const WATCHDOG_ARG = '__watchdog';
+import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 
 const args = process.argv.slice(2);
-if (args[0] === WATCHDOG_ARG) {
+if (args[0] === WATCHDOG_ARGUMENT) {
   void import('koncli:watchdog').then((watchdog) => watchdog.main(), failed);
 } else {
   markStartup('main');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
 import { until, readOrEmpty, sleep } from '../support/poll.js';
-import { processesOf } from '../support/processes.js';
+import { guard, processesOf } from '../support/processes.js';
 import { onTerminal as terminal } from '../support/terminal.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -19,35 +19,6 @@ let worker: string;
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const holderOf = async (name: string) => (await leases().readNamespacedLease({ name, namespace: ns })).spec?.holderIdentity ?? '';
 const read = readOrEmpty;
-
-/**
- * Samples, until stopped, whether a process of `holder` ran while the Lease named someone else (or
- * no one) as holder: the invariant of this file. Returns the number of such samples.
- */
-function guard(lease: string, holder: string): { stop: () => Promise<{ samples: number; violations: number }> } {
-  let running = true;
-  let samples = 0;
-  let violations = 0;
-  const loop = (async () => {
-    while (running) {
-      const before = processesOf(holder).length;
-      const leaseHolder = await holderOf(lease).catch(() => '?');
-      const after = processesOf(holder).length;
-      if (before > 0 && after > 0) {
-        samples++;
-        if (leaseHolder !== holder) violations++;
-      }
-      await sleep(20);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { samples, violations };
-    },
-  };
-}
 
 const start = (args: string[], script: string, env: Record<string, string>) =>
   spawnKoncli(['lease', 'run', ...args, ...clusterArgs(admin, ns), '--', 'sh', '-c', script], { env });
@@ -82,7 +53,7 @@ describe('lease run and the processes its command starts', () => {
     );
     const done = collect(child);
     await until('four workers', () => (read(log).match(/ready/g) ?? []).length === 4);
-    const watch = guard('term-all', holder);
+    const watch = guard(holder, () => holderOf('term-all'));
     expect((await runKoncli(['lease', 'acquire', 'term-all', '--holder', 'intruder', '--timeout', '0', ...clusterArgs(admin, ns)])).code).toBe(3);
     child.kill('SIGTERM');
     const result = await done;
@@ -106,7 +77,7 @@ describe('lease run and the processes its command starts', () => {
     );
     const done = collect(child);
     await until('both leftovers', () => (read(log).match(/ready/g) ?? []).length === 2);
-    const watch = guard('leftovers', holder);
+    const watch = guard(holder, () => holderOf('leftovers'));
     const result = await done;
     const { violations } = await watch.stop();
     expect(result.code).toBe(3);
@@ -138,19 +109,19 @@ describe('lease run and the processes its command starts', () => {
     const started = Date.now();
     const child = start(
       ['orphans-wait', '--holder', holder, '--ttl', '6s', '--orphans', 'wait', '--json'],
-      `nohup sh -c 'sleep 4; echo finished >> "$L"' >/dev/null 2>&1 &`,
+      `nohup sh -c 'sleep 8; echo finished >> "$L"' >/dev/null 2>&1 &`,
       { L: log },
     );
     const done = collect(child);
     await until('the orphan to run', () => processesOf(holder).length > 0 && !read(log));
-    const watch = guard('orphans-wait', holder);
+    const watch = guard(holder, () => holderOf('orphans-wait'));
     await sleep(1500);
     expect((await runKoncli(['lease', 'acquire', 'orphans-wait', '--holder', 'intruder', '--timeout', '0', ...clusterArgs(admin, ns)])).code).toBe(3);
     const result = await done;
     const { violations } = await watch.stop();
     expect(result.code).toBe(0);
     expect(read(log)).toBe('finished\n');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(8000);
     expect(result.stderr).toMatch(/but 2 processes it started still run .*; holding lease orphans-wait until they exit \(--orphans wait\)/); // sh and its sleep
     expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'completed', leftovers: 2, exitCode: 0 });
     expect(JSON.parse(result.stdout).renewals).toBeGreaterThanOrEqual(1); // every 2 s under a 6 s TTL (a 3 s TTL left each renewal 333 ms: lost under load)

@@ -106,17 +106,20 @@ export const json = (r: CliResult) => JSON.parse(r.stdout);
  * A shell script for critical sections: `section.sh LOG ID HOLD_SECONDS` appends
  * `start ID TOKEN MS`, sleeps, appends `end ID TOKEN MS` (TOKEN: $KONCLI_FENCING_TOKEN or -;
  * MS: this machine's clock). Arguments are plain words, so klock's argument quoting leaves them be.
+ * With `endOnTerm` (section-term.sh), a SIGTERM ends the section at once, logged as its end.
  */
-export function sectionScript(dir: string): string {
-  const path = join(dir, 'section.sh');
+export function sectionScript(dir: string, { endOnTerm = false } = {}): string {
+  const path = join(dir, endOnTerm ? 'section-term.sh' : 'section.sh');
+  const end = 'echo "end $id ${KONCLI_FENCING_TOKEN:--} $(date +%s%3N)" >> "$log"';
   writeFileSync(
     path,
     [
       '#!/bin/sh',
       'log=$1; id=$2; hold=$3',
+      ...(endOnTerm ? [`trap '${end}; exit 143' TERM`] : []),
       'echo "start $id ${KONCLI_FENCING_TOKEN:--} $(date +%s%3N)" >> "$log"',
-      'sleep "$hold"',
-      'echo "end $id ${KONCLI_FENCING_TOKEN:--} $(date +%s%3N)" >> "$log"',
+      endOnTerm ? 'sleep "$hold" & wait $!' : 'sleep "$hold"', // a shell runs a trap only between commands; `wait` is one it interrupts
+      end,
       '',
     ].join('\n'),
   );

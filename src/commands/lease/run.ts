@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { parseSignal } from '../../cli/child.js';
+import { parseSignal } from '../../supervise/child.js';
 import { parseDelay, parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { runHolderFrom } from '../../cli/holder.js';

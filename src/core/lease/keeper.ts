@@ -19,6 +19,8 @@ export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs'
  */
 export class LeaseKeeper {
   private stopped = false;
+  /** Why the lease was lost, once it was. */
+  lostBecause: string | undefined;
   private readonly stop$ = new AbortController();
   private lastOkSentAt: number;
   private record: LeaseRecord;
@@ -26,6 +28,7 @@ export class LeaseKeeper {
   private readonly adopted: boolean;
   readonly lost: Promise<string>;
   private declareLost!: (reason: string) => void;
+  private renewed: (() => void) | undefined;
   renewals = 0;
 
   constructor(
@@ -58,14 +61,39 @@ export class LeaseKeeper {
     this.feed.stop();
   }
 
+  /** Monotonic time (Clock.now) by which a renewal must succeed: the last successful one's sending plus the renew deadline. */
+  get deadline(): number {
+    return this.lastOkSentAt + this.timing.renewDeadlineMs;
+  }
+
+  /** Calls `listener` after each successful renewal (the deadline moved on). */
+  onRenewal(listener: () => void): void {
+    this.renewed = listener;
+  }
+
+  /**
+   * The first thing to do after a pause (a stopped process, a blocked event loop) and before acting
+   * on the lease: declares it lost when the renew deadline has passed meanwhile — rather than renew
+   * late or release what someone else may hold. True when lost (now or before).
+   */
+  checkDeadline(): boolean {
+    if (!this.stopped && this.ctx.clock.now() >= this.deadline) this.lose(this.missedDeadline());
+    return this.lostBecause !== undefined;
+  }
+
   /** The newest state known: the watch's copy (it also sees waiters' writes), else our last write. */
   get latest(): LeaseRecord {
     return this.feed.current() ?? this.record;
   }
 
+  private missedDeadline(): string {
+    return `no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(this.timing.renewDeadlineMs)} ms)`;
+  }
+
   private lose(reason: string): void {
     if (this.stopped) return;
     this.stop();
+    this.lostBecause = reason;
     this.declareLost(reason);
   }
 
@@ -91,7 +119,7 @@ export class LeaseKeeper {
         if (seen.holding.holder !== this.holder) {
           return { done: `lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}` };
         }
-        if (now >= deadline) return { done: `no renewal of lease ${this.name} succeeded within the renew deadline (${Math.round(renewDeadlineMs)} ms)` };
+        if (now >= deadline) return { done: this.missedDeadline() };
         const giveUp = () => stopped;
         if (now < nextRenewAt) return { until: Math.min(nextRenewAt, deadline), giveUp };
         const renew = async () => {
@@ -124,6 +152,7 @@ export class LeaseKeeper {
     const boundMs = Math.min(deadline - sentAt, this.timing.attemptTimeoutMs ?? Infinity);
     // The watch's copy is at least as new as our own last write (it also sees waiters' writes).
     const renew = () => renewLease(this.ctx, { name: this.name, holder: this.holder }, this.feed.current() ?? this.record, sentAt);
+    if (this.ctx.clock.now() >= deadline) return 'the renew deadline passed before the renewal was sent'; // paused since the decision: never renew late
     // The request itself is aborted at the bound where the store can (a hung connection is then dropped).
     const attempt = this.ctx.withRequestTimeout ? this.ctx.withRequestTimeout(boundMs, renew) : renew();
     const timeout = new AbortController();
@@ -140,6 +169,7 @@ export class LeaseKeeper {
       this.feed.offer(outcome.record);
       this.lastOkSentAt = sentAt;
       this.renewals++;
+      this.renewed?.();
       return undefined;
     }
     if (isKind(outcome.error, 'lost')) this.lose((outcome.error as Error).message);

@@ -1,6 +1,6 @@
-import { parseStat, processInfo } from '../../../src/cli/process-tree.js';
+import { parseStat, processInfo } from '../../../src/supervise/process-tree.js';
 
-describe('cli/process-tree', () => {
+describe('supervise/process-tree', () => {
   test('parseStat reads pid, ppid, pgrp, start time and state after the last ")" of comm', () => {
     // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime …

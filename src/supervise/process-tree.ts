@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** One process as /proc/PID/stat (proc(5)) shows it. */
 export interface ProcessInfo {
@@ -109,5 +109,32 @@ export function ownTerminalGroup(): { pgrp: number; foreground: boolean } | unde
     return { pgrp, foreground: tty !== 0 && tpgid === pgrp };
   } catch {
     return undefined;
+  }
+}
+
+/** The range of /proc/PID/oom_score_adj (proc(5)): −1000 never killed by the OOM killer, 1000 killed first. */
+export const OOM_SCORE_ADJ_MAX = 1000;
+
+/** `pid`'s oom_score_adj, or undefined where it cannot be read (no /proc, gone). */
+export function readOomScoreAdj(pid: number | 'self'): number | undefined {
+  try {
+    const value = Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim());
+    return Number.isInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets `pid`'s oom_score_adj; false when refused or impossible. Anyone may raise their own; lowering
+ * it below the lowest value a privileged writer set (oom_score_adj_min, usually the inherited one)
+ * needs CAP_SYS_RESOURCE (proc(5), the kernel's __set_oom_adj).
+ */
+export function writeOomScoreAdj(pid: number | 'self', value: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, `${value}\n`);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -27,7 +27,8 @@ export class DescendantTracker {
   private readonly tracked = new Map<number, ProcessInfo>();
   /** `pid:start` of processes known not to be the command's (their environment was read, without the marker). */
   private foreign = new Set<string>();
-  private readonly rootStart: number | undefined;
+  /** Processes started before this (clock ticks since boot) are never the command's: the marker is not looked for in them. */
+  private readonly since: number | undefined;
   private readonly useMarker = hasProc();
   private timer: Timer | undefined;
   private intervalMs = FAST_MS;
@@ -35,18 +36,29 @@ export class DescendantTracker {
   private emptyWaiters: (() => void)[] = [];
 
   /**
-   * @param root the command's pid
+   * @param root the command's pid; undefined: not known yet (the watchdog, armed before the command
+   *   starts, finds it by the marker or is told it later: `add`)
    * @param marker the `NAME=value` environment entry given to the command
+   * @param since start time (clock ticks since boot, as ProcessInfo.start) before which no process
+   *   is the command's; default: the root's start time
    */
   constructor(
-    private readonly root: number,
+    root: number | undefined,
     private readonly marker: string,
+    since?: number,
   ) {
-    const info = processInfo(root);
-    this.rootStart = info?.start;
-    this.tracked.set(root, info ?? { pid: root, ppid: process.pid, pgrp: 0, start: 0, zombie: false });
+    const info = root === undefined ? undefined : processInfo(root);
+    this.since = since ?? info?.start;
+    if (root !== undefined) this.tracked.set(root, info ?? { pid: root, ppid: process.pid, pgrp: 0, start: 0, zombie: false });
     this.scan();
     this.schedule();
+  }
+
+  /** Records `pid` (the command, once started) and what it started. */
+  add(pid: number): void {
+    const info = processInfo(pid);
+    if (info && !info.zombie) this.tracked.set(pid, info);
+    this.hurry();
   }
 
   /** Stops the background scans. */
@@ -135,10 +147,10 @@ export class DescendantTracker {
       else this.tracked.set(pid, now);
     }
     let found = false;
-    if (this.useMarker && this.rootStart !== undefined) {
+    if (this.useMarker && this.since !== undefined) {
       const foreign = new Set<string>();
       for (const p of all.values()) {
-        if (this.tracked.has(p.pid) || p.zombie || p.start < this.rootStart || p.pid === process.pid) continue;
+        if (this.tracked.has(p.pid) || p.zombie || p.start < this.since || p.pid === process.pid) continue;
         const key = `${p.pid}:${p.start}`;
         if (this.foreign.has(key)) {
           foreign.add(key);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { sleepFor } from '../core/timer.js';
 import { DescendantTracker } from './descendants.js';
-import { ownTerminalGroup } from './process-tree.js';
+import { OOM_SCORE_ADJ_MAX, ownTerminalGroup, readOomScoreAdj, writeOomScoreAdj } from './process-tree.js';
 import type { ProcessInfo } from './process-tree.js';
 
 export interface ChildExit {
@@ -17,6 +17,33 @@ export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** The environment variable whose random value marks the command's processes (descendants.ts). */
 export const RUN_ID_VARIABLE = 'KONCLI_RUN_ID';
 
+/** A fresh marker for one run: the `KONCLI_RUN_ID=<random>` entry its command's processes carry. */
+export function newRunMarker(): string {
+  return `${RUN_ID_VARIABLE}=${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * How much likelier than koncli the kernel's OOM killer finds the command: its oom_score_adj is
+ * koncli's plus this (at most 1000). koncli is the larger process beside a small command, so the
+ * kernel would otherwise pick it — and leave the command running with nobody renewing the lease.
+ */
+export const COMMAND_OOM_SCORE_ADJ_RAISE = 500;
+
+/**
+ * Runs `spawnIt` with this process's oom_score_adj raised for the moment of the fork, so the
+ * command and everything it starts inherit the higher value from their first instruction; then
+ * puts koncli's back. Never fails the run: a refused write only leaves the values as they were.
+ */
+function spawnPreferredByOomKiller(spawnIt: () => ChildProcess): ChildProcess {
+  const own = readOomScoreAdj('self');
+  const raised = own !== undefined && own < OOM_SCORE_ADJ_MAX && writeOomScoreAdj('self', Math.min(OOM_SCORE_ADJ_MAX, own + COMMAND_OOM_SCORE_ADJ_RAISE));
+  try {
+    return spawnIt();
+  } finally {
+    if (raised) writeOomScoreAdj('self', own);
+  }
+}
+
 /**
  * Runs a command directly (no shell, arguments exactly as given) with stdio passed through, in
  * koncli's own process group (so a terminal's job control, Ctrl-C and a pager or editor in the
@@ -29,9 +56,10 @@ export class SupervisedChild {
   readonly exited: Promise<ChildExit>;
   private readonly tracker: DescendantTracker | undefined;
 
-  constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
-    const runId = randomBytes(12).toString('hex');
-    this.child = spawn(command, args, { stdio: 'inherit', env: { ...env, [RUN_ID_VARIABLE]: runId } });
+  /** @param marker newRunMarker()'s `KONCLI_RUN_ID=…` entry, added to `env` */
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv, marker = newRunMarker()) {
+    const runId = marker.slice(marker.indexOf('=') + 1);
+    this.child = spawnPreferredByOomKiller(() => spawn(command, args, { stdio: 'inherit', env: { ...env, [RUN_ID_VARIABLE]: runId } }));
     this.exited = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -40,7 +68,7 @@ export class SupervisedChild {
       () => this.tracker?.hurry(),
       () => {},
     );
-    if (this.child.pid !== undefined) this.tracker = new DescendantTracker(this.child.pid, `${RUN_ID_VARIABLE}=${runId}`);
+    if (this.child.pid !== undefined) this.tracker = new DescendantTracker(this.child.pid, marker);
   }
 
   get pid(): number | undefined {
