@@ -75,7 +75,8 @@ export abstract class KoncliCommand extends Command {
     if (flags.json && flags.output !== undefined && flags.output !== 'json') {
       throw usageError(`--json and -o ${flags.output} ask for two output formats; pass one of them`);
     }
-    const format = (flags.json ? 'json' : (flags.output ?? 'text')) as OutputFormat;
+    // A command may take more -o values (status: wide, name, jsonpath=…); those print text.
+    const format: OutputFormat = flags.json ? 'json' : flags.output === 'json' || flags.output === 'yaml' ? flags.output : 'text';
     this.output = new Output(format);
   }
 

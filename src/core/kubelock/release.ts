@@ -1,4 +1,5 @@
 import { KoncliError, isKind } from '../errors.js';
+import { checkIfHolder, forceMessage, type ForceAuthor } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import { lockAnnotationKey } from './codec.js';
 import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from './decide.js';
@@ -18,7 +19,7 @@ export interface ReleaseLockResult {
 const UNREADABLE = '<unreadable record>';
 
 /** Removes the lock's annotation, guarded by resourceVersion so a new owner is never displaced. */
-export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
+export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest, author?: ForceAuthor): Promise<ReleaseLockResult> {
   const what = ctx.store.describe(req.name);
   const exhausted = () => new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
@@ -31,13 +32,14 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest)
       if (!isKind(err, 'corrupt') || !req.force) throw err;
       view = { lock: req.lock, state: 'held', data: { owner: UNREADABLE, createdAt: '', ttlNs: 0n } };
     }
+    if (req.force) checkIfHolder(`lock ${req.lock} on ${what}`, req.ifHolder, view.state === 'free' ? [] : [view.data!.owner]);
     const { forced } = planRelease(view, req, what);
     await ctx.store.setAnnotation(req.name, obj.version, lockAnnotationKey(req.lock), null, lockWriter(req.lock));
     const previousOwner = view.data!.owner;
     const result: ReleaseLockResult = { outcome: 'released', previousOwner, expired: view.state === 'expired', forced };
     if (forced) {
       await ctx.store
-        .recordEvent(obj, 'KubelockForceReleased', `${req.owner} force-released kubelock ${req.lock} held by ${previousOwner} (koncli)`)
+        .recordEvent(obj, 'KubelockForceReleased', forceMessage(author ?? { by: req.owner }, `force-released kubelock ${req.lock} held by ${previousOwner}`))
         .catch((err: Error) => (result.eventError = err.message));
     }
     return result;

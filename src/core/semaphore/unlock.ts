@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { checkIfHolder, forceMessage } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import { encodeSemaphore } from './codec.js';
 import { planUnlock } from './decide.js';
@@ -13,14 +14,23 @@ export interface UnlockRequest {
   holder: string;
   /** An operator removes another holder's slot; recorded as an Event. */
   force: boolean;
-  /** Who is unlocking, for the Event. */
+  /** Who is unlocking (the Kubernetes user, or the --holder), for the Event. */
   by: string;
+  /** Why, for the Event. */
+  reason?: string;
+  /**
+   * With force: remove exactly these holders, only while every one of them still holds a slot
+   * (--if-holder, repeatable; --dead fills it with the holders judged dead). Replaces `holder`.
+   */
+  ifHolder?: string[];
 }
 
 export interface UnlockResult {
   object: SemaphoreObject;
   state: SemaphoreState;
-  /** The slot had already lapsed (its TTL ran out) before it was freed. */
+  /** The holders removed. */
+  removed: string[];
+  /** The (first removed) slot had already lapsed (its TTL ran out) before it was freed. */
   expired: boolean;
   reason: string;
   forced: boolean;
@@ -34,7 +44,9 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const { object, state } = await readSemaphore(ctx, req.name, req.namespace);
     const views = judgeHolders(state, ctx.tracker, semaphoreKey(req), ctx.clock.now());
-    const next = planUnlock(req.name, state, views, req.holder);
+    const victims = req.force && req.ifHolder?.length ? req.ifHolder : [req.holder];
+    if (req.force) checkIfHolder(`semaphore ${req.name}`, req.ifHolder, Object.keys(state.holders));
+    const next = planUnlock(req.name, state, views, victims);
     let written: SemaphoreObject;
     try {
       written = await ctx.store.write(object, encodeSemaphore(next));
@@ -44,13 +56,18 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
     const result: UnlockResult = {
       object: written,
       state: next,
-      expired: views.some((v) => v.id === req.holder && v.expired),
-      reason: state.holders[req.holder].reason,
+      removed: victims,
+      expired: views.some((v) => v.id === victims[0] && v.expired),
+      reason: state.holders[victims[0]].reason,
       forced: req.force,
     };
     if (req.force) {
       await ctx.store
-        .recordEvent(written, 'ForceUnlocked', `${req.by} force-removed holder ${req.holder} from semaphore ${req.name} (koncli)`)
+        .recordEvent(
+          written,
+          'ForceUnlocked',
+          forceMessage({ by: req.by, reason: req.reason }, `force-removed holder ${victims.join(', ')} from semaphore ${req.name}`),
+        )
         .catch((err: Error) => (result.eventError = err.message));
     }
     return result;
