@@ -5,6 +5,7 @@
 // printed. Pods and Nodes are real objects whose status is written through the status subresource
 // (this plane runs no scheduler or kubelet), as a kubelet would write it.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { kubectlPath, runCommand } from '../support/access.js';
 import { KONCLI_COMMAND, runKoncli, type CliResult } from '../support/cli.js';
@@ -209,6 +210,57 @@ describe('koncli status: the 3 a.m. operator', () => {
     expect(plain.some((r) => r.namespace === 'kube-node-lease' || r.namespace === 'kube-system')).toBe(false);
     const system = json(await ok(['status', '-A', '--system', '-o', 'json'])).items;
     expect(system.some((r) => r.namespace === 'kube-node-lease' && r.name === `node-${suffix}`)).toBe(true);
+  }, 120_000);
+
+  test('--force --if-holder breaks only while that holder holds (exit 5, nothing changed, otherwise); --dead removes exactly the dead; the Event names the user', async () => {
+    const holderOf = async (lease: string) => json(await ok(['status', '-n', nsA, '-o', 'json'])).items.find((r) => r.name === lease)?.holder;
+    await ok(['lease', 'acquire', 'handover', '-n', nsA, '--holder', 'old-owner', '--ttl', '1h']);
+    await ok(['lease', 'release', 'handover', '-n', nsA, '--holder', 'old-owner']);
+    await ok(['lease', 'acquire', 'handover', '-n', nsA, '--holder', 'new-owner', '--ttl', '1h']);
+    // The operator saw old-owner; new-owner took it meanwhile: the force is refused.
+    const refused = await koncli(['lease', 'release', 'handover', '-n', nsA, '--force', '--if-holder', 'old-owner', '--json']);
+    expect(refused.code).toBe(5);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ kind: 'not-held', holders: ['new-owner'], expected: ['old-owner'] });
+    expect(await holderOf('handover')).toBe('new-owner');
+    const absent = await koncli(['lease', 'release', 'no-such-lease', '-n', nsA, '--force', '--if-holder', 'x']);
+    expect(absent.code).toBe(6);
+    await ok(['lease', 'release', 'handover', '-n', nsA, '--force', '--if-holder', 'new-owner', '--reason', 'handover test']);
+    const events = await core().listNamespacedEvent({ namespace: nsA, fieldSelector: 'involvedObject.name=handover,reason=ForceReleased' });
+    expect(events.items.map((e) => e.message)).toEqual([
+      'user koncli-admin as ' + (process.env.KONCLI_HOLDER || hostname()) + ' force-released the lease from new-owner (koncli): handover test',
+    ]);
+
+    // A kubelock refuses the same way.
+    await ok(['kubelock', 'annotate', 'deployments.apps/web', '-n', nsA, '--lock', 'deploy', '--owner', 'ci-7', '--ttl', '1h']);
+    const wrongOwner = await koncli([
+      'kubelock',
+      'annotate',
+      'deployments.apps/web',
+      '-n',
+      nsA,
+      '--lock',
+      'deploy',
+      '--release',
+      '--force',
+      '--if-holder',
+      'ci-6',
+    ]);
+    expect(wrongOwner.code).toBe(5);
+    await ok(['kubelock', 'annotate', 'deployments.apps/web', '-n', nsA, '--lock', 'deploy', '--release', '--force', '--if-holder', 'ci-7']);
+
+    // --dead: of a live Pod, a gone one and a laptop, only the gone one is removed.
+    const [live, gone] = await Promise.all([pod(nsA, 'sem-live-', 'Running'), pod(nsA, 'sem-gone-', 'Running')]);
+    for (const h of [live, gone, 'carol@laptop']) await ok(['semaphore', 'lock', 'mixed', '-n', nsA, '--holder', h, '--max', '3', '--create']);
+    await core().deleteNamespacedPod({ name: gone, namespace: nsA, gracePeriodSeconds: 0 });
+    const dead = JSON.parse((await ok(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--dead', '--json'])).stdout);
+    expect(dead).toMatchObject({ removed: [gone], forced: true });
+    expect([...dead.holders].sort()).toEqual(['carol@laptop', live].sort());
+    const none = await koncli(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--dead']);
+    expect(none.code).toBe(5);
+    expect(none.stderr).toMatch(/no holder of semaphore mixed is judged dead/);
+    // Several at once, only while all of them still hold.
+    expect((await koncli(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--if-holder', live, '--if-holder', gone])).code).toBe(5);
+    await ok(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--if-holder', live, '--if-holder', 'carol@laptop']);
   }, 120_000);
 
   test('-w prints a lock as it changes (by watch), until interrupted', async () => {
