@@ -51,6 +51,7 @@ const host: Host = {
       [help.name, help],
     ]),
   }),
+  commandIds: () => ids,
   async notFound(argv, loadOptions) {
     if (argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids)) return false;
     const config = await Config.load(loadOptions);
