@@ -8,7 +8,7 @@ import { platform, release } from 'node:os';
 import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
-import { commandPrefix } from './invocation.js';
+import { commandPrefix, completionArgs } from './invocation.js';
 import { unknownCommand, unknownCommandMessage } from './unknown-command.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
@@ -34,7 +34,7 @@ const EXIT_CODES_SECTION = `EXIT CODES\n${EXIT_CODES_HELP}`;
 export async function run(args: string[], host: Host): Promise<never> {
   markStartup('entry');
   process.stdout.on('error', stdoutFailed);
-  const argv = helpFlag(kubectlArgv(args)); // kubectl's habits: global flags before the command, -v=N, -h
+  const argv = helpFlag(kubectlArgv(completionArgs(args))); // kubectl's habits: global flags before the command, -v=N, -h
   const ids = host.commandIds?.();
   if (ids && refuseUnknown(argv, ids)) process.exitCode = 2;
   else if (!printVersion(argv, host.pjson)) {
