@@ -2,7 +2,7 @@
  * Whether a lock's holder is alive, judged from the Pod or Node its identity names. Pure apart
  * from the lookups it is given (src/kube/liveness.ts reads them through client-node).
  *
- * Identities seen in the wild (docs/status.md): the Pod's name (koncli's default holder inside a
+ * Identities seen in the wild (docs/status.md, "Liveness"): the Pod's name (koncli's default holder inside a
  * Pod, kube-lock, giantswarm/kubelock operators), client-go leader election's `<hostname>_<uuid>`
  * (k8s.io/client-go/tools/leaderelection: `id := hostname + "_" + string(uuid.NewUUID())`), koncli
  * `lease run`'s `<hostname>-<8 hex>` (src/cli/holder.ts), and for a hostNetwork Pod a host name that
