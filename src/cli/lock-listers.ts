@@ -2,12 +2,9 @@ import { KoncliError, isKind } from '../core/errors.js';
 import type { Listing, ListScope, LockLister, LockRow } from '../core/status/model.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ResolvedResource } from '../kube/resource-resolver.js';
+import { breakArgs } from './break-commands.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
 import { openSemaphores } from './semaphore-session.js';
-
-/** `-n NS` of a break command: the lock's own namespace, always spelt out (the README's 3 a.m. lesson). */
-const nsArgs = (row: LockRow) => (row.namespace ? ['-n', row.namespace] : []);
-const ifHolders = (holders: string[]) => holders.flatMap((h) => ['--if-holder', h]);
 
 /** The collection path of a resource type in scope (all namespaces when scope.namespace is undefined). */
 const pathOf = (root: string, plural: string, scope: ListScope) => `${root}${scope.namespace ? `/namespaces/${scope.namespace}` : ''}/${plural}`;
@@ -34,15 +31,7 @@ function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
       const rows = records.map((r) => leaseRow(describeLease(r, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow()), this.kind));
       return { rows, skipped: [] };
     },
-    breakArgs: (row, holders) => [
-      'lease',
-      'release',
-      row.name,
-      ...nsArgs(row),
-      ...(konductor ? ['--kind', 'konductor'] : []),
-      '--force',
-      ...ifHolders(holders),
-    ],
+    breakArgs: (row, holders) => breakArgs.lease(row.name, row.namespace!, konductor, holders),
     watchPaths: (scope) => Promise.resolve([pathOf(konductor ? '/apis/konductor.io/v1' : '/apis/coordination.k8s.io/v1', 'leases', scope)]),
   };
 }
@@ -69,7 +58,7 @@ function semaphoreLister(client: KubeClient): LockLister {
       });
       return { rows, skipped: [] };
     },
-    breakArgs: (row, holders) => ['semaphore', 'unlock', row.name, ...nsArgs(row), '--force', ...ifHolders(holders)],
+    breakArgs: (row, holders) => breakArgs.semaphore(row.name, row.namespace!, holders),
     watchPaths: (scope) => Promise.resolve([pathOf('/api/v1', 'configmaps', scope)]),
   };
 }
@@ -112,7 +101,7 @@ function kubelockLister(client: KubeClient): LockLister {
       const { collectionPath } = await import('../kube/object-api.js');
       return withLocks.map((r) => collectionPath({ ...r, namespaced: r.namespaced && scope.namespace !== undefined }, scope.namespace));
     },
-    breakArgs: (row, holders) => ['kubelock', 'annotate', row.object!, '--lock', row.name, ...nsArgs(row), '--release', '--force', ...ifHolders(holders)],
+    breakArgs: (row, holders) => breakArgs.kubelock(row.object!, row.name, row.namespace, holders),
   };
 }
 

@@ -7,6 +7,7 @@ import { Config, Errors, Plugin, flush, handle, ux, type Command, type Hook, typ
 import { commands as helpCommands } from '@oclif/plugin-help';
 import { startupSnapshot } from 'node:v8';
 import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
+import { commandPrefix } from '../cli/invocation.js';
 import pjson from '../../package.json' with { type: 'json' };
 // A module the build generates: { 'lease:status': LeaseStatusCommand, … } for src/commands/**.
 import { commands } from 'koncli:commands';
@@ -83,6 +84,8 @@ const host: Host = {
 
 startupSnapshot.setDeserializeMainFunction(async () => {
   await loaded;
+  // Installed as the kubectl plugin (kubectl-koncli), help and examples say `kubectl koncli`.
+  root.pjson.oclif.bin = commandPrefix();
   await run(process.argv.slice(2), host);
 });
 // Libraries that koncli's modules import on use: evaluated now, into the snapshot ('koncli:commands'

@@ -217,6 +217,12 @@ describe('koncli status: the 3 a.m. operator', () => {
     await ok(['lease', 'acquire', 'handover', '-n', nsA, '--holder', 'old-owner', '--ttl', '1h']);
     await ok(['lease', 'release', 'handover', '-n', nsA, '--holder', 'old-owner']);
     await ok(['lease', 'acquire', 'handover', '-n', nsA, '--holder', 'new-owner', '--ttl', '1h']);
+    // A busy error says what to do: the command that breaks it while new-owner holds it.
+    const busy = await koncli(['lease', 'acquire', 'handover', '-n', nsA, '--holder', 'me', '--timeout', '0', '--json']);
+    expect(busy.code).toBe(3);
+    const hint = `koncli lease release handover -n ${nsA} --force --if-holder new-owner`;
+    expect(JSON.parse(busy.stdout).error).toMatchObject({ kind: 'busy', holder: 'new-owner', breakCommand: hint });
+    expect(busy.stderr).toContain(`; to break it safely: ${hint}\n`);
     // The operator saw old-owner; new-owner took it meanwhile: the force is refused.
     const refused = await koncli(['lease', 'release', 'handover', '-n', nsA, '--force', '--if-holder', 'old-owner', '--json']);
     expect(refused.code).toBe(5);

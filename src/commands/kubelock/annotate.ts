@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { forceAuthor, forceFlags, ifHoldersFrom } from '../../cli/force-flags.js';
 import { defaultHolder } from '../../cli/holder.js';
 import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
@@ -64,6 +65,8 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
       annotation: `kubelock.giantswarm.io/${lock}`,
     };
     const what = ctx.store.describe(target.name);
+    this.busyBreak = (d) =>
+      typeof d.owner === 'string' && d.owner ? commandLine(breakArgs.kubelock(where.object, lock, ctx.store.namespace ?? null, [d.owner])) : undefined;
     if (flags.release) {
       const { releaseLock } = await import('../../core/kubelock/release.js');
       const author = flags.force ? await forceAuthor(client, owner, flags.reason) : undefined;

@@ -3,12 +3,11 @@ import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { LeaseCommand } from '../../cli/lease-command.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
-import { commandPrefix } from '../../cli/invocation.js';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
 import { KoncliError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
-import { shellQuote } from '../../core/status/list.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
@@ -51,10 +50,7 @@ export default class LeaseStatusCommand extends LeaseCommand {
 }
 
 /** The command that breaks the lease while its current holder still holds it (issue 23: what to do, first). */
-function breakLeaseCommand(s: LeaseStatus, kind: string): string {
-  const kindArgs = kind === 'konductor' ? ' --kind konductor' : '';
-  return `${commandPrefix()} lease release ${s.name} -n ${s.namespace}${kindArgs} --force --if-holder ${shellQuote(s.holder)}`;
-}
+const breakLeaseCommand = (s: LeaseStatus, kind: string) => commandLine(breakArgs.lease(s.name, s.namespace, kind === 'konductor', [s.holder]));
 
 function describeText(s: LeaseStatus, live: { alive: boolean | null; reason: string }, breakCommand: string | null): string {
   const rows: [string, string][] = [
