@@ -143,7 +143,7 @@ export abstract class KoncliCommand extends Command {
   }
 
   private withBreakCommand(f: Failure): Failure {
-    const command = f.kind === 'busy' ? this.busyBreak?.((f.details ?? {})) : undefined;
+    const command = f.kind === 'busy' ? this.busyBreak?.(f.details ?? {}) : undefined;
     return command ? { ...f, message: `${f.message}; to break it safely: ${command}`, details: { ...f.details, breakCommand: command } } : f;
   }
 
