@@ -203,6 +203,10 @@ describe('koncli status: the 3 a.m. operator', () => {
     const holders = await ok(['status', '-n', nsB, '-o', 'jsonpath={.items[?(@.name=="laptop")].holder}']);
     expect(holders.stdout.trim()).toBe('alice@laptop');
     await runCommand(kubectlPath(), ['--kubeconfig', admin, '-n', nsB, 'label', 'lease', 'laptop', 'team=blue']);
+    // The per-kind listing takes -A too.
+    const semaphores = await ok(['semaphore', 'status', '-A']);
+    expect(semaphores.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MAX\s+IN USE\s+HOLDERS\s+AGE$/);
+    expect(semaphores.stdout).toMatch(new RegExp(`^${nsB}\\s+live-sem\\s+2\\s+1\\s`, 'm'));
     const labelled = json(await ok(['status', '-n', nsB, '-l', 'team=blue', '-o', 'json'])).items;
     expect(labelled.map((r) => r.name)).toEqual(['laptop']);
     await ok(['lease', 'acquire', `node-${suffix}`, '-n', 'kube-node-lease', '--holder', `node-${suffix}`, '--ttl', '40s']);
