@@ -55,6 +55,11 @@ export abstract class KoncliCommand extends Command {
   };
 
   protected output = new Output('text');
+  /**
+   * Set by a command that can be busy: the command line that would break what blocks it, from the
+   * busy error's details (its holder or holders), appended to the error (issue 23: what to do, first).
+   */
+  protected busyBreak?: (details: Record<string, unknown>) => string | undefined;
   private baseFlagValues: ClusterFlags = {};
   private kubeClient: KubeClient | undefined;
 
@@ -75,7 +80,8 @@ export abstract class KoncliCommand extends Command {
     if (flags.json && flags.output !== undefined && flags.output !== 'json') {
       throw usageError(`--json and -o ${flags.output} ask for two output formats; pass one of them`);
     }
-    const format = (flags.json ? 'json' : (flags.output ?? 'text')) as OutputFormat;
+    // A command may take more -o values (status: wide, name, jsonpath=…); those print text.
+    const format: OutputFormat = flags.json ? 'json' : flags.output === 'json' || flags.output === 'yaml' ? flags.output : 'text';
     this.output = new Output(format);
   }
 
@@ -136,9 +142,14 @@ export abstract class KoncliCommand extends Command {
     }
   }
 
+  private withBreakCommand(f: Failure): Failure {
+    const command = f.kind === 'busy' ? this.busyBreak?.(f.details ?? {}) : undefined;
+    return command ? { ...f, message: `${f.message}; to break it safely: ${command}`, details: { ...f.details, breakCommand: command } } : f;
+  }
+
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
     if (err.oclif?.exit === 0 || err.code === 'EEXIT') throw err; // oclif's own exits (help, version)
-    const { code, kind, message, details } = describeFailure(err);
+    const { code, kind, message, details } = this.withBreakCommand(describeFailure(err));
     if (this.output.machine) {
       await this.output.result({ error: { kind, message, exitCode: code, ...details } }, () => '');
     }
@@ -146,6 +157,8 @@ export abstract class KoncliCommand extends Command {
     process.exitCode = code;
   }
 }
+
+type Failure = ReturnType<typeof describeFailure>;
 
 function describeFailure(err: Error & { oclif?: { exit?: number } }) {
   if (err instanceof KoncliError) {

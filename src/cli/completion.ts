@@ -77,6 +77,9 @@ _koncli() {
 ${valueCases.join('\n')}
   esac
   if [ -z "$opts" ]; then
+    case "$prev" in
+      -n|--namespace|--context|--lock) _koncli_names; return 0 ;;
+    esac
     case " ${[...valueFlags].sort().join(' ')} " in
       *" $prev "*) return 0 ;; # a flag's free-form value
     esac
@@ -89,9 +92,17 @@ ${flagCases.map((l) => `  ${l}`).join('\n')}
       case "$cmd" in
 ${topCases.map((l) => `  ${l}`).join('\n')}
       esac
+      # A command's NAME: lease, semaphore and object names, from the cluster.
+      [ -z "$opts" ] && case "${known}" in *"|$cmd|"*) _koncli_names; return 0 ;; esac
     fi
   fi
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+# Names (namespaces, contexts, leases, semaphores, objects, locks) from '${bin} __complete', the
+# same answers kubectl gets from kubectl_complete-koncli; nothing when the cluster cannot be asked.
+_koncli_names() {
+  local IFS=$'\\n'
+  COMPREPLY=($("\${COMP_WORDS[0]}" __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null | grep -v '^:'))
 }
 complete -F _koncli ${bin} kubectl-koncli
 `;

@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { platform, release } from 'node:os';
 import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
+import { commandPrefix, completionArgs } from './invocation.js';
+import { unknownCommand, unknownCommandMessage } from './unknown-command.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
@@ -26,7 +29,11 @@ export interface Host {
   notFound?(argv: string[], loadOptions: Interfaces.Options): Promise<boolean>;
   /** The argv that starts this koncli again as `lease run`'s watchdog (its last word: WATCHDOG_ARGUMENT). */
   watchdog: string[];
+  /** koncli's command ids ("lease:acquire"), when known without loading oclif. */
+  commandIds?(): Set<string> | undefined;
 }
+
+const EXIT_CODES_SECTION = `EXIT CODES\n${EXIT_CODES_HELP}`;
 
 /** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
 export async function run(args: string[], host: Host): Promise<never> {
@@ -39,8 +46,10 @@ export async function run(args: string[], host: Host): Promise<never> {
   markStartup('entry');
   setWatchdogCommand(host.watchdog);
   process.stdout.on('error', stdoutFailed);
-  const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
-  if (!printVersion(argv, host.pjson)) {
+  const argv = helpFlag(kubectlArgv(completionArgs(args))); // kubectl's habits: global flags before the command, -v=N, -h
+  const ids = host.commandIds?.();
+  if (ids && refuseUnknown(argv, ids)) process.exitCode = 2;
+  else if (!printVersion(argv, host.pjson)) {
     lendPasswdEnv();
     const loadOptions = host.loadOptions(argv);
     if (!(await host.notFound?.(argv, loadOptions))) {
@@ -48,11 +57,37 @@ export async function run(args: string[], host: Host): Promise<never> {
       // A CommonJS package: in the npm build's ES modules its exports are the default export.
       const { execute } = 'execute' in oclif ? oclif : (oclif as { default: typeof oclif }).default;
       await execute({ args: argv, loadOptions });
+      // A command's help ends with the exit codes (its description); root and topic help get them here.
+      if (ids && (argv.length === 0 || asksHelp(argv)) && !commandIn(argv, ids)) writeStdout(`\n${EXIT_CODES_SECTION}\n`);
     }
   }
   // Exit as soon as the command is done and its output written: idle keep-alive sockets must not hold the process open.
   await stdoutWritten();
   process.exit(process.exitCode ?? 0);
+}
+
+/** `-h` means `--help`, as in kubectl (before a `--`; no koncli flag is -h). */
+const helpFlag = (argv: string[]) => {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (a === '-h' && (end < 0 || i < end) ? '--help' : a));
+};
+
+/** An unknown command: one line (and the JSON error document under --json), no prompt; true when refused. */
+function refuseUnknown(argv: string[], ids: Set<string>): boolean {
+  if (asksHelp(argv)) return false;
+  const unknown = unknownCommand(argv, ids);
+  if (!unknown) return false;
+  const message = unknownCommandMessage(unknown, commandPrefix());
+  if (
+    argv.includes('--json') ||
+    argv.includes('-ojson') ||
+    argv.includes('--output=json') ||
+    argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json')
+  ) {
+    writeStdout(JSON.stringify({ error: { kind: 'usage', message, exitCode: 2, ...unknown } }, null, 2) + '\n');
+  }
+  stderr().write(`koncli: error: ${message}\n`);
+  return true;
 }
 
 /**
@@ -69,10 +104,19 @@ export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   } catch {
     // no readable manifest: oclif loads every plugin, as it would anyway
   }
+  // As a kubectl plugin, help and examples say `kubectl koncli`.
+  const bin = commandPrefix();
+  const own = bin === pjson.oclif?.bin ? pjson : { ...pjson, oclif: { ...pjson.oclif, bin } };
   return {
     pjson,
     watchdog: [process.execPath, join(root, 'bin', 'run.js'), WATCHDOG_ARGUMENT],
-    loadOptions: (argv) => (ids && !asksHelp(argv) && commandIn(argv, ids) ? { root, pjson: { ...pjson, oclif: { ...pjson.oclif, plugins: [] } } } : { root }),
+    commandIds: () => ids,
+    loadOptions: (argv) =>
+      ids && !asksHelp(argv) && commandIn(argv, ids)
+        ? { root, pjson: { ...own, oclif: { ...own.oclif, plugins: [] } } }
+        : own === pjson
+          ? { root }
+          : { root, pjson: own },
   };
 }
 

@@ -11,7 +11,7 @@ export default class CompletionCommandClass extends Command {
 
   async run(): Promise<void> {
     const { args } = await this.parse(CompletionCommandClass);
-    const commands: CompletionCommand[] = this.config.commands.map((c) => ({ id: c.id, flags: c.flags }));
+    const commands: CompletionCommand[] = this.config.commands.filter((c) => !c.hidden).map((c) => ({ id: c.id, flags: c.flags }));
     if (!commands.some((c) => c.id === 'help')) commands.push({ id: 'help', flags: {} });
     writeStdout(args.shell === 'zsh' ? zshCompletion(commands, this.config.bin) : bashCompletion(commands, this.config.bin));
   }

@@ -7,6 +7,7 @@ import type { Command, Interfaces } from '@oclif/core';
 import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
 import { plugins as embedded, type EmbeddedPlugin } from 'koncli:plugins';
 import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
+import { commandPrefix } from '../cli/invocation.js';
 
 /** Where oclif believes the package is (it reads nothing there: every plugin comes loaded). */
 const ROOT = '/koncli';
@@ -81,11 +82,14 @@ export function start(args: string[]): Promise<never> {
   const plugins = embedded.map((p) => new BundledPlugin(p));
   const root = plugins.find((p) => p.isRoot)!;
   const ids = new Set(plugins.flatMap((p) => p.commandIDs));
+  // Installed as the kubectl plugin (kubectl-koncli), help and examples say `kubectl koncli`.
+  root.pjson.oclif.bin = commandPrefix();
   const host: Host = {
     pjson: root.pjson,
     loadOptions: () => ({ root: ROOT, plugins: new Map<string, Interfaces.Plugin>(plugins.map((p) => [p.name, p])) }),
     notFound: (argv, loadOptions) =>
       argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids) ? Promise.resolve(false) : notFound(argv, loadOptions),
+    commandIds: () => ids,
     // This executable again, with the first argument main.ts dispatches to the watchdog.
     watchdog: [process.execPath, WATCHDOG_ARGUMENT],
   };

@@ -47,8 +47,12 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
     }
   }
 
-  async list(): Promise<SemaphoreObject[]> {
-    const list = await this.client.call(this.site('list'), () => this.api.listNamespacedConfigMap({ namespace: this.namespace }));
+  async list(allNamespaces = false, labelSelector?: string): Promise<SemaphoreObject[]> {
+    const list = await this.client.call({ ...this.site('list'), allNamespaces }, () =>
+      allNamespaces
+        ? this.api.listConfigMapForAllNamespaces({ labelSelector })
+        : this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector }),
+    );
     return list.items.map(this.decode).filter((o) => o.annotation !== undefined);
   }
 

@@ -76,15 +76,15 @@ export class KonductorLeaseStore implements LeaseStore {
     }
   }
 
-  async list(allNamespaces = false): Promise<LeaseRecord[]> {
+  async list(allNamespaces = false, labelSelector?: string): Promise<LeaseRecord[]> {
     // client-node types a custom object list as `any`: read it as the unknown JSON it is.
     const list: unknown = await this.call(
       'list',
       undefined,
       () =>
         allNamespaces
-          ? this.api.listClusterCustomObject({ group, version, plural })
-          : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
+          ? this.api.listClusterCustomObject({ group, version, plural, labelSelector })
+          : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace, labelSelector }),
       KONDUCTOR_LEASE.resource,
       allNamespaces,
     );

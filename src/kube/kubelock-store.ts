@@ -21,6 +21,19 @@ function annotationWriteTimes(managedFields: ManagedFieldsEntry[] | undefined, a
   return times;
 }
 
+/** Any object (or its PartialObjectMetadata) as a kubelock sees it. */
+export function annotatedObjectOf(obj: Pick<KubernetesObject, 'metadata'> | null | undefined): AnnotatedObject {
+  const meta = obj?.metadata ?? {};
+  const annotations = meta.annotations ?? {};
+  return {
+    name: meta.name ?? '',
+    ...identityOf(meta),
+    version: meta.resourceVersion ?? '',
+    annotations,
+    writtenAtMost: annotationWriteTimes(meta.managedFields, annotations),
+  };
+}
+
 /**
  * Annotations of objects of any resource type (resolved by discovery), read and written through
  * client-node's generic object API: each write a JSON merge patch of one annotation, carrying
@@ -47,17 +60,7 @@ export class ObjectKubelockStore implements KubelockStore {
     return { verb, resource: this.displayName, name, namespace: this.namespace };
   }
 
-  decode = (obj: KubernetesObject | null | undefined): AnnotatedObject => {
-    const meta = obj?.metadata ?? {};
-    const annotations = meta.annotations ?? {};
-    return {
-      name: meta.name ?? '',
-      ...identityOf(meta),
-      version: meta.resourceVersion ?? '',
-      annotations,
-      writtenAtMost: annotationWriteTimes(meta.managedFields, annotations),
-    };
-  };
+  decode = annotatedObjectOf;
 
   async get(name: string): Promise<AnnotatedObject | null> {
     try {

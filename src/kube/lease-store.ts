@@ -90,9 +90,9 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     }
   }
 
-  async list(allNamespaces = false): Promise<LeaseRecord[]> {
+  async list(allNamespaces = false, labelSelector?: string): Promise<LeaseRecord[]> {
     const list = await this.client.call({ ...this.site('list'), allNamespaces }, () =>
-      allNamespaces ? this.api.listLeaseForAllNamespaces() : this.api.listNamespacedLease({ namespace: this.namespace }),
+      allNamespaces ? this.api.listLeaseForAllNamespaces({ labelSelector }) : this.api.listNamespacedLease({ namespace: this.namespace, labelSelector }),
     );
     return list.items.map((item) => {
       try {

@@ -1,6 +1,20 @@
-import { ApisApi, CoreApi, HttpMethod, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1APIResourceList } from '@kubernetes/client-node';
+import {
+  ApisApi,
+  CoreApi,
+  HttpMethod,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+  type V1APIResourceList,
+  type V1ObjectMeta,
+} from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
 import type { DiscoveredResource, Discovery, GroupVersion, ResolvedResource } from './resource-resolver.js';
+
+/** One object as a metadata-only list returns it. */
+export interface PartialObjectMetadata {
+  metadata?: V1ObjectMeta;
+}
 
 const apiVersionOf = (gv: GroupVersion) => (gv.group ? `${gv.group}/${gv.version}` : gv.version);
 
@@ -54,6 +68,19 @@ export class DynamicObjectApi extends KubernetesObjectApi implements Discovery {
 
   readObject(resource: ResolvedResource, name: string, namespace: string | undefined): Promise<KubernetesObject> {
     return this.read({ apiVersion: resource.apiVersion, kind: resource.kind, metadata: { name, namespace } });
+  }
+
+  /**
+   * Every object of a resource type as PartialObjectMetadata (metadata only, as `kubectl get
+   * --show-kind -o name` asks for): a namespace's, or with `namespace` undefined all of them.
+   */
+  async listMetadata(resource: ResolvedResource, namespace: string | undefined, labelSelector?: string): Promise<PartialObjectMetadata[]> {
+    const root = collectionPath({ ...resource, namespaced: resource.namespaced && namespace !== undefined }, namespace);
+    const request = this.configuration.baseServer.makeRequestContext(root, HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json');
+    if (labelSelector) request.setQueryParam('labelSelector', labelSelector);
+    const list = await this.requestPromise<KubernetesObject & { items?: PartialObjectMetadata[] }>(request, 'KubernetesListObject');
+    return list.items ?? [];
   }
 
   mergePatchObject(

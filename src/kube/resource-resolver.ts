@@ -7,6 +7,8 @@ export interface DiscoveredResource {
   kind: string;
   shortNames?: string[];
   namespaced: boolean;
+  /** The verbs the resource supports (get, list, watch, patch…). */
+  verbs?: string[];
 }
 
 export interface GroupVersion {
@@ -75,20 +77,19 @@ export function matchResource(type: string, catalog: CatalogEntry[]): ResolvedRe
         if (tier > 0 && (!best || tier < best.tier)) best = { tier, gv, r };
       }
     }
-    if (best) {
-      const { gv, r } = best;
-      return {
-        group: gv.group,
-        version: gv.version,
-        apiVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
-        plural: r.name,
-        kind: r.kind,
-        namespaced: r.namespaced,
-      };
-    }
+    if (best) return resolvedOf(best.gv, best.r);
   }
   return undefined;
 }
+
+const resolvedOf = (gv: GroupVersion, r: DiscoveredResource): ResolvedResource => ({
+  group: gv.group,
+  version: gv.version,
+  apiVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
+  plural: r.name,
+  kind: r.kind,
+  namespaced: r.namespaced,
+});
 
 /** The group a qualified TYPE could name ("deployments.apps" → "apps"), if any. */
 const groupHint = (type: string) => (type.includes('.') ? type.toLowerCase().slice(type.indexOf('.') + 1) : undefined);
@@ -125,6 +126,18 @@ export class ResourceResolver {
         (failed.length ? ` (discovery of ${failed.map(key).join(', ')} failed)` : ''),
       { type },
     );
+  }
+
+  /**
+   * Every resource type the server can list, in the preferred version of each group (as
+   * `kubectl api-resources --verbs=list`); groups whose discovery failed are named in `failed`.
+   */
+  async listable(): Promise<{ resources: ResolvedResource[]; failed: string[] }> {
+    const gvs = await this.discovery.groupVersions();
+    const preferred = gvs.filter((gv, i) => gvs.findIndex((o) => o.group === gv.group) === i);
+    const catalog = await this.catalog(preferred);
+    const resources = catalog.flatMap(({ gv, resources }) => resources.filter((r) => r.verbs?.includes('list')).map((r) => resolvedOf(gv, r)));
+    return { resources, failed: preferred.filter((gv) => this.failed.has(key(gv))).map(key) };
   }
 
   private async catalog(gvs: GroupVersion[]): Promise<CatalogEntry[]> {

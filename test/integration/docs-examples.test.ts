@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { KONCLI_COMMAND } from '../support/cli.js';
+import { KONCLI_COMMAND, runKoncli } from '../support/cli.js';
+import { until } from '../support/poll.js';
 import { kubectlPath, type Run } from '../support/access.js';
 import { adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -107,4 +108,44 @@ describe.each([...byFile.keys()])('%s', (file) => {
     if (r.code !== 0)
       throw new Error(`${block.file}:${block.line} exited ${r.code}\n--- script\n${block.script}--- stderr\n${r.stderr}--- stdout\n${r.stdout}`);
   });
+});
+
+describe("docs/guide.md's renewal loop", () => {
+  test('with its lease broken midway it stops the worker and exits 4', async () => {
+    const guide = readFileSync(join(REPO, 'docs', 'guide.md'), 'utf8');
+    const loop = /^```sh renewal-loop\n([\s\S]*?)^```$/m.exec(guide)?.[1];
+    expect(loop).toBeDefined();
+    const ns = await freshNamespace('renewal-loop');
+    const kubeconfig = parse(readFileSync(adminKubeconfigPath(), 'utf8'));
+    for (const c of kubeconfig.contexts) c.context.namespace = ns;
+    const dir = mkdtempSync(join(tmpdir(), 'koncli-loop-'));
+    writeFileSync(join(dir, '.kubeconfig'), stringify(kubeconfig), { mode: 0o600 });
+    const bin = join(dir, '.bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'koncli'), `#!/bin/sh\nexec ${KONCLI_COMMAND} "$@"\n`);
+    chmodSync(join(bin, 'koncli'), 0o755);
+    // The worker the loop guards: a process the test can look for afterwards.
+    const script = `sleep 600 & worker_pid=$!\necho "worker $worker_pid"\n${loop!}`;
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KUBECONFIG: join(dir, '.kubeconfig'), HOSTNAME: 'indexer-1', NO_COLOR: '1' };
+    const child = spawn('bash', ['-c', script], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const koncliIn = (args: string[]) => runKoncli([...args, '--kubeconfig', join(dir, '.kubeconfig')]);
+    await until(
+      'the loop holds the lease',
+      async () => JSON.parse((await koncliIn(['lease', 'status', 'indexer', '--json'])).stdout || '{}').holder === 'indexer-1',
+    );
+    await until('a renewal went through', () => /renewed/.test(stdout), 30_000);
+    const broken = await koncliIn(['lease', 'release', 'indexer', '-n', ns, '--force', '--if-holder', 'indexer-1', '--holder', 'oncall']);
+    expect(broken.code).toBe(0);
+    const stuck = setTimeout(() => child.kill('SIGKILL'), 40_000); // a loop that never noticed: fails below with code null
+    const code = await exited;
+    clearTimeout(stuck);
+    expect({ code, stderr }).toMatchObject({ code: 4 });
+    const worker = Number(/worker (\d+)/.exec(stdout)?.[1]);
+    expect(() => process.kill(worker, 0)).toThrow(); // stopped by the loop's kill -TERM
+  }, 120_000);
 });

@@ -39,6 +39,7 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
       'package.json',
       'bin/run.js',
       'bin/kubectl-koncli.js',
+      'bin/kubectl_complete-koncli.js',
       '.oclif.manifest.json',
       'dist/entry.js',
       'dist/cli/argv.js',

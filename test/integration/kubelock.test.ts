@@ -159,7 +159,7 @@ describe('kubelock annotate / status on the real API server', () => {
     expect(events.items).toHaveLength(1);
     expect(events.items[0]).toMatchObject({
       involvedObject: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' },
-      message: expect.stringContaining('oncall force-released kubelock rollout held by ci-1'),
+      message: 'user koncli-admin as oncall force-released kubelock rollout held by ci-1 (koncli)',
     });
   });
 

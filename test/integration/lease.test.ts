@@ -148,7 +148,8 @@ describe('lease acquire / status / renew / release on the real API server', () =
       renewals: 0,
       priority: 0,
       renewable: true,
-      holderPodExists: false,
+      alive: null,
+      aliveReason: `unknown: no Pod in namespace ${ns} and no Node is named controller-0; it may be a process outside the cluster`,
     });
     expect((await koncli('lease', 'acquire', 'leader', '--holder', 'me', '--timeout', '0')).code).toBe(3);
   });
@@ -206,7 +207,8 @@ describe('lease acquire / status / renew / release on the real API server', () =
     expect(json(forced.stdout)).toMatchObject({ outcome: 'released', previousHolder: 'gone-pod', forced: true });
     const events = await adminConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
     const event = events.items.find((e) => e.involvedObject.name === 'stuck' && e.reason === 'ForceReleased');
-    expect(event?.message).toMatch(/operator force-released the lease from gone-pod/);
+    // The Event names the Kubernetes user (SelfSubjectReview: the plane's admin certificate's CN) and the --holder given.
+    expect(event?.message).toBe('user koncli-admin as operator force-released the lease from gone-pod (koncli)');
     expect((await readLease('stuck')).spec?.holderIdentity).toBe('');
     const idempotent = await koncli('lease', 'release', 'stuck', '--holder', 'gone-pod', '--json');
     expect(json(idempotent.stdout).outcome).toBe('already-free');
@@ -259,12 +261,17 @@ describe('cluster access and degraded permissions', () => {
     expect(reversed.code).toBe(8);
   });
 
-  test("status tells whether the holder's Pod still exists", async () => {
+  test("status tells whether the holder's Pod is alive, and the command that breaks the lease", async () => {
     await adminConfig()
       .makeApiClient(CoreV1Api)
       .createNamespacedPod({ namespace: ns, body: { metadata: { name: 'worker-0' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
     await koncli('lease', 'acquire', 'pod-held', '--holder', 'worker-0', '--timeout', '0');
-    expect(json((await koncli('lease', 'status', 'pod-held', '--json')).stdout).holderPodExists).toBe(true);
+    const status = json((await koncli('lease', 'status', 'pod-held', '--json')).stdout);
+    expect(status).toMatchObject({
+      alive: true,
+      aliveReason: 'Pod worker-0 is Pending',
+      breakCommand: `koncli lease release pod-held -n ${ns} --force --if-holder worker-0`,
+    });
   });
 
   test('one process opens one connection for all its requests and its watch (-v shows each)', async () => {

@@ -191,7 +191,7 @@ describe('semaphore lock / unlock / status on the real API server', () => {
 
   test('unlock --force removes another holder and records an Event naming who and whom', async () => {
     await koncli('semaphore', 'lock', 'forced', '--holder', 'stuck-pod', '--create', '--max', '2');
-    expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --holder
+    expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --if-holder, --dead or --holder
     const missing = await koncli('semaphore', 'unlock', 'forced', '--holder', 'nobody', '--force', '--json');
     expect(missing.code).toBe(5);
     expect(json(missing.stdout).error).toMatchObject({ kind: 'not-held', exitCode: 5 });
@@ -203,7 +203,7 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     const events = await core().listNamespacedEvent({ namespace: ns });
     const event = events.items.find((e) => e.involvedObject?.name === 'forced' && e.reason === 'ForceUnlocked');
     expect(event?.involvedObject).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1' });
-    expect(event?.message).toBe('operator-jane force-removed holder stuck-pod from semaphore forced (koncli)');
+    expect(event?.message).toBe('user koncli-admin as operator-jane force-removed holder stuck-pod from semaphore forced (koncli)');
   });
 
   test('status without NAME lists every semaphore in the namespace', async () => {

@@ -1,6 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
+import { forceAuthor, forceFlags, ifHoldersFrom } from '../../cli/force-flags.js';
+import { defaultHolder } from '../../cli/holder.js';
 import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
 import { validateHolder, validateKeyName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
@@ -17,22 +20,26 @@ export default class KubelockAnnotate extends KoncliCommand {
 
 Taking a free or expired lock acquires it; taking one the same --owner holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
 
---release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object. Releasing a lock that is not there exits 5 (not-held).${EXIT_CODES_SECTION}`;
+--release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing a lock that is not there exits 5 (not-held).${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> kubelock annotate configmap/cluster-config --lock ip-allocation --owner operator-v1.2.0',
     '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --owner $HOSTNAME --ttl 2m --wait --timeout 5m',
     '<%= config.bin %> kubelock annotate namespace/team-a --lock quota --owner ci-1234 --release',
-    '<%= config.bin %> kubelock annotate cm/cluster-config --lock ip-allocation --owner oncall --release --force',
+    '<%= config.bin %> kubelock annotate cm/cluster-config --lock ip-allocation --release --force --if-holder operator-v1.2.0',
   ];
   static override args = {
     'TYPE/NAME': Args.string({ description: 'the object carrying the lock, e.g. configmap/foo, deployments.apps/web, namespace/team-a', required: true }),
   };
   static override flags = {
     lock: Flags.string({ description: 'lock name: the annotation kubelock.giantswarm.io/<lock>', required: true }),
-    owner: Flags.string({ description: 'who takes or holds the lock (e.g. operator-v1.2.0, or the Pod name)', required: true }),
+    owner: Flags.string({
+      description: 'who takes or holds the lock (e.g. operator-v1.2.0, or the Pod name); required except with --release --force --if-holder',
+    }),
     ttl: Flags.string({ description: 'how long the lock lasts after it is written (whole seconds)', default: '5m' }),
     release: Flags.boolean({ description: 'remove the lock instead of taking it' }),
     force: Flags.boolean({ description: "with --release: remove another owner's lock; records an Event on the object" }),
+    'if-holder': forceFlags['if-holder'],
+    reason: forceFlags.reason,
     wait: Flags.boolean({ description: 'wait (by watching the object) until the lock can be had; without --timeout waits for ever' }),
     timeout: Flags.string({ description: 'give up waiting after this long (0: try once); implies --wait when not 0' }),
   };
@@ -41,12 +48,16 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const { args, flags } = await this.parse(KubelockAnnotate);
     const target = parseTarget(args['TYPE/NAME']);
     const lock = validateKeyName(flags.lock, '--lock');
-    const owner = validateHolder(flags.owner, 'owner');
+    const ifHolder = ifHoldersFrom(flags['if-holder']);
+    if (ifHolder && !(flags.force && flags.release)) throw usageError('--if-holder applies to --release --force');
+    if (flags.owner === undefined && !ifHolder) throw usageError('--owner is required (except with --release --force --if-holder)');
+    const owner = validateHolder(flags.owner ?? defaultHolder(), 'owner');
     const ttlSeconds = parseTtlSeconds(flags.ttl);
     const wait = waitOptions(flags);
     if (flags.force && !flags.release) throw usageError('--force only applies to --release');
     if (flags.release && (flags.wait || flags.timeout !== undefined)) throw usageError('--wait and --timeout do not apply to --release');
-    const ctx = await openKubelocks(await this.kube(), target.type);
+    const client = await this.kube();
+    const ctx = await openKubelocks(client, target.type);
     const where = {
       object: `${ctx.store.displayName}/${target.name}`,
       namespace: ctx.store.namespace ?? null,
@@ -54,9 +65,12 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
       annotation: `kubelock.giantswarm.io/${lock}`,
     };
     const what = ctx.store.describe(target.name);
+    this.busyBreak = (d) =>
+      typeof d.owner === 'string' && d.owner ? commandLine(breakArgs.kubelock(where.object, lock, ctx.store.namespace ?? null, [d.owner])) : undefined;
     if (flags.release) {
       const { releaseLock } = await import('../../core/kubelock/release.js');
-      const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force });
+      const author = flags.force ? await forceAuthor(client, owner, flags.reason) : undefined;
+      const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force, ifHolder }, author);
       if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
       await this.output.result({ ...where, owner, ...result }, () => releasedText(lock, what, result));
       return;

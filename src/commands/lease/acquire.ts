@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
@@ -48,6 +49,8 @@ export default class LeaseAcquire extends LeaseCommand {
     };
     const wait = waitOptions(flags);
     const { client, ctx } = await this.openLeases(flags.kind);
+    this.busyBreak = (d) =>
+      typeof d.holder === 'string' && d.holder ? commandLine(breakArgs.lease(name, client.namespace, flags.kind === 'konductor', [d.holder])) : undefined;
     const { acquireLease } = await import('../../core/lease/acquire.js');
     const result = await this.waiting(
       { wait: wait.wait, title: `waiting for lease ${name}`, done: () => `acquired lease ${name}` },

@@ -3,6 +3,7 @@ import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { LeaseCommand } from '../../cli/lease-command.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
 import { KoncliError } from '../../core/errors.js';
@@ -32,9 +33,12 @@ export default class LeaseStatusCommand extends LeaseCommand {
       const record = await this.oneShot(ctx.clock, () => ctx.store.get(name));
       if (!record) throw new KoncliError('not-found', `lease ${name} not found in namespace ${client.namespace}`);
       const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow());
-      const { podExists } = await import('../../kube/pods.js');
-      const holderPodExists = status.holder ? await podExists(client, client.namespace, status.holder).catch(() => null) : null;
-      await this.output.result({ ...status, holderPodExists }, () => describeText(status, holderPodExists));
+      const { livenessJudge } = await import('../../kube/liveness.js');
+      const live = status.holder ? await livenessJudge(client)(status.holder, status.namespace) : { alive: null, reason: null };
+      const breakCommand = status.holder ? breakLeaseCommand(status, flags.kind) : null;
+      await this.output.result({ ...status, alive: live.alive, aliveReason: live.reason, breakCommand }, () =>
+        describeText(status, { alive: live.alive, reason: live.reason ?? '' }, breakCommand),
+      );
       return;
     }
     if (!ctx.store.list) throw new KoncliError('usage', 'listing is not supported for this lease kind; pass a NAME');
@@ -45,13 +49,17 @@ export default class LeaseStatusCommand extends LeaseCommand {
   }
 }
 
-function describeText(s: LeaseStatus, podExists: boolean | null): string {
+/** The command that breaks the lease while its current holder still holds it (issue 23: what to do, first). */
+const breakLeaseCommand = (s: LeaseStatus, kind: string) => commandLine(breakArgs.lease(s.name, s.namespace, kind === 'konductor', [s.holder]));
+
+function describeText(s: LeaseStatus, live: { alive: boolean | null; reason: string }, breakCommand: string | null): string {
   const rows: [string, string][] = [
     ['Name', `${s.namespace}/${s.name}`],
     ['Holder', s.holder || '<none>'],
     ['Phase', s.phase],
   ];
-  if (s.holder && podExists !== null) rows.push(['Holder Pod', podExists ? 'exists' : 'not found in this namespace']);
+  if (s.holder)
+    rows.push(['Holder alive', `${live.alive === true ? 'yes' : live.alive === false ? 'no' : 'unknown'} (${live.reason.replace(/^unknown: /, '')})`]);
   rows.push(['Acquired', s.acquireTime ?? '-'], ['Renewed', s.renewTime ?? '-']);
   if (s.expires) rows.push(['Expires', `${s.expires} (${s.phase === 'Held' ? `in ${formatDuration((s.expiresInSeconds ?? 0) * 1000)}` : 'passed'})`]);
   rows.push(
@@ -63,6 +71,7 @@ function describeText(s: LeaseStatus, podExists: boolean | null): string {
   );
   if (s.reason) rows.push(['Reason', s.reason]);
   rows.push(['Waiters', s.waiters.length ? s.waiters.map((w) => `${w.position}. ${w.id} (priority ${w.priority})`).join(', ') : '<none>']);
+  if (breakCommand) rows.push(['Break with', breakCommand]);
   rows.push([
     'Labels',
     Object.entries(s.labels)

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { commandLine } from '../../cli/break-commands.js';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
@@ -42,6 +43,8 @@ export default class SemaphoreLock extends KoncliCommand {
     const wait = waitOptions(flags);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
+    // A full semaphore: remove only the holders judged dead (--dead), never live ones.
+    this.busyBreak = () => commandLine(['semaphore', 'unlock', name, '-n', client.namespace, '--force', '--dead']);
     const { lockSemaphore } = await import('../../core/semaphore/lock.js');
     const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
     const result = await this.waiting(

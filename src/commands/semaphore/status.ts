@@ -1,26 +1,30 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { KoncliError } from '../../core/errors.js';
+import { KoncliError, usageError } from '../../core/errors.js';
 import type { SemaphoreStatus } from '../../core/semaphore/describe.js';
 
 type Listed = SemaphoreStatus | { name: string; namespace: string; error: { kind: string; message: string } };
 
 export default class SemaphoreStatusCommand extends KoncliCommand {
   static override summary = 'Show the holders of a semaphore (or list all semaphores)';
-  static override description = `For one semaphore: max, slots in use, and each holder with its reason, age (from kube-lock's date) and expiry (on this machine's clock). Without NAME: a table of every ConfigMap in the namespace with a kube-lock annotation; corrupt ones are listed as such. Exits 9 (corrupt) when the one semaphore asked for has a corrupt annotation.${EXIT_CODES_SECTION}`;
+  static override description = `For one semaphore: max, slots in use, and each holder with its reason, age (from kube-lock's date) and expiry (on this machine's clock). Without NAME: a table of every ConfigMap in the namespace (-A: in all namespaces) with a kube-lock annotation; corrupt ones are listed as such. Exits 9 (corrupt) when the one semaphore asked for has a corrupt annotation.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> semaphore status db-restarts',
     '<%= config.bin %> semaphore status',
+    '<%= config.bin %> semaphore status -A',
     '<%= config.bin %> semaphore status db-restarts --json',
   ];
   static override args = { name: Args.string({ description: 'semaphore name (omit to list)', required: false }) };
+  static override flags = { 'all-namespaces': Flags.boolean({ char: 'A', description: 'list semaphores in all namespaces' }) };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(SemaphoreStatusCommand);
+    const { args, flags } = await this.parse(SemaphoreStatusCommand);
+    const all = flags['all-namespaces'];
+    if (all && args.name !== undefined) throw usageError('-A lists every semaphore; pass either NAME or -A');
     const name = args.name === undefined ? undefined : validateObjectName(args.name, 'semaphore');
     const client = await this.kube();
     const ctx = await openSemaphores(client);
@@ -35,7 +39,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
       await this.output.result(status, () => describeText(status));
       return;
     }
-    const items: Listed[] = (await this.oneShot(ctx.clock, () => ctx.store.list())).map((object) => {
+    const items: Listed[] = (await this.oneShot(ctx.clock, () => ctx.store.list(all))).map((object) => {
       try {
         return describeSemaphore(object, decodeSemaphore(object.name, object.annotation!), ctx.tracker, ctx.clock.now(), ctx.clock.wallNow());
       } catch (err) {
@@ -43,7 +47,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
         return { name: object.name, namespace: object.namespace, error: { kind: err.kind, message: err.message } };
       }
     });
-    await this.output.result({ items }, () => statusTable(items));
+    await this.output.result({ items }, () => statusTable(items, all));
   }
 }
 
@@ -65,7 +69,7 @@ function describeText(s: SemaphoreStatus): string {
   return `${head}\nHolders:\n${table.replace(/^/gm, '  ')}`;
 }
 
-function statusTable(items: Listed[]): string {
+function statusTable(items: Listed[], allNamespaces: boolean): string {
   if (items.length === 0) return 'No semaphores found.';
   const rows = items.map((s) =>
     'error' in s
@@ -81,5 +85,9 @@ function statusTable(items: Listed[]): string {
           s.created ? formatDuration(Date.now() - Date.parse(s.created)) : '-',
         ],
   );
-  return renderTable(['NAME', 'MAX', 'IN USE', 'HOLDERS', 'AGE'], rows);
+  if (!allNamespaces) return renderTable(['NAME', 'MAX', 'IN USE', 'HOLDERS', 'AGE'], rows);
+  return renderTable(
+    ['NAMESPACE', 'NAME', 'MAX', 'IN USE', 'HOLDERS', 'AGE'],
+    rows.map((r, i) => [items[i].namespace, ...r]),
+  );
 }

@@ -1,33 +1,44 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { forceAuthor, forceFlags, ifHoldersFrom } from '../../cli/force-flags.js';
 import { defaultHolder, holderFlag, holderFrom } from '../../cli/holder.js';
 import { semaphoreNameArg } from '../../cli/semaphore-flags.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { usageError } from '../../core/errors.js';
+import { KoncliError, usageError } from '../../core/errors.js';
+import type { SemaphoreContext } from '../../core/semaphore/model.js';
+import type { KubeClient } from '../../kube/client.js';
 
 export default class SemaphoreUnlock extends KoncliCommand {
   static override summary = "Free your slot of a semaphore (or, with --force, someone else's)";
-  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Exits 5 (not-held) when the holder is not in the semaphore. With --force an operator removes another holder's slot: --holder then names the slot to remove (required), and an Event on the ConfigMap records who (KONCLI_HOLDER or the host name) removed whom.${EXIT_CODES_SECTION}`;
+  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Exits 5 (not-held) when the holder is not in the semaphore. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them); --holder alone names one slot to remove. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> semaphore unlock db-restarts --holder $HOSTNAME',
-    '<%= config.bin %> semaphore unlock db-restarts --force --holder stuck-pod-7   # remove a stuck holder',
+    '<%= config.bin %> semaphore unlock db-restarts --force --if-holder stuck-pod-7 --if-holder stuck-pod-9   # remove stuck holders',
+    '<%= config.bin %> semaphore unlock db-restarts --force --dead --reason "node lost"   # remove every holder judged dead',
   ];
   static override args = { name: semaphoreNameArg };
   static override flags = {
     holder: holderFlag,
-    force: Flags.boolean({ description: "remove another holder's slot (name it with --holder); records an Event" }),
+    force: Flags.boolean({ description: "remove other holders' slots (name them with --if-holder, or --dead); records an Event" }),
+    ...forceFlags,
+    dead: Flags.boolean({ description: 'with --force: remove exactly the holders judged dead with certainty' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SemaphoreUnlock);
     const name = validateObjectName(args.name, 'semaphore');
-    if (flags.force && flags.holder === undefined) throw usageError('--force needs --holder to name the slot to remove');
+    const given = ifHoldersFrom(flags['if-holder']);
+    if ((given || flags.dead) && !flags.force) throw usageError('--if-holder and --dead apply to --force; add --force');
+    if (flags.force && flags.holder === undefined && !given && !flags.dead)
+      throw usageError('--force needs --if-holder (or --dead) to name the slots to remove');
     const holder = holderFrom(flags.holder);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const { unlockSemaphore } = await import('../../core/semaphore/unlock.js');
-    const result = await unlockSemaphore(ctx, { name, namespace: client.namespace, holder, force: flags.force, by: defaultHolder() });
+    const ifHolder = flags.dead ? [...(given ?? []), ...(await this.deadHolders(client, ctx, name))] : given;
+    const author = flags.force ? await forceAuthor(client, defaultHolder(), flags.reason) : { by: holder };
+    const result = await unlockSemaphore(ctx, { name, namespace: client.namespace, holder, force: flags.force, ifHolder, ...author });
     if (result.eventError) this.output.warn(`could not record the force-unlock Event: ${result.eventError}`);
     if (result.expired && !this.output.machine) this.output.warn(`the slot of ${holder} had already lapsed (its --ttl ran out) before this unlock`);
     const held = Object.keys(result.state.holders);
@@ -36,6 +47,7 @@ export default class SemaphoreUnlock extends KoncliCommand {
         semaphore: name,
         namespace: client.namespace,
         holder,
+        removed: result.removed,
         outcome: 'unlocked',
         forced: result.forced,
         expired: result.expired,
@@ -43,7 +55,22 @@ export default class SemaphoreUnlock extends KoncliCommand {
         holders: held,
         resourceVersion: result.object.version,
       },
-      () => `unlocked ${holder}${result.forced ? ' (forced)' : ''} from semaphore ${name} (${held.length}/${result.state.max} slots in use)`,
+      () => `unlocked ${result.removed.join(', ')}${result.forced ? ' (forced)' : ''} from semaphore ${name} (${held.length}/${result.state.max} slots in use)`,
     );
+  }
+
+  /** The holders judged dead with certainty (alive: false), as koncli status judges them; not-held when none is. */
+  private async deadHolders(client: KubeClient, ctx: SemaphoreContext, name: string): Promise<string[]> {
+    const [{ readSemaphore }, { livenessJudge }] = await Promise.all([import('../../core/semaphore/read.js'), import('../../kube/liveness.js')]);
+    const { state } = await this.oneShot(ctx.clock, () => readSemaphore(ctx, name, client.namespace));
+    const judge = livenessJudge(client);
+    const ids = Object.keys(state.holders);
+    const verdicts = await Promise.all(ids.map((id) => judge(id, client.namespace)));
+    const dead = ids.filter((_, i) => verdicts[i].alive === false);
+    if (dead.length === 0) {
+      const why = ids.map((id, i) => `${id}: ${verdicts[i].reason}`).join('; ');
+      throw new KoncliError('not-held', `no holder of semaphore ${name} is judged dead (${why || 'it has no holders'}); nothing was broken`, { holders: ids });
+    }
+    return dead;
   }
 }

@@ -74,6 +74,8 @@ export interface ReleaseLockRequest {
   owner: string;
   /** Remove a lock another owner holds (recorded as an Event). */
   force: boolean;
+  /** With force: only while one of these owns it (--if-holder). */
+  ifHolder?: string[];
 }
 
 /**

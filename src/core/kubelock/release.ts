@@ -1,4 +1,5 @@
 import { KoncliError, isKind } from '../errors.js';
+import { checkIfHolder, forceMessage, type ForceAuthor } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import { lockAnnotationKey } from './codec.js';
 import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from './decide.js';
@@ -20,9 +21,9 @@ const UNREADABLE = '<unreadable record>';
 /**
  * Removes the lock's annotation, guarded by resourceVersion so a new owner is never displaced. A
  * write whose answer was lost is resolved by the next read: a record no longer there (or replaced)
- * was removed (exit 0), and a force records its Event.
+ * was removed (exit 0), and a force records its Event (by `author`, default the --owner).
  */
-export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest): Promise<ReleaseLockResult> {
+export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest, author?: ForceAuthor): Promise<ReleaseLockResult> {
   const what = ctx.store.describe(req.name);
   const key = lockAnnotationKey(req.lock);
   const exhausted = () => new KoncliError('error', `lock ${req.lock} on ${what}: release kept conflicting with other writers`);
@@ -30,7 +31,7 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest)
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) throw new KoncliError('not-found', `${what} not found`);
-    if (sent && obj.annotations[key] !== sent.value) return released(ctx, req, sent.obj, sent.result);
+    if (sent && obj.annotations[key] !== sent.value) return released(ctx, req, sent.obj, sent.result, author);
     let view: LockView;
     try {
       view = judgeLock(obj, req.lock, what, ctx.tracker, ctx.clock.now());
@@ -38,6 +39,7 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest)
       if (!isKind(err, 'corrupt') || !req.force) throw err;
       view = { lock: req.lock, state: 'held', data: { owner: UNREADABLE, createdAt: '', ttlNs: 0n } };
     }
+    if (req.force) checkIfHolder(`lock ${req.lock} on ${what}`, req.ifHolder, view.state === 'free' ? [] : [view.data!.owner]);
     const { forced } = planRelease(view, req, what);
     const result: ReleaseLockResult = { outcome: 'released', previousOwner: view.data!.owner, expired: view.state === 'expired', forced };
     try {
@@ -46,15 +48,25 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest)
       if (!isKind(err, 'conflict')) sent = { value: obj.annotations[key], result, obj }; // it may have landed: the next read tells
       throw err;
     }
-    return released(ctx, req, obj, result);
+    return released(ctx, req, obj, result, author);
   });
 }
 
 /** A release that landed; a force records its Event. */
-async function released(ctx: KubelockContext, req: ReleaseLockRequest, obj: AnnotatedObject, result: ReleaseLockResult): Promise<ReleaseLockResult> {
+async function released(
+  ctx: KubelockContext,
+  req: ReleaseLockRequest,
+  obj: AnnotatedObject,
+  result: ReleaseLockResult,
+  author?: ForceAuthor,
+): Promise<ReleaseLockResult> {
   if (result.forced) {
     await ctx.store
-      .recordEvent(obj, 'KubelockForceReleased', `${req.owner} force-released kubelock ${req.lock} held by ${result.previousOwner} (koncli)`)
+      .recordEvent(
+        obj,
+        'KubelockForceReleased',
+        forceMessage(author ?? { by: req.owner }, `force-released kubelock ${req.lock} held by ${result.previousOwner}`),
+      )
       .catch((err: Error) => (result.eventError = err.message));
   }
   return result;

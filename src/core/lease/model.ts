@@ -77,8 +77,8 @@ export type LeaseDraft = Omit<
 export interface LeaseStore extends Watchable<LeaseRecord> {
   readonly kind: string;
   get(name: string): Promise<LeaseRecord | null>;
-  /** Every lease in the store's namespace (or all namespaces), when the store can list. */
-  list?(allNamespaces: boolean): Promise<LeaseRecord[]>;
+  /** Every lease in the store's namespace (or all namespaces), when the store can list; `labelSelector` as kubectl's -l. */
+  list?(allNamespaces: boolean, labelSelector?: string): Promise<LeaseRecord[]>;
   create(draft: LeaseDraft): Promise<LeaseRecord>;
   /**
    * The holder's write: the claim (holding), koncli's facts about it (renewals, priority,

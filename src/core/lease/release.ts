@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { checkIfHolder, forceMessage, type ForceAuthor } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import type { LeaseContext } from './context.js';
 import { microTime, type LeaseRecord } from './model.js';
@@ -10,6 +11,10 @@ export interface ReleaseRequest {
   delete: boolean;
   /** Break a lease someone else holds. */
   force: boolean;
+  /** With force: break it only while one of these holds it (--if-holder). */
+  ifHolder?: string[];
+  /** With force: who breaks it and why, for the Event (default: `holder`). */
+  author?: ForceAuthor;
 }
 
 export interface ReleaseResult {
@@ -26,7 +31,9 @@ type ReleasePlan = { kind: 'done'; result: ReleaseResult } | { kind: 'write'; ne
 export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wallNow: number): ReleasePlan {
   const previousHolder = record?.holding.holder ?? '';
   const forced = previousHolder !== '' && previousHolder !== req.holder;
+  if (!record && req.ifHolder?.length) throw new KoncliError('not-found', `lease ${req.name} does not exist: nothing was broken`);
   if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
+  if (req.force) checkIfHolder(`lease ${req.name}`, req.ifHolder, previousHolder ? [previousHolder] : []);
   if (forced && !req.force) {
     throw new KoncliError('not-held', `lease ${req.name} is held by ${previousHolder}, not ${req.holder}; add --force to break it`, { holder: previousHolder });
   }
@@ -89,7 +96,7 @@ async function released(ctx: LeaseContext, req: ReleaseRequest, record: LeaseRec
   const result: ReleaseResult = { outcome, previousHolder, forced };
   if (forced) {
     await ctx.store
-      .recordEvent(record, 'ForceReleased', `${req.holder} force-released the lease from ${previousHolder} (koncli)`)
+      .recordEvent(record, 'ForceReleased', forceMessage(req.author ?? { by: req.holder }, `force-released the lease from ${previousHolder}`))
       .catch((err: Error) => (result.eventError = err.message));
   }
   return result;

@@ -74,19 +74,19 @@ export function planLock(state: SemaphoreState | undefined, views: HolderView[],
   return { kind: 'busy', max, holders: live, retryAt: nextExpiry(views), ...(changed && { state: pruned }) };
 }
 
-/** The state after `holder` leaves (and lapsed holders are pruned); not-held when it is not there. */
-export function planUnlock(name: string, state: SemaphoreState, views: HolderView[], holder: string): SemaphoreState {
-  if (!(holder in state.holders)) {
-    const ids = Object.keys(state.holders);
+/** The state after `holders` leave (and lapsed holders are pruned); not-held when one of them is not there. */
+export function planUnlock(name: string, state: SemaphoreState, views: HolderView[], holders: string[]): SemaphoreState {
+  const ids = Object.keys(state.holders);
+  const missing = holders.find((h) => !(h in state.holders));
+  if (missing !== undefined) {
     throw new KoncliError(
       'not-held',
-      `semaphore ${name} has no holder ${JSON.stringify(holder)}; nothing to unlock (holders: ${ids.length ? ids.join(', ') : 'none'})`,
+      `semaphore ${name} has no holder ${JSON.stringify(missing)}; nothing to unlock (holders: ${ids.length ? ids.join(', ') : 'none'})`,
       { holders: ids },
     );
   }
   const next = prune(state, views);
-  const { [holder]: _gone, ...rest } = next.holders;
-  return { ...next, holders: rest };
+  return { ...next, holders: Object.fromEntries(Object.entries(next.holders).filter(([id]) => !holders.includes(id))) };
 }
 
 /** `busy`: who holds the slots, and for each when its slot could be taken and why (docs/clock.md). */

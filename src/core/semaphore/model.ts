@@ -41,8 +41,8 @@ export interface SemaphoreObject extends Versioned, ObjectIdentity {
 
 export interface SemaphoreStore extends Watchable<SemaphoreObject> {
   get(name: string): Promise<SemaphoreObject | null>;
-  /** Every object in the namespace that carries the annotation. */
-  list(): Promise<SemaphoreObject[]>;
+  /** Every object in the namespace (or all namespaces) that carries the annotation; `labelSelector` as kubectl's -l. */
+  list(allNamespaces?: boolean, labelSelector?: string): Promise<SemaphoreObject[]>;
   /** Creates the object with the annotation; a ConflictError when it already exists. */
   create(name: string, annotation: string): Promise<SemaphoreObject>;
   /** Replaces only the annotation, only if the object is still at `obj.version`. */

@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { checkIfHolder, forceMessage } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import { encodeSemaphore } from './codec.js';
 import { planUnlock } from './decide.js';
@@ -13,14 +14,23 @@ export interface UnlockRequest {
   holder: string;
   /** An operator removes another holder's slot; recorded as an Event. */
   force: boolean;
-  /** Who is unlocking, for the Event. */
+  /** Who is unlocking (the Kubernetes user, or the --holder), for the Event. */
   by: string;
+  /** Why, for the Event. */
+  reason?: string;
+  /**
+   * With force: remove exactly these holders, only while every one of them still holds a slot
+   * (--if-holder, repeatable; --dead fills it with the holders judged dead). Replaces `holder`.
+   */
+  ifHolder?: string[];
 }
 
 export interface UnlockResult {
   object: SemaphoreObject;
   state: SemaphoreState;
-  /** The slot had already lapsed (its TTL ran out) before it was freed. */
+  /** The holders removed. */
+  removed: string[];
+  /** The (first removed) slot had already lapsed (its TTL ran out) before it was freed. */
   expired: boolean;
   reason: string;
   forced: boolean;
@@ -29,18 +39,21 @@ export interface UnlockResult {
 }
 
 /**
- * Frees one slot, guarded by resourceVersion so a concurrent change is never overwritten. A write
- * whose answer was lost is resolved by the next read: a slot no longer listed was freed (exit 0).
+ * Frees one slot (with force and --if-holder: exactly the named ones), guarded by resourceVersion so
+ * a concurrent change is never overwritten. A write whose answer was lost is resolved by the next
+ * read: slots no longer listed were freed (exit 0).
  */
 export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest): Promise<UnlockResult> {
   const exhausted = () => new KoncliError('error', `semaphore ${req.name}: unlock kept conflicting with other writers`);
+  const victims = req.force && req.ifHolder?.length ? req.ifHolder : [req.holder];
   let sent: { reason: string; expired: boolean } | undefined;
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const { object, state } = await readSemaphore(ctx, req.name, req.namespace);
-    if (sent && !(req.holder in state.holders)) return unlocked(ctx, req, { object, state, ...sent, forced: req.force });
+    if (sent && victims.every((v) => !(v in state.holders))) return unlocked(ctx, req, { object, state, removed: victims, ...sent, forced: req.force });
     const views = judgeHolders(state, ctx.tracker, semaphoreKey(object), ctx.clock.now());
-    const next = planUnlock(req.name, state, views, req.holder);
-    const freeing = { reason: state.holders[req.holder].reason, expired: views.some((v) => v.id === req.holder && v.expired) };
+    if (req.force) checkIfHolder(`semaphore ${req.name}`, req.ifHolder, Object.keys(state.holders));
+    const next = planUnlock(req.name, state, views, victims);
+    const freeing = { reason: state.holders[victims[0]].reason, expired: views.some((v) => v.id === victims[0] && v.expired) };
     let written: SemaphoreObject;
     try {
       written = await ctx.store.write(object, encodeSemaphore(next));
@@ -49,7 +62,7 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
       if (!isKind(err, 'conflict')) sent = freeing; // it may have landed: the next read tells
       throw err;
     }
-    return unlocked(ctx, req, { object: written, state: next, ...freeing, forced: req.force });
+    return unlocked(ctx, req, { object: written, state: next, removed: victims, ...freeing, forced: req.force });
   });
 }
 
@@ -57,7 +70,11 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
 async function unlocked(ctx: SemaphoreContext, req: UnlockRequest, result: UnlockResult): Promise<UnlockResult> {
   if (req.force) {
     await ctx.store
-      .recordEvent(result.object, 'ForceUnlocked', `${req.by} force-removed holder ${req.holder} from semaphore ${req.name} (koncli)`)
+      .recordEvent(
+        result.object,
+        'ForceUnlocked',
+        forceMessage({ by: req.by, reason: req.reason }, `force-removed holder ${result.removed.join(', ')} from semaphore ${req.name}`),
+      )
       .catch((err: Error) => (result.eventError = err.message));
   }
   return result;

@@ -95,7 +95,7 @@ describe('planLock', () => {
 
 describe('planUnlock', () => {
   it('removes the holder and keeps the others', () => {
-    const next = planUnlock('sem', held(2, 'a', 'b'), views(held(2, 'a', 'b')), 'a');
+    const next = planUnlock('sem', held(2, 'a', 'b'), views(held(2, 'a', 'b')), ['a']);
     expect(Object.keys(next.holders)).toEqual(['b']);
     expect(next.max).toBe(2);
   });
@@ -103,7 +103,7 @@ describe('planUnlock', () => {
   it('is not-held for a holder that is not there', () => {
     let err: unknown;
     try {
-      planUnlock('sem', held(2, 'a'), views(held(2, 'a')), 'zed');
+      planUnlock('sem', held(2, 'a'), views(held(2, 'a')), ['zed']);
     } catch (e) {
       err = e;
     }

@@ -1,0 +1,16 @@
+// cli/unknown-command.ts: which argv names no command or topic, and the nearest command to suggest
+// (test/integration/cli-habits.test.ts runs it through the CLI, with and without a terminal).
+import { unknownCommand } from '../../../src/cli/unknown-command.js';
+
+describe('unknownCommand', () => {
+  const ids = new Set(['lease:status', 'lease:release', 'semaphore:unlock', 'status']);
+  test.each([
+    [['lease', 'relaese', 'x'], { typed: 'lease relaese', suggestion: 'lease release' }],
+    [['lease', 'aquire', 'x'], { typed: 'lease aquire' }], // nothing near enough: no suggestion
+    [['statsu'], { typed: 'statsu', suggestion: 'status' }],
+    [['frobnicate', '--json'], { typed: 'frobnicate' }],
+  ])('%j', (argv, expected) => expect(unknownCommand(argv, ids)).toEqual(expected));
+  test.each([[[]], [['lease']], [['lease', 'status', 'x']], [['--help']], [['help', 'lease']]])('%j is not unknown', (argv) =>
+    expect(unknownCommand(argv, ids)).toBeUndefined(),
+  );
+});
