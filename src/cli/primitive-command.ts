@@ -1,0 +1,90 @@
+import { Args, Flags } from '@oclif/core';
+import type { Decided, Planner, Read } from '../core/claim/engine.js';
+import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
+import { KoncliError } from '../core/errors.js';
+import { KoncliCommand } from './base-command.js';
+import { formatDuration } from './duration.js';
+import { openPrimitive } from './primitive-session.js';
+import { renderTable } from './table.js';
+import { validateObjectName } from './validate.js';
+
+/** NAME of a primitive (the ConfigMap holding it). */
+export const primitiveNameArg = (kind: string) => Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it)`, required: true });
+
+/** --wait / --timeout of the verbs that may wait (konductor's --timeout; 0 tries once). */
+export const primitiveWaitFlags = (what: string) => ({
+  wait: Flags.boolean({ description: `wait (by watching the object) until ${what}; without --timeout waits for ever` }),
+  timeout: Flags.string({ description: 'give up waiting after this long (0: try once); implies --wait when not 0' }),
+});
+
+/** One row of `list` for a primitive, in the shared vocabulary. */
+export interface ListedRow {
+  kind: string;
+  namespace: string | null;
+  name: string | null;
+  state: string;
+  [field: string]: unknown;
+}
+
+/** What the commands of every primitive share: opening the kind's store, running a verb (waiting with a progress line), listing. */
+export abstract class PrimitiveCommand extends KoncliCommand {
+  /** The kind's store on the selected cluster and namespace. */
+  protected async primitive(kind: string): Promise<ClaimContext> {
+    return openPrimitive(await this.kube(), kind);
+  }
+
+  /** Validates NAME as an object name. */
+  protected nameOf(name: string, kind: string): string {
+    return validateObjectName(name, kind);
+  }
+
+  /** Runs one verb through the claim engine; with `wait`, under `waiting` (signals abort; a progress line on a terminal). */
+  protected async verb<S, R>(
+    ctx: ClaimContext,
+    kind: ClaimKind<S>,
+    name: string,
+    plan: Planner<S, R>,
+    wait: { wait: boolean; timeoutMs?: number },
+    done: (r: R) => string,
+  ): Promise<Decided<R>> {
+    const { decide } = await import('../core/claim/engine.js');
+    return this.waiting({ wait: wait.wait, title: `waiting for ${kind.kind} ${name}`, done: (d) => done(d.result) }, ({ progress, ...opts }) =>
+      decide(ctx, kind, name, plan, {
+        ...wait,
+        ...opts,
+        onBlocked: (blocked, waitedMs) => progress?.update(`${blocked.message} (waited ${formatDuration(waitedMs)})`),
+      }),
+    );
+  }
+
+  /** One read (status), under the one-shot retry budget; `not-found` when it does not exist. */
+  protected async readOne<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string): Promise<Read<S>> {
+    const { readRecord } = await import('../core/claim/engine.js');
+    const read = await this.oneShot(ctx.clock, () => readRecord(ctx, kind, name));
+    if (!read.obj) throw new KoncliError('not-found', `${kind.kind} ${name} does not exist in namespace ${ctx.store.namespace}`);
+    return read;
+  }
+
+  /** `list`: every object of the kind, described; a corrupt one is listed with its error (kubectl-like table for people). */
+  protected async list<S, D extends ListedRow>(ctx: ClaimContext, kind: ClaimKind<S>, describe: (read: Read<S>) => D, columns: [string, (r: D) => string][]) {
+    const { readOf } = await import('../core/claim/engine.js');
+    const objects = await this.oneShot(ctx.clock, () => ctx.store.list());
+    const items = objects.map((obj): D | ListedRow => {
+      try {
+        return describe(readOf(ctx, kind, obj.name, obj));
+      } catch (err) {
+        if (!(err instanceof KoncliError)) throw err;
+        return { kind: kind.kind, namespace: obj.namespace, name: obj.name, state: 'corrupt', error: { kind: err.kind, message: err.message } };
+      }
+    });
+    const headers = ['NAME', 'STATE', ...columns.map(([h]) => h)];
+    await this.output.result({ items }, () =>
+      items.length === 0
+        ? `No ${kind.kind} found in namespace ${ctx.store.namespace}.`
+        : renderTable(
+            headers,
+            items.map((r) => [r.name ?? '', r.state, ...columns.map(([, f]) => ('error' in r ? '' : f(r as D)))]),
+          ),
+    );
+  }
+}
