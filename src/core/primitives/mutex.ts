@@ -153,3 +153,19 @@ export function describeMutex(read: Read<MutexState>, clock: Clock) {
     resourceVersion: read.obj?.version ?? null,
   };
 }
+
+/** Why a `mutex run` holder's claim is no longer its own (the keeper's test), or undefined while it is. */
+export function mutexLost(name: string, holder: string, state: MutexState | null): string | undefined {
+  if (!state) return `mutex ${name} was deleted`;
+  if (state.holder?.holder !== holder) return `mutex ${name} is now held by ${state.holder?.holder ?? 'nobody (unlocked by someone else)'}`;
+  return undefined;
+}
+
+/** The holder's renewal (`mutex run`'s keeper): re-stamps its claim; `lost` when it no longer holds the mutex. */
+export const planMutexRenew =
+  (name: string, holder: string, ttlSeconds: number) =>
+  (read: Read<MutexState>): Plan<MutexState, RecordObject> => {
+    const why = mutexLost(name, holder, read.state ?? null);
+    if (why !== undefined) throw new KoncliError('lost', why);
+    return { write: { ...read.state!, holder: read.stamp(holder, ttlSeconds, read.state!.holder!.reason, read.state!.holder!) }, result: (o) => o };
+  };
