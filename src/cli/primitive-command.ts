@@ -65,6 +65,20 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     return read;
   }
 
+  /**
+   * `delete`: deletes the object guarded by its resourceVersion; `inUse(read)` (someone holds it) refuses
+   * it with exit 3 unless `force`. Prints the result.
+   */
+  protected async deleteOne<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, force: boolean, inUse: (read: Read<S>) => KoncliError | undefined) {
+    const { deleteRecord } = await import('../core/claim/engine.js');
+    const check = (read: Read<S>) => {
+      const busy = force ? undefined : inUse(read);
+      if (busy) throw new KoncliError('busy', `${busy.message}; not deleting it (add --force)`, busy.details);
+    };
+    await deleteRecord(ctx, kind, name, check, (m) => this.output.warn(m));
+    await this.output.result({ kind: kind.kind, namespace: ctx.store.namespace, name, outcome: 'deleted' }, () => `deleted ${kind.kind} ${name}`);
+  }
+
   /** `list`: every object of the kind, described; a corrupt one is listed with its error (kubectl-like table for people). */
   protected async list<S, D extends ListedRow>(ctx: ClaimContext, kind: ClaimKind<S>, describe: (read: Read<S>) => D, columns: [string, (r: D) => string][]) {
     const { readOf } = await import('../core/claim/engine.js');
