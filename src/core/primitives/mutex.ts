@@ -111,7 +111,10 @@ export const planMutexUnlock =
         });
       return { write: { ...read.state, holder: null }, result: () => ({ outcome: 'broken', previousHolder: live.holder }) };
     }
-    if (!read.state || !current || (current.holder === req.holder && !live)) return { done: { outcome: 'already-free', previousHolder: null } };
+    if (!read.state || !current) return { done: { outcome: 'already-free', previousHolder: null } };
+    // Our own lapsed claim: cleared (nobody else took the mutex meanwhile), still already-free.
+    if (current.holder === req.holder && !live)
+      return { write: { ...read.state, holder: null }, result: () => ({ outcome: 'already-free', previousHolder: null }) };
     if (current.holder !== req.holder) {
       if (!live) return { done: { outcome: 'already-free', previousHolder: null } };
       throw new KoncliError('not-held', `mutex ${req.name} is held by ${current.holder}, not ${req.holder}; nothing to unlock (add --force to break it)`, {
