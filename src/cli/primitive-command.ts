@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
+import type { UnreadableRow } from '../core/claim/list.js';
 import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
 import { KoncliError } from '../core/errors.js';
 import { KoncliCommand } from './base-command.js';
@@ -79,26 +80,17 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     await this.output.result({ kind: kind.kind, namespace: ctx.store.namespace, name, outcome: 'deleted' }, () => `deleted ${kind.kind} ${name}`);
   }
 
-  /** `list`: every object of the kind, described; a corrupt one is listed with its error (kubectl-like table for people). */
-  protected async list<S, D extends ListedRow>(ctx: ClaimContext, kind: ClaimKind<S>, describe: (read: Read<S>) => D, columns: [string, (r: D) => string][]) {
-    const { readOf } = await import('../core/claim/engine.js');
-    const objects = await this.oneShot(ctx.clock, () => ctx.store.list());
-    const items = objects.map((obj): D | ListedRow => {
-      try {
-        return describe(readOf(ctx, kind, obj.name, obj));
-      } catch (err) {
-        if (!(err instanceof KoncliError)) throw err;
-        return { kind: kind.kind, namespace: obj.namespace, name: obj.name, state: 'corrupt', error: { kind: err.kind, message: err.message } };
-      }
-    });
-    const headers = ['NAME', 'STATE', ...columns.map(([h]) => h)];
-    await this.output.result({ items }, () =>
-      items.length === 0
-        ? `No ${kind.kind} found in namespace ${ctx.store.namespace}.`
-        : renderTable(
-            headers,
-            items.map((r) => [r.name ?? '', r.state, ...columns.map(([, f]) => ('error' in r ? '' : f(r as D)))]),
-          ),
-    );
+  /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */
+  protected async list<D extends ListedRow>(
+    ctx: ClaimContext,
+    kind: string,
+    lister: () => Promise<(D | UnreadableRow)[]>,
+    columns: [string, (r: D) => string][],
+  ) {
+    const items = await this.oneShot(ctx.clock, lister);
+    const row = (r: D | UnreadableRow) => [r.name ?? '', r.state, ...columns.map(([, f]) => ('error' in r ? '' : f(r)))];
+    const table = () =>
+      items.length === 0 ? `No ${kind} found in namespace ${ctx.store.namespace}.` : renderTable(['NAME', 'STATE', ...columns.map(([h]) => h)], items.map(row));
+    await this.output.result({ items }, table);
   }
 }

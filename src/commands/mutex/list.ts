@@ -9,8 +9,8 @@ export default class MutexList extends PrimitiveCommand {
   async run(): Promise<void> {
     await this.parse(MutexList);
     const ctx = await this.primitive('mutex');
-    const { mutexKind, describeMutex } = await import('../../core/primitives/mutex.js');
-    await this.list(ctx, mutexKind, (read) => describeMutex(read, ctx.clock), [
+    const { listMutexes } = await import('../../core/primitives/mutex.js');
+    await this.list(ctx, 'mutex', () => listMutexes(ctx), [
       ['HOLDER', (r) => r.holder ?? '<none>'],
       ['EXPIRES', (r) => r.expiresAt ?? '-'],
     ]);

@@ -13,8 +13,8 @@ export default class OnceList extends PrimitiveCommand {
   async run(): Promise<void> {
     await this.parse(OnceList);
     const ctx = await this.primitive('once');
-    const { onceKind, describeOnce } = await import('../../core/primitives/once.js');
-    await this.list(ctx, onceKind, (read) => describeOnce(read, ctx.clock), [
+    const { listOnces } = await import('../../core/primitives/once.js');
+    await this.list(ctx, 'once', () => listOnces(ctx), [
       ['HOLDER', (r) => r.holder ?? '<none>'],
       ['FINISHED', (r) => r.finishedAt ?? '-'],
       ['ATTEMPTS', (r) => String(r.attempts)],

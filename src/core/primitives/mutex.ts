@@ -3,7 +3,8 @@ import { KoncliError, usageError } from '../errors.js';
 import { claimDoc, singleState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
 import { holdersText, nextLapse } from '../claim/judge.js';
-import { decodeClaim, parseRecord, secondsField, wholeField, type Claim, type ClaimKind, type RecordObject } from '../claim/model.js';
+import { listRecords } from '../claim/list.js';
+import { decodeClaim, parseRecord, secondsField, wholeField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
 
 /**
  * A mutex: one holder at a time (konductor's Mutex, without its operator). Record (docs/formats.md):
@@ -172,3 +173,6 @@ export const planMutexRenew =
     if (why !== undefined) throw new KoncliError('lost', why);
     return { write: { ...read.state!, holder: read.stamp(holder, ttlSeconds, read.state!.holder!.reason, read.state!.holder!) }, result: (o) => o };
   };
+
+/** Every mutex of the context's namespace in the shared vocabulary (`mutex list`, `koncli status`). */
+export const listMutexes = (ctx: ClaimContext) => listRecords(ctx, mutexKind, (read) => describeMutex(read, ctx.clock));

@@ -3,7 +3,18 @@ import { KoncliError, usageError } from '../errors.js';
 import { claimDoc } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
 import { holdersText, nextLapse } from '../claim/judge.js';
-import { corruptRecord, decodeClaim, parseRecord, secondsField, wholeField, type Claim, type ClaimKind, type RecordObject } from '../claim/model.js';
+import { listRecords } from '../claim/list.js';
+import {
+  corruptRecord,
+  decodeClaim,
+  parseRecord,
+  secondsField,
+  wholeField,
+  type Claim,
+  type ClaimContext,
+  type ClaimKind,
+  type RecordObject,
+} from '../claim/model.js';
 
 /** A finished run: who ran it, when, and how it ended. */
 export interface OnceRun {
@@ -186,3 +197,6 @@ export function describeOnce(read: Read<OnceState>, clock: Clock) {
     resourceVersion: read.obj?.version ?? null,
   };
 }
+
+/** Every once of the context's namespace in the shared vocabulary (`once list`, `koncli status`). */
+export const listOnces = (ctx: ClaimContext) => listRecords(ctx, onceKind, (read) => describeOnce(read, ctx.clock));
