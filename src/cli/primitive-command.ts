@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
 import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
-import { KoncliError } from '../core/errors.js';
+import { isKind, KoncliError } from '../core/errors.js';
+import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
 import { formatDuration } from './duration.js';
 import { openPrimitive } from './primitive-session.js';
@@ -78,6 +79,33 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     };
     await deleteRecord(ctx, kind, name, check, (m) => this.output.warn(m));
     await this.output.result({ kind: kind.kind, namespace: ctx.store.namespace, name, outcome: 'deleted' }, () => `deleted ${kind.kind} ${name}`);
+  }
+
+  /**
+   * A `run` verb on the claim engine (cli/claim-runner.ts): `report` turns the run into the result
+   * document (its `exitCode` becomes koncli's); when the claim cannot be had in time, the `busy`
+   * outcome with `conflictExitCode`, and the command never starts.
+   */
+  protected async runClaimed<S, A>(
+    claim: { kind: ClaimKind<S>; name: string; holder: string; ttlSeconds: number },
+    spec: (ctx: ClaimContext) => Omit<ClaimRunSpec<S, A>, 'ctx' | 'kind' | 'name' | 'holder' | 'ttlSeconds'>,
+    flags: ClaimRunFlags & { conflictExitCode: number },
+    report: (run: ClaimRunEnd<A>) => { exitCode: number } & Record<string, unknown>,
+  ): Promise<void> {
+    const client = await this.kube();
+    const ctx = await this.primitive(claim.kind.kind);
+    const { runUnderClaim } = await import('./claim-runner.js');
+    const base = { kind: claim.kind.kind, namespace: client.namespace, name: claim.name, holder: claim.holder };
+    try {
+      const doc = report(await runUnderClaim(client, this.output, { ctx, ...claim, ...spec(ctx) }, flags));
+      await this.output.result({ ...base, ...doc }, () => '');
+      process.exitCode = doc.exitCode;
+    } catch (err) {
+      if (!isKind(err, 'busy')) throw err;
+      this.output.error(`${err.message}; not running the command`);
+      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode }, () => '');
+      process.exitCode = flags.conflictExitCode;
+    }
   }
 
   /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */

@@ -6,7 +6,7 @@ import { runHolderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg, primitiveWaitFlags } from '../../cli/primitive-command.js';
 import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { isKind } from '../../core/errors.js';
+import type { MutexLocked, MutexState } from '../../core/primitives/mutex.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
 export default class MutexRun extends PrimitiveCommand {
@@ -30,37 +30,19 @@ export default class MutexRun extends PrimitiveCommand {
     const holder = runHolderFrom(flags.holder);
     const ttlSeconds = flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl);
     const supervision = { ...parseSupervision(flags), orphans: flags.orphans, wait: waitOptions(flags), command };
-    const client = await this.kube();
-    const ctx = await this.primitive('mutex');
-    const [{ runUnderClaim }, m] = await Promise.all([import('../../cli/claim-runner.js'), import('../../core/primitives/mutex.js')]);
-    const base = { kind: 'mutex', namespace: client.namespace, name, holder };
-    try {
-      const run = await runUnderClaim(
-        client,
-        this.output,
-        {
-          ctx,
-          kind: m.mutexKind,
-          name,
-          holder,
-          ttlSeconds,
-          acquire: m.planMutexLock({ name, holder, ttlSeconds, reason: flags.reason }, ctx.clock),
-          claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: String(r.fencingToken) }),
-          lostIn: (state) => m.mutexLost(name, holder, state),
-          renew: m.planMutexRenew(name, holder, ttlSeconds),
-          release: () => m.planMutexUnlock({ name, holder, force: false }),
-          env: { KONCLI_MUTEX: name },
-        },
-        supervision,
-      );
-      const ended = run.ended!;
-      await this.output.result({ ...base, ...ended, fencingToken: run.acquired.fencingToken, renewals: run.renewals }, () => '');
-      process.exitCode = ended.exitCode;
-    } catch (err) {
-      if (!isKind(err, 'busy')) throw err;
-      this.output.error(`${err.message}; not running the command`);
-      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags['conflict-exit-code'] }, () => '');
-      process.exitCode = flags['conflict-exit-code'];
-    }
+    const m = await import('../../core/primitives/mutex.js');
+    await this.runClaimed<MutexState, MutexLocked>(
+      { kind: m.mutexKind, name, holder, ttlSeconds },
+      (ctx) => ({
+        acquire: m.planMutexLock({ name, holder, ttlSeconds, reason: flags.reason }, ctx.clock),
+        claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: String(r.fencingToken) }),
+        lostIn: (state) => m.mutexLost(name, holder, state),
+        renew: m.planMutexRenew(name, holder, ttlSeconds),
+        release: () => m.planMutexUnlock({ name, holder, force: false }),
+        env: { KONCLI_MUTEX: name },
+      }),
+      { ...supervision, conflictExitCode: flags['conflict-exit-code'] },
+      (run) => ({ ...run.ended!, fencingToken: run.acquired.fencingToken, renewals: run.renewals }),
+    );
   }
 }

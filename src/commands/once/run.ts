@@ -6,7 +6,7 @@ import { runHolderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg } from '../../cli/primitive-command.js';
 import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { isKind } from '../../core/errors.js';
+import type { OnceClaimed, OnceState } from '../../core/primitives/once.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
 export default class OnceRun extends PrimitiveCommand {
@@ -35,44 +35,24 @@ export default class OnceRun extends PrimitiveCommand {
     const ttlSeconds = flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl);
     const timeout = waitOptions({ wait: true, timeout: flags.timeout });
     const supervision = { ...parseSupervision(flags), orphans: flags.orphans, wait: timeout, command };
-    const client = await this.kube();
-    const ctx = await this.primitive('once');
-    const [{ runUnderClaim }, o] = await Promise.all([import('../../cli/claim-runner.js'), import('../../core/primitives/once.js')]);
-    const base = { kind: 'once', namespace: client.namespace, name, holder };
-    try {
-      const run = await runUnderClaim(
-        client,
-        this.output,
-        {
-          ctx,
-          kind: o.onceKind,
-          name,
-          holder,
-          ttlSeconds,
-          acquire: o.planOnceClaim(name, holder, ttlSeconds, ctx.clock),
-          claimOf: (r) => ('run' in r ? { ...r.run, fencingToken: String(r.run.attempt) } : undefined),
-          lostIn: (state) => o.onceRunLost(name, holder, state),
-          renew: o.planOnceRenew(name, holder, ttlSeconds),
-          release: (exitCode) => o.planOnceFinish(name, holder, exitCode, ctx.clock),
-          env: { KONCLI_ONCE: name },
-        },
-        supervision,
-      );
-      if ('alreadyDone' in run.acquired) {
+    const o = await import('../../core/primitives/once.js');
+    await this.runClaimed<OnceState, OnceClaimed>(
+      { kind: o.onceKind, name, holder, ttlSeconds },
+      (ctx) => ({
+        acquire: o.planOnceClaim(name, holder, ttlSeconds, ctx.clock),
+        claimOf: (r) => ('run' in r ? { ...r.run, fencingToken: String(r.run.attempt) } : undefined),
+        lostIn: (state) => o.onceRunLost(name, holder, state),
+        renew: o.planOnceRenew(name, holder, ttlSeconds),
+        release: (exitCode) => o.planOnceFinish(name, holder, exitCode, ctx.clock),
+        env: { KONCLI_ONCE: name },
+      }),
+      { ...supervision, conflictExitCode: flags['conflict-exit-code'] },
+      (run) => {
+        if ('run' in run.acquired) return { ...run.ended!, ran: true, fencingToken: run.acquired.run.attempt, renewals: run.renewals };
         const d = run.acquired.alreadyDone;
         this.output.info(`once ${name} was already done by ${d.holder} (finished ${d.finishedAt}, exit ${d.exitCode}); not running the command`);
-        await this.output.result({ ...base, outcome: 'already-done', ran: false, doneBy: d.holder, finishedAt: d.finishedAt, exitCode: 0 }, () => '');
-        return;
-      }
-      const ended = run.ended!;
-      const attempt = run.acquired.run.attempt;
-      await this.output.result({ ...base, ...ended, ran: true, fencingToken: attempt, renewals: run.renewals }, () => '');
-      process.exitCode = ended.exitCode;
-    } catch (err) {
-      if (!isKind(err, 'busy')) throw err;
-      this.output.error(`${err.message}; not running the command`);
-      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags['conflict-exit-code'] }, () => '');
-      process.exitCode = flags['conflict-exit-code'];
-    }
+        return { outcome: 'already-done', ran: false, doneBy: d.holder, finishedAt: d.finishedAt, exitCode: 0 };
+      },
+    );
   }
 }
