@@ -99,7 +99,7 @@ export abstract class KoncliCommand extends Command {
       namespace: this.namespaceFlag,
       requestTimeoutMs,
       maxClockSkewMs,
-      trace: f.verbose ? (line) => process.stderr.write(`koncli: api: ${line}\n`) : undefined,
+      trace: f.verbose ? (line) => this.output.trace(line) : undefined,
     });
     markStartup('kubeconfig');
     return this.kubeClient;

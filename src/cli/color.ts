@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org), forced with FORCE_COLOR. */
-export function colorFor(stream: NodeJS.WriteStream): ChalkInstance {
+export function colorFor(stream: Pick<NodeJS.WriteStream, 'isTTY'> & { getColorDepth?(): number }): ChalkInstance {
   const env = process.env;
   let level: 0 | 1 | 2 | 3 = 0;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') level = 0;

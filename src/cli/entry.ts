@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
+import { stderr } from './stderr.js';
 
 /** What one way of starting koncli provides. */
 export interface Host {
@@ -25,6 +26,7 @@ export interface Host {
 
 /** Runs koncli with `args` (process.argv without node and the script), then exits with its code. */
 export async function run(args: string[], host: Host): Promise<never> {
+  stderr(); // before anything writes there: every write to stderr goes through the one writer that never blocks
   markStartup('entry');
   process.stdout.on('error', stdoutFailed);
   const argv = kubectlArgv(args); // kubectl's habits: global flags before the command, -v=N
@@ -54,7 +56,7 @@ const SIGPIPE_EXIT = 141;
  */
 function stdoutFailed(err: NodeJS.ErrnoException): never {
   if (err.code === 'EPIPE') process.exit(SIGPIPE_EXIT);
-  process.stderr.write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
+  stderr().write(`koncli: error: cannot write to stdout (${err.message}); the command ran, only its output is lost\n`);
   process.exit(1);
 }
 

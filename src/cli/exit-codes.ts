@@ -24,13 +24,22 @@ export const EXIT_CODE_TABLE: { code: number; name: string; meaning: string }[] 
   { code: 5, name: 'not-held', meaning: 'release/unlock of something you do not hold (someone else does, or no such holder)' },
   { code: 6, name: 'not-found', meaning: 'the object, namespace or resource type does not exist' },
   { code: 7, name: 'forbidden', meaning: 'RBAC denied a request; the message names the verb and resource' },
-  { code: 8, name: 'unreachable', meaning: 'no usable cluster: kubeconfig/context problem, bad credentials, server unreachable or timed out' },
-  { code: 9, name: 'corrupt', meaning: 'data on the cluster koncli will not interpret or overwrite (corrupt or foreign annotation)' },
+  {
+    code: 8,
+    name: 'unreachable',
+    meaning:
+      'no usable cluster: kubeconfig/context problem, bad credentials, server unreachable or timed out; also a claim whose answer came too late to count (docs/clock.md)',
+  },
+  {
+    code: 9,
+    name: 'corrupt',
+    meaning: "data on the cluster koncli will not interpret or overwrite (corrupt or foreign annotation, or JSON its writer's Go decoder would read otherwise)",
+  },
   {
     code: 10,
     name: 'rejected',
     meaning:
-      "the API server refused a request for a reason other than RBAC: admission (a webhook's denial, a quota, a namespace being terminated) or validation (HTTP 400/422); the message quotes the server",
+      "the API server refused a request for a reason other than RBAC: admission (a webhook's denial, a quota, a namespace being terminated) or validation (HTTP 400/422); the message quotes the server. Also: the lock object itself is being deleted (deletionTimestamp set), so koncli writes no claim into it",
   },
 ];
 

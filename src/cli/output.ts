@@ -1,19 +1,20 @@
 import type { ChalkInstance } from 'chalk';
 import { colorFor } from './color.js';
 import { markStartup } from './startup-timing.js';
+import { stderr } from './stderr.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
 /**
  * Where everything goes: the result (and only the result) on stdout; messages, warnings and
- * progress on stderr.
+ * progress on stderr, through the writer that never blocks (cli/stderr.ts).
  */
 export class Output {
   readonly err: ChalkInstance;
   readonly out: ChalkInstance;
 
   constructor(readonly format: OutputFormat) {
-    this.err = colorFor(process.stderr);
+    this.err = colorFor(stderr());
     this.out = colorFor(process.stdout);
   }
 
@@ -36,14 +37,19 @@ export class Output {
   }
 
   info(message: string): void {
-    process.stderr.write(`${this.err.dim('koncli:')} ${message}\n`);
+    stderr().write(`${this.err.dim('koncli:')} ${message}\n`);
   }
 
   warn(message: string): void {
-    process.stderr.write(`${this.err.yellow('koncli: warning:')} ${message}\n`);
+    stderr().write(`${this.err.yellow('koncli: warning:')} ${message}\n`);
   }
 
   error(message: string): void {
-    process.stderr.write(`${this.err.red('koncli: error:')} ${message}\n`);
+    stderr().write(`${this.err.red('koncli: error:')} ${message}\n`);
+  }
+
+  /** A -v line (`koncli: api: …`). */
+  trace(line: string): void {
+    stderr().write(`koncli: api: ${line}\n`);
   }
 }

@@ -3,6 +3,7 @@
 // {"timing":{"nodeStart":…,"entry":…,"oclifLoaded":…,"kubeconfig":…,"connected":…,"response":…,"output":…,"exit":…}}
 // (ms since the process started: performance.timeOrigin). Off, a mark costs one environment read.
 import { subscribe } from 'node:diagnostics_channel';
+import { stderr } from './stderr.js';
 
 const marks: Record<string, number> = {};
 let on: boolean | undefined;
@@ -22,7 +23,7 @@ function enable(): true {
   subscribe('undici:request:headers', () => markStartup('response'));
   process.on('exit', () => {
     markStartup('exit');
-    process.stderr.write(`${JSON.stringify({ timing: marks })}\n`);
+    stderr().write(`${JSON.stringify({ timing: marks })}\n`);
   });
   return true;
 }

@@ -157,8 +157,10 @@ class Supervision {
     );
 
   private async stopAll(why: string): Promise<void> {
+    // Stop first, write after: stop() signals every process before its first await.
+    const stopped = this.child.stop(this.opts.signal, this.opts.killAfterMs, this.onStuck);
     this.opts.output.error(`${this.hold.what.split(' ')[0]} lost: ${why}; stopping the command and every process it started (${this.stopping})`);
-    await this.child.stop(this.opts.signal, this.opts.killAfterMs, this.onStuck);
+    await stopped;
   }
 
   private outcome(outcome: 'completed' | 'lost', commandExit: number, leftovers: number, exitCode: number): Supervised {

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import type { ServerClock } from './server-clock.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from './timing.js';
+import { CLAIM_ANSWER_FRACTION, DEFAULT_MAX_CLOCK_SKEW_MS } from './timing.js';
 
 /** One sighting of a claim (a Lease's holder, a semaphore slot with a TTL, an annotation lock). */
 export interface ClaimSighting {
@@ -139,4 +139,18 @@ export function takeableText(expiry: Expiry | undefined, deadline: number | unde
   const at = new Date(wallNow + (deadline - now)).toISOString();
   const left = Math.max(0, Math.ceil((deadline - now) / 1000));
   return `; it can be taken from ${at} by this machine's clock (in ${left}s) unless renewed${expiry ? `: ${expiry.why}` : ''}`;
+}
+
+/**
+ * Whether the answer to a claiming write came too late to count (docs/clock.md, "A claim counts from
+ * when its write was sent"): after `sentAt + durationMs × CLAIM_ANSWER_FRACTION`. Returns why, for the
+ * message, or undefined when the claim stands. All times monotonic ms.
+ */
+export function lateAnswer(sentAt: number, durationMs: number, answeredAt: number): string | undefined {
+  if (!(durationMs > 0)) return undefined; // a claim of no duration (a konductor spec.ttl of 0s) has no deadline to miss
+  const limit = durationMs * CLAIM_ANSWER_FRACTION;
+  const took = answeredAt - sentAt;
+  if (took <= limit) return undefined;
+  const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+  return `the API server answered the claiming write ${secs(took)} after it was sent, later than ${Math.round(CLAIM_ANSWER_FRACTION * 100)}% of its ${secs(durationMs)} duration (${secs(limit)}); a claim counts from when its write was sent, so it is not counted`;
 }

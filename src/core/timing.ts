@@ -14,6 +14,12 @@ import { usageError } from './errors.js';
 export const DEFAULT_LEASE_SECONDS = 300;
 /** `lease run`'s --ttl default: client-go leader election's LeaseDuration (15 s), also klock's. */
 export const RUN_DEFAULT_TTL_SECONDS = 15;
+/**
+ * How long a Lease whose holder left out `leaseDurationSeconds` is judged to last (docs/clock.md).
+ * client-go reads the missing field as 0 (LeaseSpecToLeaderElectionRecord) and so takes such a
+ * Lease at first sight; koncli reads it as its own default claim, 5 minutes, by every rule.
+ */
+export const UNSET_LEASE_DURATION_SECONDS = DEFAULT_LEASE_SECONDS;
 
 // ---- A holder (LeaseKeeper), as fractions of its TTL: client-go's 15 s / 10 s / 2 s proportions
 
@@ -21,6 +27,12 @@ export const RUN_DEFAULT_TTL_SECONDS = 15;
 export const RENEW_PERIOD_FRACTION = 1 / 3;
 /** Give up when no renewal sent within this long succeeded: two thirds of the TTL (client-go RenewDeadline 10 s of 15 s). */
 export const RENEW_DEADLINE_FRACTION = 2 / 3;
+/**
+ * A claim counts from when its write was sent: an answer that arrives later than this fraction of
+ * the claim's duration after the send is no claim (the renew deadline: a holder would already have
+ * given up). One-shot acquires give it back; `lease run` never starts its command.
+ */
+export const CLAIM_ANSWER_FRACTION = RENEW_DEADLINE_FRACTION;
 /** After a failed renewal attempt, retry after a tenth of the TTL, at most RENEW_RETRY_MAX_MS (client-go RetryPeriod 2 s). */
 export const RENEW_RETRY_FRACTION = 1 / 10;
 export const RENEW_RETRY_MAX_MS = 1000;
@@ -78,6 +90,31 @@ export const WATCH_QUICK_CLOSE_MS = 1000;
 /** Polling (when watching is forbidden): from 500 ms, doubling up to 5 s while nothing changes. */
 export const POLL_MIN_MS = 500;
 export const POLL_MAX_MS = 5000;
+/**
+ * A watch that delivered nothing (no event, no BOOKMARK) for this long is checked with a quorum read
+ * of its object (a GET, served from etcd): a TCP connection that went silent (a frozen NAT entry, a
+ * peer that vanished without a RST) closes nothing, and client-node's own idle abort comes only after
+ * WATCH_CLIENT_IDLE_MS. Each check costs one GET per quiet watch.
+ */
+export const WATCH_SILENCE_CHECK_MS = 10_000;
+/**
+ * Bound on that read (and on the re-read before a watch is re-opened): a request not answered within
+ * it drops the pooled connections, and the watch is re-opened on a fresh one.
+ */
+export const WATCH_CHECK_TIMEOUT_MS = 5_000;
+/**
+ * The bound documented to users (docs/lease.md): a waiter of any kind notices a connection that
+ * stopped carrying bytes, and is watching again on a fresh one, within this long. It covers the
+ * silence, the check's read, the first re-watch backoff and the re-read.
+ */
+export const DEAD_CONNECTION_NOTICED_MS = 25_000;
+/**
+ * At --timeout, an answer still outstanding (a write sent just before it) is awaited at most this
+ * long; then the waiter gives up as busy (exit 3) without it.
+ */
+export const WAIT_DEADLINE_GRACE_MS = 2_000;
+/** A waiter's cleanup on its way out (leaving the waiter queue): each request, and the whole, at most this long. */
+export const WAIT_CLEANUP_MS = 2_000;
 /** The server ends each watch after this long (timeoutSeconds); the feed resumes from the last version. */
 export const WATCH_SERVER_TIMEOUT_SECONDS = 240;
 /** client-node aborts a watch after this long without data; it must exceed WATCH_SERVER_TIMEOUT_SECONDS. */
@@ -167,6 +204,9 @@ export function checkTimingRelations(): void {
   if (!(HEARTBEAT_JITTER > 0 && HEARTBEAT_JITTER < 1)) fail('the heartbeat jitter is a fraction');
   if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail("the client must outwait the server's watch timeout");
   if (!(WATCH_RETRY_MIN_MS < WATCH_RETRY_MAX_MS && POLL_MIN_MS < POLL_MAX_MS)) fail('backoffs must grow');
+  if (!(WATCH_SILENCE_CHECK_MS + 2 * WATCH_CHECK_TIMEOUT_MS + 3 * WATCH_RETRY_MIN_MS <= DEAD_CONNECTION_NOTICED_MS)) {
+    fail('a silent connection must be noticed (check, its read, a backoff, the re-read) within the documented bound');
+  }
   if (!(RETRY_BACKOFF_INITIAL_MS < RETRY_BACKOFF_MAX_MS && RETRY_BACKOFF_MAX_MS * (1 + RETRY_BACKOFF_JITTER) * 3 <= ONE_SHOT_RETRY_MS)) {
     fail('the retry backoff must grow, and a one-shot budget must hold several tries at its longest');
   }

@@ -1,7 +1,10 @@
 import type { Clock } from './clock.js';
+import { KoncliError } from './errors.js';
 import { ChangeFeed } from './feed.js';
-import { retryOnConflict, RetryWindow } from './retry.js';
+import { isTransient, retryOnConflict, RetryWindow } from './retry.js';
 import type { Versioned, Watchable } from './store.js';
+import { SLEEP_NOT_NEEDED } from './timer.js';
+import { WAIT_CLEANUP_MS, WAIT_DEADLINE_GRACE_MS } from './timing.js';
 
 /** What one look at the watched object decided. */
 export type Decision<T, R> =
@@ -23,6 +26,58 @@ export interface WaitLoopOptions {
   startedAt: number;
   signal?: AbortSignal;
   onNotice?: (message: string) => void;
+  /** What is waited for, for the timeout's message when no decision was made yet (e.g. "lease nightly"). */
+  what?: string;
+}
+
+const PAST_DEADLINE = Symbol('past the deadline');
+
+/**
+ * A waiter's --timeout: the whole wait ends there, requests in flight included. An answer still
+ * outstanding at the deadline is awaited at most WAIT_DEADLINE_GRACE_MS more (a write sent just
+ * before it may have landed: better to know); then the waiter gives up without it. A transient
+ * failure at the deadline is a timeout too: busy (exit 3, docs/exit-codes.md), saying what failed.
+ */
+export class WaitDeadline {
+  /** The latest decision's own "not yet" error (it names who holds the object). */
+  giveUp: ((why: string) => Error) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly at: number,
+    private readonly startedAt: number,
+    private readonly what = 'the object',
+  ) {}
+
+  /** `work`'s result, unless the deadline plus the grace comes first: then the timeout error. */
+  async race<X>(work: Promise<X>): Promise<X> {
+    if (!Number.isFinite(this.at)) return work;
+    const bound = new AbortController();
+    try {
+      const first = await Promise.race([work, this.clock.sleep(this.at + WAIT_DEADLINE_GRACE_MS - this.clock.now(), bound.signal).then(() => PAST_DEADLINE)]);
+      if (first === PAST_DEADLINE) throw this.error();
+      return first as X;
+    } finally {
+      bound.abort(SLEEP_NOT_NEEDED);
+      work.catch(() => {}); // given up on: its failure no longer matters
+    }
+  }
+
+  /** `err` (from a retry window) as the timeout when it is transient and the deadline has come; else `err`. */
+  reason(err: unknown): unknown {
+    return Number.isFinite(this.at) && this.clock.now() >= this.at && isTransient(err) ? this.error(err) : err;
+  }
+
+  /** The timeout: busy, with the holder when a decision named one, and the last failure when there was one. */
+  error(failure?: unknown): Error {
+    const why = ` (waited ${Math.round((this.clock.now() - this.startedAt) / 1000)}s)`;
+    const failed = failure instanceof Error ? `; the last request failed: ${failure.message}` : '';
+    if (this.giveUp) {
+      const base = this.giveUp(why);
+      return failed ? new KoncliError('busy', `${base.message}${failed}`, base instanceof KoncliError ? base.details : {}) : base;
+    }
+    return new KoncliError('busy', `gave up waiting for ${this.what} at --timeout${why}, before it could be read${failed}`);
+  }
 }
 
 /**
@@ -37,16 +92,28 @@ export async function watchUntilDecided<T extends Versioned, R>(
   clock: Clock,
   opts: WaitLoopOptions,
   decide: (state: T | null) => Decision<T, R> | Promise<Decision<T, R>>,
+  deadline = new WaitDeadline(clock, opts.deadline, opts.startedAt, opts.what),
 ): Promise<R> {
   const retry = new RetryWindow(clock, { deadline: opts.deadline, onNotice: opts.onNotice, verb: 'still waiting, retrying' });
+  // At the deadline a transient failure is the timeout (busy), not the failure itself.
+  const bounded = (next: () => number) => {
+    try {
+      return next();
+    } catch (failure) {
+      throw deadline.reason(failure);
+    }
+  };
   for (;;) {
     let decision: Decision<T, R>;
     try {
       const decided = decide(feed.current());
       // A decision made without a request is used at once (no extra turn of the event loop).
-      decision = decided instanceof Promise ? await decided : decided;
+      decision = decided instanceof Promise ? await deadline.race(decided) : decided;
     } catch (err) {
-      await feed.waitForChange(retry.retryAfter(err, opts.signal?.aborted), opts.signal);
+      await feed.waitForChange(
+        bounded(() => retry.retryAfter(err, opts.signal?.aborted)),
+        opts.signal,
+      );
       continue;
     }
     if ('done' in decision) return decision.done;
@@ -55,16 +122,20 @@ export async function watchUntilDecided<T extends Versioned, R>(
       feed.offer(decision.wrote);
       continue;
     }
+    deadline.giveUp = decision.giveUp;
     const now = clock.now();
     if (now >= opts.deadline || opts.signal?.aborted) {
       throw decision.giveUp(opts.signal?.aborted ? ' (interrupted)' : ` (waited ${Math.round((now - opts.startedAt) / 1000)}s)`);
     }
     if (decision.meanwhile) {
       try {
-        await decision.meanwhile();
+        await deadline.race(decision.meanwhile());
         retry.succeeded();
       } catch (err) {
-        await feed.waitForChange(retry.retryAt(err, opts.signal?.aborted), opts.signal);
+        await feed.waitForChange(
+          bounded(() => retry.retryAt(err, opts.signal?.aborted)),
+          opts.signal,
+        );
       }
       continue;
     }
@@ -81,6 +152,8 @@ export interface WaitOnObjectOptions<T extends Versioned, R> {
   onNotice?: (message: string) => void;
   /** Checks the first read before a watch is opened (e.g. throws not-found). */
   check?: (initial: T | null) => void;
+  /** What is waited for, in the timeout's message before the first decision (default: `name`). */
+  what?: string;
   /** Whether the caller keeps the watch running after `result` (it then stops it itself). */
   keepWatching?: (result: R, feed: ChangeFeed<T>) => boolean;
 }
@@ -98,18 +171,37 @@ export async function waitOnObject<T extends Versioned, R>(
   decide: (state: T | null, feed: ChangeFeed<T>) => Decision<T, R> | Promise<Decision<T, R>>,
 ): Promise<R> {
   const deadline = opts.timeoutMs === undefined ? Infinity : opts.startedAt + opts.timeoutMs;
-  const initial = await retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => store.get(name));
+  const bound = new WaitDeadline(clock, deadline, opts.startedAt, opts.what ?? name);
+  const read = retryOnConflict({ clock, deadline, onNotice: opts.onNotice, signal: opts.signal }, () => store.get(name));
+  const initial = await bound.race(read).catch((err: unknown) => {
+    throw bound.reason(err);
+  });
   opts.check?.(initial);
   const feed = new ChangeFeed(store, name, clock, initial, opts.onNotice);
   let kept = false;
   feed.start();
   try {
-    const result = await watchUntilDecided(feed, clock, { deadline, startedAt: opts.startedAt, signal: opts.signal, onNotice: opts.onNotice }, (state) =>
-      decide(state, feed),
-    );
+    const loop = { deadline, startedAt: opts.startedAt, signal: opts.signal, onNotice: opts.onNotice };
+    const result = await watchUntilDecided(feed, clock, loop, (state) => decide(state, feed), bound);
     kept = opts.keepWatching?.(result, feed) ?? false;
     return result;
   } finally {
     if (!kept) feed.stop();
   }
+}
+
+/**
+ * Runs a waiter's cleanup on its way out (leaving a queue: best effort, its entry goes stale by
+ * itself otherwise) within WAIT_CLEANUP_MS: each request bounded by it where `withRequestTimeout`
+ * is given, and the whole abandoned at that bound. Never throws.
+ */
+export async function boundedCleanup(
+  clock: Clock,
+  cleanup: () => Promise<void>,
+  withRequestTimeout?: <X>(timeoutMs: number, fn: () => Promise<X>) => Promise<X>,
+): Promise<void> {
+  const work = (withRequestTimeout ? withRequestTimeout(WAIT_CLEANUP_MS, cleanup) : cleanup()).catch(() => {});
+  const bound = new AbortController();
+  await Promise.race([work, clock.sleep(WAIT_CLEANUP_MS, bound.signal)]);
+  bound.abort(SLEEP_NOT_NEEDED);
 }

@@ -5,7 +5,7 @@ import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
-import { isoTime, mergePatchOptions } from './patch.js';
+import { identityOf, isoTime, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
 
 /**
@@ -34,7 +34,7 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       version: meta.resourceVersion ?? '',
       annotation: meta.annotations?.[SEMAPHORE_ANNOTATION],
       createdAt: isoTime(meta.creationTimestamp),
-      uid: meta.uid,
+      ...identityOf(meta),
     };
   };
 
@@ -75,7 +75,13 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
-    return watchObject(this.client, `/api/v1/namespaces/${this.namespace}/configmaps`, name, fromVersion, this.decode, handlers, this.site('watch', name));
+    const target = { collectionPath: `/api/v1/namespaces/${this.namespace}/configmaps`, apiVersion: 'v1', kind: 'ConfigMap', name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(obj: SemaphoreObject, reason: string, message: string): Promise<void> {

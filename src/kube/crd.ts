@@ -72,7 +72,8 @@ class CrdStore implements Watchable<CrdState> {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<CrdState>): Promise<() => void> {
-    return watchObject(this.client, COLLECTION, name, fromVersion, stateOf, handlers, this.site('watch', name));
+    const target = { collectionPath: COLLECTION, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name };
+    return watchObject(this.client, target, fromVersion, stateOf, handlers, this.site('watch', name));
   }
 }
 

@@ -139,12 +139,19 @@ export class KonductorLeaseStore implements LeaseStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
-    return watchObject(this.client, `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, name, fromVersion, this.decode, handlers, {
+    const { apiVersion, kind } = KONDUCTOR_LEASE;
+    const target = { collectionPath: `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}`, apiVersion, kind, name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, {
       verb: 'watch',
       resource: KONDUCTOR_LEASE.resource,
       name,
       namespace: this.namespace,
     });
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {

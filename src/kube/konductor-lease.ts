@@ -2,7 +2,7 @@ import { formatGoDuration, parseGoDuration } from '../core/duration.js';
 import { KoncliError } from '../core/errors.js';
 import { ANNOTATIONS, decodeExtras } from '../core/lease/annotations.js';
 import { defaultExtras, type LeaseDraft, type LeaseHolding, type LeaseRecord, type WaiterQueue } from '../core/lease/model.js';
-import { canonicalJson, isoTime } from './patch.js';
+import { canonicalJson, identityOf, isoTime } from './patch.js';
 import { lastWriteOf, type FieldSet, type ManagedFieldsEntry } from './watch-object.js';
 
 /** The konductor.io/v1 Lease custom resource, and how koncli maps it onto its LeaseRecord. */
@@ -156,6 +156,7 @@ export function decodeKonductorLease(obj: unknown, defaultNamespace: string): Le
     name,
     namespace,
     version: text(meta.resourceVersion),
+    ...identityOf(meta),
     holding: {
       holder: read.string(status, 'status', 'holder') ?? '',
       durationSeconds: ttl,

@@ -4,6 +4,7 @@ import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { collectionPath, type DynamicObjectApi } from './object-api.js';
+import { identityOf } from './patch.js';
 import { resourceDisplayName, type ResolvedResource } from './resource-resolver.js';
 import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
@@ -51,7 +52,7 @@ export class ObjectKubelockStore implements KubelockStore {
     const annotations = meta.annotations ?? {};
     return {
       name: meta.name ?? '',
-      uid: meta.uid,
+      ...identityOf(meta),
       version: meta.resourceVersion ?? '',
       annotations,
       writtenAtMost: annotationWriteTimes(meta.managedFields, annotations),
@@ -74,7 +75,20 @@ export class ObjectKubelockStore implements KubelockStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<AnnotatedObject>): Promise<() => void> {
-    return watchObject(this.client, collectionPath(this.resource, this.namespace), name, fromVersion, this.decode, handlers, this.site('watch', name));
+    const { apiVersion, kind, namespaced } = this.resource;
+    const target = {
+      collectionPath: collectionPath(this.resource, this.namespace),
+      apiVersion,
+      kind,
+      name,
+      namespace: namespaced ? this.namespace : undefined,
+    };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(obj: AnnotatedObject, reason: string, message: string): Promise<void> {

@@ -4,7 +4,7 @@ import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type L
 import type { Watchable, WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { canonicalJson, isoTime, mapPatch, mergePatchOptions } from './patch.js';
+import { canonicalJson, identityOf, isoTime, mapPatch, mergePatchOptions } from './patch.js';
 import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -68,6 +68,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       version: meta.resourceVersion ?? '',
+      ...identityOf(meta),
       holding,
       extras: decodeExtras(annotations),
       labels: meta.labels ?? {},
@@ -156,13 +157,23 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<LeaseRecord>): Promise<() => void> {
     return watchObject(
       this.client,
-      `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
-      name,
+      {
+        collectionPath: `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        name,
+        namespace: this.namespace,
+      },
       fromVersion,
       this.decode,
       handlers,
       this.site('watch', name),
     );
+  }
+
+  /** Each request of `fn` bounded by `timeoutMs` (a ChangeFeed's liveness read: core/feed.ts). */
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    return this.client.withRequestTimeout(timeoutMs, fn);
   }
 
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ObjectIdentity } from '../core/identity.js';
 
 /** Per-call options that send a JSON merge patch (client-node defaults to JSON Patch). */
 export const mergePatchOptions = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -32,3 +33,13 @@ const sortedKeys = (o: Record<string, unknown>) =>
       .sort()
       .map((k) => [k, o[k]]),
   );
+
+/** uid and terminating state from an object's metadata (typed read or watch event): core/identity.ts. */
+export function identityOf(meta: { uid?: unknown; deletionTimestamp?: unknown; finalizers?: unknown } | undefined): ObjectIdentity {
+  const since = isoTime(meta?.deletionTimestamp);
+  const finalizers = Array.isArray(meta?.finalizers) ? meta.finalizers.filter((f): f is string => typeof f === 'string') : [];
+  return {
+    ...(typeof meta?.uid === 'string' && { uid: meta.uid }),
+    ...(since !== undefined && { terminating: { since, finalizers } }),
+  };
+}

@@ -5,7 +5,7 @@ import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
-import { mergePatchOptions } from './patch.js';
+import { identityOf, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
 
 /**
@@ -39,7 +39,7 @@ export class ConfigMapRecordStore implements RecordStore {
       version: meta.resourceVersion ?? '',
       record: meta.annotations?.[this.annotation],
       labelledKind: meta.labels?.[PRIMITIVE_LABEL],
-      uid: meta.uid,
+      ...identityOf(meta),
     };
   };
 
@@ -93,7 +93,8 @@ export class ConfigMapRecordStore implements RecordStore {
   }
 
   watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<RecordObject>): Promise<() => void> {
-    return watchObject(this.client, `/api/v1/namespaces/${this.namespace}/configmaps`, name, fromVersion, this.decode, handlers, this.site('watch', name));
+    const target = { collectionPath: `/api/v1/namespaces/${this.namespace}/configmaps`, apiVersion: 'v1', kind: 'ConfigMap', name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
   }
 
   recordEvent(obj: RecordObject, reason: string, message: string): Promise<void> {

@@ -3,26 +3,79 @@ import type { KubeClient } from './client.js';
 import { MANAGED_FIELDS_PRECISION_MS, WATCH_SERVER_TIMEOUT_SECONDS as WATCH_SECONDS } from '../core/timing.js';
 import { toKoncliError, type CallSite } from './errors.js';
 
+/** The one object a watch is about: every event must name it. */
+export interface WatchedObject {
+  /** The collection's path, e.g. /apis/coordination.k8s.io/v1/namespaces/jobs/leases. */
+  collectionPath: string;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** Unset for a cluster-scoped object. */
+  namespace?: string;
+}
+
+/** What an event's object says it is (the parsed JSON client-node hands over). */
+interface EventIdentity {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; uid?: unknown };
+}
+
+/**
+ * Why an event's object is not the watched one (undefined: it is). The API server applies the
+ * fieldSelector, but a proxy, an aggregated API server or a bug in between may not: an event is
+ * used only when it names the watched object's kind, apiVersion, namespace and name, and — once a
+ * uid is known — that uid, unless the watch saw that object deleted (then its successor's ADDED).
+ */
+export function foreignEvent(target: WatchedObject, type: string, obj: unknown, uid: string | undefined, deleted: boolean): string | undefined {
+  const o = (obj ?? {}) as EventIdentity;
+  const meta = o.metadata ?? {};
+  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
+  const named = `${String(o.kind)} ${String(o.apiVersion)} ${namespace ? `${namespace}/` : ''}${String(meta.name)}`;
+  if (o.kind !== target.kind || o.apiVersion !== target.apiVersion || meta.name !== target.name || namespace !== target.namespace) return named;
+  const itsUid = typeof meta.uid === 'string' ? meta.uid : undefined;
+  if (uid === undefined || itsUid === uid) return undefined;
+  if (deleted && type === 'ADDED') return undefined; // the name re-created: a new object, a new uid
+  return `${named} with uid ${itsUid}, not ${uid}`;
+}
+
 /**
  * Watches one object by name (fieldSelector) from `fromVersion`, decoding each state with
- * `decode`. Resolves to a function that stops the watch.
+ * `decode`. Events that do not name the object (`foreignEvent`) are ignored and counted on the -v
+ * trace. Resolves to a function that stops the watch.
  */
 export async function watchObject<T, Raw = unknown>(
   client: KubeClient,
-  collectionPath: string,
-  name: string,
+  target: WatchedObject,
   fromVersion: string | undefined,
   decode: (obj: Raw) => T,
   handlers: WatchHandlers<T>,
   site: CallSite,
 ): Promise<() => void> {
   let closed = false;
+  let uid = handlers.uid;
+  let deleted = false;
+  let ignored = 0;
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
     handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
+  const { collectionPath, name } = target;
   client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
+  const onEvent = (type: string, obj: unknown) => {
+    if (type === 'BOOKMARK') return handlers.onProgress?.();
+    const foreign = foreignEvent(target, type, obj, uid, deleted);
+    if (foreign !== undefined) {
+      client.trace(`ignored a ${type} watch event for ${foreign}: not the watched ${target.kind} ${name} (${++ignored} ignored on this watch)`);
+      return;
+    }
+    // client-node's watch hands over the parsed JSON of the event's object, untyped.
+    const itsUid = (obj as EventIdentity).metadata?.uid;
+    deleted = type === 'DELETED';
+    if (typeof itsUid === 'string') uid = itsUid;
+    handlers.onChange(deleted ? null : decode(obj as Raw));
+  };
   const controller = await client.watcher().watch(
     collectionPath,
     {
@@ -38,10 +91,8 @@ export async function watchObject<T, Raw = unknown>(
         close({ code: (obj as { code?: unknown } | null)?.code, body: obj });
         return;
       }
-      if (type === 'BOOKMARK') return;
       try {
-        // client-node's watch hands over the parsed JSON of the event's object, untyped.
-        handlers.onChange(type === 'DELETED' ? null : decode(obj as Raw));
+        onEvent(type, obj);
       } catch (err) {
         controller?.abort();
         close(err);

@@ -3,13 +3,13 @@
 // (double fork, reparented to init), nohup'd. On a terminal (a pty from util-linux `script`):
 // stdin, a pager, and Ctrl-C keep working. See docs/lease-run.md.
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
 import { until, readOrEmpty, sleep } from '../support/poll.js';
 import { processesOf } from '../support/processes.js';
+import { onTerminal as terminal } from '../support/terminal.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
@@ -177,23 +177,8 @@ describe('lease run and the processes its command starts', () => {
 
 describe('lease run on a terminal (a pty from `script`)', () => {
   /** Runs `koncli lease run NAME … -- sh -c SCRIPT` as the foreground job of a new pty; `type` writes keys to it. */
-  function onTerminal(lease: string, script: string, env: Record<string, string>) {
-    const line = [...KONCLI_ARGV, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    const file = join(dir, `${lease}.sh`);
-    writeFileSync(file, `#!/bin/sh\nexec ${line}\n`);
-    chmodSync(file, 0o755);
-    // `exec`: koncli itself is the job on the terminal, as when an interactive shell runs it.
-    const pty = spawn('script', ['-qfec', `exec ${file}`, '/dev/null'], {
-      env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', NO_COLOR: '1', LESS: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let screen = '';
-    pty.stdout.on('data', (d) => (screen += d));
-    const exited = new Promise<number | null>((resolve) => pty.on('close', (code) => resolve(code)));
-    return { screen: () => screen, type: (keys: string) => pty.stdin.write(keys), exited, kill: () => pty.kill('SIGKILL') };
-  }
+  const onTerminal = (lease: string, script: string, env: Record<string, string>) =>
+    terminal([...KONCLI_ARGV, 'lease', 'run', lease, '--holder', `${lease}-${ns}`, ...clusterArgs(admin, ns), '--', 'sh', '-c', script], env);
 
   test('stdin and a pager work as without koncli', async () => {
     const text = join(dir, 'pager.txt');

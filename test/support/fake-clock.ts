@@ -52,3 +52,8 @@ export const flush = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
   await new Promise((r) => setImmediate(r));
 };
+
+/** Moves `clock` by `ms` in steps of `stepMs`, so sleepers registered on the way (retries, re-decisions) wake too. */
+export async function advanceInSteps(clock: FakeClock, ms: number, stepMs = 500): Promise<void> {
+  for (let left = ms; left > 0; left -= stepMs) await clock.advance(Math.min(stepMs, left));
+}

@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
+import type { ObjectIdentity } from '../../src/core/identity.js';
 import type { AnnotatedObject, KubelockStore } from '../../src/core/kubelock/model.js';
 import type { WatchHandlers } from '../../src/core/store.js';
 
@@ -28,12 +29,18 @@ export class MemoryKubelockStore implements KubelockStore {
     return structuredClone(stored);
   }
 
-  /** Creates or overwrites an object behind everyone's back (another tool). */
-  put(name: string, annotations: Record<string, string> = {}): AnnotatedObject {
+  /** Deletes the object behind everyone's back (watchers see it go). */
+  remove(name: string): void {
+    this.objects.delete(name);
+    for (const w of this.watchers.get(name) ?? []) w.onChange(null);
+  }
+
+  /** Creates or overwrites an object behind everyone's back (another tool); `identity` sets uid or terminating. */
+  put(name: string, annotations: Record<string, string> = {}, identity: ObjectIdentity = {}): AnnotatedObject {
     const writtenAtMost: Record<string, number> = {};
     const now = this.serverNow?.();
     if (now !== undefined) for (const k of Object.keys(annotations)) writtenAtMost[k] = Math.floor(now / 1000) * 1000 + 1000;
-    return this.store({ name, version: '', annotations, writtenAtMost });
+    return this.store({ name, version: '', annotations, writtenAtMost, ...identity });
   }
 
   async get(name: string): Promise<AnnotatedObject | null> {

@@ -39,6 +39,12 @@ export class MemoryLeaseStore implements LeaseStore {
     hook?.();
   }
 
+  /** Deletes behind everyone's back (another tool, kubectl delete): watchers see it go. */
+  remove(name: string): void {
+    this.objects.delete(name);
+    for (const w of this.watchers.get(name) ?? []) w.onChange(null);
+  }
+
   /** Writes behind everyone's back (another tool), bumping the version. */
   put(record: Omit<LeaseRecord, 'version'>): LeaseRecord {
     return this.bump({ ...record, version: '' });

@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
+import type { ObjectIdentity } from '../../src/core/identity.js';
 import type { SemaphoreObject, SemaphoreStore } from '../../src/core/semaphore/model.js';
 import type { WatchHandlers } from '../../src/core/store.js';
 
@@ -19,8 +20,10 @@ export class MemorySemaphoreStore implements SemaphoreStore {
 
   constructor(readonly namespace = 'test') {}
 
-  private store(name: string, annotation: string | undefined): SemaphoreObject {
-    const obj: SemaphoreObject = { name, namespace: this.namespace, annotation, version: String(++this.revision), uid: `uid-${name}` };
+  private store(name: string, annotation: string | undefined, identity?: ObjectIdentity): SemaphoreObject {
+    const current = this.objects.get(name);
+    const { uid = current?.uid ?? `uid-${name}`, terminating = current?.terminating } = identity ?? {};
+    const obj: SemaphoreObject = { name, namespace: this.namespace, annotation, version: String(++this.revision), uid, ...(terminating && { terminating }) };
     this.objects.set(name, obj);
     if (annotation !== undefined) this.history.push(annotation);
     for (const w of this.watchers.get(name) ?? []) w.onChange({ ...obj });
@@ -33,9 +36,15 @@ export class MemorySemaphoreStore implements SemaphoreStore {
     hook?.();
   }
 
-  /** Writes behind everyone's back (another tool, e.g. kube-lock), bumping the version. */
-  put(name: string, annotation: string | undefined): SemaphoreObject {
-    return this.store(name, annotation);
+  /** Writes behind everyone's back (another tool, e.g. kube-lock), bumping the version; `identity` sets uid or terminating. */
+  put(name: string, annotation: string | undefined, identity?: ObjectIdentity): SemaphoreObject {
+    return this.store(name, annotation, identity);
+  }
+
+  /** Deletes the object behind everyone's back (watchers see it go). */
+  remove(name: string): void {
+    this.objects.delete(name);
+    for (const w of this.watchers.get(name) ?? []) w.onChange(null);
   }
 
   async get(name: string): Promise<SemaphoreObject | null> {

@@ -55,7 +55,7 @@ function describeText(s: LeaseStatus, podExists: boolean | null): string {
   rows.push(['Acquired', s.acquireTime ?? '-'], ['Renewed', s.renewTime ?? '-']);
   if (s.expires) rows.push(['Expires', `${s.expires} (${s.phase === 'Held' ? `in ${formatDuration((s.expiresInSeconds ?? 0) * 1000)}` : 'passed'})`]);
   rows.push(
-    ['TTL', formatDuration(s.ttlSeconds * 1000)],
+    ['TTL', formatDuration(s.ttlSeconds * 1000) + (s.ttlUnset ? ' (unset by its holder: judged as this, see docs/clock.md)' : '')],
     ['Renewals', String(s.renewals)],
     ['Transitions', String(s.transitions)],
     ['Priority', String(s.priority)],

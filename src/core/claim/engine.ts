@@ -1,4 +1,5 @@
 import { ConflictError, KoncliError } from '../errors.js';
+import { refuseTerminating, withUid } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
 import { waitOnObject } from '../wait.js';
 import { judgeClaims, type ClaimView } from './judge.js';
@@ -48,7 +49,7 @@ export interface Decided<R> {
 }
 
 /** The ExpiryTracker key of an object's claims. */
-const keyOf = (ctx: ClaimContext, name: string) => `${ctx.store.namespace}/${name}`;
+const keyOf = (ctx: ClaimContext, name: string, obj: RecordObject | null) => withUid(`${ctx.store.namespace}/${name}`, obj);
 
 function stamper(ctx: ClaimContext, name: string, kind: string, now: number) {
   return (holder: string, ttlSeconds: number | undefined, reason?: string, since?: Claim): Claim => {
@@ -67,7 +68,7 @@ export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
   const now = ctx.clock.now();
   if (obj && (obj.record === undefined || obj.labelledKind !== kind.kind)) throw foreignObject(kind.kind, obj);
   const state = obj ? kind.decode(name, obj.record!) : undefined;
-  const views = state ? judgeClaims(ctx, keyOf(ctx, name), kind.claims(state), now) : [];
+  const views = state ? judgeClaims(ctx, keyOf(ctx, name, obj), kind.claims(state), now) : [];
   return { obj, state, views, now, stamp: stamper(ctx, name, kind.kind, now) };
 }
 
@@ -76,6 +77,7 @@ type Step<R> = { done: R } | { wrote: RecordObject } | { blocked: KoncliError; r
 async function step<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null, plan: Planner<S, R>): Promise<Step<R>> {
   const decided = plan(readOf(ctx, kind, name, obj));
   if ('done' in decided || 'blocked' in decided) return decided;
+  refuseTerminating(`${kind.kind} ${name} (ConfigMap ${name} in namespace ${ctx.store.namespace})`, obj);
   const raw = kind.encode(decided.write);
   const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
   return 'again' in decided ? { wrote: written } : { done: decided.result(written) };

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { KoncliError } from '../errors.js';
 import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
+import type { ObjectIdentity } from '../identity.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
@@ -8,14 +9,13 @@ import type { Versioned, Watchable } from '../store.js';
  * One stored object holding one primitive's record (docs/formats.md): for the default storage a
  * ConfigMap named after the primitive, with the record in the annotation `koncli.dev/<kind>`.
  */
-export interface RecordObject extends Versioned {
+export interface RecordObject extends Versioned, ObjectIdentity {
   name: string;
   namespace: string;
   /** This kind's record as stored (JSON text); undefined when the object carries none. */
   record: string | undefined;
   /** The koncli primitive kind the object is labelled as (`koncli.dev/primitive`), if any. */
   labelledKind?: string;
-  uid?: string;
 }
 
 /** Where one kind's records live; every write is guarded by the object's resourceVersion. */

@@ -1,9 +1,12 @@
-import { KoncliError } from '../errors.js';
+import { KoncliError, isKind } from '../errors.js';
+import { lateAnswer } from '../expiry.js';
+import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
+import { waitOnObject, type Decision } from '../wait.js';
 import { decodeLock, encodeLock, lockAnnotationKey, ttlToMs, type LockData } from './codec.js';
 import { busyError, judgeLock, planAcquire, type AcquireLockRequest, type LockView } from './decide.js';
 import { lockWriter, type AnnotatedObject, type KubelockContext } from './model.js';
+import { releaseLock } from './release.js';
 
 export interface AcquireLockResult {
   outcome: 'acquired' | 'refreshed';
@@ -16,6 +19,8 @@ export interface AcquireLockResult {
    * Every observer's deadline is later (it cannot have seen the write before it was sent).
    */
   expiresAt: number;
+  /** Monotonic ms just before the write was sent: the lock counts from no earlier. */
+  sentAt: number;
   object: AnnotatedObject;
   waitedMs: number;
 }
@@ -33,10 +38,33 @@ const notFound = (what: string) => new KoncliError('not-found', `${what} not fou
 
 type Attempt = { done: AcquireLockResult } | { blocked: LockView };
 
-/** One read-decide-write step. Throws ConflictError when the write lost a race. */
-async function attempt(ctx: KubelockContext, obj: AnnotatedObject, req: AcquireLockRequest, startedAt: number): Promise<Attempt> {
+/**
+ * The lock as it stood on an object that was deleted or re-created (another uid) since we saw it:
+ * its last claim stays in force until it would have expired (a deleted lock is not free).
+ */
+function vanishedLock(ctx: KubelockContext, vanished: VanishedObjects<AnnotatedObject>, obj: AnnotatedObject, req: AcquireLockRequest, now: number) {
   const what = ctx.store.describe(req.name);
+  for (const gone of vanished.see(obj)) {
+    const view = judgeLock(gone, req.lock, what, ctx.tracker, now);
+    if (view.state !== 'held') vanished.forget(gone);
+    else if (view.data!.owner !== req.owner) return view;
+  }
+  return undefined;
+}
+
+/** One read-decide-write step. Throws ConflictError when the write lost a race. */
+async function attempt(
+  ctx: KubelockContext,
+  obj: AnnotatedObject,
+  req: AcquireLockRequest,
+  startedAt: number,
+  vanished?: VanishedObjects<AnnotatedObject>,
+): Promise<Attempt> {
+  const what = ctx.store.describe(req.name);
+  refuseTerminating(what, obj);
   const now = ctx.clock.now();
+  const ghost = vanished && vanishedLock(ctx, vanished, obj, req, now);
+  if (ghost) return { blocked: ghost };
   const view = judgeLock(obj, req.lock, what, ctx.tracker, now);
   const plan = planAcquire(view, req, ctx.clock.wallNow());
   if (plan.kind === 'busy') return { blocked: plan.view };
@@ -48,10 +76,25 @@ async function attempt(ctx: KubelockContext, obj: AnnotatedObject, req: AcquireL
       data: decodeLock(key, written.annotations[key]),
       previousOwner: view.data?.owner ?? null,
       expiresAt: now + ttlToMs(plan.value.ttlNs),
+      sentAt: now,
       object: written,
       waitedMs: now - startedAt,
     },
   };
+}
+
+/**
+ * A lock counts from when its write was sent: one whose answer came too late (core/expiry.ts
+ * lateAnswer) is given back (a release guarded by resourceVersion) and refused.
+ */
+async function lockStands(ctx: KubelockContext, req: AcquireLockRequest, result: AcquireLockResult): Promise<AcquireLockResult> {
+  const late = lateAnswer(result.sentAt, result.expiresAt - result.sentAt, ctx.clock.now());
+  if (late === undefined) return result;
+  const back = await releaseLock(ctx, { name: req.name, lock: req.lock, owner: req.owner, force: false }).then(
+    () => 'gave the lock back',
+    (err: Error) => (isKind(err, 'not-held') ? 'it was no longer ours to give back' : `could not give it back (${err.message})`),
+  );
+  throw new KoncliError('unreachable', `lock ${req.lock} on ${ctx.store.describe(req.name)}: ${late}; ${back}; try again`, { late: true });
 }
 
 /**
@@ -66,7 +109,7 @@ export async function acquireLockOnce(ctx: KubelockContext, req: AcquireLockRequ
     const obj = await ctx.store.get(req.name);
     if (!obj) throw notFound(what);
     const result = await attempt(ctx, obj, req, startedAt);
-    if ('done' in result) return result.done;
+    if ('done' in result) return lockStands(ctx, req, result.done);
     throw busyError(result.blocked, what, ctx.clock);
   });
 }
@@ -83,10 +126,11 @@ export async function acquireLock(ctx: KubelockContext, req: AcquireLockRequest,
   const check = (obj: AnnotatedObject | null) => {
     if (!obj) throw notFound(what);
   };
-  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, check }, async (obj) => {
+  const vanished = new VanishedObjects<AnnotatedObject>();
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, check }, async (obj): Promise<Decision<AnnotatedObject, AcquireLockResult>> => {
     check(obj);
-    const outcome = await attempt(ctx, obj!, req, startedAt);
-    if ('done' in outcome) return outcome;
+    const outcome = await attempt(ctx, obj!, req, startedAt, vanished);
+    if ('done' in outcome) return { done: await lockStands(ctx, req, outcome.done) };
     opts.onProgress?.(outcome.blocked, clock.now() - startedAt);
     return { until: (outcome.blocked.expiresAt ?? Infinity) + 1, giveUp: (why) => busyError(outcome.blocked, what, clock, why) };
   });

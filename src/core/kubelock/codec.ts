@@ -1,4 +1,5 @@
 import { KoncliError } from '../errors.js';
+import { keyProblem } from '../json-keys.js';
 
 /**
  * The on-cluster format of giantswarm/kubelock (v4): annotation `kubelock.giantswarm.io/<lock>`
@@ -67,6 +68,9 @@ export function encodeLock(data: { owner: string; createdAtNs: bigint; ttlNs: bi
   return `{"owner":${goString(data.owner)},"createdAt":"${formatCreatedAt(data.createdAtNs)}","ttl":${data.ttlNs}}`;
 }
 
+/** giantswarm/kubelock's lockData fields. */
+const LOCK_FIELDS = ['owner', 'createdAt', 'ttl'];
+
 const corrupt = (key: string, value: string, why: string) =>
   new KoncliError(
     'corrupt',
@@ -92,6 +96,8 @@ export function decodeLock(key: string, value: string): LockData {
     throw corrupt(key, value, 'not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt(key, value, 'not a JSON object');
+  const keys = keyProblem(value, (path) => (path.length === 0 ? LOCK_FIELDS : undefined));
+  if (keys !== undefined) throw corrupt(key, value, `it ${keys}: giantswarm/kubelock's Go decoder would read it otherwise than koncli`);
   const { owner = '', createdAt = '', ttl } = parsed as Record<string, unknown>;
   if (typeof owner !== 'string') throw corrupt(key, value, 'owner is not a string');
   if (typeof createdAt !== 'string') throw corrupt(key, value, 'createdAt is not a string');

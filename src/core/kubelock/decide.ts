@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { takeableText, type Expiry, type ExpiryTracker } from '../expiry.js';
 import { DEFAULT_TTL_NS, decodeLock, lockAnnotationKey, msToNs, ttlToMs, type LockData } from './codec.js';
 import type { AnnotatedObject } from './model.js';
+import { withUid } from '../identity.js';
 
 export type LockState = 'free' | 'held' | 'expired';
 
@@ -32,7 +33,7 @@ export function judgeLock(obj: AnnotatedObject, lock: string, what: string, trac
   const data = decodeLock(key, value);
   const durationMs = ttlToMs(data.ttlNs);
   const expiry = tracker.judge({
-    key: trackerKey(what, lock),
+    key: withUid(trackerKey(what, lock), obj),
     fingerprint: value,
     durationMs,
     serverWrittenAtMost: obj.writtenAtMost[key],

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
 import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
+import type { ObjectIdentity } from '../identity.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
 /** Any object that carries annotations: all a kubelock needs of it. */
-export interface AnnotatedObject extends Versioned {
+export interface AnnotatedObject extends Versioned, ObjectIdentity {
   name: string;
-  uid?: string;
   annotations: Record<string, string>;
   /** Per annotation key: upper bound (server clock, ms) of its last write, where the store knows it. */
   writtenAtMost: Record<string, number>;

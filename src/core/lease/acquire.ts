@@ -1,11 +1,14 @@
 import { ChangeFeed } from '../feed.js';
-import { KoncliError } from '../errors.js';
+import { KoncliError, isKind } from '../errors.js';
+import { lateAnswer } from '../expiry.js';
+import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
+import { boundedCleanup, waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
 import { queueMember, viewQueue, WaiterSeat, type QueueMember } from './queue.js';
+import { releaseLease } from './release.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -55,12 +58,16 @@ async function attempt(
   me: QueueMember,
   queued: boolean,
   startedAt: number,
+  vanished?: VanishedObjects<LeaseRecord>,
 ): Promise<Attempt> {
-  // 1. Judge the lease and look at its queue, once.
+  // 1. Never write a claim into a Lease that is going away; judge the lease and look at its queue, once.
+  refuseTerminating(`lease ${req.name} in namespace ${req.namespace}`, record);
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
   const ahead = queue?.ahead.length ?? 0;
+  const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
+  if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
   // 2. A free lease goes to the first live waiter in priority order: are we it?
   if (record && queued && view.phase !== 'Held' && ahead > 0 && record.holding.holder !== req.holder) {
     return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
@@ -88,6 +95,35 @@ async function attempt(
 }
 
 /**
+ * A Lease deleted (or re-created: another uid) while someone held it is not free: the last claim
+ * seen on it stays in force until it would have expired, judged as if it were still there.
+ */
+function vanishedClaim(ctx: LeaseContext, vanished: VanishedObjects<LeaseRecord>, gone: readonly LeaseRecord[], holder: string, now: number) {
+  for (const state of gone) {
+    const view = judgeLease(state, ctx.tracker, now);
+    if (view.phase !== 'Held') vanished.forget(state);
+    else if (view.holder !== holder) return { ...view, vanished: true };
+  }
+  return undefined;
+}
+
+/**
+ * A claim counts from when its write was sent: one whose answer came too late (core/expiry.ts
+ * lateAnswer) is given back, guarded by the resourceVersion our write produced, and refused.
+ */
+async function claimStands(ctx: LeaseContext, req: AcquireRequest, result: AcquireResult): Promise<AcquireResult> {
+  if (result.outcome === 'already-held') return result;
+  const late = lateAnswer(result.sentAt, result.record.holding.durationSeconds * 1000, ctx.clock.now());
+  if (late === undefined) return result;
+  const back = await releaseLease(ctx, { name: req.name, holder: req.holder, delete: false, force: false }, result.record).then(
+    () => 'gave the lease back',
+    (err: Error) =>
+      isKind(err, 'not-held') ? `someone else has written it since (held by ${String(err.details.holder)})` : `could not give it back (${err.message})`,
+  );
+  throw new KoncliError('unreachable', `lease ${req.name}: ${late}; ${back}; try again`, { late: true });
+}
+
+/**
  * Tries once (re-deciding on write conflicts, riding out transient failures for ONE_SHOT_RETRY_MS:
  * src/core/retry.ts); throws `busy` when someone else holds the lease.
  */
@@ -97,7 +133,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNoti
   const exhausted = () => new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
   return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
-    if ('done' in step) return step.done;
+    if ('done' in step) return claimStands(ctx, req, step.done);
     throw busyError(req.name, step.blocked, ctx.clock);
   });
 }
@@ -111,6 +147,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   const { clock } = ctx;
   const startedAt = clock.now();
   const seat = new WaiterSeat(ctx, queueMember(req), req.name);
+  const vanished = new VanishedObjects<LeaseRecord>();
   // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it: one watch, not two).
   const keepWatching = (result: AcquireResult, feed: ChangeFeed<LeaseRecord>) => {
     if (!opts.keepWatching) return false;
@@ -123,8 +160,8 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     // 1. Watch the lease, from a fresh read.
     const result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record, feed) => {
       // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
-      const step = await attempt(ctx, record, req, seat.member, true, startedAt);
-      if ('done' in step) return step;
+      const step = await attempt(ctx, record, req, seat.member, true, startedAt, vanished);
+      if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
@@ -139,6 +176,6 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     return result;
   } finally {
     // 4. Stopped waiting without the lease: give up our seat.
-    if (!acquired) await seat.leave();
+    if (!acquired) await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
   }
 }

@@ -1,5 +1,5 @@
 import type { ExpiryTracker } from '../expiry.js';
-import { judgeLease } from './judge.js';
+import { judgedDurationSeconds, judgeLease } from './judge.js';
 import type { LeasePhase, LeaseRecord } from './model.js';
 import { liveWaiters, aheadOf } from './queue.js';
 
@@ -16,7 +16,10 @@ export interface LeaseStatus {
   /** Which rule of docs/clock.md bounds `expires` (observed, server, writer), and why. */
   judgedBy: 'observed' | 'server' | 'writer' | null;
   expiryReason: string | null;
+  /** The holder's duration; when the holder left it out, the one it is judged by (docs/clock.md), with `ttlUnset`. */
   ttlSeconds: number;
+  /** The Lease has no duration of its own (no leaseDurationSeconds, a konductor spec.ttl of 0s). */
+  ttlUnset: boolean;
   renewals: number;
   transitions: number;
   priority: number;
@@ -48,7 +51,8 @@ export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: 
     judgedBy: view.expiry?.basis ?? null,
     expiryReason: view.expiry?.why ?? null,
     expiresInSeconds: view.expiresAt !== undefined ? Math.max(0, Math.ceil((view.expiresAt - now) / 1000)) : null,
-    ttlSeconds: record.holding.durationSeconds,
+    ttlSeconds: judgedDurationSeconds(record.holding.durationSeconds),
+    ttlUnset: record.holding.durationSeconds <= 0,
     renewals: record.extras.renewals,
     transitions: record.holding.transitions,
     priority: record.extras.priority,

@@ -84,6 +84,10 @@ export class LeaseKeeper {
         const now = clock.now();
         const deadline = this.lastOkSentAt + renewDeadlineMs;
         if (!seen) return { done: `lease ${this.name} was deleted` };
+        if (seen.uid !== undefined && this.record.uid !== undefined && seen.uid !== this.record.uid) {
+          return { done: `lease ${this.name} was deleted and created again (another object, uid ${seen.uid})` };
+        }
+        if (seen.terminating) return { done: `lease ${this.name} is being deleted (deletionTimestamp ${seen.terminating.since})` };
         if (seen.holding.holder !== this.holder) {
           return { done: `lease ${this.name} is now held by ${seen.holding.holder || 'nobody (released by someone else)'}` };
         }

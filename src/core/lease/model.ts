@@ -1,3 +1,4 @@
+import type { ObjectIdentity } from '../identity.js';
 import type { Versioned, Watchable } from '../store.js';
 
 export type LeasePhase = 'Available' | 'Held' | 'Expired';
@@ -36,7 +37,7 @@ export interface LeaseHolding {
   transitions: number;
 }
 
-export interface LeaseRecord extends Versioned {
+export interface LeaseRecord extends Versioned, ObjectIdentity {
   name: string;
   namespace: string;
   holding: LeaseHolding;
@@ -68,7 +69,10 @@ export interface LeaseRecord extends Versioned {
 }
 
 /** What a create needs; the store adds its own metadata (labels, kind). */
-export type LeaseDraft = Omit<LeaseRecord, 'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt' | 'claim' | 'configuredDurationSeconds' | 'writerExpiresAt'>;
+export type LeaseDraft = Omit<
+  LeaseRecord,
+  'version' | 'serverWrittenAtMost' | 'raw' | 'createdAt' | 'claim' | 'configuredDurationSeconds' | 'writerExpiresAt' | 'uid' | 'terminating'
+>;
 
 export interface LeaseStore extends Watchable<LeaseRecord> {
   readonly kind: string;

@@ -43,31 +43,54 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wal
   };
 }
 
+/** A release write whose answer never came (a timeout, a reset): it may have landed. */
+interface Unanswered {
+  kind: 'write' | 'delete';
+  record: LeaseRecord;
+}
+
+/**
+ * Whether an unanswered release landed, judged from a fresh read: the holder it removed is no
+ * longer there (the lease is free, held by someone else since, deleted, or re-created).
+ */
+const landed = (sent: Unanswered, now: LeaseRecord | null) =>
+  !now || (now.uid !== undefined && now.uid !== sent.record.uid) || now.holding.holder !== sent.record.holding.holder;
+
 /**
  * Releases (or deletes) the lease, guarded by resourceVersion so a new holder is never displaced.
  * `known`: a recent copy (a holder's watched state) to try first instead of reading; a stale one
- * only costs a conflict, after which the lease is read as usual.
+ * only costs a conflict, after which the lease is read as usual. A write whose answer was lost is
+ * resolved by the next read: if it landed, the release is reported (and a force recorded) as done.
  */
 export async function releaseLease(ctx: LeaseContext, req: ReleaseRequest, known?: LeaseRecord): Promise<ReleaseResult> {
   const exhausted = () => new KoncliError('error', `lease ${req.name}: release kept conflicting with other writers`);
+  let sent: Unanswered | undefined;
   return retryOnConflict({ clock: ctx.clock, exhausted }, async (n) => {
     const record = n === 0 && known ? known : await ctx.store.get(req.name);
+    if (sent && landed(sent, record)) return released(ctx, req, sent.record, sent.kind === 'delete' ? 'deleted' : 'released');
     const plan = planRelease(record, req, ctx.clock.wallNow());
     if (plan.kind === 'done') return plan.result;
-    const previousHolder = record!.holding.holder;
-    const forced = previousHolder !== '' && previousHolder !== req.holder;
     try {
       if (plan.kind === 'delete') await ctx.store.delete(req.name, record!.version);
       else await ctx.store.writeClaim(plan.next);
     } catch (err) {
-      throw isKind(err, 'not-found') ? new ConflictError('the lease was deleted since it was read') : err; // read again
+      if (isKind(err, 'not-found')) throw new ConflictError('the lease was deleted since it was read'); // read again
+      if (!isKind(err, 'conflict')) sent = { kind: plan.kind, record: record! }; // it may have landed: the next read tells
+      throw err;
     }
-    const result: ReleaseResult = { outcome: plan.kind === 'delete' ? 'deleted' : 'released', previousHolder, forced };
-    if (forced) {
-      await ctx.store
-        .recordEvent(record!, 'ForceReleased', `${req.holder} force-released the lease from ${previousHolder} (koncli)`)
-        .catch((err: Error) => (result.eventError = err.message));
-    }
-    return result;
+    return released(ctx, req, record!, plan.kind === 'delete' ? 'deleted' : 'released');
   });
+}
+
+/** The result of a release that landed; a force that displaced someone records its Event. */
+async function released(ctx: LeaseContext, req: ReleaseRequest, record: LeaseRecord, outcome: 'released' | 'deleted'): Promise<ReleaseResult> {
+  const previousHolder = record.holding.holder;
+  const forced = previousHolder !== '' && previousHolder !== req.holder;
+  const result: ReleaseResult = { outcome, previousHolder, forced };
+  if (forced) {
+    await ctx.store
+      .recordEvent(record, 'ForceReleased', `${req.holder} force-released the lease from ${previousHolder} (koncli)`)
+      .catch((err: Error) => (result.eventError = err.message));
+  }
+  return result;
 }

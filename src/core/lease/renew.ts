@@ -1,4 +1,5 @@
 import { KoncliError, isKind } from '../errors.js';
+import { refuseTerminating } from '../identity.js';
 import { retryOnConflict } from '../retry.js';
 import type { LeaseContext } from './context.js';
 import { microTime, type LeaseRecord } from './model.js';
@@ -23,6 +24,7 @@ const lost = (name: string, record: LeaseRecord | null, holder: string) =>
 /** The next state of a renewal, or the reason it is refused; pure. `wallNow`: wall-clock ms for renewTime. */
 export function planRenew(record: LeaseRecord | null, req: RenewRequest, wallNow: number): LeaseRecord {
   if (!record || record.holding.holder !== req.holder) throw lost(req.name, record, req.holder);
+  refuseTerminating(`lease ${req.name} in namespace ${record.namespace}`, record);
   if (!record.extras.renewable) {
     throw new KoncliError('lost', `lease ${req.name} is a one-time lease (renewable=false); it cannot be renewed`, {
       holder: record.holding.holder,

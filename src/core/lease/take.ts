@@ -91,7 +91,8 @@ export const busyError = (name: string, view: LeaseView, clock: Clock, extra = '
   const now = clock.now();
   const wallNow = clock.wallNow();
   const takeable = view.expiresAt === undefined ? undefined : new Date(wallNow + (view.expiresAt - now)).toISOString();
-  return new KoncliError('busy', `lease ${name} is held by ${view.holder}${extra}${takeableText(view.expiry, view.expiresAt, now, wallNow)}`, {
+  const gone = view.vanished ? ' (on a Lease since deleted or re-created: its last claim stays in force until it would have expired)' : '';
+  return new KoncliError('busy', `lease ${name} is held by ${view.holder}${gone}${extra}${takeableText(view.expiry, view.expiresAt, now, wallNow)}`, {
     holder: view.holder,
     takeableFrom: takeable ?? null,
     judgedBy: view.expiry?.basis ?? null,

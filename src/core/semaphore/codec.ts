@@ -1,8 +1,12 @@
 import { KoncliError } from '../errors.js';
+import { keyProblem } from '../json-keys.js';
 import { SEMAPHORE_ANNOTATION, type SemaphoreHolder, type SemaphoreState } from './model.js';
 
 const HOLDER_FIELDS = ['date', 'reason', 'ttlSeconds', 'expires'];
 const TOP_FIELDS = ['max', 'holders'];
+
+/** kube-lock's structs: the semaphore (max, holders) and each holder (date, reason; koncli's ttlSeconds, expires). */
+const kubeLockStructs = (path: readonly string[]) => (path.length === 0 ? TOP_FIELDS : path.length === 2 && path[0] === 'holders' ? HOLDER_FIELDS : undefined);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -51,6 +55,8 @@ export function decodeSemaphore(name: string, value: string): SemaphoreState {
     return fail('is not valid JSON');
   }
   if (!isObject(parsed)) return fail('is not a JSON object');
+  const keys = keyProblem(value, kubeLockStructs);
+  if (keys !== undefined) fail(`${keys} (kube-lock's Go decoder would read it otherwise than koncli)`);
   const { max, holders } = parsed;
   if (!Number.isSafeInteger(max) || (max as number) < 1) fail('has a "max" that is not a positive integer');
   if (holders !== undefined && holders !== null && !isObject(holders)) fail('has "holders" that is not an object');

@@ -1,10 +1,13 @@
-import { ConflictError, KoncliError } from '../errors.js';
+import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { lateAnswer } from '../expiry.js';
+import { refuseTerminating, VanishedObjects } from '../identity.js';
 import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
+import { waitOnObject, type Decision } from '../wait.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { busyError, planLock, type LockOutcome, type LockRequest, type Stamp } from './decide.js';
-import { judgeHolders, type HolderView } from './judge.js';
+import { judgeHolders, liveHolders, type HolderView } from './judge.js';
 import { kubeLockDate, semaphoreKey, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
+import { unlockSemaphore } from './unlock.js';
 
 export interface LockResult {
   outcome: LockOutcome;
@@ -13,6 +16,8 @@ export interface LockResult {
   created: boolean;
   /** With a TTL: the monotonic time (Clock.now) until which the caller may count on its slot. */
   heldUntil?: number;
+  /** Monotonic time (Clock.now) just before the write was sent: the slot counts from no earlier. */
+  sentAt: number;
   waitedMs: number;
 }
 
@@ -51,16 +56,41 @@ function stamp(ctx: SemaphoreContext, req: LockRequest, now: number): Stamp {
   return { date, expires: new Date(server + req.ttlSeconds * 1000).toISOString() };
 }
 
+/**
+ * The live holders of semaphores that were deleted (or re-created: another uid) while we waited:
+ * a deleted lock is not free, each last claim seen stays in force until it would have expired
+ * (without a TTL: for as long as we wait). Our own entries do not count.
+ */
+function vanishedHolders(ctx: SemaphoreContext, vanished: VanishedObjects<SemaphoreObject>, current: SemaphoreObject | null, req: LockRequest, now: number) {
+  const live: HolderView[] = [];
+  for (const gone of vanished.see(current)) {
+    const views =
+      gone.annotation === undefined ? [] : liveHolders(judgeHolders(decodeSemaphore(req.name, gone.annotation), ctx.tracker, semaphoreKey(gone), now));
+    const others = views.filter((v) => v.id !== req.holder && !live.some((l) => l.id === v.id));
+    if (others.length === 0) vanished.forget(gone);
+    live.push(...others);
+  }
+  return live;
+}
+
 /** One read-decide-write step against `obj`; throws ConflictError when the write lost a race. */
-async function attempt(ctx: SemaphoreContext, obj: SemaphoreObject | null, req: LockRequest, startedAt: number): Promise<Attempt> {
+async function attempt(
+  ctx: SemaphoreContext,
+  obj: SemaphoreObject | null,
+  req: LockRequest,
+  startedAt: number,
+  vanished?: VanishedObjects<SemaphoreObject>,
+): Promise<Attempt> {
   if (!obj && !req.create) throw notFound(req);
+  refuseTerminating(`semaphore ${req.name} (ConfigMap ${req.name} in namespace ${req.namespace})`, obj);
   const now = ctx.clock.now();
   const state = obj?.annotation === undefined ? undefined : decodeSemaphore(req.name, obj.annotation);
-  const views = state ? judgeHolders(state, ctx.tracker, semaphoreKey(req), now) : [];
+  const ghosts = vanished ? vanishedHolders(ctx, vanished, obj, req, now).filter((v) => !state || !(v.id in state.holders)) : [];
+  const views = [...(state ? judgeHolders(state, ctx.tracker, semaphoreKey(obj!), now) : []), ...ghosts];
   const plan = planLock(state, views, req, () => stamp(ctx, req, now));
   const heldUntil = req.ttlSeconds === undefined ? undefined : now + req.ttlSeconds * 1000;
   const done = (outcome: LockOutcome, object: SemaphoreObject, next: SemaphoreState): Attempt => ({
-    done: { outcome, object, state: next, created: !obj, heldUntil, waitedMs: now - startedAt },
+    done: { outcome, object, state: next, created: !obj, heldUntil, sentAt: now, waitedMs: now - startedAt },
   });
   switch (plan.kind) {
     case 'none':
@@ -71,9 +101,24 @@ async function attempt(ctx: SemaphoreContext, obj: SemaphoreObject | null, req: 
       return done(plan.outcome, written, plan.state);
     }
     case 'busy':
-      if (plan.state) return { wrote: await ctx.store.write(obj!, encodeSemaphore(plan.state)) };
+      if (plan.state && obj) return { wrote: await ctx.store.write(obj, encodeSemaphore(plan.state)) };
       return { blocked: { max: plan.max, holders: plan.holders, retryAt: plan.retryAt } };
   }
+}
+
+/**
+ * A slot with a TTL counts from when its write was sent: one whose answer came too late
+ * (core/expiry.ts lateAnswer) is given back (an unlock guarded by resourceVersion) and refused.
+ */
+async function slotStands(ctx: SemaphoreContext, req: LockRequest, result: LockResult): Promise<LockResult> {
+  if (req.ttlSeconds === undefined || result.outcome === 'already-held') return result;
+  const late = lateAnswer(result.sentAt, req.ttlSeconds * 1000, ctx.clock.now());
+  if (late === undefined) return result;
+  const back = await unlockSemaphore(ctx, { name: req.name, namespace: req.namespace, holder: req.holder, force: false, by: req.holder }).then(
+    () => 'gave the slot back',
+    (err: Error) => (isKind(err, 'not-held') ? 'it was no longer ours to give back' : `could not give it back (${err.message})`),
+  );
+  throw new KoncliError('unreachable', `semaphore ${req.name}: ${late}; ${back}; try again`, { late: true });
 }
 
 /**
@@ -85,7 +130,7 @@ export async function lockOnce(ctx: SemaphoreContext, req: LockRequest, onNotice
   const exhausted = () => new KoncliError('busy', `semaphore ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
   return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
     const result = await attempt(ctx, await ctx.store.get(req.name), req, startedAt);
-    if ('done' in result) return result.done;
+    if ('done' in result) return slotStands(ctx, req, result.done);
     if ('blocked' in result) throw busyError(req.name, result.blocked.max, result.blocked.holders, ctx.clock);
     throw new ConflictError('stale holders pruned: decide again'); // 'wrote': read again
   });
@@ -99,8 +144,10 @@ export async function lockSemaphore(ctx: SemaphoreContext, req: LockRequest, opt
   if (!opts.wait) return lockOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
-  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt }, async (obj) => {
-    const outcome = await attempt(ctx, obj, req, startedAt);
+  const vanished = new VanishedObjects<SemaphoreObject>();
+  return waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt }, async (obj): Promise<Decision<SemaphoreObject, LockResult>> => {
+    const outcome = await attempt(ctx, obj, req, startedAt, vanished);
+    if ('done' in outcome) return { done: await slotStands(ctx, req, outcome.done) };
     if (!('blocked' in outcome)) return outcome;
     const { max, holders, retryAt } = outcome.blocked;
     opts.onProgress?.({ max, holders, waitedMs: clock.now() - startedAt });

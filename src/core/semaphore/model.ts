@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { ExpiryTracker, type ExpiryOptions } from '../expiry.js';
+import { withUid, type ObjectIdentity } from '../identity.js';
 import type { ServerClock } from '../server-clock.js';
 import type { Versioned, Watchable } from '../store.js';
 
@@ -30,13 +31,12 @@ export interface SemaphoreState {
 }
 
 /** The ConfigMap as far as semaphores care: its version and the raw annotation. */
-export interface SemaphoreObject extends Versioned {
+export interface SemaphoreObject extends Versioned, ObjectIdentity {
   name: string;
   namespace: string;
   /** The `kube-lock` annotation as stored; undefined when the ConfigMap has none. */
   annotation: string | undefined;
   createdAt?: string;
-  uid?: string;
 }
 
 export interface SemaphoreStore extends Watchable<SemaphoreObject> {
@@ -65,7 +65,7 @@ export const semaphoreContext = (store: SemaphoreStore, clock: Clock, serverCloc
 });
 
 /** Identifies a semaphore in ExpiryTracker keys. */
-export const semaphoreKey = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+export const semaphoreKey = (s: { namespace: string; name: string } & ObjectIdentity) => withUid(`${s.namespace}/${s.name}`, s);
 
 /** kube-lock's `date`: whole seconds, UTC. */
 export const kubeLockDate = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -3,6 +3,7 @@
 import { KoncliError } from '../../../src/core/errors.js';
 import { ChangeFeed } from '../../../src/core/feed.js';
 import type { Versioned, Watchable, WatchHandlers } from '../../../src/core/store.js';
+import { WATCH_CHECK_TIMEOUT_MS, WATCH_SILENCE_CHECK_MS } from '../../../src/core/timing.js';
 import { FakeClock, flush } from '../../support/fake-clock.js';
 
 interface Obj extends Versioned {
@@ -13,13 +14,23 @@ interface Obj extends Versioned {
 class ScriptedStore implements Watchable<Obj> {
   obj: Obj | null = null;
   gets = 0;
+  /** While set, reads never answer (a connection that went silent). */
+  frozen = false;
+  /** The bounds `withRequestTimeout` was asked for. */
+  bounds: number[] = [];
   watches: { from: string | undefined; handlers: WatchHandlers<Obj>; stopped: boolean }[] = [];
   forbidWatch = false;
   private rv = 0;
 
   async get(): Promise<Obj | null> {
     this.gets++;
+    if (this.frozen) return new Promise<never>(() => {});
     return this.obj;
+  }
+
+  withRequestTimeout<R>(timeoutMs: number, fn: () => Promise<R>): Promise<R> {
+    this.bounds.push(timeoutMs);
+    return fn();
   }
 
   async watch(_name: string, from: string | undefined, handlers: WatchHandlers<Obj>): Promise<() => void> {
@@ -151,11 +162,12 @@ describe('ChangeFeed', () => {
     feed.start();
     await flush();
     await clock.advance(30_000);
+    const reads = store.gets; // the liveness checks of a quiet watch (below)
     const w = store.watches[0];
     w.stopped = true;
     w.handlers.onClose(); // the server ended the watch (timeoutSeconds)
     await flush();
-    expect(store.gets).toBe(0);
+    expect(store.gets).toBe(reads);
     expect(store.live()).toHaveLength(1);
     expect(store.live()[0].from).toBe('7');
     feed.stop();
@@ -228,5 +240,106 @@ describe('ChangeFeed', () => {
     await waiting;
     expect(woke).toBe(true);
     expect(store.live()).toHaveLength(0);
+  });
+
+  describe('a watch whose connection went silent', () => {
+    test('a quiet watch is checked by a read every WATCH_SILENCE_CHECK_MS and kept while the read agrees', async () => {
+      const { clock, store, feed } = setup({ version: '7', value: 'x' });
+      store.write('x', true);
+      feed.offer(store.obj);
+      feed.start();
+      await flush();
+      await clock.advance(WATCH_SILENCE_CHECK_MS - 1);
+      expect(store.gets).toBe(0);
+      await clock.advance(1);
+      expect(store.gets).toBe(1);
+      expect(store.bounds).toEqual([WATCH_CHECK_TIMEOUT_MS]); // each check's GET bounded by the store too
+      await clock.advance(3 * WATCH_SILENCE_CHECK_MS);
+      expect(store.gets).toBe(4);
+      expect(store.watches).toHaveLength(1); // never re-opened: quiet, not dead
+      feed.stop();
+    });
+
+    test('events and BOOKMARKs postpone the check', async () => {
+      const { clock, store, feed } = setup();
+      feed.start();
+      await flush();
+      for (let i = 0; i < 5; i++) {
+        await clock.advance(WATCH_SILENCE_CHECK_MS - 1000);
+        if (i % 2) store.write(`v${i}`);
+        else store.live()[0].handlers.onProgress?.();
+      }
+      expect(store.gets).toBe(0);
+      feed.stop();
+    });
+
+    test('a change the watch never delivered is seen by the check: the waiter wakes and the watch is re-opened from it', async () => {
+      const { clock, store, feed } = setup({ version: '0', value: 'held' });
+      feed.start();
+      await flush();
+      const first = store.watches[0];
+      const t0 = clock.now();
+      await clock.advance(2000);
+      store.write('free', true); // the release, on a connection that no longer carries bytes
+      let wokeAt: number | undefined;
+      const waiting = feed.waitForChange(clock.now() + 600_000).then(() => (wokeAt = clock.now()));
+      while (wokeAt === undefined) await clock.advance(100);
+      await waiting;
+      expect(feed.current()?.value).toBe('free');
+      expect(wokeAt - t0).toBeLessThanOrEqual(WATCH_SILENCE_CHECK_MS);
+      expect(first.stopped).toBe(true);
+      expect(store.live()).toHaveLength(1);
+      expect(store.live()[0].from).toBe(store.obj?.version);
+      feed.stop();
+    });
+
+    test('a check whose read does not answer gives the watch up; it is re-opened from a fresh read within the documented bound', async () => {
+      const { clock, store, feed } = setup({ version: '0', value: 'held' });
+      feed.start();
+      await flush();
+      const first = store.watches[0];
+      store.frozen = true; // every request on the old connection hangs
+      store.write('free', true);
+      const t0 = clock.now();
+      await clock.advance(WATCH_SILENCE_CHECK_MS + WATCH_CHECK_TIMEOUT_MS - 1);
+      expect(first.stopped).toBe(false);
+      store.frozen = false; // the bounded read dropped the connection: a new one works
+      await clock.advance(1);
+      expect(first.stopped).toBe(true);
+      let wokeAt: number | undefined;
+      const waiting = feed.waitForChange(clock.now() + 600_000).then(() => (wokeAt = clock.now()));
+      while (wokeAt === undefined) await clock.advance(50);
+      await waiting;
+      expect(feed.current()?.value).toBe('free');
+      // silence + the read's bound + the first re-watch backoff (200 ms plus at most half again)
+      expect(wokeAt - t0).toBeLessThanOrEqual(WATCH_SILENCE_CHECK_MS + WATCH_CHECK_TIMEOUT_MS + 300);
+      expect(store.live()).toHaveLength(1);
+      feed.stop();
+    });
+
+    test('a watch that hangs while being opened is checked too', async () => {
+      const { clock, store, feed } = setup({ version: '0', value: 'held' });
+      const watch = store.watch.bind(store);
+      let hang = true;
+      store.watch = (name, from, handlers) => (hang ? new Promise<never>(() => {}) : watch(name, from, handlers));
+      feed.start();
+      await flush();
+      hang = false;
+      store.write('free', true);
+      await clock.advance(WATCH_SILENCE_CHECK_MS);
+      expect(feed.current()?.value).toBe('free');
+      await clock.advance(1);
+      expect(store.live()).toHaveLength(1);
+      feed.stop();
+    });
+
+    test('stop() ends the checks', async () => {
+      const { clock, store, feed } = setup();
+      feed.start();
+      await flush();
+      feed.stop();
+      await clock.advance(5 * WATCH_SILENCE_CHECK_MS);
+      expect(store.gets).toBe(0);
+    });
   });
 });

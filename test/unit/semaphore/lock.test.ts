@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { isKind } from '../../../src/core/errors.js';
+import { isKind, KoncliError } from '../../../src/core/errors.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { decodeSemaphore, encodeSemaphore } from '../../../src/core/semaphore/codec.js';
 import type { LockRequest } from '../../../src/core/semaphore/decide.js';
 import { lockOnce, lockSemaphore } from '../../../src/core/semaphore/lock.js';
 import { semaphoreContext, type SemaphoreContext } from '../../../src/core/semaphore/model.js';
 import { unlockSemaphore } from '../../../src/core/semaphore/unlock.js';
-import { FakeClock, flush } from '../../support/fake-clock.js';
+import { advanceInSteps, FakeClock, flush } from '../../support/fake-clock.js';
 import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
+import { WATCH_SILENCE_CHECK_MS } from '../../../src/core/timing.js';
 
 const KUBE_LOCK_EXAMPLE = '{"max":1,"holders":{"holder-1":{"date":"2018-08-19T19:14:24Z","reason":"db restart"}}}';
 
@@ -127,7 +128,8 @@ describe('lockSemaphore --wait', () => {
     await flush();
     await clock.advance(30_000);
     expect(done).toBe(false);
-    expect(gets).toBe(1); // the initial read; after that only the watch
+    // the initial read; after that the watch, and one liveness read per WATCH_SILENCE_CHECK_MS of silence
+    expect(gets).toBe(1 + 30_000 / WATCH_SILENCE_CHECK_MS);
     store.put('sem', '{"max":1,"holders":{}}'); // kube-lock --unlock
     const result = await waiting;
     expect(result.outcome).toBe('acquired');
@@ -222,5 +224,87 @@ describe('unlockSemaphore', () => {
     const result = await unlockSemaphore(c, { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
     expect(result.expired).toBe(true);
     expect(Object.keys(result.state.holders)).toEqual(['c']);
+  });
+});
+
+// ---- issue 21's claim rules for semaphores
+
+const terminating = { since: '2026-01-01T00:00:00.000Z', finalizers: ['example.com/keep'] };
+
+describe('semaphore claims', () => {
+  it('refuses to lock a ConfigMap that is being deleted (rejected), writing nothing', async () => {
+    const { store, ctx } = setup();
+    store.put('sem', '{"max":2,"holders":{}}', { terminating });
+    const before = store.history.length;
+    await expect(lockOnce(ctx(), req('a'))).rejects.toMatchObject({ kind: 'rejected', message: expect.stringMatching(/semaphore sem .*being deleted/) });
+    await expect(lockSemaphore(ctx(), req('a'), { wait: true, timeoutMs: 1000 })).rejects.toMatchObject({ kind: 'rejected' });
+    expect(store.history.length).toBe(before);
+  });
+
+  it('a waiter counts the holders of a deleted semaphore until their TTLs run out, also when it is re-created', async () => {
+    const { clock, store, ctx } = setup();
+    await lockOnce(ctx(), req('a', { max: 1, ttlSeconds: 10 }));
+    let got = false;
+    const waiting = lockSemaphore(ctx(), req('b', { ttlSeconds: 10 }), { wait: true }).then(() => (got = true));
+    await flush();
+    store.remove('sem');
+    await advanceInSteps(clock, 3000);
+    expect(got).toBe(false); // --create would re-create it at once
+    store.put('sem', '{"max":1,"holders":{}}', { uid: 'uid-2' });
+    await advanceInSteps(clock, 5000);
+    expect(got).toBe(false);
+    await advanceInSteps(clock, 4000);
+    await waiting;
+    expect(await holdersOf(store)).toEqual(['b']);
+  });
+
+  it('a slot whose answer came after 2/3 of its TTL is no slot: refused and given back', async () => {
+    const { clock, store, ctx } = setup();
+    const write = store.write.bind(store);
+    const create = store.create.bind(store);
+    store.create = async (name, value) => {
+      const written = await create(name, value);
+      await clock.advance(7000);
+      return written;
+    };
+    void write;
+    const result = lockOnce(ctx(), req('a', { ttlSeconds: 10 })).catch((e: KoncliError) => e);
+    await clock.advance(0);
+    expect(await result).toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/not counted.*gave the slot back/) });
+    expect(await holdersOf(store)).toEqual([]);
+  });
+
+  it('an unlock whose answer was lost but which landed is reported as done', async () => {
+    const { clock, store, ctx } = setup();
+    await lockOnce(ctx(), req('a'));
+    const write = store.write.bind(store);
+    store.write = async (obj, value) => {
+      await write(obj, value);
+      store.write = write;
+      throw new KoncliError('unreachable', 'request timed out', { transient: true });
+    };
+    const result = unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
+    await advanceInSteps(clock, 5000);
+    await expect(result).resolves.toMatchObject({ forced: false });
+    expect(await holdersOf(store)).toEqual([]);
+  });
+
+  it.each([
+    '{"max":3,"Max":1,"holders":{}}',
+    '{"max":1,"max":3}',
+    '{"MAX":1}',
+    '{"max":2,"holders":{"a":{"date":"","Date":""}}}',
+    '{"max":2,"holders":{"a":{},"a":{}}}',
+  ])('refuses %s, which kube-lock (Go) reads otherwise (corrupt), writing nothing', async (value) => {
+    const { store, ctx } = setup();
+    store.put('sem', value);
+    const before = store.history.length;
+    await expect(lockOnce(ctx(), req('a'))).rejects.toMatchObject({ kind: 'corrupt', message: expect.stringMatching(/Go/) });
+    expect(store.history.length).toBe(before);
+  });
+
+  it('reads holders whose names differ only in case as the two holders they are (a map, not a struct)', () => {
+    expect(Object.keys(decodeSemaphore('sem', '{"max":2,"holders":{"a":{"date":""},"A":{"date":""}}}').holders)).toEqual(['a', 'A']);
+    expect(encodeSemaphore(decodeSemaphore('sem', '{"max":1,"holders":{}}'))).toBe('{"max":1,"holders":{}}');
   });
 });
