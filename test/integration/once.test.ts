@@ -64,14 +64,13 @@ describe('once run', () => {
   test('10 processes: the command runs to completion exactly once, even when the first runner is SIGKILLed mid-way', async () => {
     const dir = workDir('once-run');
     const log = join(dir, 'runs.log');
-    const cmd = ['sh', '-c', 'echo "start $KONCLI_HOLDER" >> "$0"; sleep 2; echo "done $KONCLI_HOLDER" >> "$0"', log];
+    const cmd = ['sh', '-c', 'echo "start $KONCLI_HOLDER" >> "$0"; sleep 5; echo "done $KONCLI_HOLDER" >> "$0"', log];
     const first = startKoncli(ns, ['once', 'run', 'migrate', '--holder', 'r0', '--ttl', '4s', '--json', '--', ...cmd]);
     await until('the first runner to start', () => linesOf(log).includes('start r0'));
     const others = Array.from({ length: 9 }, (_, i) =>
       startKoncli(ns, ['once', 'run', 'migrate', '--holder', `r${i + 1}`, '--ttl', '4s', '--json', '--', ...cmd]),
     );
-    await new Promise((r) => setTimeout(r, 500));
-    first.signal('SIGKILL'); // koncli and its process group
+    first.signal('SIGKILL'); // mid-way (its command sleeps 5 s): koncli and its process group
     for (const pid of processesOf('r0')) process.kill(pid, 'SIGKILL'); // and its command, wherever it went
     appendFileSync(log, 'killed r0\n');
     const results = await Promise.all(others.map((p) => p.done));
