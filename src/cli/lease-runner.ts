@@ -2,18 +2,14 @@ import type { AcquireResult } from '../core/lease/acquire.js';
 import type { LeaseKeeper } from '../core/lease/keeper.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKind, KoncliError } from '../core/errors.js';
-import { exitCodeOf, FORWARDED, newRunMarker, SupervisedChild, type ChildExit } from '../supervise/child.js';
+import { exitCodeOf, newRunMarker, SupervisedChild } from '../supervise/child.js';
 import { Watchdog } from '../supervise/watchdog-client.js';
 import { formatDuration } from './duration.js';
-import { ExitCode } from './exit-codes.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
 import { reportWaiting } from './lease-text.js';
 import type { Output } from './output.js';
 import { startProgress } from './progress.js';
-
-/** What to do with processes the command started that still run when it exits (docs/lease-run.md). */
-export type OrphanPolicy = 'stop' | 'wait';
-export const ORPHAN_POLICIES: OrphanPolicy[] = ['stop', 'wait'];
+import { forwardingSignals, supervise, type Hold, type OrphanPolicy } from './supervision.js';
 
 export interface LeaseRunRequest {
   name: string;
@@ -60,33 +56,7 @@ export type LeaseRunResult =
  */
 export async function runUnderLease(client: KubeClient, output: Output, req: LeaseRunRequest): Promise<LeaseRunResult> {
   const ctx = await openLeases(client, req.kind);
-  // One listener for the whole run: while waiting, a signal gives up the wait; once the command
-  // runs, it is delivered to everything the command started. (Between the two, a signal would
-  // otherwise find no listener and kill koncli with the command left running.)
-  const interrupted = new AbortController();
-  let child: SupervisedChild | undefined;
-  let pendingSignal: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (child) child.deliver(signal);
-    else {
-      pendingSignal ??= signal;
-      interrupted.abort();
-    }
-  };
-  for (const s of FORWARDED) process.on(s, onSignal);
-  try {
-    return await runWith(
-      client,
-      output,
-      req,
-      ctx,
-      interrupted.signal,
-      () => pendingSignal,
-      (c) => (child = c),
-    );
-  } finally {
-    for (const s of FORWARDED) process.off(s, onSignal);
-  }
+  return forwardingSignals((signals) => runWith(client, output, req, ctx, signals.interrupted, signals.pending, signals.started));
 }
 
 async function runWith(
@@ -121,7 +91,7 @@ async function runWith(
   }
   started(child);
   try {
-    const result = await new Supervision(run, child, watchdog).result();
+    const result = await superviseUnderLease(run, child, watchdog);
     watchdog.done(); // only now: a run that ends by an exception leaves the watchdog to stop what is left
     return result;
   } finally {
@@ -268,138 +238,43 @@ async function neverStarted(run: HeldLease, signalled: NodeJS.Signals): Promise<
 }
 
 /**
- * Step 3: the command runs under the lease. It ends when the command and everything it started
- * are done (then the lease is released), or when the lease is lost (then all of them are stopped).
+ * Step 4: the command runs under the lease (cli/supervision.ts, shared by every `run`), its life also
+ * bounded by the watchdog; released once nothing it started is left.
  */
-class Supervision {
-  private lostReason: string | undefined;
-  private readonly lost: Promise<{ lost: string }>;
-  private readonly stopping: string;
-
-  constructor(
-    private readonly run: HeldLease,
-    private readonly child: SupervisedChild,
-    private readonly watchdog: Watchdog,
-  ) {
-    // The watchdog stopped the command itself: koncli was paused past the deadline (and its own keeper says so on waking).
-    const fired = watchdog.fired.then((reason) => {
-      run.keeper.stop();
-      return `the watchdog stopped the command: ${reason}`;
-    });
-    this.lost = Promise.race([run.keeper.lost, fired]).then((reason) => {
-      this.lostReason = reason;
-      return { lost: reason };
-    });
-    this.stopping = `${run.req.signal}, then SIGKILL after ${formatDuration(run.killAfterMs)}`;
-  }
-
-  async result(): Promise<LeaseRunResult> {
-    const { output, req } = this.run;
-    const ended = await Promise.race([
-      this.child.exited.then(
-        (exit) => ({ exit }),
-        (error: NodeJS.ErrnoException) => ({ spawnError: error }),
-      ),
-      this.lost,
-    ]);
-    if ('lost' in ended) return this.lostWhileRunning(ended.lost);
-    // After any pause (the command may have ended while koncli was stopped): the deadline before anything else.
-    const lapsed = this.lapsed();
-    if (lapsed !== undefined) return this.lostWhileRunning(lapsed);
-    if ('spawnError' in ended) output.error(`cannot run ${req.command[0]}: ${ended.spawnError.message}`);
-    const code = 'exit' in ended ? exitCodeOf(ended.exit) : ended.spawnError.code === 'ENOENT' ? 127 : 126;
-    // The command is done; what it started may not be. The lease stays held (and renewed) until
-    // none of it is left.
-    const leftovers = await this.child.remaining();
-    if (leftovers.length > 0) {
-      const lostMeanwhile = await this.outlive(
-        leftovers.map((p) => p.pid),
-        code,
-      );
-      if (lostMeanwhile) return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
-    }
-    const lapsedMeanwhile = this.lapsed();
-    if (lapsedMeanwhile !== undefined) {
-      await this.stopAll(lapsedMeanwhile); // nothing is written to a lease that lapsed
-      return this.outcome('lost', code, leftovers.length, ExitCode.LOST);
-    }
-    await this.release();
-    return this.outcome('completed', code, leftovers.length, code);
-  }
-
-  private async lostWhileRunning(why: string): Promise<LeaseRunResult> {
-    await this.stopAll(why);
-    const exit = await this.child.exited.catch((): ChildExit => ({ code: null, signal: null }));
-    return this.outcome('lost', exit, 0, ExitCode.LOST);
-  }
-
-  /** Waits for (--orphans wait) or stops the processes left behind; true when the lease was lost meanwhile. */
-  private async outlive(pids: number[], code: number): Promise<boolean> {
-    const { output, req } = this.run;
-    const n = pids.length;
-    const what = `the command exited (${code}) but ${n} process${n > 1 ? 'es' : ''} it started still run${n > 1 ? '' : 's'} (pid ${pids.join(', ')})`;
-    if (req.orphans === 'wait') {
-      output.warn(`${what}; holding lease ${req.name} until ${n > 1 ? 'they exit' : 'it exits'} (--orphans wait)`);
-      const settled = await Promise.race([this.child.whenAllExited().then(() => ({ gone: true as const })), this.lost]);
-      if (!('lost' in settled)) return false;
-      await this.stopAll(settled.lost);
-      return true;
-    }
-    output.warn(`${what}; stopping ${n > 1 ? 'them' : 'it'} (${this.stopping}) before releasing lease ${req.name}`);
-    await this.child.stop(req.signal, this.run.killAfterMs, this.onStuck);
-    if (this.lostReason === undefined) return false;
-    output.error(`lease lost while the command's processes were being stopped: ${this.lostReason}`);
-    return true;
-  }
-
-  private readonly onStuck = (pids: number[]) =>
-    this.run.output.warn(
-      `cannot signal process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} (not permitted: another user's); holding lease ${this.run.req.name} until ${pids.length > 1 ? 'they exit' : 'it exits'}`,
-    );
-
-  /** The keeper's verdict after a pause: the reason when the renew deadline passed (the lease is then lost), else undefined. */
-  private lapsed(): string | undefined {
-    if (this.run.keeper.checkDeadline()) this.lostReason ??= this.run.keeper.lostBecause;
-    return this.lostReason;
-  }
-
-  private async stopAll(why: string): Promise<void> {
-    this.watchdog.stopping();
-    // Stop first, write after: stop() signals every process before its first await.
-    const stopped = this.child.stop(this.run.req.signal, this.run.killAfterMs, this.onStuck);
-    this.run.output.error(`lease lost: ${why}; stopping the command and every process it started (${this.stopping})`);
-    await stopped;
-  }
-
-  private async release(): Promise<void> {
-    const { ctx, keeper, req, output } = this.run;
-    keeper.stop();
-    const { releaseLease } = await import('../core/lease/release.js');
-    try {
-      // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
-      // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
-      const latest = keeper.latest;
-      await releaseLease(
-        ctx,
-        { name: req.name, holder: req.holder, delete: req.delete, force: false },
-        latest.extras.queue.waiters.length === 0 ? latest : undefined,
-      );
-    } catch (err) {
-      output.warn(`could not release lease ${req.name} (${(err as Error).message}); it expires by itself within ${formatDuration(this.run.ttlMs)}`);
-    }
-  }
-
-  private outcome(outcome: 'completed' | 'lost', exit: ChildExit | number, leftovers: number, exitCode: number): LeaseRunResult {
-    return {
-      lease: this.run.req.name,
-      holder: this.run.req.holder,
-      outcome,
-      ...(outcome === 'lost' ? { reason: this.lostReason } : {}),
-      fencingToken: this.run.acquired.fencingToken,
-      renewals: this.run.keeper.renewals,
-      commandExit: typeof exit === 'number' ? exit : exitCodeOf(exit),
-      leftovers,
-      exitCode,
-    };
-  }
+async function superviseUnderLease(run: HeldLease, child: SupervisedChild, watchdog: Watchdog): Promise<LeaseRunResult> {
+  const { req, keeper, ctx, output } = run;
+  const hold: Hold = {
+    what: `lease ${req.name}`,
+    lost: keeper.lost,
+    stopKeeping: () => keeper.stop(),
+    lapsed: () => (keeper.checkDeadline() ? keeper.lostBecause : undefined),
+    release: async () => {
+      const { releaseLease } = await import('../core/lease/release.js');
+      try {
+        // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
+        // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
+        const latest = keeper.latest;
+        await releaseLease(
+          ctx,
+          { name: req.name, holder: req.holder, delete: req.delete, force: false },
+          latest.extras.queue.waiters.length === 0 ? latest : undefined,
+        );
+      } catch (err) {
+        output.warn(`could not release lease ${req.name} (${(err as Error).message}); it expires by itself within ${formatDuration(run.ttlMs)}`);
+      }
+    },
+  };
+  const opts = { output, command: req.command[0], signal: req.signal, killAfterMs: run.killAfterMs, orphans: req.orphans, watchdog };
+  const { outcome, reason, commandExit, leftovers, exitCode } = await supervise(hold, child, opts);
+  return {
+    lease: req.name,
+    holder: req.holder,
+    outcome,
+    ...(outcome === 'lost' ? { reason } : {}),
+    fencingToken: run.acquired.fencingToken,
+    renewals: keeper.renewals,
+    commandExit,
+    leftovers,
+    exitCode,
+  };
 }

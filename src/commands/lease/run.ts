@@ -1,13 +1,12 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { parseSignal } from '../../supervise/child.js';
-import { parseDelay, parseTtlSeconds } from '../../cli/duration.js';
+import { parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { runHolderFrom } from '../../cli/holder.js';
 import { labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from '../../cli/lease-flags.js';
+import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
 import { parseLabels, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { usageError } from '../../core/errors.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
 export const RUN_DEFAULT_TTL = `${RUN_DEFAULT_TTL_SECONDS}s`;
@@ -28,15 +27,7 @@ export default class LeaseRun extends KoncliCommand {
       description: `duration of our claim, renewed every third of it [default: ${RUN_DEFAULT_TTL}; a konductor Lease's spec.ttl] (never the duration a previous holder left)`,
     }),
     ...waitFlags,
-    'conflict-exit-code': Flags.integer({ description: 'exit code when the lease cannot be had in time', default: ExitCode.BUSY, min: 0, max: 255 }),
-    signal: Flags.string({ description: 'signal sent to the command when the lease is lost', default: 'TERM' }),
-    'kill-after': Flags.string({ description: 'send SIGKILL this long after --signal [default: a quarter of the TTL]' }),
-    orphans: Flags.option({
-      description:
-        'processes the command started that still run when it exits: stop (--signal, then SIGKILL after --kill-after) or wait (keep the lease, renewed, until they exit); the lease is released only when none is left',
-      options: ['stop', 'wait'] as const,
-      default: 'stop' as const,
-    })(),
+    ...supervisionFlags('lease'),
     delete: Flags.boolean({ description: 'delete the Lease afterwards (only if we still hold it)' }),
     labels: labelsFlag,
     priority: priorityFlag,
@@ -47,21 +38,10 @@ export default class LeaseRun extends KoncliCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(LeaseRun);
     const name = validateObjectName(args.name, 'lease');
-    // oclif orders its non-strict argv by each token's *first* position in the raw argv, so a command
-    // argument that repeats the lease name, a flag value or an earlier argument would move; after
-    // `--` the raw argv is the command exactly as given.
-    const dash = this.argv.indexOf('--');
-    const command = dash >= 0 && this.argv.slice(0, dash).includes(args.name) ? this.argv.slice(dash + 1) : (argv as string[]).slice(1);
-    if (command.length === 0) throw usageError('no command given: koncli lease run NAME [flags] -- command [args…]');
+    const command = commandOf(this.argv, args.name, argv, 'koncli lease run NAME [flags] -- command [args…]');
     const holder = runHolderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
-    const killAfterMs = flags['kill-after'] === undefined ? undefined : parseDelay(flags['kill-after'], 'kill-after');
-    let signal: NodeJS.Signals;
-    try {
-      signal = parseSignal(flags.signal);
-    } catch {
-      throw usageError(`--signal ${flags.signal} is not a signal name; use e.g. TERM, INT or HUP`);
-    }
+    const { signal, killAfterMs } = parseSupervision(flags);
     const orphans = flags.orphans;
     const labels = parseLabels(flags.labels);
     const wait = waitOptions(flags);

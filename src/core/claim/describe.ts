@@ -1,0 +1,33 @@
+import { wallTimeOf, type Clock } from '../clock.js';
+import type { ClaimView } from './judge.js';
+
+/** A claim's state in the shared `--json` vocabulary (issue 22): held, expired (lapsed, takeable) or free. */
+export type ClaimState = 'held' | 'free' | 'expired';
+
+/** One claim in the shared vocabulary: who, since when, until when on this machine's clock. */
+export interface ClaimDoc {
+  holder: string;
+  state: ClaimState;
+  acquiredAt: string;
+  renewedAt: string | null;
+  reason: string | null;
+  ttlSeconds: number | null;
+  /** When the claim can be taken over by this machine's judgement (RFC 3339), or null without a TTL. */
+  expiresAt: string | null;
+}
+
+export function claimDoc(view: ClaimView, clock: Clock): ClaimDoc {
+  const { claim } = view;
+  return {
+    holder: claim.holder,
+    state: view.expired ? 'expired' : 'held',
+    acquiredAt: claim.acquiredAt,
+    renewedAt: claim.renewedAt ?? null,
+    reason: claim.reason ?? null,
+    ttlSeconds: claim.ttlSeconds ?? null,
+    expiresAt: view.deadline === undefined ? null : new Date(wallTimeOf(clock, view.deadline)).toISOString(),
+  };
+}
+
+/** The state of a primitive that has at most one holder: its claim's, or free. */
+export const singleState = (view: ClaimView | undefined): ClaimState => (view === undefined ? 'free' : view.expired ? 'expired' : 'held');

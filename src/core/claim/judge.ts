@@ -1,0 +1,45 @@
+import { takeableText, type Expiry } from '../expiry.js';
+import type { Claim, ClaimContext } from './model.js';
+
+/** One claim as judged on this machine's clock (docs/clock.md). */
+export interface ClaimView {
+  claim: Claim;
+  /** The claim's TTL has certainly run out (it may be taken over). */
+  expired: boolean;
+  /** Monotonic ms (Clock.now) after which it has run out; undefined when it has no TTL. */
+  deadline?: number;
+  expiry?: Expiry;
+}
+
+/**
+ * Judges every claim with the ExpiryTracker: observed time (client-go's rule), corroborated by the
+ * writer's `expiresAt` plus --max-clock-skew; a changed claim (a renewal) restarts the observed rule.
+ */
+export function judgeClaims(ctx: ClaimContext, key: string, claims: Claim[], now: number): ClaimView[] {
+  return claims.map((claim) => {
+    if (claim.ttlSeconds === undefined) return { claim, expired: false };
+    const expiry = ctx.tracker.judge({
+      key: `${key}/${claim.holder}`,
+      fingerprint: JSON.stringify(claim),
+      durationMs: claim.ttlSeconds * 1000,
+      writerExpiresAt: claim.expiresAt === undefined ? undefined : Date.parse(claim.expiresAt),
+    });
+    return { claim, expired: now >= expiry.deadline, deadline: expiry.deadline, expiry };
+  });
+}
+
+/** The earliest moment (monotonic ms) a live claim could lapse; Infinity when none can. */
+export const nextLapse = (views: ClaimView[]) => Math.min(Infinity, ...views.filter((v) => !v.expired && v.deadline !== undefined).map((v) => v.deadline!));
+
+/** "h1 (reason) [it can be taken from … unless renewed: why]": who holds, for busy messages. */
+export function holdersText(views: ClaimView[], now: number, wallNow: number): string {
+  const live = views.filter((v) => !v.expired);
+  if (live.length === 0) return 'nobody';
+  return live
+    .map((v) => {
+      const reason = v.claim.reason ? ` (${v.claim.reason})` : '';
+      const when = v.deadline === undefined ? '' : ` [${takeableText(v.expiry, v.deadline, now, wallNow).replace(/^; /, '')}]`;
+      return `${v.claim.holder}${reason}${when}`;
+    })
+    .join(', ');
+}

@@ -1,0 +1,103 @@
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { PRIMITIVE_LABEL, recordAnnotation, type RecordObject, type RecordStore } from '../core/claim/model.js';
+import { isKind } from '../core/errors.js';
+import type { WatchHandlers } from '../core/store.js';
+import { FIELD_MANAGER, type KubeClient } from './client.js';
+import { recordEvent } from './events.js';
+import { MANAGED_BY_LABEL } from './lease-store.js';
+import { identityOf, mergePatchOptions } from './patch.js';
+import { watchObject } from './watch-object.js';
+
+/**
+ * The default storage of koncli's primitives (docs/formats.md): a ConfigMap named after the
+ * primitive, labelled `koncli.dev/primitive=<kind>`, its record in the annotation
+ * `koncli.dev/<kind>`. Writes touch that annotation only (merge patch with resourceVersion); a
+ * namespaced Role on configmaps suffices.
+ */
+export class ConfigMapRecordStore implements RecordStore {
+  private readonly api: CoreV1Api;
+  private readonly annotation: string;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespace: string,
+    private readonly kind: string,
+  ) {
+    this.api = client.api(CoreV1Api);
+    this.annotation = recordAnnotation(kind);
+  }
+
+  private site(verb: string, name?: string) {
+    return { verb, resource: 'configmaps', name, namespace: this.namespace };
+  }
+
+  decode = (cm: V1ConfigMap): RecordObject => {
+    const meta = cm.metadata ?? {};
+    return {
+      name: meta.name ?? '',
+      namespace: meta.namespace ?? this.namespace,
+      version: meta.resourceVersion ?? '',
+      record: meta.annotations?.[this.annotation],
+      labelledKind: meta.labels?.[PRIMITIVE_LABEL],
+      ...identityOf(meta),
+    };
+  };
+
+  async get(name: string): Promise<RecordObject | null> {
+    try {
+      return this.decode(await this.client.call(this.site('get', name), () => this.api.readNamespacedConfigMap({ name, namespace: this.namespace })));
+    } catch (err) {
+      if (isKind(err, 'not-found')) return null;
+      throw err;
+    }
+  }
+
+  async list(): Promise<RecordObject[]> {
+    const list = await this.client.call(this.site('list'), () =>
+      this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: `${PRIMITIVE_LABEL}=${this.kind}` }),
+    );
+    return list.items.map(this.decode);
+  }
+
+  async create(name: string, record: string): Promise<RecordObject> {
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { [MANAGED_BY_LABEL]: 'koncli', [PRIMITIVE_LABEL]: this.kind },
+        annotations: { [this.annotation]: record },
+      },
+    };
+    return this.decode(
+      await this.client.call(this.site('create', name), () =>
+        this.api.createNamespacedConfigMap({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),
+      ),
+    );
+  }
+
+  async write(obj: RecordObject, record: string): Promise<RecordObject> {
+    const body = { metadata: { resourceVersion: obj.version, annotations: { [this.annotation]: record } } };
+    return this.decode(
+      await this.client.call(this.site('patch', obj.name), () =>
+        this.api.patchNamespacedConfigMap({ name: obj.name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
+      ),
+    );
+  }
+
+  async delete(obj: RecordObject): Promise<void> {
+    await this.client.call(this.site('delete', obj.name), () =>
+      this.api.deleteNamespacedConfigMap({ name: obj.name, namespace: this.namespace, body: { preconditions: { resourceVersion: obj.version } } }),
+    );
+  }
+
+  watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<RecordObject>): Promise<() => void> {
+    const target = { collectionPath: `/api/v1/namespaces/${this.namespace}/configmaps`, apiVersion: 'v1', kind: 'ConfigMap', name, namespace: this.namespace };
+    return watchObject(this.client, target, fromVersion, this.decode, handlers, this.site('watch', name));
+  }
+
+  recordEvent(obj: RecordObject, reason: string, message: string): Promise<void> {
+    return recordEvent(this.client, { apiVersion: 'v1', kind: 'ConfigMap', name: obj.name, namespace: this.namespace, uid: obj.uid }, reason, message);
+  }
+}

@@ -1,0 +1,128 @@
+// `koncli mutex` on the real API server through the real CLI: konductor's verbs and flags as its
+// docs/cli/mutex.md shows them, the stored format (docs/formats.md), exit codes, foreign objects
+// left alone, and `mutex run` under contention (no two sections overlap, fencing tokens increase)
+// and losing its hold to a --force unlock.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { clusterArgs, runKoncli } from '../support/cli.js';
+import { until } from '../support/poll.js';
+import { checkExclusion, cleanup, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
+import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
+
+let ns: string;
+let admin: string;
+const core = () => adminConfig().makeApiClient(CoreV1Api);
+const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)], { timeoutMs: 120_000 });
+const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+const recordOf = async (name: string) =>
+  JSON.parse((await core().readNamespacedConfigMap({ name, namespace: ns })).metadata!.annotations!['koncli.dev/mutex']) as Record<string, unknown>;
+
+beforeAll(async () => {
+  admin = adminKubeconfigPath();
+  ns = await freshNamespace('mutex');
+});
+afterAll(cleanup);
+
+describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
+  test('create --ttl, lock, a second lock busy (exit 3), unlock by another (exit 5), unlock, status -o json, list, delete', async () => {
+    expect((await koncli('mutex', 'create', 'file-writer', '--ttl', '5m')).code).toBe(0);
+    const cm = await core().readNamespacedConfigMap({ name: 'file-writer', namespace: ns });
+    expect(cm.metadata!.labels).toMatchObject({ 'koncli.dev/primitive': 'mutex', 'app.kubernetes.io/managed-by': 'koncli' });
+    expect(await recordOf('file-writer')).toEqual({ ttlSeconds: 300, holder: null, fencingToken: 0 });
+
+    const locked = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-a', '--json');
+    expect(locked.code).toBe(0);
+    expect(json(locked.stdout)).toMatchObject({
+      kind: 'mutex',
+      namespace: ns,
+      name: 'file-writer',
+      holder: 'pod-a',
+      state: 'held',
+      ttlSeconds: 300,
+      fencingToken: 1,
+      waitedMs: 0,
+    });
+    expect(await recordOf('file-writer')).toMatchObject({ holder: { holder: 'pod-a', ttlSeconds: 300 }, fencingToken: 1 });
+
+    const tryLock = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-b', '--timeout', '0');
+    expect(tryLock.code).toBe(3);
+    expect(tryLock.stderr).toMatch(/^koncli: error: mutex file-writer is held by pod-a/m);
+    const waited = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-b', '--wait', '--timeout', '2s', '--json');
+    expect(waited.code).toBe(3);
+    expect(json(waited.stdout)).toMatchObject({ error: { kind: 'busy', exitCode: 3, holder: 'pod-a' } });
+    expect(json(waited.stdout).error).toMatchObject({ message: expect.stringMatching(/\(waited 2s\)$/) });
+
+    const notMine = await koncli('mutex', 'unlock', 'file-writer', '--holder', 'pod-b');
+    expect(notMine.code).toBe(5);
+    const status = await koncli('mutex', 'status', 'file-writer', '-o', 'json');
+    expect(json(status.stdout)).toMatchObject({ kind: 'mutex', state: 'held', holder: 'pod-a', fencingToken: 1, expiresAt: expect.any(String) });
+    const listed = await koncli('mutex', 'list');
+    expect(listed.stdout.trim()).toMatch(/^NAME\s+STATE\s+HOLDER\s+EXPIRES\nfile-writer\s+held\s+pod-a\s+\S+Z$/);
+
+    expect((await koncli('mutex', 'unlock', 'file-writer', '--holder', 'pod-a')).code).toBe(0);
+    const again = await koncli('mutex', 'unlock', 'file-writer', '--holder', 'pod-a', '--json');
+    expect(json(again.stdout)).toMatchObject({ outcome: 'already-free' });
+    expect((await koncli('mutex', 'delete', 'file-writer')).code).toBe(0);
+    expect((await koncli('mutex', 'status', 'file-writer')).code).toBe(6);
+  });
+
+  test("the docs' try-lock and critical-section scripts run unchanged", async () => {
+    const script = `
+      set -e
+      k() { "$@" --kubeconfig "${admin}" -n "${ns}" >/dev/null; }
+      if k $KONCLI mutex lock my-mutex --holder h1 --timeout 0; then echo got; fi
+      if k $KONCLI mutex lock my-mutex --holder h2 --timeout 0; then echo wrong; else echo "Lock busy, skipping"; fi
+      k $KONCLI mutex unlock my-mutex --holder h1
+      if k $KONCLI mutex lock my-mutex --holder h2 --wait --timeout 30s; then echo got2; k $KONCLI mutex unlock my-mutex --holder h2; fi`;
+    const { KONCLI_COMMAND } = await import('../support/cli.js');
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('sh', ['-c', script], {
+      env: { ...process.env, KONCLI: KONCLI_COMMAND, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
+    expect(out.split('\n').filter(Boolean)).toEqual(['got', 'Lock busy, skipping', 'got2']);
+  });
+
+  test('a ConfigMap that is not a koncli mutex is refused (exit 9) and left unchanged; bad input exits 2', async () => {
+    await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'app-config' }, data: { k: 'v' } } });
+    const r = await koncli('mutex', 'lock', 'app-config', '--holder', 'x');
+    expect(r.code).toBe(9);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const after = await core().readNamespacedConfigMap({ name: 'app-config', namespace: ns });
+    expect(after.metadata!.annotations).toBeUndefined();
+    expect(after.data).toEqual({ k: 'v' });
+    expect((await koncli('mutex', 'lock', 'Bad_Name')).code).toBe(2);
+    expect((await koncli('mutex', 'lock', 'ok', '--ttl', 'soon')).code).toBe(2);
+  });
+});
+
+describe('mutex run', () => {
+  test('8 concurrent runs: sections never overlap, every one runs, fencing tokens strictly increase', async () => {
+    const dir = workDir('mutex-run');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const procs = Array.from({ length: 8 }, (_, i) =>
+      startKoncli(ns, ['mutex', 'run', 'critical', '--wait', '--ttl', '6s', '--', section, log, `s${i}`, '0.3']),
+    );
+    const results = await Promise.all(procs.map((p) => p.done));
+    expect(results.map((r) => r.code)).toEqual(Array(8).fill(0));
+    const check = checkExclusion(log);
+    expect(check.sections).toHaveLength(8);
+    expect(check.overlaps).toEqual([]);
+    expect(check.malformed).toEqual([]);
+    expect(check.tokenRegressions).toEqual([]);
+  });
+
+  test('a --force unlock makes the run lose its hold: the command is stopped and koncli exits 4', async () => {
+    const dir = workDir('mutex-lost');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const runner = startKoncli(ns, ['mutex', 'run', 'breakable', '--holder', 'victim', '--ttl', '6s', '--json', '--', section, log, 'long', '60']);
+    await until('the section to start', () => sectionStarted(log, 'long'));
+    expect((await koncli('mutex', 'unlock', 'breakable', '--force', '--if-holder', 'victim', '--holder', 'operator')).code).toBe(0);
+    const r = await runner.done;
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/mutex lost: mutex breakable is now held by nobody/);
+    expect(json(r.stdout)).toMatchObject({ kind: 'mutex', name: 'breakable', outcome: 'lost', exitCode: 4 });
+  });
+});
