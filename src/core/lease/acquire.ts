@@ -5,7 +5,8 @@ import { waitOnObject } from '../wait.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
-import { queueMember, viewQueue, WaiterSeat, type QueueMember } from './queue.js';
+import { queueMember, viewQueue, type QueueMember } from './queue.js';
+import { WaiterSeat } from './seat.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -45,25 +46,27 @@ type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; re
 
 /**
  * One read-decide-write step against `record` (client-go's tryAcquireOrRenew). Honours the waiter
- * queue only when `queued` (one-shot acquirers compete like any other tool). Throws ConflictError
- * when the write lost a race.
+ * queue only for a waiter (`seat`; one-shot acquirers compete like any other tool): the candidates
+ * are read only when the lease is free. Throws ConflictError when the write lost a race.
  */
 async function attempt(
   ctx: LeaseContext,
   record: LeaseRecord | null,
   req: AcquireRequest,
   me: QueueMember,
-  queued: boolean,
+  seat: WaiterSeat | undefined,
   startedAt: number,
 ): Promise<Attempt> {
-  // 1. Judge the lease and look at its queue, once.
+  // 1. Judge the lease and look at its legacy queue (koncli.dev/waiters), once.
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
-  const ahead = queue?.ahead.length ?? 0;
+  let ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   // 2. A free lease goes to the first live waiter in priority order: are we it?
-  if (record && queued && view.phase !== 'Held' && ahead > 0 && record.holding.holder !== req.holder) {
-    return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
+  if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
+    const candidates = await seat.lookAround();
+    ahead = queue!.ahead.length + candidates.ahead;
+    if (ahead > 0) return { blocked: view, ahead, retryAt: Math.min(queue!.nextStaleAt, candidates.nextStaleAt) };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
   const plan = planTake(
@@ -96,7 +99,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNoti
   const me = queueMember(req);
   const exhausted = () => new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
   return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
-    const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
+    const step = await attempt(ctx, await ctx.store.get(req.name), req, me, undefined, startedAt);
     if ('done' in step) return step.done;
     throw busyError(req.name, step.blocked, ctx.clock);
   });
@@ -118,27 +121,20 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     result.feed = feed;
     return true;
   };
-  let acquired = false;
   try {
     // 1. Watch the lease, from a fresh read.
-    const result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record, feed) => {
-      // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
-      const step = await attempt(ctx, record, req, seat.member, true, startedAt);
+    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record) => {
+      // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
+      const step = await attempt(ctx, record, req, seat.member, seat, startedAt);
       if ('done' in step) return step;
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
-      if (!seat.due(record, now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
-      const heartbeat = async () => {
-        const written = await seat.beat(record!);
-        if (written) feed.offer(written);
-      };
-      return { until: now, giveUp, meanwhile: heartbeat };
+      if (!seat.due(now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
+      return { until: now, giveUp, meanwhile: () => seat.beat() };
     });
-    acquired = true;
-    return result;
   } finally {
-    // 4. Stopped waiting without the lease: give up our seat.
-    if (!acquired) await seat.leave();
+    // 4. Stopped waiting, with or without the lease: give up our seat.
+    await seat.leave();
   }
 }
