@@ -5,7 +5,7 @@ import { LeaseCommand } from '../../cli/lease-command.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { KoncliError } from '../../core/errors.js';
+import { isKind, KoncliError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
@@ -31,7 +31,12 @@ export default class LeaseStatusCommand extends LeaseCommand {
     if (name) {
       const record = await this.oneShot(ctx.clock, () => ctx.store.get(name));
       if (!record) throw new KoncliError('not-found', `lease ${name} not found in namespace ${client.namespace}`);
-      const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow());
+      // Waiters' candidates: one list request; without the right to list, the legacy queue alone.
+      const candidates = await this.oneShot(ctx.clock, () => ctx.store.candidates.list(name)).catch((err: unknown) => {
+        if (isKind(err, 'forbidden')) return [];
+        throw err;
+      });
+      const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow(), candidates);
       const { podExists } = await import('../../kube/pods.js');
       const holderPodExists = status.holder ? await podExists(client, client.namespace, status.holder).catch(() => null) : null;
       await this.output.result({ ...status, holderPodExists }, () => describeText(status, holderPodExists));
