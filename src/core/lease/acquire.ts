@@ -113,7 +113,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
   const { clock } = ctx;
   const startedAt = clock.now();
-  const seat = new WaiterSeat(ctx, queueMember(req), req.name);
+  const seat = new WaiterSeat(ctx, queueMember(req), req.name, opts.onNotice);
   // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it: one watch, not two).
   const keepWatching = (result: AcquireResult, feed: ChangeFeed<LeaseRecord>) => {
     if (!opts.keepWatching) return false;

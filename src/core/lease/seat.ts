@@ -25,12 +25,23 @@ export class WaiterSeat {
   private nextBeatAt = 0;
   /** The view of the last look at the candidates (shown as progress while the lease is held). */
   last: CandidatesView = { ahead: 0, nextStaleAt: Infinity };
+  /** Set when the candidates may not be read or written (RBAC): the waiter then competes like any other tool. */
+  private forbidden = false;
 
   constructor(
     private readonly ctx: LeaseContext,
     readonly member: QueueMember,
     private readonly lease: string,
+    private readonly onNotice: (message: string) => void = () => {},
   ) {}
+
+  /** Without the right to keep a candidate or read the others', wait without the queue (said once), as a waiter without watch polls. */
+  private withoutQueue(err: unknown): void {
+    if (!this.forbidden) this.onNotice(`waiting without the queue: ${(err as Error).message} (priority and arrival order need it: docs/rbac.md)`);
+    this.forbidden = true;
+    this.nextBeatAt = Infinity;
+    this.last = { ahead: 0, nextStaleAt: Infinity };
+  }
 
   private get store() {
     return this.ctx.store.candidates;
@@ -63,6 +74,7 @@ export class WaiterSeat {
           });
       this.nextBeatAt = now + heartbeatPeriod();
     } catch (err) {
+      if (isKind(err, 'forbidden')) return this.withoutQueue(err);
       if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) throw err;
       this.mine = null;
       this.nextBeatAt = now + CONFLICT_BACKOFF_BASE_MS * Math.random();
@@ -77,7 +89,14 @@ export class WaiterSeat {
   async lookAround(): Promise<CandidatesView> {
     const { tracker, clock } = this.ctx;
     const now = clock.now();
-    const { live, stale } = sortCandidates(await this.store.list(this.lease), tracker, now);
+    if (this.forbidden) return this.last;
+    const all = await this.store.list(this.lease).catch((err: unknown) => {
+      if (!isKind(err, 'forbidden')) throw err;
+      this.withoutQueue(err);
+      return null;
+    });
+    if (!all) return this.last;
+    const { live, stale } = sortCandidates(all, tracker, now);
     const me = this.mine ? candidateRank(this.mine) : { priority: this.member.priority, legacy: false };
     const ahead = live.filter((c) => c.id !== this.member.id && ranksAhead(candidateRank(c), me));
     await Promise.all(stale.filter((c) => c.id !== this.member.id).map((c) => this.store.delete(c).catch(() => {})));
