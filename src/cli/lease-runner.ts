@@ -300,8 +300,9 @@ class Supervision {
     keeper.stop();
     const { releaseLease } = await import('../core/lease/release.js');
     try {
-      // Released from the watched copy, unless waiters are queued: their heartbeats change the lease
-      // under us, and a write from a copy that is a moment old would mostly conflict (then read anyway).
+      // Released from the watched copy, unless an older koncli's waiters are queued in the legacy
+      // annotation: their heartbeats change the lease under us, and a write from a copy that is a
+      // moment old would mostly conflict (then read anyway). Candidates never touch the lease.
       const latest = keeper.latest;
       await releaseLease(
         ctx,

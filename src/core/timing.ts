@@ -36,7 +36,7 @@ export const KILL_AFTER_FRACTION = 1 / 4;
 /** client-go's JitterFactor: RenewDeadline must exceed JITTER_FACTOR × RetryPeriod. */
 export const JITTER_FACTOR = 1.2;
 
-// ---- Waiters (the queue in a lease's koncli.dev/waiters annotation)
+// ---- Waiters (each renews a candidate of its own: core/lease/candidates.ts; docs/lease.md, "Waiting")
 
 /** How often a waiter proves it is alive. */
 export const HEARTBEAT_MS = 15_000;

@@ -16,7 +16,8 @@ const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, 
 const json = (stdout: string) => JSON.parse(stdout);
 const readLease = (name: string) => leases().readNamespacedLease({ name, namespace: ns });
 /** Resolves once `id` has registered as a waiter for lease `name` (its candidate exists). */
-const queued = (name: string, id: string) => waitFor(`${id} to queue`, async () => ((await waiterIds(adminConfig(), ns, name)).includes(id) ? true : undefined));
+const queued = (name: string, id: string) =>
+  waitFor(`${id} to queue`, async () => ((await waiterIds(adminConfig(), ns, name)).includes(id) ? true : undefined));
 
 /** MicroTime as client-go writes it (client-node's own Date serialisation is rejected by the server). */
 const micro = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z') as unknown as Date;

@@ -13,7 +13,15 @@ import { HEARTBEAT_MS, STALE_AFTER_MS } from '../../../src/core/timing.js';
 import { MemoryLeaseStore } from '../../support/memory-lease-store.js';
 import { FakeClock, flush } from '../../support/fake-clock.js';
 
-const req = (holder: string, priority = 0): AcquireRequest => ({ name: 'job', namespace: 'test', holder, durationSeconds: 600, priority, renewable: true, labels: {} });
+const req = (holder: string, priority = 0): AcquireRequest => ({
+  name: 'job',
+  namespace: 'test',
+  holder,
+  durationSeconds: 600,
+  priority,
+  renewable: true,
+  labels: {},
+});
 
 function setup() {
   const clock = new FakeClock();
@@ -42,7 +50,7 @@ describe('ranks', () => {
     expect(ranksAhead(c(1, '100'), { priority: 1, legacy: false })).toBe(true); // not registered yet: arrives now
     expect(ranksAhead({ priority: 1, legacy: false }, c(1, '100'))).toBe(false);
   });
-  test("legacy entries (older koncli) rank before candidates of their priority, never before a higher one", () => {
+  test('legacy entries (older koncli) rank before candidates of their priority, never before a higher one', () => {
     const legacy = legacyRank({ id: 'old', priority: 1, seq: 50, beat: 0 });
     expect(ranksAhead(legacy, c(1, '2'))).toBe(true);
     expect(ranksAhead(c(2, '999'), legacy)).toBe(true);
@@ -112,7 +120,7 @@ describe('waiting', () => {
   });
 
   test('a live waiter ahead keeps its place: it is not judged stale while it renews', async () => {
-    const { clock, store, ctx, release, holderOf } = setup();
+    const { clock, ctx, release, holderOf } = setup();
     await acquireOnce(ctx(), req('holder'));
     const first = acquireLease(ctx(), req('first', 5), { wait: true });
     await flush();
@@ -133,8 +141,8 @@ describe('waiting', () => {
     await acquireOnce(ctx(), req('holder'));
     const waiting = acquireLease(ctx(), req('w'), { wait: true, timeoutMs: 5 * HEARTBEAT_MS }).catch(() => 'gave up');
     await flush();
-    const [mine] = await store.candidates.list('job');
-    await store.candidates.delete(mine!);
+    const mine = (await store.candidates.list('job'))[0];
+    await store.candidates.delete(mine);
     await clock.advance(HEARTBEAT_MS + 100);
     expect(store.candidates.ids('job')).toEqual(['w']);
     await clock.advance(5 * HEARTBEAT_MS);
@@ -142,7 +150,7 @@ describe('waiting', () => {
     expect(store.candidates.ids('job')).toEqual([]);
   });
 
-  test("entries of the legacy koncli.dev/waiters annotation are honoured in order, and dropped when stale", async () => {
+  test('entries of the legacy koncli.dev/waiters annotation are honoured in order, and dropped when stale', async () => {
     const { clock, store, ctx, release, holderOf } = setup();
     await acquireOnce(ctx(), req('holder'));
     /** The old koncli's entry, as it writes it (its beat counts up while it is alive). */
