@@ -137,6 +137,9 @@ function markdown(report) {
       '',
     );
   }
+  for (const w of Array.isArray(r.results.waiters) ? r.results.waiters : []) {
+    for (const f of w.failures ?? []) out.push(`- ${w.build} failed a handover round: ${f}`);
+  }
   if (r.results.memory)
     out.push(
       '## Memory',

@@ -81,7 +81,7 @@ async function idle({ kube, tools, build, n, windowMs, round, log }) {
   }
 }
 
-export async function waiters({ kube, tools, n, windowMs, repeats, samples, log }) {
+export async function waiters({ kube, tools, n, windowMs, repeats, samples: handoverSamples, log }) {
   const builds = buildsFor(tools, log);
   const runs = new Map(builds.map((b) => [b.label, { idle: [], handover: {} }]));
   for (let round = 0; round < repeats; round++) {
@@ -90,15 +90,32 @@ export async function waiters({ kube, tools, n, windowMs, repeats, samples, log 
     for (const build of order) runs.get(build.label).idle.push(await idle({ kube, tools, build, n, windowMs, round, log }));
     for (const build of order) {
       for (const variant of ['koncli acquire --wait', 'koncli lease run --wait']) {
-        const r = await scenario({ kube, tools: { ...tools, koncli: build.koncli }, variant, waiters: 20, samples, log, tag: `${build.tag}-${round}` });
-        (runs.get(build.label).handover[variant] ??= []).push(...r.samples);
+        // A build that fails a round (e.g. the baseline's holder losing its lease to the waiters' heartbeat
+        // conflicts on a loaded machine) is recorded as such; the other build's rounds still count.
+        const samples = (runs.get(build.label).handover[variant] ??= []);
+        try {
+          const r = await scenario({
+            kube,
+            tools: { ...tools, koncli: build.koncli },
+            variant,
+            waiters: 20,
+            samples: handoverSamples,
+            log,
+            tag: `${build.tag}-${round}`,
+          });
+          samples.push(...r.samples);
+        } catch (err) {
+          log(`waiters: ${build.label}, ${variant}, round ${round}: ${err.message}`);
+          (runs.get(build.label).failures ??= []).push(`${variant}, round ${round}: ${err.message.slice(0, 300)}`);
+        }
       }
     }
   }
   return builds.map((b) => {
-    const { idle: rows, handover } = runs.get(b.label);
+    const { idle: rows, handover, failures = [] } = runs.get(b.label);
     return {
       build: b.label,
+      failures,
       idle: {
         waiters: n,
         windowSeconds: windowMs / 1000,
@@ -109,7 +126,9 @@ export async function waiters({ kube, tools, n, windowMs, repeats, samples, log 
         leaseChangesPerMinute: median(rows.map((r) => r.leaseChangesPerMinute)),
         rows,
       },
-      handover: Object.entries(handover).map(([variant, ms]) => ({ variant, waiters: 20, ms: summarize(ms) })),
+      handover: Object.entries(handover)
+        .filter(([, ms]) => ms.length > 0)
+        .map(([variant, ms]) => ({ variant, waiters: 20, ms: summarize(ms) })),
     };
   });
 }
