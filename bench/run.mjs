@@ -59,7 +59,17 @@ await suite('handover', () => handover({ kube, tools, samplesFor: (w) => (q ? 5 
 await suite('throughput', () => throughput({ kube, tools, contenders: 20, sections: 5, repeats: q ? 1 : 3, log }));
 await suite('api', () => apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters: q ? 20 : 100, windowMs: q ? 16_000 : 32_000, log }));
 await suite('memory', () => memory({ tools, repeats: q ? 1 : 3, log }));
-await suite('waiters', () => waiters({ kube, tools, n: q ? 20 : 60, windowMs: q ? 20_000 : 60_000, repeats: q ? 1 : 2, samples: q ? 5 : 20, log }));
+await suite('waiters', () =>
+  waiters({
+    kube,
+    tools,
+    n: q ? 20 : 60,
+    windowMs: q ? 20_000 : 60_000,
+    repeats: Number(process.env.KONCLI_BENCH_WAITERS_ROUNDS ?? (q ? 1 : 2)),
+    samples: q ? 5 : 20,
+    log,
+  }),
+);
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, kubernetes: state.version, loadBefore, loadAfter: loadavg() };
 const report = {

@@ -60,13 +60,21 @@ export function judge(results) {
   }
   for (const w of ok(results.waiters) ?? []) {
     const i = w.idle;
-    const at = `${i.waiters} idle waiters, ${w.build}`;
-    add(`${at}: ≤ 6 CPU-s per minute in all`, `${fmt(i.cpuSecondsPerMinute, ' CPU-s/min')} (median of ${i.runs})`, i.cpuSecondsPerMinute <= 6);
-    add(`${at}: ≤ 6 lease requests/s`, `${fmt(i.requestsPerSecond, '/s')} (${verbs(i.rows[0]?.byVerb)} in the first run)`, i.requestsPerSecond <= 6);
+    const at = `${i.waiters} idle waiters (registered: ${i.registered.join(', ')}), ${w.build}`;
+    add(
+      `${at}: ≤ 6 CPU-s per minute in all`,
+      `${fmt(i.cpuSecondsPerMinute, ' CPU-s/min')} (median of ${i.runs})`,
+      i.cpuSecondsPerMinute === null ? null : i.cpuSecondsPerMinute <= 6,
+    );
+    add(
+      `${at}: ≤ 6 lease requests/s`,
+      `${fmt(i.requestsPerSecond, '/s')} (${verbs(i.rows[0]?.byVerb)} in the first run)`,
+      i.requestsPerSecond === null ? null : i.requestsPerSecond <= 6,
+    );
     add(
       `${at}: each waiter woken only by changes of the lease (which did not change)`,
       `${fmt(i.wakeUpsPerWaiterPerMinute)} wake-ups per waiter per minute; the lease changed ${fmt(i.leaseChangesPerMinute)} times per minute`,
-      i.wakeUpsPerWaiterPerMinute <= i.leaseChangesPerMinute + 0.5,
+      i.wakeUpsPerWaiterPerMinute === null ? null : i.wakeUpsPerWaiterPerMinute <= i.leaseChangesPerMinute + 0.5,
     );
     for (const h of w.handover) {
       add(

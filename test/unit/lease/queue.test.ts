@@ -112,6 +112,7 @@ describe('waiting', () => {
     const waiting = acquireLease(ctx(), req('alive'), { wait: true });
     await flush();
     await release('holder');
+    await flush(); // the waiter reads the candidates as the lease frees: the ghost is first seen now
     await clock.advance(STALE_AFTER_MS - 1000);
     expect((await store.get('job'))!.holding.holder).toBe(''); // still waiting for the ghost
     await clock.advance(2000);
