@@ -5,7 +5,12 @@ import { toKoncliError, type CallSite } from './errors.js';
 
 /**
  * Watches one object by name (fieldSelector) from `fromVersion`, decoding each state with
- * `decode`. Resolves to a function that stops the watch.
+ * `decode`. Resolves to a function that stops the watch. On 410 Gone for `fromVersion` (the
+ * object's own resourceVersion left the API server's watch window because other objects of its
+ * resource changed while it did not — e.g. waiters' candidate Leases beside the lease they wait
+ * for — and re-reading it would give the same version again) it watches from now instead: the
+ * server first sends the object as it is (client-go's reflector likewise re-lists on "too old
+ * resource version").
  */
 export async function watchObject<T, Raw = unknown>(
   client: KubeClient,
@@ -17,25 +22,32 @@ export async function watchObject<T, Raw = unknown>(
   site: CallSite,
 ): Promise<() => void> {
   let closed = false;
+  let replacement: (() => void) | undefined; // the watch from now that replaced this one (410 Gone)
+  let stopped = false;
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
     handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
+  const fromNow = (err: unknown) => {
+    if (closed || fromVersion === undefined || !isGone(err)) return false;
+    closed = true;
+    watchObject(client, collectionPath, name, undefined, decode, handlers, site).then(
+      (stop) => (stopped ? stop() : (replacement = stop)),
+      (e: unknown) => handlers.onClose(toKoncliError(e, site, client.server, client.answered)),
+    );
+    return true;
+  };
   client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
   const controller = await client.watcher().watch(
     collectionPath,
-    {
-      fieldSelector: `metadata.name=${name}`,
-      resourceVersion: fromVersion,
-      allowWatchBookmarks: true,
-      timeoutSeconds: WATCH_SECONDS,
-    },
+    { fieldSelector: `metadata.name=${name}`, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
     (type, obj: unknown) => {
       if (closed) return;
       if (type === 'ERROR') {
         controller?.abort();
-        close({ code: (obj as { code?: unknown } | null)?.code, body: obj });
+        const status = { code: (obj as { code?: unknown } | null)?.code, body: obj };
+        if (!fromNow(status)) close(status);
         return;
       }
       if (type === 'BOOKMARK') return;
@@ -47,13 +59,23 @@ export async function watchObject<T, Raw = unknown>(
         close(err);
       }
     },
-    (err) => close(err),
+    (err) => {
+      if (!fromNow(err)) close(err);
+    },
   );
   return () => {
     closed = true;
+    stopped = true;
     controller.abort();
+    replacement?.();
   };
 }
+
+/** An answer of 410 Gone (an ERROR event's Status, or the watch request's own response). */
+const isGone = (err: unknown) => {
+  const e = err as { code?: unknown; statusCode?: unknown } | null;
+  return e?.code === 410 || e?.statusCode === 410;
+};
 
 /** A managedFields entry as far as write times need it: a Date from a typed read, a string from a watch event. */
 export interface ManagedFieldsEntry {
