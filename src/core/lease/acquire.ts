@@ -63,8 +63,9 @@ async function attempt(
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
   let ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   // 2. A free lease goes to the first live waiter in priority order: are we it?
+  if (seat && view.phase === 'Held') seat.held(view.holder);
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
-    const candidates = await seat.lookAround();
+    const candidates = await seat.whenFree();
     ahead = queue!.ahead.length + candidates.ahead;
     if (ahead > 0) return { blocked: view, ahead, retryAt: Math.min(queue!.nextStaleAt, candidates.nextStaleAt) };
   }

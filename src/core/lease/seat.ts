@@ -1,5 +1,5 @@
 import { isKind } from '../errors.js';
-import { CONFLICT_BACKOFF_BASE_MS, HEARTBEAT_JITTER, HEARTBEAT_MS } from '../timing.js';
+import { CONFLICT_BACKOFF_BASE_MS, HANDOVER_GRACE_MS, HEARTBEAT_JITTER, HEARTBEAT_MS } from '../timing.js';
 import { candidateRank, candidateStaleAt, ranksAhead, sortCandidates, type Candidate } from './candidates.js';
 import type { LeaseContext } from './context.js';
 import type { QueueMember } from './queue.js';
@@ -27,6 +27,10 @@ export class WaiterSeat {
   last: CandidatesView = { ahead: 0, nextStaleAt: Infinity };
   /** Set when the candidates may not be read or written (RBAC): the waiter then competes like any other tool. */
   private forbidden = false;
+  /** The live candidates ahead of us at our last look (less those that took the lease since). */
+  private known: Candidate[] = [];
+  /** Local ms since when we have seen the lease free (undefined while it is held). */
+  private freeSince: number | undefined;
 
   constructor(
     private readonly ctx: LeaseContext,
@@ -100,8 +104,31 @@ export class WaiterSeat {
     const me = this.mine ? candidateRank(this.mine) : { priority: this.member.priority, legacy: false };
     const ahead = live.filter((c) => c.id !== this.member.id && ranksAhead(candidateRank(c), me));
     await Promise.all(stale.filter((c) => c.id !== this.member.id).map((c) => this.store.delete(c).catch(() => {})));
+    this.known = ahead;
     this.last = { ahead: ahead.length, nextStaleAt: Math.min(Infinity, ...ahead.map((c) => candidateStaleAt(c, tracker, now))) };
     return this.last;
+  }
+
+  /** The lease is held by `holder`: it no longer waits, and the lease is not free. */
+  held(holder: string): void {
+    this.freeSince = undefined;
+    this.known = this.known.filter((c) => c.id !== holder);
+  }
+
+  /**
+   * Who is ahead now that the lease is free. A waiter that saw live candidates ahead of it at its
+   * last look leaves the lease to them for HANDOVER_GRACE_MS without reading anything (so a
+   * release makes one waiter read the candidates, not all of them); the waiter that saw none
+   * ahead, or one still waiting after the grace, reads them and decides on that fresh read.
+   */
+  async whenFree(): Promise<CandidatesView> {
+    const { tracker, clock } = this.ctx;
+    const now = clock.now();
+    this.freeSince ??= now;
+    const graceEnd = this.freeSince + HANDOVER_GRACE_MS;
+    const ahead = this.known.filter((c) => now < candidateStaleAt(c, tracker, now));
+    if (this.forbidden || ahead.length === 0 || now >= graceEnd) return this.lookAround();
+    return { ahead: ahead.length, nextStaleAt: graceEnd };
   }
 
   /** Best effort, one try (no waiting out failures: we are on our way out): delete our candidate. */
