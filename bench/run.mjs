@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // koncli's performance benchmark against its peers (kubectl, klock) on the local control plane.
 // See docs/performance.md. Usage (after `npm run build`):
-//   node bench/run.mjs [--quick] [--only startup,handover,throughput,api,memory,steps] [--out DIR]
+//   node bench/run.mjs [--quick] [--only startup,handover,throughput,api,memory,steps,waiters] [--out DIR]
+// (waiters compares with the build in KONCLI_BENCH_BASELINE when set: suites/waiters.mjs)
 // Starts or reuses the plane as the tests do (test/cluster/plane.mjs; KONCLI_CLUSTER_DIR picks
 // which), works in a fresh namespace, and writes bench/results/latest.{md,json}.
 import { cpus, loadavg } from 'node:os';
@@ -16,8 +17,9 @@ import { memory } from './suites/memory.mjs';
 import { startup } from './suites/startup.mjs';
 import { startupSteps } from './suites/startup-steps.mjs';
 import { throughput } from './suites/throughput.mjs';
+import { waiters } from './suites/waiters.mjs';
 
-const SUITES = ['startup', 'steps', 'handover', 'throughput', 'api', 'memory'];
+const SUITES = ['startup', 'steps', 'handover', 'throughput', 'api', 'memory', 'waiters'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -35,7 +37,8 @@ const { state } = await up({ log });
 const kube = new Kube(state);
 const namespace = `koncli-bench-${Date.now().toString(36)}`;
 await kube.createNamespace(namespace);
-const tools = await toolsFor({ state, namespace, log });
+// The waiters suite compares npm builds: it alone needs no single executable.
+const tools = await toolsFor({ state, namespace, log, requireExecutable: only.some((s) => s !== 'waiters') });
 log(`plane ${state.server} (${state.version}), namespace ${namespace}${tools.klock ? '' : `; ${tools.klockNote}`}`);
 
 const results = {};
@@ -56,6 +59,17 @@ await suite('handover', () => handover({ kube, tools, samplesFor: (w) => (q ? 5 
 await suite('throughput', () => throughput({ kube, tools, contenders: 20, sections: 5, repeats: q ? 1 : 3, log }));
 await suite('api', () => apiCost({ kube, tools, repeats: q ? 3 : 5, idleWaiters: q ? 20 : 100, windowMs: q ? 16_000 : 32_000, log }));
 await suite('memory', () => memory({ tools, repeats: q ? 1 : 3, log }));
+await suite('waiters', () =>
+  waiters({
+    kube,
+    tools,
+    n: q ? 20 : 60,
+    windowMs: q ? 20_000 : 60_000,
+    repeats: Number(process.env.KONCLI_BENCH_WAITERS_ROUNDS ?? (q ? 1 : 2)),
+    samples: q ? 5 : 20,
+    log,
+  }),
+);
 
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, kubernetes: state.version, loadBefore, loadAfter: loadavg() };
 const report = {

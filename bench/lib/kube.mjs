@@ -70,7 +70,12 @@ export class Kube {
    * (performance.now()). Resolves once the watch is open; returns stop().
    */
   watchLease(ns, name, onEvent) {
-    const path = `${this.leasePath(ns)}?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&timeoutSeconds=1800`;
+    return this.watchLeases(ns, `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`, onEvent);
+  }
+
+  /** Watches the leases that `query` (a fieldSelector= or labelSelector= parameter) selects, as watchLease does. */
+  watchLeases(ns, query, onEvent) {
+    const path = `${this.leasePath(ns)}?watch=1&${query}&timeoutSeconds=1800`;
     return new Promise((resolve, reject) => {
       const req = request({ ...this.base, ...this.tls, method: 'GET', path, headers: { 'User-Agent': 'koncli-bench' } }, (res) => {
         if (res.statusCode !== 200) return reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
@@ -94,6 +99,26 @@ export class Kube {
       req.on('error', (err) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
       req.end();
     });
+  }
+
+  /** The server's /metrics as [{ name, labels, value }] for the metric names in `names`. */
+  async metrics(names) {
+    const res = await this.call('GET', '/metrics');
+    if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status}`);
+    const out = [];
+    for (const line of String(res.body).split('\n')) {
+      const m = /^(\w+)\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
+      if (!m || !names.includes(m[1])) continue;
+      const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      out.push({ name: m[1], labels, value: Number(m[3]) });
+    }
+    return out;
+  }
+
+  /** Watch events the API server has sent for Leases, to every watcher (apiserver_watch_events_total). */
+  async leaseWatchEvents() {
+    const rows = await this.metrics(['apiserver_watch_events_total']);
+    return rows.filter((r) => r.labels.resource === 'leases' || r.labels.kind === 'Lease').reduce((n, r) => n + r.value, 0);
   }
 
   /** apiserver_request_total from the server's /metrics: [{ labels, value }]. */
@@ -129,7 +154,10 @@ export function requestDelta(before, after, resources) {
 
 export const holderOf = (lease) => lease?.spec?.holderIdentity ?? '';
 
-/** Number of koncli waiters registered on a lease (its koncli.dev/waiters annotation). */
+/** The label selector of the candidates (one small Lease per waiter) of a native lease `name`: docs/lease.md, "Waiting". */
+export const candidatesQuery = (name) => `labelSelector=${encodeURIComponent(`koncli.dev/candidate-for=${name},koncli.dev/candidate-kind=Lease`)}`;
+
+/** Number of waiters registered on a lease by koncli before candidates (its koncli.dev/waiters annotation). */
 export function queuedOn(lease) {
   const raw = lease?.metadata?.annotations?.['koncli.dev/waiters'];
   if (!raw) return 0;

@@ -1,6 +1,6 @@
 // Watches one lease from the bench and records, from the API server's point of view, each
 // handover: the arrival of the event that freed the lease and of the next one that has a holder.
-import { holderOf, queuedOn } from './kube.mjs';
+import { candidatesQuery, holderOf, queuedOn } from './kube.mjs';
 import { sleep } from './proc.mjs';
 
 export class LeaseObserver {
@@ -8,6 +8,12 @@ export class LeaseObserver {
   handovers = [];
   /** Writes that kept the holder and moved renewTime (renewals, as the server stored them). */
   renewals = 0;
+  /** Events of the lease itself (each one wakes every waiter, which all watch it). */
+  leaseEvents = 0;
+  /** Events received by both of the observer's watches (to tell them from the waiters' in server counts). */
+  events = 0;
+  /** Live candidates of waiters (koncli with per-waiter candidates), by object name. */
+  #candidates = new Set();
   #releasedAt = null;
   #queuedAtRelease = 0;
   #stop = () => {};
@@ -19,7 +25,20 @@ export class LeaseObserver {
   }
 
   async start() {
-    this.#stop = await this.kube.watchLease(this.namespace, this.name, ({ type, lease, at }) => this.#seen(type === 'DELETED' ? null : lease, at));
+    const stopLease = await this.kube.watchLease(this.namespace, this.name, ({ type, lease, at }) => {
+      this.events++;
+      this.leaseEvents++;
+      this.#seen(type === 'DELETED' ? null : lease, at);
+    });
+    const stopCandidates = await this.kube.watchLeases(this.namespace, candidatesQuery(this.name), ({ type, lease }) => {
+      this.events++;
+      if (type === 'DELETED') this.#candidates.delete(lease.metadata.name);
+      else if (type === 'ADDED' || type === 'MODIFIED') this.#candidates.add(lease.metadata.name);
+    });
+    this.#stop = () => {
+      stopLease();
+      stopCandidates();
+    };
     return this;
   }
 
@@ -35,7 +54,7 @@ export class LeaseObserver {
     if (renewed) this.renewals++;
     if (before && !holder) {
       this.#releasedAt = at;
-      this.#queuedAtRelease = queuedOn(lease);
+      this.#queuedAtRelease = this.queued;
     } else if (holder && this.#releasedAt !== null) {
       this.handovers.push({ ms: at - this.#releasedAt, waiting: this.#queuedAtRelease, to: holder });
       this.#releasedAt = null;
@@ -46,8 +65,9 @@ export class LeaseObserver {
     return holderOf(this.latest);
   }
 
+  /** Waiters registered: candidates plus entries of the legacy annotation (older koncli). */
   get queued() {
-    return queuedOn(this.latest);
+    return queuedOn(this.latest) + this.#candidates.size;
   }
 
   /** Waits until `predicate(observer)` holds; throws after `timeoutMs`, or when `guard()` throws. */

@@ -37,6 +37,11 @@ export class Pool {
     return this.#live.size;
   }
 
+  /** Process ids of the live contenders. */
+  pids() {
+    return [...this.#live.values()].map((c) => c.proc.child.pid);
+  }
+
   /** Throws when a contender has failed (exited non-zero). */
   assertHealthy() {
     if (this.failures.length) throw new Error(`a contender failed: ${JSON.stringify(this.failures[0])}`);

@@ -64,6 +64,17 @@ export function memoryOf(pid) {
   }
 }
 
+/** CPU time (user + system) a live process has used so far, in seconds; 0 once it is gone. Linux: /proc/PID/stat, in clock ticks of 1/100 s. */
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15 of proc(5))
+  } catch {
+    return 0;
+  }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it returns a truthy value, or throws after `timeoutMs`. */

@@ -104,6 +104,42 @@ function markdown(report) {
       '',
     );
   }
+  if (Array.isArray(r.results.waiters)) {
+    out.push('## Waiting in O(N) (npm builds; baseline from KONCLI_BENCH_BASELINE)', '');
+    out.push(
+      table(
+        [
+          'build',
+          'idle waiters',
+          'CPU-s/min in all',
+          'lease requests/s',
+          'wake-ups/waiter/min',
+          'lease changes/min',
+          'acquire --wait p50/p99',
+          'lease run --wait p50/p99',
+        ],
+        r.results.waiters.map((w) => {
+          const h = (v) => w.handover.find((x) => x.variant === v)?.ms;
+          const ms = (x) => (x ? `${x.median} / ${x.p99} ms (n=${x.n})` : 'n/a');
+          const i = w.idle;
+          return [
+            w.build,
+            String(i.waiters),
+            String(i.cpuSecondsPerMinute),
+            String(i.requestsPerSecond),
+            String(i.wakeUpsPerWaiterPerMinute),
+            String(i.leaseChangesPerMinute),
+            ms(h('koncli acquire --wait')),
+            ms(h('koncli lease run --wait')),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  for (const w of Array.isArray(r.results.waiters) ? r.results.waiters : []) {
+    for (const f of w.failures ?? []) out.push(`- ${w.build} failed a handover round: ${f}`);
+  }
   if (r.results.memory)
     out.push(
       '## Memory',

@@ -58,6 +58,32 @@ export function judge(results) {
       all ? a.idle.perSecond < 20 : null,
     );
   }
+  for (const w of ok(results.waiters) ?? []) {
+    const i = w.idle;
+    const at = `${i.waiters} idle waiters (registered: ${i.registered.join(', ')}), ${w.build}`;
+    add(
+      `${at}: ≤ 6 CPU-s per minute in all`,
+      `${fmt(i.cpuSecondsPerMinute, ' CPU-s/min')} (median of ${i.runs})`,
+      i.cpuSecondsPerMinute === null ? null : i.cpuSecondsPerMinute <= 6,
+    );
+    add(
+      `${at}: ≤ 6 lease requests/s`,
+      `${fmt(i.requestsPerSecond, '/s')} (${verbs(i.rows[0]?.byVerb)} in the first run)`,
+      i.requestsPerSecond === null ? null : i.requestsPerSecond <= 6,
+    );
+    add(
+      `${at}: each waiter woken only by changes of the lease (which did not change)`,
+      `${fmt(i.wakeUpsPerWaiterPerMinute)} wake-ups per waiter per minute; the lease changed ${fmt(i.leaseChangesPerMinute)} times per minute`,
+      i.wakeUpsPerWaiterPerMinute === null ? null : i.wakeUpsPerWaiterPerMinute <= i.leaseChangesPerMinute + 0.5,
+    );
+    for (const h of w.handover) {
+      add(
+        `handover p50 ≤ 15 ms and p99 ≤ 50 ms with 20 waiters (${h.variant}, ${w.build}, npm build)`,
+        `p50 ${fmt(h.ms.median, ' ms')}, p99 ${fmt(h.ms.p99, ' ms')} (n=${h.ms.n})`,
+        h.ms.median <= 15 && h.ms.p99 <= 50,
+      );
+    }
+  }
   const m = ok(results.memory);
   if (m) {
     add(

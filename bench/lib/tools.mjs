@@ -19,12 +19,12 @@ const withFlags = (args, flags) => {
  * (node bin/run.js). `klock` is null when it could not be had (then `klockNote`
  * says why, and klock rows are skipped with that note).
  */
-export async function toolsFor({ state, namespace, log }) {
+export async function toolsFor({ state, namespace, log, requireExecutable = true }) {
   const kubeconfig = state.kubeconfig.admin;
   const env = { KUBECONFIG: kubeconfig, NO_COLOR: '1' };
   const kubectlBin = state.bin?.kubectl;
   if (!kubectlBin || !existsSync(kubectlBin)) throw new Error(`kubectl not found in the plane's binaries (${kubectlBin})`);
-  if (!existsSync(KONCLI_EXE)) throw new Error(`${KONCLI_EXE} not found: run npm run package (npm run bench does)`);
+  if (requireExecutable && !existsSync(KONCLI_EXE)) throw new Error(`${KONCLI_EXE} not found: run npm run package (npm run bench does)`);
   const found = findKlock(); // KONCLI_KLOCK or PATH; the project never builds it
   const klockBin = found.path ?? null;
   const klockNote = found.note ? `klock rows SKIPPED: ${found.note}` : null;

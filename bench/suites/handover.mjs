@@ -41,8 +41,9 @@ const VARIANTS = {
   }),
 };
 
-async function scenario({ kube, tools, variant, waiters, samples, log }) {
-  const lease = `bench-handover-${variant.replace(/\W+/g, '-')}-${waiters}`.replace(/-+/g, '-').toLowerCase();
+/** One variant with `waiters` waiters, `samples` handovers; `tag` tells apart leases of runs that compare builds (suites/waiters.mjs). */
+export async function scenario({ kube, tools, variant, waiters, samples, log, tag = '' }) {
+  const lease = `bench-handover-${variant.replace(/\W+/g, '-')}-${waiters}${tag}`.replace(/-+/g, '-').toLowerCase();
   const v = VARIANTS[variant](tools, lease);
   const obs = await new LeaseObserver(kube, tools.namespace, lease).start();
   const pool = new Pool(v.contenders(waiters), v.argv, tools.env);

@@ -48,7 +48,7 @@ export const KILL_AFTER_FRACTION = 1 / 4;
 /** client-go's JitterFactor: RenewDeadline must exceed JITTER_FACTOR × RetryPeriod. */
 export const JITTER_FACTOR = 1.2;
 
-// ---- Waiters (the queue in a lease's koncli.dev/waiters annotation)
+// ---- Waiters (each renews a candidate of its own: core/lease/candidates.ts; docs/lease.md, "Waiting")
 
 /** How often a waiter proves it is alive. */
 export const HEARTBEAT_MS = 15_000;
@@ -56,6 +56,11 @@ export const HEARTBEAT_MS = 15_000;
 export const HEARTBEAT_JITTER = 0.25;
 /** A waiter whose beat has not changed for this long (observed, monotonic) is stale: three missed beats. */
 export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+/**
+ * When the lease frees, a waiter that last saw live waiters ahead of it leaves the lease to them this
+ * long before it reads the candidates itself (core/lease/seat.ts): enough for the first one's claim.
+ */
+export const HANDOVER_GRACE_MS = 1000;
 /** After the n-th heartbeat in a row lost to another writer: random pause up to base × 2^n, capped. */
 export const CONFLICT_BACKOFF_BASE_MS = 50;
 export const CONFLICT_BACKOFF_MAX_MS = 2000;

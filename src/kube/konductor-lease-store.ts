@@ -18,7 +18,8 @@ import {
   statusFor,
   type RawKonductorLease,
 } from './konductor-lease.js';
-import { MANAGED_BY_LABEL } from './lease-store.js';
+import { KubeCandidateStore } from './lease-candidates.js';
+import { KubeLeaseStore, MANAGED_BY_LABEL } from './lease-store.js';
 import { mapPatch, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
 
@@ -31,12 +32,14 @@ const waiterIds = (queue: WaiterQueue) => new Set(queue.waiters.map((w) => w.id)
 
 /**
  * konductor.io/v1 Leases (config/crd/konductor.io_leases.yaml). The holder's claim lives in
- * `status`, written through the status subresource; spec.ttl is the lease's duration; the waiter
- * queue is koncli's annotation on the object. Every write is a merge patch guarded by
- * resourceVersion.
+ * `status`, written through the status subresource; spec.ttl is the lease's duration; waiters are
+ * candidates (native Leases, ./lease-candidates.ts), and the legacy waiter queue older koncli wrote
+ * is koncli's annotation on the object. Every write is a merge patch guarded by resourceVersion.
  */
 export class KonductorLeaseStore implements LeaseStore {
   readonly kind = 'Lease.konductor.io';
+  /** Waiters' candidates: native Leases in the same namespace, labelled with this kind (lease-candidates.ts). */
+  readonly candidates: KubeCandidateStore;
   private readonly api: CustomObjectsApi;
 
   constructor(
@@ -44,6 +47,7 @@ export class KonductorLeaseStore implements LeaseStore {
     readonly namespace: string,
   ) {
     this.api = client.api(CustomObjectsApi);
+    this.candidates = new KubeCandidateStore(client, namespace, this.kind, new KubeLeaseStore(client, namespace).decode);
   }
 
   private call<T>(
@@ -127,8 +131,8 @@ export class KonductorLeaseStore implements LeaseStore {
     return dropped.length > 0 ? this.dropWaiters(claimed, dropped) : claimed;
   }
 
-  /** The waiter queue: koncli's annotation on the object, as the queue's field manager, guarded by resourceVersion. */
-  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
+  /** The legacy waiter queue: koncli's annotation on the object, as the queue's field manager, guarded by resourceVersion. */
+  private async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
     const raw = record.raw as RawKonductorLease;
     const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
     return this.patchMain(record.name, { metadata: { resourceVersion: record.version, annotations } }, QUEUE_FIELD_MANAGER);

@@ -1,8 +1,9 @@
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { decodeExtras, encodeExtras } from '../core/lease/annotations.js';
-import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type LeaseStore, type WaiterQueue } from '../core/lease/model.js';
+import { microTime, type LeaseDraft, type LeaseHolding, type LeaseRecord, type LeaseStore } from '../core/lease/model.js';
 import type { Watchable, WatchHandlers } from '../core/store.js';
-import { FIELD_MANAGER, QUEUE_FIELD_MANAGER, type KubeClient } from './client.js';
+import { FIELD_MANAGER, type KubeClient } from './client.js';
+import { CANDIDATE_FOR_LABEL, KubeCandidateStore } from './lease-candidates.js';
 import { recordEvent } from './events.js';
 import { canonicalJson, identityOf, isoTime, mapPatch, mergePatchOptions } from './patch.js';
 import { lastWriteOf, watchObject, type FieldSet } from './watch-object.js';
@@ -40,6 +41,7 @@ const claimOf = (spec: V1Lease['spec'] & object) =>
 /** Native coordination.k8s.io/v1 Leases, in the fields client-go leader election, klock and leaselocker use. */
 export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
   readonly kind = 'Lease';
+  readonly candidates: KubeCandidateStore;
   private readonly api: CoordinationV1Api;
 
   constructor(
@@ -47,6 +49,7 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     readonly namespace: string,
   ) {
     this.api = client.api(CoordinationV1Api);
+    this.candidates = new KubeCandidateStore(client, namespace, this.kind, this.decode);
   }
 
   private site(verb: string, name?: string) {
@@ -90,7 +93,9 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     }
   }
 
-  async list(allNamespaces = false, labelSelector?: string): Promise<LeaseRecord[]> {
+  /** Every lease (matching `selector`, kubectl's -l) but waiters' candidates (they show as their lease's waiters). */
+  async list(allNamespaces = false, selector?: string): Promise<LeaseRecord[]> {
+    const labelSelector = [`!${CANDIDATE_FOR_LABEL}`, selector].filter(Boolean).join(',');
     const list = await this.client.call({ ...this.site('list'), allNamespaces }, () =>
       allNamespaces ? this.api.listLeaseForAllNamespaces({ labelSelector }) : this.api.listNamespacedLease({ namespace: this.namespace, labelSelector }),
     );
@@ -130,14 +135,6 @@ export class KubeLeaseStore implements LeaseStore, Watchable<LeaseRecord> {
     const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
     const spec = specPatch(raw.holding, record.holding);
     return this.patch(record.name, { metadata: { resourceVersion: record.version, annotations, labels }, spec }, FIELD_MANAGER);
-  }
-
-  /** The waiter queue: a merge patch of the waiters annotation only, guarded by resourceVersion, as the queue's field manager. */
-  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
-    const raw = record.raw as RawLease;
-    const annotations = mapPatch(raw.annotations, encodeExtras({ ...record.extras, queue }, raw.annotations, 'queue'));
-    const labels = mapPatch(raw.labels, { ...raw.labels, ...record.labels });
-    return this.patch(record.name, { metadata: { resourceVersion: record.version, annotations, labels } }, QUEUE_FIELD_MANAGER);
   }
 
   private async patch(name: string, body: object, fieldManager: string): Promise<LeaseRecord> {

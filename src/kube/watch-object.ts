@@ -42,7 +42,12 @@ export function foreignEvent(target: WatchedObject, type: string, obj: unknown, 
 /**
  * Watches one object by name (fieldSelector) from `fromVersion`, decoding each state with
  * `decode`. Events that do not name the object (`foreignEvent`) are ignored and counted on the -v
- * trace. Resolves to a function that stops the watch.
+ * trace. Resolves to a function that stops the watch. On 410 Gone for `fromVersion` (the
+ * object's own resourceVersion left the API server's watch window because other objects of its
+ * resource changed while it did not — e.g. waiters' candidate Leases beside the lease they wait
+ * for — and re-reading it would give the same version again) it watches from now instead: the
+ * server first sends the object as it is (client-go's reflector likewise re-lists on "too old
+ * resource version").
  */
 export async function watchObject<T, Raw = unknown>(
   client: KubeClient,
@@ -53,42 +58,35 @@ export async function watchObject<T, Raw = unknown>(
   site: CallSite,
 ): Promise<() => void> {
   let closed = false;
-  let uid = handlers.uid;
-  let deleted = false;
-  let ignored = 0;
+  let replacement: (() => void) | undefined; // the watch from now that replaced this one (410 Gone)
+  let stopped = false;
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
     handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
   const { collectionPath, name } = target;
-  client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
-  const onEvent = (type: string, obj: unknown) => {
-    if (type === 'BOOKMARK') return handlers.onProgress?.();
-    const foreign = foreignEvent(target, type, obj, uid, deleted);
-    if (foreign !== undefined) {
-      client.trace(`ignored a ${type} watch event for ${foreign}: not the watched ${target.kind} ${name} (${++ignored} ignored on this watch)`);
-      return;
-    }
-    // client-node's watch hands over the parsed JSON of the event's object, untyped.
-    const itsUid = (obj as EventIdentity).metadata?.uid;
-    deleted = type === 'DELETED';
-    if (typeof itsUid === 'string') uid = itsUid;
-    handlers.onChange(deleted ? null : decode(obj as Raw));
+  const events = eventsOf(client, target, decode, handlers);
+  const fromNow = (err: unknown) => {
+    if (closed || fromVersion === undefined || !isGone(err)) return false;
+    closed = true;
+    watchObject(client, target, undefined, decode, { ...handlers, uid: events.uid() }, site).then(
+      (stop) => (stopped ? stop() : (replacement = stop)),
+      (e: unknown) => handlers.onClose(toKoncliError(e, site, client.server, client.answered)),
+    );
+    return true;
   };
+  client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
+  const onEvent = events.onEvent;
   const controller = await client.watcher().watch(
     collectionPath,
-    {
-      fieldSelector: `metadata.name=${name}`,
-      resourceVersion: fromVersion,
-      allowWatchBookmarks: true,
-      timeoutSeconds: WATCH_SECONDS,
-    },
+    { fieldSelector: `metadata.name=${name}`, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
     (type, obj: unknown) => {
       if (closed) return;
       if (type === 'ERROR') {
         controller?.abort();
-        close({ code: (obj as { code?: unknown } | null)?.code, body: obj });
+        const status = { code: (obj as { code?: unknown } | null)?.code, body: obj };
+        if (!fromNow(status)) close(status);
         return;
       }
       try {
@@ -98,13 +96,48 @@ export async function watchObject<T, Raw = unknown>(
         close(err);
       }
     },
-    (err) => close(err),
+    (err) => {
+      if (!fromNow(err)) close(err);
+    },
   );
   return () => {
     closed = true;
+    stopped = true;
     controller.abort();
+    replacement?.();
   };
 }
+
+/**
+ * One watch's event handling: BOOKMARKs prove progress, events naming another object are ignored
+ * (counted on the -v trace), the rest decoded and handed on. `uid()`: the watched object's uid as
+ * last seen (undefined after its deletion), for a watch that continues this one.
+ */
+function eventsOf<T, Raw>(client: KubeClient, target: WatchedObject, decode: (obj: Raw) => T, handlers: WatchHandlers<T>) {
+  let uid = handlers.uid;
+  let deleted = false;
+  let ignored = 0;
+  const onEvent = (type: string, obj: unknown) => {
+    if (type === 'BOOKMARK') return handlers.onProgress?.();
+    const foreign = foreignEvent(target, type, obj, uid, deleted);
+    if (foreign !== undefined) {
+      client.trace(`ignored a ${type} watch event for ${foreign}: not the watched ${target.kind} ${target.name} (${++ignored} ignored on this watch)`);
+      return;
+    }
+    // client-node's watch hands over the parsed JSON of the event's object, untyped.
+    const itsUid = (obj as EventIdentity).metadata?.uid;
+    deleted = type === 'DELETED';
+    if (typeof itsUid === 'string') uid = itsUid;
+    handlers.onChange(deleted ? null : decode(obj as Raw));
+  };
+  return { onEvent, uid: () => (deleted ? undefined : uid) };
+}
+
+/** An answer of 410 Gone (an ERROR event's Status, or the watch request's own response). */
+const isGone = (err: unknown) => {
+  const e = err as { code?: unknown; statusCode?: unknown } | null;
+  return e?.code === 410 || e?.statusCode === 410;
+};
 
 /** A managedFields entry as far as write times need it: a Date from a typed read, a string from a watch event. */
 export interface ManagedFieldsEntry {

@@ -7,6 +7,7 @@ import { until } from '../support/poll.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 // @ts-expect-error plain ESM module without types
 import { restartApiserver } from '../cluster/plane.mjs';
+import { waiterIds } from '../support/waiters.js';
 
 let ns: string;
 let admin: string;
@@ -180,9 +181,7 @@ describe('koncli lease run', () => {
     const held = collect(holder);
     await until('the holder to run', async () => out.includes('ready'));
     const waiter = collect(start(['one-watch', '--holder', 'second', '--wait', '--ttl', '3s', '-v'], ['sleep', '2.5']));
-    await until('the waiter to queue', async () =>
-      ((await leases().readNamespacedLease({ name: 'one-watch', namespace: ns })).metadata?.annotations?.['koncli.dev/waiters'] ?? '').includes('second'),
-    );
+    await until('the waiter to queue', async () => (await waiterIds(adminConfig(), ns, 'one-watch')).includes('second'));
     writeFileSync(go, '');
     expect((await held).code).toBe(0);
     const result = await waiter;

@@ -6,6 +6,7 @@ import { clusterArgs, collect, KONCLI_COMMAND, runKoncli, spawnKoncli } from '..
 import { sleep } from '../support/poll.js';
 import { runCommand } from '../support/access.js';
 import { closedPort } from '../support/admission.js';
+import { waiterIds } from '../support/waiters.js';
 import { adminConfig, adminKubeconfigPath, bindRestricted, freshNamespace, grantRestricted, restrictedKubeconfigPath } from './helpers.js';
 
 let ns: string;
@@ -14,6 +15,9 @@ const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)]);
 const json = (stdout: string) => JSON.parse(stdout);
 const readLease = (name: string) => leases().readNamespacedLease({ name, namespace: ns });
+/** Resolves once `id` has registered as a waiter for lease `name` (its candidate exists). */
+const queued = (name: string, id: string) =>
+  waitFor(`${id} to queue`, async () => ((await waiterIds(adminConfig(), ns, name)).includes(id) ? true : undefined));
 
 /** MicroTime as client-go writes it (client-node's own Date serialisation is rejected by the server). */
 const micro = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z') as unknown as Date;
@@ -79,9 +83,7 @@ describe('lease acquire / status / renew / release on the real API server', () =
     await koncli('lease', 'acquire', 'handover', '--holder', 'first', '--timeout', '0');
     const waiter = spawnKoncli(['lease', 'acquire', 'handover', '--holder', 'second', '--wait', '--timeout', '30s', '--json', ...clusterArgs(admin, ns)]);
     const done = collect(waiter);
-    await waitFor('waiter to queue', async () =>
-      (await readLease('handover')).metadata?.annotations?.['koncli.dev/waiters']?.includes('second') ? true : undefined,
-    );
+    await queued('handover', 'second');
     const released = await koncli('lease', 'release', 'handover', '--holder', 'first');
     expect(released.code).toBe(0);
     const releasedAt = Date.now();
@@ -93,6 +95,7 @@ describe('lease acquire / status / renew / release on the real API server', () =
     // The waiter's write happened soon after the release: measured from the waiter's exit.
     expect(Date.now() - releasedAt).toBeLessThan(3000);
     expect(lease.metadata?.annotations?.['koncli.dev/waiters']).toBeUndefined();
+    expect(await waiterIds(adminConfig(), ns, 'handover')).toEqual([]); // the new holder deleted its candidate
   });
 
   test('a waiter takes over after the holder stops renewing (expiry on the observer clock)', async () => {
@@ -173,14 +176,12 @@ describe('lease acquire / status / renew / release on the real API server', () =
       ]);
       return collect(child, Date.now(), { timeoutMs: 90_000 });
     };
-    const queued = async (id: string) =>
-      waitFor(`${id} to queue`, async () => ((await readLease('prio')).metadata?.annotations?.['koncli.dev/waiters']?.includes(`"${id}"`) ? true : undefined));
     const low1 = start('low-1', 1);
-    await queued('low-1');
+    await queued('prio', 'low-1');
     const low2 = start('low-2', 1);
-    await queued('low-2');
+    await queued('prio', 'low-2');
     const high = start('high', 5);
-    await queued('high');
+    await queued('prio', 'high');
 
     const order: string[] = [];
     let previous = 'holder';
@@ -286,9 +287,7 @@ describe('cluster access and degraded permissions', () => {
     const waiter = collect(
       spawnKoncli(['lease', 'acquire', 'one-connection', '--holder', 'host-b', '--wait', '--timeout', '30s', '-v', ...clusterArgs(admin, ns)]),
     );
-    await waitFor('the waiter to queue', async () =>
-      (await readLease('one-connection')).metadata?.annotations?.['koncli.dev/waiters']?.includes('host-b') ? true : undefined,
-    );
+    await queued('one-connection', 'host-b');
     expect((await koncli('lease', 'release', 'one-connection', '--holder', 'host-a')).code).toBe(0);
     const waited = await waiter;
     expect(waited.code).toBe(0);

@@ -10,6 +10,7 @@
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { adminConfig, freshNamespace } from '../integration/helpers.js';
+import { waiterIds } from '../support/waiters.js';
 // @ts-expect-error plain ESM module without types
 import { restartEtcd, startApiserver, stopApiserver, stopEtcd } from '../cluster/plane.mjs';
 import {
@@ -308,8 +309,7 @@ describe('control-plane outages', () => {
     const log = join(dir, `${lease}.log`);
     expect((await koncli(ns, 'lease', 'acquire', lease, '--holder', 'boss', '--ttl', '5m', '--timeout', '0')).code).toBe(0);
     const history = await History.start<V1Lease>(leasesPath(), lease);
-    const queued = () =>
-      JSON.parse(history.objects().at(-1)?.metadata?.annotations?.['koncli.dev/waiters'] ?? '{"waiters":[]}').waiters.map((w: { id: string }) => w.id);
+    const queued = () => waiterIds(adminConfig(), ns, lease);
     const waiters: Proc[] = [];
     for (const p of [1, 9, 3, 5]) {
       waiters.push(
@@ -331,7 +331,7 @@ describe('control-plane outages', () => {
           '0.2',
         ]),
       );
-      await until(`w-${p} to queue`, () => queued().includes(`w-${p}`), 30_000);
+      await until(`w-${p} to queue`, async () => (await queued()).includes(`w-${p}`), 30_000);
     }
     await stopApiserver();
     const downAt = Date.now();

@@ -24,6 +24,7 @@ import {
   throttleRestrictedUser,
 } from '../support/admission.js';
 import { adminConfig, bindRestricted, freshNamespace, restrictedKubeconfigPath } from '../integration/helpers.js';
+import { waiterIds } from '../support/waiters.js';
 import { cleanup, History, json, koncli, linesOf, ms, Report, sleep, startGroup, startKoncli, until, workDir, type Proc } from './support.js';
 
 const report = new Report('transient');
@@ -42,10 +43,7 @@ afterAll(() => {
 });
 
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
-const waitersOf = async (ns: string, name: string): Promise<string[]> => {
-  const lease = await leases().readNamespacedLease({ name, namespace: ns });
-  return JSON.parse(lease.metadata?.annotations?.['koncli.dev/waiters'] ?? '{"waiters":[]}').waiters.map((w: { id: string }) => w.id);
-};
+const waitersOf = (ns: string, name: string): Promise<string[]> => waiterIds(adminConfig(), ns, name);
 /** HTTP answers with `status` in a koncli -v log. */
 const answers = (stderr: string, status: number) => (stderr.match(new RegExp(`-> ${status}\\b`, 'g')) ?? []).length;
 

@@ -1,6 +1,7 @@
 import { ConflictError, KoncliError } from '../../src/core/errors.js';
-import type { LeaseDraft, LeaseRecord, LeaseStore, WaiterQueue } from '../../src/core/lease/model.js';
+import type { LeaseDraft, LeaseRecord, LeaseStore } from '../../src/core/lease/model.js';
 import type { WatchHandlers } from '../../src/core/store.js';
+import { MemoryCandidateStore } from './memory-candidate-store.js';
 
 /**
  * An in-memory LeaseStore for unit tests of the core algorithms: versions like etcd revisions,
@@ -12,7 +13,7 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly objects = new Map<string, LeaseRecord>();
   private readonly watchers = new Map<string, Set<WatchHandlers<LeaseRecord>>>();
   readonly events: { name: string; reason: string; message: string }[] = [];
-  readonly writes: { name: string; purpose: 'holder' | 'queue' | 'create' | 'delete' }[] = [];
+  readonly writes: { name: string; purpose: 'holder' | 'create' | 'delete' }[] = [];
   /** Reads (get) so far. */
   reads = 0;
   /** Watches opened so far, and those still open. */
@@ -23,8 +24,11 @@ export class MemoryLeaseStore implements LeaseStore {
   /** Runs once before the next write, e.g. to simulate another writer winning a race. */
   beforeNextWrite: (() => void) | undefined;
   serverWrittenAtMost: number | undefined;
+  readonly candidates: MemoryCandidateStore;
 
-  constructor(readonly namespace = 'test') {}
+  constructor(readonly namespace = 'test') {
+    this.candidates = new MemoryCandidateStore(namespace);
+  }
 
   private bump(record: LeaseRecord): LeaseRecord {
     const stored = { ...structuredClone({ ...record, raw: undefined }), version: String(++this.revision), serverWrittenAtMost: this.serverWrittenAtMost };
@@ -72,13 +76,8 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.bump(record);
   }
 
-  async writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord> {
-    const current = this.check(record, 'queue');
-    return this.bump({ ...current, extras: { ...current.extras, queue } });
-  }
-
   /** A write guarded by `record.version`: the stored object, or not-found / ConflictError. */
-  private check(record: LeaseRecord, purpose: 'holder' | 'queue'): LeaseRecord {
+  private check(record: LeaseRecord, purpose: 'holder'): LeaseRecord {
     this.intercept();
     const current = this.objects.get(record.name);
     if (!current) throw new KoncliError('not-found', `lease ${record.name} not found`);

@@ -6,7 +6,7 @@ import { leaseKindFlag } from '../../cli/lease-flags.js';
 import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { KoncliError } from '../../core/errors.js';
+import { isKind, KoncliError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
@@ -32,7 +32,12 @@ export default class LeaseStatusCommand extends LeaseCommand {
     if (name) {
       const record = await this.oneShot(ctx.clock, () => ctx.store.get(name));
       if (!record) throw new KoncliError('not-found', `lease ${name} not found in namespace ${client.namespace}`);
-      const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow());
+      // Waiters' candidates: one list request; without the right to list, the legacy queue alone.
+      const candidates = await this.oneShot(ctx.clock, () => ctx.store.candidates.list(name)).catch((err: unknown) => {
+        if (isKind(err, 'forbidden')) return [];
+        throw err;
+      });
+      const status = describeLease(record, ctx.tracker, now(), ctx.clock.wallNow(), candidates);
       const { livenessJudge } = await import('../../kube/liveness.js');
       const live = status.holder ? await livenessJudge(client)(status.holder, status.namespace) : { alive: null, reason: null };
       const breakCommand = status.holder ? breakLeaseCommand(status, flags.kind) : null;

@@ -6,8 +6,9 @@ import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
 import type { LeaseContext } from './context.js';
 import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
-import { queueMember, viewQueue, WaiterSeat, type QueueMember } from './queue.js';
+import { queueMember, viewQueue, type QueueMember } from './queue.js';
 import { releaseLease } from './release.js';
+import { WaiterSeat } from './seat.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -47,29 +48,32 @@ type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; re
 
 /**
  * One read-decide-write step against `record` (client-go's tryAcquireOrRenew). Honours the waiter
- * queue only when `queued` (one-shot acquirers compete like any other tool). Throws ConflictError
- * when the write lost a race.
+ * queue only for a waiter (`seat`; one-shot acquirers compete like any other tool): the candidates
+ * are read only when the lease is free. Throws ConflictError when the write lost a race.
  */
 async function attempt(
   ctx: LeaseContext,
   record: LeaseRecord | null,
   req: AcquireRequest,
   me: QueueMember,
-  queued: boolean,
+  seat: WaiterSeat | undefined,
   startedAt: number,
   vanished?: VanishedObjects<LeaseRecord>,
 ): Promise<Attempt> {
-  // 1. Never write a claim into a Lease that is going away; judge the lease and look at its queue, once.
+  // 1. Never write a claim into a Lease that is going away; judge the lease and look at its legacy queue (koncli.dev/waiters), once.
   refuseTerminating(`lease ${req.name} in namespace ${req.namespace}`, record);
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
-  const ahead = queue?.ahead.length ?? 0;
+  let ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
   // 2. A free lease goes to the first live waiter in priority order: are we it?
-  if (record && queued && view.phase !== 'Held' && ahead > 0 && record.holding.holder !== req.holder) {
-    return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
+  if (seat && view.phase === 'Held') seat.held(view.holder);
+  if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
+    const candidates = await seat.whenFree();
+    ahead = queue!.ahead.length + candidates.ahead;
+    if (ahead > 0) return { blocked: view, ahead, retryAt: Math.min(queue!.nextStaleAt, candidates.nextStaleAt) };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
   const plan = planTake(
@@ -131,7 +135,7 @@ export async function acquireOnce(ctx: LeaseContext, req: AcquireRequest, onNoti
   const me = queueMember(req);
   const exhausted = () => new KoncliError('busy', `lease ${req.name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
   return retryOnConflict({ clock: ctx.clock, exhausted, onNotice }, async () => {
-    const step = await attempt(ctx, await ctx.store.get(req.name), req, me, false, startedAt);
+    const step = await attempt(ctx, await ctx.store.get(req.name), req, me, undefined, startedAt);
     if ('done' in step) return claimStands(ctx, req, step.done);
     throw busyError(req.name, step.blocked, ctx.clock);
   });
@@ -146,7 +150,7 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   const { boundedCleanup, waitOnObject } = await import('../wait.js'); // only a waiting acquire evaluates the watch machinery
   const { clock } = ctx;
   const startedAt = clock.now();
-  const seat = new WaiterSeat(ctx, queueMember(req), req.name);
+  const seat = new WaiterSeat(ctx, queueMember(req), req.name, opts.onNotice);
   const vanished = new VanishedObjects<LeaseRecord>();
   // 3. Hand the watch over with the lease when asked (LeaseKeeper adopts it: one watch, not two).
   const keepWatching = (result: AcquireResult, feed: ChangeFeed<LeaseRecord>) => {
@@ -155,27 +159,20 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     result.feed = feed;
     return true;
   };
-  let acquired = false;
   try {
     // 1. Watch the lease, from a fresh read.
-    const result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record, feed) => {
-      // 2. Until we hold it: try on every change; while blocked, keep our seat in the queue.
-      const step = await attempt(ctx, record, req, seat.member, true, startedAt, vanished);
+    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record) => {
+      // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
+      const step = await attempt(ctx, record, req, seat.member, seat, startedAt, vanished);
       if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
-      if (!seat.due(record, now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
-      const heartbeat = async () => {
-        const written = await seat.beat(record!);
-        if (written) feed.offer(written);
-      };
-      return { until: now, giveUp, meanwhile: heartbeat };
+      if (!seat.due(now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
+      return { until: now, giveUp, meanwhile: () => seat.beat() };
     });
-    acquired = true;
-    return result;
   } finally {
-    // 4. Stopped waiting without the lease: give up our seat.
-    if (!acquired) await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
+    // 4. Stopped waiting, with or without the lease: give up our seat (bounded: --timeout bounds the whole command).
+    await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
   }
 }

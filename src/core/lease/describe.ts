@@ -1,7 +1,8 @@
 import type { ExpiryTracker } from '../expiry.js';
 import { judgedDurationSeconds, judgeLease } from './judge.js';
 import type { LeasePhase, LeaseRecord } from './model.js';
-import { liveWaiters, aheadOf } from './queue.js';
+import { candidateRank, legacyRank, ranksAhead, sortCandidates, type Candidate, type Rank } from './candidates.js';
+import { liveWaiters } from './queue.js';
 
 export interface LeaseStatus {
   name: string;
@@ -33,13 +34,19 @@ export interface LeaseStatus {
   problem: string | null;
 }
 
-/** Everything `lease status` shows about one lease; pure. `now` monotonic ms, `wallNow` wall-clock ms (to show deadlines). */
-export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: number, wallNow: number): LeaseStatus {
+/**
+ * Everything `lease status` shows about one lease; pure. `now` monotonic ms, `wallNow` wall-clock ms
+ * (to show deadlines); `candidates`: the waiters' candidates for it (live ones are listed with the
+ * live entries of the legacy queue, in the order the lease will go in).
+ */
+export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: number, wallNow: number, candidates: Candidate[] = []): LeaseStatus {
   const view = judgeLease(record, tracker, now);
   const key = `${record.namespace}/${record.name}`;
-  const waiters = liveWaiters(record.extras.queue, tracker, key, now)
-    .sort((a, b) => (aheadOf(a, b) ? -1 : 1))
-    .map((w, i) => ({ id: w.id, priority: w.priority, position: i + 1 }));
+  const queue: (Rank & { id: string })[] = [
+    ...liveWaiters(record.extras.queue, tracker, key, now).map((w) => ({ ...legacyRank(w), id: w.id })),
+    ...sortCandidates(candidates, tracker, now).live.map((c) => ({ ...candidateRank(c), id: c.id })),
+  ];
+  const waiters = queue.sort((a, b) => (ranksAhead(a, b) ? -1 : ranksAhead(b, a) ? 1 : 0)).map((w, i) => ({ id: w.id, priority: w.priority, position: i + 1 }));
   return {
     name: record.name,
     namespace: record.namespace,

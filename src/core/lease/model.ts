@@ -1,9 +1,13 @@
 import type { ObjectIdentity } from '../identity.js';
 import type { Versioned, Watchable } from '../store.js';
+import type { CandidateStore } from './candidates.js';
 
 export type LeasePhase = 'Available' | 'Held' | 'Expired';
 
-/** A waiter registered in the lease so that, when it frees, the best waiter takes it first. */
+/**
+ * A waiter registered in the lease's koncli.dev/waiters annotation by an older koncli (read and
+ * honoured; koncli now registers a candidate of its own instead: ./candidates.ts).
+ */
 export interface Waiter {
   id: string;
   priority: number;
@@ -86,13 +90,8 @@ export interface LeaseStore extends Watchable<LeaseRecord> {
    * still at `record.version` (ConflictError otherwise).
    */
   writeClaim(record: LeaseRecord): Promise<LeaseRecord>;
-  /**
-   * Queue bookkeeping: sets the waiter queue of the object read as `record` to `queue` and
-   * changes nothing else, only if it is still at `record.version`. Kept apart from claim writes
-   * (on Kubernetes: another field manager), so a waiter's heartbeat never makes the holder's
-   * claim look fresher than it is.
-   */
-  writeQueue(record: LeaseRecord, queue: WaiterQueue): Promise<LeaseRecord>;
+  /** The waiters' own objects for this store's leases (./candidates.ts). */
+  readonly candidates: CandidateStore;
   /** Deletes only if the object is still at `version`. */
   delete(name: string, version: string): Promise<void>;
   recordEvent(record: LeaseRecord, reason: string, message: string): Promise<void>;

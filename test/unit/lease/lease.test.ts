@@ -158,46 +158,6 @@ describe('waiting', () => {
     expect(got.outcome).toBe('acquired');
     expect(got.previousHolder).toBe('');
   });
-
-  test('waiters get the lease by priority, then arrival; a timeout is busy and leaves the queue', async () => {
-    const { ctx, peer, store, clock } = setup();
-    await acquireOnce(ctx, req('holder'));
-    const order: string[] = [];
-    const low = acquireLease(peer(), req('low', { priority: 1 }), { wait: true }).then((r) => order.push(r.record.holding.holder));
-    await flush();
-    const high = acquireLease(peer(), req('high', { priority: 5 }), { wait: true }).then((r) => order.push(r.record.holding.holder));
-    await flush();
-    const quitter = acquireLease(peer(), req('quitter', { priority: 9 }), { wait: true, timeoutMs: 1000 });
-    await flush();
-    expect((await store.get('job'))!.extras.queue.waiters.map((w) => w.id).sort()).toEqual(['high', 'low', 'quitter']);
-    await clock.advance(1001);
-    expect(await kindOf(quitter)).toBe('busy');
-    await flush();
-    expect((await store.get('job'))!.extras.queue.waiters.map((w) => w.id).sort()).toEqual(['high', 'low']);
-
-    await releaseLease(ctx, { name: 'job', holder: 'holder', delete: false, force: false });
-    await flush();
-    expect(order).toEqual(['high']);
-    await releaseLease(ctx, { name: 'job', holder: 'high', delete: false, force: false });
-    await Promise.all([low, high]);
-    expect(order).toEqual(['high', 'low']);
-  });
-
-  test('a dead waiter ahead stops blocking once its heartbeat goes stale', async () => {
-    const { ctx, peer, store, clock } = setup();
-    await acquireOnce(ctx, req('holder'));
-    const rec = await store.get('job');
-    store.put({ ...rec!, extras: { ...rec!.extras, queue: { next: 1, waiters: [{ id: 'ghost', priority: 100, seq: 0, beat: 7 }] } } });
-    const waiting = acquireLease(peer(), req('alive'), { wait: true });
-    await flush();
-    await releaseLease(ctx, { name: 'job', holder: 'holder', delete: false, force: false });
-    await clock.advance(30_000);
-    expect((await store.get('job'))!.holding.holder).toBe('');
-    await clock.advance(16_000);
-    const got = await waiting;
-    expect(got.record.holding.holder).toBe('alive');
-    expect(got.record.extras.queue.waiters.map((w) => w.id)).not.toContain('ghost');
-  });
 });
 
 describe('renew and release', () => {

@@ -15,8 +15,7 @@ import { MemorySemaphoreStore } from '../../support/memory-semaphore-store.js';
 const unreachable = () => new KoncliError('unreachable', 'cannot reach the API server (ECONNREFUSED)', { transient: true });
 
 /** Makes every request of `store` fail as unreachable while `down.now` is true. */
-function outageOf<T extends object>(store: T, methods: (keyof T)[]): { now: boolean } {
-  const down = { now: false };
+function outageOf<T extends object>(store: T, methods: (keyof T)[], down = { now: false }): { now: boolean } {
   for (const m of methods) {
     const real = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
     (store as Record<keyof T, unknown>)[m] = (...args: unknown[]) => (down.now ? Promise.reject(unreachable()) : real(...args));
@@ -37,7 +36,8 @@ describe('a lease waiter during an API-server outage', () => {
     const clock = new FakeClock();
     const store = new MemoryLeaseStore();
     const ctx = () => leaseContext(store, clock, new ServerClock());
-    return { clock, store, ctx, down: outageOf(store, ['get', 'writeClaim', 'writeQueue', 'create']) };
+    const down = outageOf(store, ['get', 'writeClaim', 'create']);
+    return { clock, store, ctx, down: outageOf(store.candidates, ['list', 'get', 'create', 'renew', 'delete'], down) };
   }
 
   test('a heartbeat that cannot reach the server is retried; the waiter still gets the lease', async () => {
