@@ -149,6 +149,9 @@ export abstract class KoncliCommand extends Command {
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
     if (err.oclif?.exit === 0 || err.code === 'EEXIT') throw err; // oclif's own exits (help, version)
+    // The arguments were parsed, and refused: reported here, in one line. (oclif would otherwise warn
+    // "did not parse its arguments" whenever NODE_ENV is development or test.)
+    this.parsed = true;
     const { code, kind, message, details } = this.withBreakCommand(describeFailure(err));
     if (this.output.machine) {
       await this.output.result({ error: { kind, message, exitCode: code, ...details } }, () => '');
