@@ -116,6 +116,24 @@ async function waiterThroughProxy(kind: LockKind, name: string, timeout: string)
   return { child, done, started, stderr: () => stderr };
 }
 
+/**
+ * Freezes every connection through the proxy, releases `name` and waits for the waiter: it must take
+ * the lock within the documented bound (plus what a loaded machine adds to a process's exit). Returns
+ * how long after the release it exited, in ms.
+ */
+async function releasedThroughFrozen(kind: LockKind, name: string, waiter: Awaited<ReturnType<typeof waiterThroughProxy>>): Promise<number> {
+  expect(proxy.freezeAll()).toBeGreaterThanOrEqual(1);
+  await ok(kind.release(name, 'holder-a'));
+  const releasedAt = Date.now();
+  const r = await waiter.done;
+  const noticedMs = Date.now() - releasedAt;
+  expect(r.stderr).not.toMatch(/koncli: error/);
+  expect(r.code).toBe(0);
+  expect(kind.holderOf(await read(kind.resource, name))).toBe('holder-b');
+  expect(noticedMs).toBeLessThan(DEAD_CONNECTION_NOTICED_MS + 5000);
+  return noticedMs;
+}
+
 beforeAll(async () => {
   ns = await freshNamespace('watch-faults');
   const install = await runKoncli(['crd', 'install', '--kubeconfig', admin()]);
@@ -162,16 +180,7 @@ describe.each(KINDS)('$title', (kind) => {
     const name = await heldLock(kind, 'frozen');
     const waiter = await waiterThroughProxy(kind, name, '90s');
     await sleep(500);
-    expect(proxy.freezeAll()).toBeGreaterThanOrEqual(1);
-    await ok(kind.release(name, 'holder-a'));
-    const releasedAt = Date.now();
-    const r = await waiter.done;
-    const noticedMs = Date.now() - releasedAt;
-    expect(r.stderr).not.toMatch(/koncli: error/);
-    expect(r.code).toBe(0);
-    expect(kind.holderOf(await read(kind.resource, name))).toBe('holder-b');
-    // The documented bound, plus what a loaded machine adds to a process's exit.
-    expect(noticedMs).toBeLessThan(DEAD_CONNECTION_NOTICED_MS + 5000);
+    const noticedMs = await releasedThroughFrozen(kind, name, waiter);
     console.log(`${kind.title}: release noticed through a frozen connection after ${noticedMs} ms`);
   });
 
@@ -181,16 +190,8 @@ describe.each(KINDS)('$title', (kind) => {
     await sleep(500);
     // The next GET of the object (the silence check's read) is accepted and never answered.
     proxy.rule({ method: 'GET', watch: false, path: new RegExp(`/${name}$`) }, { hang: true }, 1);
-    expect(proxy.freezeAll()).toBeGreaterThanOrEqual(1);
-    await ok(kind.release(name, 'holder-a'));
-    const releasedAt = Date.now();
-    const r = await waiter.done;
-    const noticedMs = Date.now() - releasedAt;
-    expect(r.stderr).not.toMatch(/koncli: error/);
-    expect(r.code).toBe(0);
+    const noticedMs = await releasedThroughFrozen(kind, name, waiter);
     expect(proxy.seen.some((s) => s.fault === 'hang' && s.path.endsWith(`/${name}`))).toBe(true);
-    expect(kind.holderOf(await read(kind.resource, name))).toBe('holder-b');
-    expect(noticedMs).toBeLessThan(DEAD_CONNECTION_NOTICED_MS + 5000);
     console.log(`${kind.title}: release noticed through a frozen connection and an unanswered check after ${noticedMs} ms`);
   });
 
