@@ -4,31 +4,21 @@
 // overlaps anyone, readers overlap each other), writer preference (a writer is not starved by a
 // stream of readers) and a SIGKILLed waiting writer that stops blocking readers once its record lapses.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterArgs, KONCLI_COMMAND, runKoncli } from '../support/cli.js';
+import { clusterArgs, runAsKoncliScript, runKoncli } from '../support/cli.js';
 import { until } from '../support/poll.js';
 import { cleanup, startKoncli, workDir, type Proc } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
 let admin: string;
+const shell = (script: string, env?: Record<string, string>) => runAsKoncliScript(admin, ns, script, env);
 const core = () => adminConfig().makeApiClient(CoreV1Api);
 const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)], { timeoutMs: 120_000 });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 const recordOf = async (name: string) =>
   JSON.parse((await core().readNamespacedConfigMap({ name, namespace: ns })).metadata!.annotations!['koncli.dev/rwmutex']) as Record<string, unknown>;
-
-/** A shell script in which `koncli …` is this koncli against the test's namespace, so konductor's lines run as written. */
-function shell(script: string): string {
-  const prelude = `koncli() { $KONCLI "$@" --kubeconfig "${admin}" -n "${ns}" >/dev/null; }`;
-  return execFileSync('bash', ['-c', `${prelude}\n${script}`], {
-    env: { ...process.env, KONCLI: KONCLI_COMMAND, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'], // the try-lock's expected busy line stays off the test's output
-    timeout: 120_000,
-  }).toString();
-}
 
 /**
  * A section for `rwmutex run`: appends "start ID MODE T" and, HOLD seconds later, "end ID MODE T" to
@@ -111,7 +101,7 @@ describe("konductor's rwmutex verbs (docs/cli/rwmutex.md)", () => {
   });
 
   test("the docs' cache coordination and try-lock patterns run unchanged", async () => {
-    const out = shell(`
+    const out = await shell(`
       set -euo pipefail
       RWMUTEX_NAME="cache-rwmutex"
       koncli rwmutex create $RWMUTEX_NAME --ttl 5m

@@ -4,12 +4,12 @@
 // without --wait/--timeout), release, status, list, delete; --permits as --max's alias; the stored
 // annotation stays kube-lock's format.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
-import { clusterArgs, KONCLI_COMMAND, runKoncli } from '../support/cli.js';
+import { clusterArgs, runAsKoncliScript, runKoncli } from '../support/cli.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
 let admin: string;
+const shell = (script: string, env?: Record<string, string>) => runAsKoncliScript(admin, ns, script, env);
 const core = () => adminConfig().makeApiClient(CoreV1Api);
 const koncli = (...args: string[]) => runKoncli([...args, ...clusterArgs(admin, ns)]);
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
@@ -19,16 +19,6 @@ const annotationOf = async (name: string) =>
     holders: Record<string, { ttlSeconds?: number }>;
     ttlSeconds?: number;
   };
-
-/** A bash script in which `koncli …` is this koncli against the test's namespace, so konductor's lines run as written. */
-function shell(script: string, env: Record<string, string> = {}): string {
-  const prelude = `koncli() { $KONCLI "$@" --kubeconfig "${admin}" -n "${ns}" >/dev/null 2>&1; }`;
-  return execFileSync('bash', ['-c', `${prelude}\n${script}`], {
-    env: { ...process.env, KONCLI: KONCLI_COMMAND, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 120_000,
-  }).toString();
-}
 
 beforeAll(async () => {
   admin = adminKubeconfigPath();
@@ -99,11 +89,11 @@ describe("konductor's semaphore verbs (docs/cli/semaphore.md)", () => {
           echo "Failed to acquire permit"
           exit 1
       fi`;
-    expect(shell(rate).trim()).toBe('calling');
+    expect((await shell(rate)).trim()).toBe('calling');
     expect((await annotationOf('api-quota')).holders).toEqual({}); // released by the trap
     // Held by someone else: the script's else branch.
     expect((await koncli('semaphore', 'acquire', 'api-quota', '--holder', 'someone', '--ttl=5m')).code).toBe(0);
-    expect(() => shell(rate)).toThrow(/Failed to acquire permit|status 1/);
+    await expect(shell(rate)).rejects.toThrow(/Failed to acquire permit|status 1/);
 
     expect((await koncli('semaphore', 'create', 'batch-items', '--permits', '2')).code).toBe(0);
     const batch = `
@@ -118,7 +108,7 @@ describe("konductor's semaphore verbs (docs/cli/semaphore.md)", () => {
       done
       wait
       koncli semaphore release batch-items`;
-    const out = shell(`cd "$(mktemp -d)"\n${batch}`, { KONCLI_HOLDER: 'batch-host' });
+    const out = await shell(`cd "$(mktemp -d)"\n${batch}`, { KONCLI_HOLDER: 'batch-host' });
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['processed a', 'processed b']);
     expect((await annotationOf('batch-items')).holders).toEqual({});
   });

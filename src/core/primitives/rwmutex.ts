@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import { KoncliError, usageError } from '../errors.js';
+import { KoncliError } from '../errors.js';
+import { planCreate } from '../claim/create.js';
 import { claimDoc, type ClaimState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
 import { holdersText, nextLapse, type ClaimView } from '../claim/judge.js';
@@ -294,18 +295,8 @@ export const planRWUnlock =
   };
 
 /** `rwmutex create`: a new free rwmutex with an optional default TTL; an existing one is left as it is. */
-export const planRWCreate =
-  (name: string, ttlSeconds: number | undefined) =>
-  (read: Read<RWMutexState>): Plan<RWMutexState, { outcome: 'created' | 'exists'; object: RecordObject }> => {
-    if (read.obj && read.state) {
-      if (ttlSeconds !== undefined && read.state.ttlSeconds !== ttlSeconds)
-        throw usageError(
-          `rwmutex ${name} already exists with ${read.state.ttlSeconds === undefined ? 'no TTL' : `a TTL of ${read.state.ttlSeconds}s`}; delete it first to change its --ttl`,
-        );
-      return { done: { outcome: 'exists', object: read.obj } };
-    }
-    return { write: { ...EMPTY, ttlSeconds }, result: (object) => ({ outcome: 'created', object }) };
-  };
+export const planRWCreate = (name: string, ttlSeconds: number | undefined) =>
+  planCreate<RWMutexState>('rwmutex', name, ttlSeconds, () => ({ ...EMPTY, ttlSeconds }));
 
 /** Why a `rwmutex run` holder's claim is no longer its own (the keeper's test), or undefined while it is. */
 export function rwLost(name: string, holder: string, mode: RWMode, state: RWMutexState | null): string | undefined {
