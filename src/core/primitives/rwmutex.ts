@@ -20,7 +20,7 @@ import {
 /**
  * A read-write mutex: many readers share it, a writer excludes everyone (konductor's RWMutex,
  * without its operator). Record (docs/formats.md):
- * `{"ttlSeconds":300,"writer":{claim}|null,"readers":[{claim}…],"waitingWriters":[{claim}…],"fencingToken":7}`.
+ * `{"ttlSeconds":300,"writer":{claim}|null,"readers":[{claim}…],"waitingWriters":[{holder,waitingSince,ttlSeconds,expiresAt}…],"fencingToken":7}`.
  *
  * Writer preference (so a stream of readers cannot starve a writer, as Go's sync.RWMutex): a writer
  * that waits records itself in `waitingWriters` (a claim with a short TTL, re-stamped while it
@@ -44,11 +44,23 @@ export const RWMUTEX_DEFAULT_TTL_SECONDS = 300;
 /** A waiting writer's record lapses after at most this long unless re-stamped (every third of it). */
 export const WAITING_WRITER_TTL_SECONDS = 30;
 
-const claimList = (name: string, field: string, v: unknown): Claim[] => {
+const claimList = (name: string, field: string, v: unknown, entry: (c: unknown) => unknown = (c) => c): Claim[] => {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw corruptRecord('rwmutex', name, `${field} is not a list`);
-  return v.map((c) => decodeClaim('rwmutex', name, c));
+  return v.map((c) => decodeClaim('rwmutex', name, entry(c)));
 };
+
+/**
+ * A waiting writer is stored with `waitingSince` where a claim has `acquiredAt`: it holds nothing,
+ * and `koncli status` finds holders by the claim shape (docs/formats.md). In memory it is a Claim,
+ * so the engine judges its TTL as any claim's.
+ */
+const waitingEntry = (name: string) => (c: unknown) => {
+  const { waitingSince, ...rest } = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
+  if (typeof waitingSince !== 'string' || 'acquiredAt' in rest) throw corruptRecord('rwmutex', name, 'a waitingWriters entry lacks waitingSince');
+  return { ...rest, acquiredAt: waitingSince };
+};
+const storedWaiting = ({ holder, acquiredAt, ...rest }: Claim) => ({ holder, waitingSince: acquiredAt, ...rest });
 
 export const rwmutexKind: ClaimKind<RWMutexState> = {
   kind: 'rwmutex',
@@ -58,7 +70,7 @@ export const rwmutexKind: ClaimKind<RWMutexState> = {
       ttlSeconds: secondsField('rwmutex', name, 'ttlSeconds', ttlSeconds),
       writer: writer == null ? null : decodeClaim('rwmutex', name, writer),
       readers: claimList(name, 'readers', readers),
-      waitingWriters: claimList(name, 'waitingWriters', waitingWriters),
+      waitingWriters: claimList(name, 'waitingWriters', waitingWriters, waitingEntry(name)),
       fencingToken: wholeField('rwmutex', name, 'fencingToken', fencingToken, 0),
       unknown,
     };
@@ -75,7 +87,7 @@ export const rwmutexKind: ClaimKind<RWMutexState> = {
       ...(s.ttlSeconds !== undefined && { ttlSeconds: s.ttlSeconds }),
       writer: s.writer,
       readers: s.readers,
-      waitingWriters: s.waitingWriters,
+      waitingWriters: s.waitingWriters.map(storedWaiting),
       fencingToken: s.fencingToken,
     }),
   claims: (s) => [...(s.writer ? [s.writer] : []), ...s.readers, ...s.waitingWriters],

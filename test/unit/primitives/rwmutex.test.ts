@@ -69,7 +69,9 @@ describe('rwmutex', () => {
     const order: string[] = [];
     const writer = lock(ctx(), clock, 'w', 'write', { wait: true }).then(() => order.push('w'));
     await flush();
-    expect((await record(store)).waitingWriters.map((c) => c.holder)).toEqual(['w']);
+    expect((await record(store)).waitingWriters).toEqual([
+      { holder: 'w', waitingSince: expect.any(String), ttlSeconds: WAITING_WRITER_TTL_SECONDS, expiresAt: expect.any(String) },
+    ]); // not claim-shaped (no acquiredAt): it holds nothing
     expect((await failure(lock(ctx(), clock, 'r2', 'read'))).details).toMatchObject({ waitingWriters: ['w'] });
     const reader = lock(ctx(), clock, 'r2', 'read', { wait: true }).then(() => order.push('r2'));
     await flush();
