@@ -219,4 +219,35 @@ describe('rwmutex under contention', () => {
     expect(json(late.stdout).waitedMs).toBeGreaterThan(0);
     expect(json((await koncli('rwmutex', 'status', 'orphaned', '--json')).stdout)).toMatchObject({ holders: ['long-reader', 'late'], waitingWriters: [] });
   });
+
+  test('run --read renews its lock past its TTL; a --force unlock of it stops the command and koncli exits 4', async () => {
+    const dir = workDir('rwmutex-lost');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const reader = startKoncli(ns, [
+      'rwmutex',
+      'run',
+      'renewed',
+      '--read',
+      '--holder',
+      'victim',
+      '--ttl',
+      '3s',
+      '--json',
+      '--',
+      process.execPath,
+      section,
+      log,
+      'long',
+      '60',
+    ]);
+    await until('the section to start', () => readFileSync(log, { encoding: 'utf8', flag: 'a+' }).includes('start long '), 60_000);
+    await new Promise((r) => setTimeout(r, 4_000)); // past the 3s TTL: kept by its renewals (counted below)
+    expect(json((await koncli('rwmutex', 'status', 'renewed', '--json')).stdout)).toMatchObject({ state: 'held', holders: ['victim'] });
+    expect((await koncli('rwmutex', 'unlock', 'renewed', '--force', '--if-holder', 'victim', '--holder', 'operator')).code).toBe(0);
+    const r = await reader.done;
+    expect(r.code).toBe(4);
+    expect(json(r.stdout)).toMatchObject({ kind: 'rwmutex', name: 'renewed', outcome: 'lost', exitCode: 4, mode: 'read' });
+    expect(json(r.stdout).renewals).toBeGreaterThan(0);
+  });
 });
