@@ -34,6 +34,7 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       version: meta.resourceVersion ?? '',
       annotation: meta.annotations?.[SEMAPHORE_ANNOTATION],
       createdAt: isoTime(meta.creationTimestamp),
+      createdByKoncli: meta.labels?.[MANAGED_BY_LABEL] === 'koncli',
       ...identityOf(meta),
     };
   };
@@ -75,6 +76,12 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       await this.client.call(this.site('patch', obj.name), () =>
         this.api.patchNamespacedConfigMap({ name: obj.name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }, mergePatchOptions()),
       ),
+    );
+  }
+
+  async delete(obj: SemaphoreObject): Promise<void> {
+    await this.client.call(this.site('delete', obj.name), () =>
+      this.api.deleteNamespacedConfigMap({ name: obj.name, namespace: this.namespace, body: { preconditions: { resourceVersion: obj.version } } }),
     );
   }
 

@@ -70,3 +70,18 @@ export function collect(child: ChildProcess, started = Date.now(), opts: CliOpti
 
 /** koncli with cluster flags for a test namespace. */
 export const clusterArgs = (kubeconfig: string, namespace: string) => ['--kubeconfig', kubeconfig, '-n', namespace];
+
+/**
+ * Runs a bash script in which `koncli …` is the koncli under test against `kubeconfig` and
+ * `namespace` (its output silenced), so a peer's documented lines run as written; returns the
+ * script's stdout, throws (with its stderr) when it exits non-zero.
+ */
+export async function runAsKoncliScript(kubeconfig: string, namespace: string, script: string, env: Record<string, string> = {}): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  const prelude = `koncli() { ${KONCLI_COMMAND} "$@" --kubeconfig "${kubeconfig}" -n "${namespace}" >/dev/null 2>&1; }`;
+  return execFileSync('bash', ['-c', `${prelude}\n${script}`], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  }).toString();
+}

@@ -76,6 +76,13 @@ export class MemorySemaphoreStore implements SemaphoreStore {
     return this.store(obj.name, annotation);
   }
 
+  async delete(obj: SemaphoreObject): Promise<void> {
+    const current = this.objects.get(obj.name);
+    if (!current) throw new KoncliError('not-found', `configmap ${obj.name} not found`);
+    if (current.version !== obj.version) throw new ConflictError();
+    this.remove(obj.name);
+  }
+
   async watch(name: string, _from: string | undefined, handlers: WatchHandlers<SemaphoreObject>): Promise<() => void> {
     const set = this.watchers.get(name) ?? new Set();
     set.add(handlers);

@@ -10,6 +10,7 @@ import { validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
 import { wallTimeOf, type Clock } from '../../core/clock.js';
 import type { LockResult } from '../../core/semaphore/lock.js';
+import type { SemaphoreContext } from '../../core/semaphore/model.js';
 
 export default class SemaphoreLock extends KoncliCommand {
   static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
@@ -27,6 +28,7 @@ export default class SemaphoreLock extends KoncliCommand {
       description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max',
       min: 1,
       max: 1_000_000,
+      aliases: ['permits'], // konductor's word
     }),
     'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
     reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
@@ -36,13 +38,14 @@ export default class SemaphoreLock extends KoncliCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(SemaphoreLock);
+    const { args, flags } = await this.parse(this.constructor as typeof SemaphoreLock); // also `semaphore acquire`'s
     const name = validateObjectName(args.name, 'semaphore');
     const holder = holderFrom(flags.holder);
-    const ttlSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
+    const ttl = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
     const wait = waitOptions(flags);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
+    const ttlSeconds = await this.slotTtl(ctx, name, ttl);
     // A full semaphore: remove only the holders judged dead (--dead), never live ones.
     this.busyBreak = () => commandLine(['semaphore', 'unlock', name, '-n', client.namespace, '--force', '--dead']);
     const { lockSemaphore } = await import('../../core/semaphore/lock.js');
@@ -52,6 +55,11 @@ export default class SemaphoreLock extends KoncliCommand {
       ({ progress, ...opts }) => lockSemaphore(ctx, req, { ...wait, ...opts, onProgress: (p) => progress?.update(waitingLine(name, p)) }),
     );
     await this.output.result(lockedDoc(req, result, ctx.clock), () => lockedText(req, result));
+  }
+
+  /** The slot's TTL: --ttl, else none (held until unlocked, as kube-lock); `semaphore acquire` has konductor's default. */
+  protected slotTtl(_ctx: SemaphoreContext, _name: string, flagTtl: number | undefined): Promise<number | undefined> {
+    return Promise.resolve(flagTtl);
   }
 }
 

@@ -22,7 +22,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
   static override flags = { 'all-namespaces': Flags.boolean({ char: 'A', description: 'list semaphores in all namespaces' }) };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(SemaphoreStatusCommand);
+    const { args, flags } = await this.parse(this.constructor as typeof SemaphoreStatusCommand); // also `semaphore list`'s
     const all = flags['all-namespaces'];
     if (all && args.name !== undefined) throw usageError('-A lists every semaphore; pass either NAME or -A');
     const name = args.name === undefined ? undefined : validateObjectName(args.name, 'semaphore');

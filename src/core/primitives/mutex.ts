@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import { KoncliError, usageError } from '../errors.js';
+import { KoncliError } from '../errors.js';
+import { planCreate } from '../claim/create.js';
 import { claimDoc, singleState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
 import { holdersText, nextLapse } from '../claim/judge.js';
@@ -126,18 +127,8 @@ export const planMutexUnlock =
   };
 
 /** `mutex create`: a new mutex with an optional default TTL; an existing one is left as it is. */
-export const planMutexCreate =
-  (name: string, ttlSeconds: number | undefined) =>
-  (read: Read<MutexState>): Plan<MutexState, { outcome: 'created' | 'exists'; object: RecordObject }> => {
-    if (read.obj && read.state) {
-      if (ttlSeconds !== undefined && read.state.ttlSeconds !== ttlSeconds)
-        throw usageError(
-          `mutex ${name} already exists with ${read.state.ttlSeconds === undefined ? 'no TTL' : `a TTL of ${read.state.ttlSeconds}s`}; delete it first to change its --ttl`,
-        );
-      return { done: { outcome: 'exists', object: read.obj } };
-    }
-    return { write: { ttlSeconds, holder: null, fencingToken: 0, unknown: {} }, result: (object) => ({ outcome: 'created', object }) };
-  };
+export const planMutexCreate = (name: string, ttlSeconds: number | undefined) =>
+  planCreate<MutexState>('mutex', name, ttlSeconds, () => ({ ttlSeconds, holder: null, fencingToken: 0, unknown: {} }));
 
 /** A mutex in the shared `--json` vocabulary (also `koncli status`'s row for it). */
 export function describeMutex(read: Read<MutexState>, clock: Clock) {

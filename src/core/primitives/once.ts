@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import { KoncliError, usageError } from '../errors.js';
+import { KoncliError } from '../errors.js';
+import { planCreate } from '../claim/create.js';
 import { claimDoc } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
 import { holdersText, nextLapse } from '../claim/judge.js';
@@ -159,16 +160,8 @@ export const planOnceFinish =
   };
 
 /** `once create`: a new, not yet done once (`ttlSeconds`: how long a done run counts); an existing one is left as it is. */
-export const planOnceCreate =
-  (name: string, ttlSeconds: number | undefined) =>
-  (read: Read<OnceState>): Plan<OnceState, { outcome: 'created' | 'exists'; object: RecordObject }> => {
-    if (!read.obj || !read.state) return { write: { ...empty(), ttlSeconds }, result: (object) => ({ outcome: 'created', object }) };
-    if (ttlSeconds !== undefined && read.state.ttlSeconds !== ttlSeconds)
-      throw usageError(
-        `once ${name} already exists with ${read.state.ttlSeconds === undefined ? 'no TTL' : `a TTL of ${read.state.ttlSeconds}s`}; delete it first to change its --ttl`,
-      );
-    return { done: { outcome: 'exists', object: read.obj } };
-  };
+export const planOnceCreate = (name: string, ttlSeconds: number | undefined) =>
+  planCreate<OnceState>('once', name, ttlSeconds, () => ({ ...empty(), ttlSeconds }));
 
 /** done (a run exited 0), running (a runner holds it), failed (the last run failed, none runs), pending (never run). */
 export type OnceStatus = 'done' | 'running' | 'failed' | 'pending';

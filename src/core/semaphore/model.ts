@@ -37,6 +37,8 @@ export interface SemaphoreObject extends Versioned, ObjectIdentity {
   /** The `kube-lock` annotation as stored; undefined when the ConfigMap has none. */
   annotation: string | undefined;
   createdAt?: string;
+  /** koncli created the ConfigMap (label app.kubernetes.io/managed-by=koncli): `semaphore delete` may delete it. */
+  createdByKoncli?: boolean;
 }
 
 export interface SemaphoreStore extends Watchable<SemaphoreObject> {
@@ -47,6 +49,8 @@ export interface SemaphoreStore extends Watchable<SemaphoreObject> {
   create(name: string, annotation: string): Promise<SemaphoreObject>;
   /** Replaces only the annotation, only if the object is still at `obj.version`. */
   write(obj: SemaphoreObject, annotation: string): Promise<SemaphoreObject>;
+  /** Deletes the ConfigMap, only if it is still at `obj.version` (ConflictError otherwise). */
+  delete(obj: SemaphoreObject): Promise<void>;
   recordEvent(obj: SemaphoreObject, reason: string, message: string): Promise<void>;
 }
 
