@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg } from '../../cli/primitive-command.js';
+import { usageError } from '../../core/errors.js';
 import { requiredOf } from '../../core/primitives/barrier.js';
 
 export default class BarrierArrive extends PrimitiveCommand {
@@ -18,6 +19,8 @@ export default class BarrierArrive extends PrimitiveCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(BarrierArrive);
     const name = this.nameOf(args.name, 'barrier');
+    if (args.holder !== undefined && flags.holder !== undefined && args.holder !== flags.holder)
+      throw usageError(`two holders given: ${args.holder} (argument) and ${flags.holder} (--holder); give one`);
     const holder = holderFrom(args.holder ?? flags.holder);
     const ctx = await this.primitive('barrier');
     const { barrierKind, planBarrierArrive } = await import('../../core/primitives/barrier.js');
