@@ -3,7 +3,12 @@
 // writing its status subresource, as a Job controller would. A waiter watches the gate and every
 // object its conditions name, and returns only once the last condition is met.
 import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clusterArgs, runKoncli } from '../support/cli.js';
+import { DEAD_CONNECTION_NOTICED_MS } from '../../src/core/timing.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { cleanup, startKoncli, until } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -138,4 +143,42 @@ describe("konductor's gate (docs/api/gate.md)", () => {
     expect((await koncli('gate', 'delete', 'deploy-gate')).code).toBe(0);
     expect((await koncli('gate', 'status', 'deploy-gate')).code).toBe(6);
   });
+
+  test(
+    'gate wait counts only events naming its Job, and notices frozen watch connections (through a fault proxy)',
+    async () => {
+      await createJob('frozen-job');
+      expect((await koncli('gate', 'create', 'frozen-gate', '--condition', 'job/frozen-job')).code).toBe(0);
+      const proxy = await startFaultProxy();
+      try {
+        const kubeconfig = proxy.kubeconfig(mkdtempSync(join(tmpdir(), 'koncli-gate-')), ns);
+        let returned = false;
+        const waiter = runKoncli(['gate', 'wait', 'frozen-gate', '--timeout', '3m', '--json', '--kubeconfig', kubeconfig], { timeoutMs: 200_000 }).finally(
+          () => (returned = true),
+        );
+        await until(
+          'the waiter watches the Job and the gate',
+          () => proxy.watches({ path: /\/jobs\?/ }) === 1 && proxy.watches({ path: /\/configmaps\?/ }) === 1,
+        );
+        // Another Job's completion, injected into the Job watch: it names another object, so it does not count.
+        const other = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'other-job', namespace: ns, resourceVersion: '999999999', uid: 'other' } };
+        const injected = { type: 'MODIFIED', object: { ...other, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } } };
+        expect(proxy.inject({ watch: true, path: /\/jobs\?/ }, JSON.stringify(injected))).toBe(1);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(returned).toBe(false);
+        // Every connection goes silent without closing; the Job completes meanwhile.
+        expect(proxy.freezeAll()).toBeGreaterThanOrEqual(2);
+        const frozenAt = proxy.seen.length;
+        await completeJob('frozen-job');
+        const r = await waiter;
+        expect(r.code).toBe(0);
+        expect(json(r.stdout)).toMatchObject({ phase: 'Open', conditions: [{ name: 'frozen-job', met: true }] });
+        // Noticed by the feed's silence check: a fresh read of the Job (core/feed.ts), on a new connection.
+        expect(proxy.seen.slice(frozenAt).some((q) => q.method === 'GET' && /\/jobs\/frozen-job(\?|$)/.test(q.path))).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    },
+    DEAD_CONNECTION_NOTICED_MS + 60_000,
+  );
 });
