@@ -199,9 +199,11 @@ export class GateJudge {
   }
 
   private lease(record: LeaseRecord | null, state: string, now: number): Judged {
+    // As konductor's controller: a Lease that does not exist meets neither state (a misspelt name must not open the gate).
+    if (!record) return { met: false, message: 'Lease not found' };
     const view = judgeLease(record, this.tracker, now);
     const held = view.phase === 'Held';
-    const text = !record ? 'Lease not found (free)' : held ? `Lease is held by ${view.holder}` : 'Lease is available';
+    const text = held ? `Lease is held by ${view.holder}` : 'Lease is available';
     return { met: state === 'Acquired' ? held : !held, message: text, until: held ? view.expiresAt : undefined };
   }
 

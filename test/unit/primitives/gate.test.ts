@@ -69,12 +69,18 @@ describe('gate', () => {
     expect(await waiter).toMatchObject({ open: true, opened: null, conditions: [{ met: true }, { met: true, message: 'Barrier is open' }] });
   });
 
-  it('opens by hand until closed; a gate without conditions is closed; a cycle of gates is never met; a wait times out as busy', async () => {
+  it('opens by hand until closed; a gate without conditions is closed; a cycle of gates and missing objects are never met; a wait times out as busy', async () => {
     const { clock, stores, ctx, createGate } = setup();
     await createGate('a', [parseCondition('gate/b')]);
     await createGate('b', [parseCondition('gate/a')]);
     const a = await evaluateGateOnce(stores, 'test', 'a');
     expect(a).toMatchObject({ open: false, conditions: [{ type: 'Gate', name: 'b', met: false }] });
+    await createGate('missing', [parseCondition('lease/nope'), parseCondition('semaphore/nope'), parseCondition('job/nope')]);
+    expect((await evaluateGateOnce(stores, 'test', 'missing')).conditions.map((c) => [c.met, c.message])).toEqual([
+      [false, 'Lease not found'],
+      [false, 'Semaphore not found'],
+      [false, 'Job not found'],
+    ]);
     await createGate('manual', []);
     expect((await evaluateGateOnce(stores, 'test', 'manual')).open).toBe(false);
     const waiter = waitForGate(stores, 'test', 'manual', {});
