@@ -20,7 +20,7 @@ export default class KubelockAnnotate extends KoncliCommand {
 
 Taking a free or expired lock acquires it; taking one the same --owner holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
 
---release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing a lock that is not there exits 5 (not-held).${EXIT_CODES_SECTION}`;
+--release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing your own lock that is not there (or on an object that does not exist) is idempotent: exit 0, outcome already-free; a --force that breaks nothing fails (exit 6 when the object does not exist, 5 when the lock is not there).${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> kubelock annotate configmap/cluster-config --lock ip-allocation --owner operator-v1.2.0',
     '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --owner $HOSTNAME --ttl 2m --wait --timeout 5m',
@@ -103,6 +103,7 @@ function heldText(ctx: KubelockContext, view: LockView, waitedMs: number): strin
 }
 
 function releasedText(lock: string, what: string, result: ReleaseLockResult): string {
+  if (result.outcome === 'already-free') return `there is no lock ${lock} on ${what}; nothing to release`;
   const notes = [result.forced ? `removed ${JSON.stringify(result.previousOwner)}'s lock` : '', result.expired ? 'it had expired' : ''].filter(Boolean);
   return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
