@@ -59,8 +59,10 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const client = await this.kube();
     const ctx = await openKubelocks(client, target.type);
     const where = {
-      object: `${ctx.store.displayName}/${target.name}`,
+      kind: 'kubelock',
       namespace: ctx.store.namespace ?? null,
+      name: `${ctx.store.displayName}/${target.name}`,
+      object: `${ctx.store.displayName}/${target.name}`,
       lock,
       annotation: `kubelock.giantswarm.io/${lock}`,
     };
@@ -72,7 +74,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
       const author = flags.force ? await forceAuthor(client, owner, flags.reason) : undefined;
       const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force, ifHolder }, author);
       if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
-      await this.output.result({ ...where, owner, ...result }, () => releasedText(lock, what, result));
+      await this.output.result({ ...where, holder: owner, owner, state: 'free', ...result }, () => releasedText(lock, what, result));
       return;
     }
     const { acquireLock } = await import('../../core/kubelock/acquire.js');
@@ -91,7 +93,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
         ),
     );
     await this.output.result(
-      takenDoc(ctx, { ...where, owner }, ttlSeconds, result),
+      takenDoc(ctx, { ...where, holder: owner, owner }, ttlSeconds, result),
       () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`,
     );
   }
@@ -112,6 +114,10 @@ function takenDoc(ctx: KubelockContext, where: Record<string, unknown>, ttlSecon
   return {
     ...where,
     outcome: result.outcome,
+    state: 'held',
+    expiresAt: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
+    // The resourceVersion of the write that took the lock: it only grows (kubelock run's KONCLI_FENCING_TOKEN).
+    fencingToken: result.object.version,
     previousOwner: result.previousOwner,
     createdAt: result.data.createdAt,
     ttlSeconds,

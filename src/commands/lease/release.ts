@@ -35,7 +35,17 @@ export default class LeaseRelease extends LeaseCommand {
     const result = await releaseLease(ctx, { name, holder, delete: flags.delete, force: flags.force, ifHolder, author });
     if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
     await this.output.result(
-      { lease: name, namespace: client.namespace, holder, outcome: result.outcome, previousHolder: result.previousHolder || null, forced: result.forced },
+      {
+        kind: 'lease',
+        namespace: client.namespace,
+        name,
+        lease: name,
+        holder,
+        outcome: result.outcome,
+        state: 'free',
+        previousHolder: result.previousHolder || null,
+        forced: result.forced,
+      },
       () => {
         const displaced = result.forced ? ` (displaced ${result.previousHolder})` : '';
         switch (result.outcome) {

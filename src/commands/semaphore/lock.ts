@@ -63,16 +63,23 @@ interface Locked {
 }
 
 function lockedDoc({ name, namespace, holder, ttlSeconds }: Locked, result: LockResult, clock: Clock) {
+  const heldUntil = result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString();
   return {
-    semaphore: name,
+    kind: 'semaphore',
     namespace,
+    name,
+    semaphore: name,
     holder,
     outcome: result.outcome,
+    state: 'held',
+    expiresAt: heldUntil,
+    // The resourceVersion of the write that took (or kept) the slot: it only grows (semaphore run's KONCLI_FENCING_TOKEN).
+    fencingToken: result.object.version,
     created: result.created,
     max: result.state.max,
     holders: Object.keys(result.state.holders),
     ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
-    heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString(),
+    heldUntil,
     resourceVersion: result.object.version,
     waitedMs: Math.round(result.waitedMs),
   };

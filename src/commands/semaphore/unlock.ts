@@ -45,9 +45,12 @@ export default class SemaphoreUnlock extends KoncliCommand {
     const slots = `${held.length}/${result.state?.max ?? 0} slots in use`;
     await this.output.result(
       {
-        semaphore: name,
+        kind: 'semaphore',
         namespace: client.namespace,
+        name,
+        semaphore: name,
         holder,
+        state: held.length === 0 ? 'free' : 'held',
         removed: result.removed,
         outcome: result.outcome,
         forced: result.forced,
