@@ -33,7 +33,8 @@ export interface RunAcquireOptions {
 export interface ClaimRunSpec<T extends Versioned, A> {
   kind: string;
   name: string;
-  namespace: string;
+  /** The namespace of the object holding the claim; null for a cluster-scoped object (a kubelock on a Namespace). */
+  namespace: string | null;
   holder: string;
   ttlSeconds: number;
   clock: Clock;
@@ -183,11 +184,17 @@ async function startCommand<T extends Versioned, A>(
     return { ended: { outcome: 'completed', commandExit: code, leftovers: 0, exitCode: code } };
   }
   const child = startWatched(watchdog, keeper, {
-    claim: `${spec.kind} ${spec.namespace}/${spec.name}`,
+    claim: `${spec.kind} ${spec.namespace === null ? '' : `${spec.namespace}/`}${spec.name}`,
     what: `${spec.kind} ${spec.name}`,
     now: () => spec.clock.now(),
     command: flags.command,
-    env: { ...process.env, ...spec.env, KONCLI_NAMESPACE: spec.namespace, KONCLI_HOLDER: spec.holder, KONCLI_FENCING_TOKEN: claim.fencingToken },
+    env: {
+      ...process.env,
+      ...spec.env,
+      ...(spec.namespace !== null && { KONCLI_NAMESPACE: spec.namespace }),
+      KONCLI_HOLDER: spec.holder,
+      KONCLI_FENCING_TOKEN: claim.fencingToken,
+    },
     signal: flags.signal,
     ...timing,
   });

@@ -1,12 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
-import { runHolderFrom } from '../../cli/holder.js';
 import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
-import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
+import { commandOf, runSettings, supervisionFlags } from '../../cli/run-flags.js';
 import { validateKeyName } from '../../cli/validate.js';
-import { waitOptions } from '../../cli/wait-options.js';
 import type { AcquireLockResult } from '../../core/kubelock/acquire.js';
 import type { AnnotatedObject } from '../../core/kubelock/model.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
@@ -36,16 +33,8 @@ export default class KubelockRun extends KoncliCommand {
     const target = parseTarget(args['TYPE/NAME']);
     const lock = validateKeyName(flags.lock, '--lock');
     const command = commandOf(this.argv, args['TYPE/NAME'], argv, 'koncli kubelock run TYPE/NAME --lock LOCK [flags] -- command [args…]');
-    const owner = runHolderFrom(flags.holder);
-    const ttlSeconds = flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl);
+    const { holder: owner, ttlSeconds, supervision } = runSettings(flags, command);
     const ttlNs = BigInt(ttlSeconds) * 1_000_000_000n;
-    const supervision = {
-      ...parseSupervision(flags),
-      orphans: flags.orphans,
-      wait: waitOptions(flags),
-      command,
-      conflictExitCode: flags['conflict-exit-code'],
-    };
     const client = await this.kube();
     const ctx = await openKubelocks(client, target.type);
     const [{ runAndReport, runReport }, { acquireLock }, { releaseLock }, { keptLock }] = await Promise.all([
@@ -61,7 +50,7 @@ export default class KubelockRun extends KoncliCommand {
       {
         kind: 'kubelock',
         name: `${ctx.store.displayName}/${target.name}`,
-        namespace: ctx.store.namespace ?? client.namespace,
+        namespace: ctx.store.namespace ?? null,
         holder: owner,
         ttlSeconds,
         clock: ctx.clock,

@@ -1,14 +1,11 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
-import { parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
-import { runHolderFrom } from '../../cli/holder.js';
-import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
-import { semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
+import { commandOf, runSettings, supervisionFlags } from '../../cli/run-flags.js';
+import { semaphoreMaxFlags, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { waitingLine } from '../../cli/semaphore-text.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { waitOptions } from '../../cli/wait-options.js';
 import type { LockResult } from '../../core/semaphore/lock.js';
 import type { SemaphoreObject } from '../../core/semaphore/model.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
@@ -21,12 +18,7 @@ export default class SemaphoreRun extends KoncliCommand {
   static override args = { name: semaphoreNameArg };
   static override flags = {
     holder: Flags.string({ description: 'holder identity (env KONCLI_HOLDER) [default: host name plus a random suffix, unique per run]' }),
-    max: Flags.integer({
-      description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max',
-      min: 1,
-      max: 1_000_000,
-    }),
-    'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
+    ...semaphoreMaxFlags,
     create: Flags.boolean({ description: 'create the ConfigMap when it does not exist' }),
     ttl: Flags.string({ description: `the slot's TTL, renewed every third of it [default: ${RUN_DEFAULT_TTL_SECONDS}s]` }),
     reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
@@ -38,15 +30,7 @@ export default class SemaphoreRun extends KoncliCommand {
     const { args, argv, flags } = await this.parse(SemaphoreRun);
     const name = validateObjectName(args.name, 'semaphore');
     const command = commandOf(this.argv, args.name, argv, 'koncli semaphore run NAME [flags] -- command [args…]');
-    const holder = runHolderFrom(flags.holder);
-    const ttlSeconds = flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl);
-    const supervision = {
-      ...parseSupervision(flags),
-      orphans: flags.orphans,
-      wait: waitOptions(flags),
-      command,
-      conflictExitCode: flags['conflict-exit-code'],
-    };
+    const { holder, ttlSeconds, supervision } = runSettings(flags, command);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const [{ runAndReport, runReport }, { lockSemaphore }, { unlockSemaphore }, { keptSlot }] = await Promise.all([
