@@ -12,7 +12,7 @@ import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../su
 import { readOrEmpty, sleep, until } from '../support/poll.js';
 import { guard, isAlive, processesOf } from '../support/processes.js';
 import { watchdogOf } from '../support/watchdog.mjs';
-import { checkExclusion, sectionScript, sectionStarted } from '../reliability/support.js';
+import { checkExclusion, secondSection, sectionScript, sectionStarted } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 const TTL = '6s'; // renew deadline 4 s; the watchdog signals at 4.25 s and sends SIGKILL by 5.5 s (core/timing.ts)
@@ -126,23 +126,7 @@ describe.each(KINDS)('$kind run', (k) => {
     const watchdog = watchdogOf(a.pid!);
     expect(watchdog).toBeDefined();
     const watch = guard(holder, () => k.holderOf(name));
-    const b = spawnKoncli([
-      ...k.run(name),
-      '--holder',
-      `${name}-b`,
-      '--ttl',
-      TTL,
-      '--wait',
-      '--timeout',
-      '90s',
-      ...clusterArgs(admin, ns),
-      '--',
-      section,
-      log,
-      'B',
-      '2',
-    ]);
-    const second = collect(b, Date.now(), { timeoutMs: 120_000 });
+    const second = secondSection(k.run(name), `${name}-b`, TTL, clusterArgs(admin, ns), section, log);
     await sleep(500); // B is waiting
     process.kill(a.pid!, 'SIGKILL');
     expect((await first).signal).toBe('SIGKILL');
