@@ -203,7 +203,12 @@ describe('kubelock annotate / status on the real API server', () => {
     expect(json(got)).toMatchObject({ object: `${plural}.${group}/g1`, namespace: ns, outcome: 'acquired' });
     expect((await koncli('annotate', `${short}/g1`, '--lock', 'resize', '--owner', 'op-b')).code).toBe(3);
     const status = await koncli('status', `${plural}.${group}/g1`, '--json');
-    expect(json(status)).toMatchObject({ kind: 'kubelock', objectKind: kind, apiVersion: `${group}/v1`, locks: [expect.objectContaining({ lock: 'resize', owner: 'op-a', state: 'held' })] });
+    expect(json(status)).toMatchObject({
+      kind: 'kubelock',
+      objectKind: kind,
+      apiVersion: `${group}/v1`,
+      locks: [expect.objectContaining({ lock: 'resize', owner: 'op-a', state: 'held' })],
+    });
     expect((await koncli('annotate', `${plural}/g1`, '--lock', 'resize', '--owner', 'op-a', '--release')).code).toBe(0);
     const after = (await read(`${group}/v1`, kind, 'g1', ns)) as KubernetesObject & { spec?: unknown };
     expect(after.metadata?.annotations).toEqual({ keep: 'me' });
