@@ -154,7 +154,7 @@ export abstract class KoncliCommand extends Command {
     this.parsed = true;
     const { code, kind, message, details } = this.withBreakCommand(describeFailure(err));
     if (this.output.machine) {
-      await this.output.result({ error: { kind, message, exitCode: code, ...details } }, () => '');
+      await this.output.result({ error: { kind, message, exitCode: code, ...details, ...holdersOf(details) } }, () => '');
     }
     this.output.error(message);
     process.exitCode = code;
@@ -162,6 +162,17 @@ export abstract class KoncliCommand extends Command {
 }
 
 type Failure = ReturnType<typeof describeFailure>;
+
+/**
+ * The one error document's `holders` (docs/json.md): whoever the error names as holding the claim,
+ * whatever the kind called it (`holders`, `holder`, kubelock's `owner`); nothing when it names none.
+ */
+function holdersOf(details: Record<string, unknown> = {}): { holders?: string[] } {
+  if (Array.isArray(details.holders)) return {};
+  const who = typeof details.holder === 'string' ? details.holder : typeof details.owner === 'string' ? details.owner : undefined;
+  if (who !== undefined) return { holders: who ? [who] : [] };
+  return details.holder === null ? { holders: [] } : {};
+}
 
 function describeFailure(err: Error & { oclif?: { exit?: number } }) {
   if (err instanceof KoncliError) {

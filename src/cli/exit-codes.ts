@@ -20,8 +20,16 @@ export const EXIT_CODE_TABLE: { code: number; name: string; meaning: string }[] 
   { code: 1, name: 'error', meaning: 'unexpected failure (API error, too many conflicts)' },
   { code: 2, name: 'usage', meaning: 'bad input: flags, names, durations, labels; nothing was changed' },
   { code: 3, name: 'busy', meaning: 'held by someone else, or --timeout reached while waiting' },
-  { code: 4, name: 'lost', meaning: 'you are not (or no longer) the holder: renew refused, lease lost during `lease run`' },
-  { code: 5, name: 'not-held', meaning: 'release/unlock of something you do not hold (someone else does, or no such holder)' },
+  {
+    code: 4,
+    name: 'lost',
+    meaning: 'you are not (or no longer) the holder: renew refused, the claim lost during a `run` (expired, broken by a force, its entry removed)',
+  },
+  {
+    code: 5,
+    name: 'not-held',
+    meaning: 'release/unlock of something someone else holds; a `--force` that found nobody holding it ("Absent things" in docs/exit-codes.md)',
+  },
   { code: 6, name: 'not-found', meaning: 'the object, namespace or resource type does not exist' },
   { code: 7, name: 'forbidden', meaning: 'RBAC denied a request; the message names the verb and resource' },
   {

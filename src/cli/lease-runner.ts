@@ -1,8 +1,9 @@
 import type { AcquireResult } from '../core/lease/acquire.js';
 import type { LeaseKeeper } from '../core/lease/keeper.js';
 import type { KubeClient } from '../kube/client.js';
-import { isKind, KoncliError } from '../core/errors.js';
-import { exitCodeOf, newRunMarker, SupervisedChild } from '../supervise/child.js';
+import { isKind } from '../core/errors.js';
+import { exitCodeOf, type SupervisedChild } from '../supervise/child.js';
+import { startWatched, watchdogReady } from '../supervise/watched-start.js';
 import { Watchdog } from '../supervise/watchdog-client.js';
 import { formatDuration } from './duration.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
@@ -78,7 +79,7 @@ async function runWith(
   const run = await keepLease(client, output, req, ctx, got.acquired);
   let child: SupervisedChild;
   try {
-    await watchdogReady(run, watchdog);
+    await watchdogReady(watchdog, () => giveBack(run));
     const signalled = pendingSignal();
     if (signalled) {
       watchdog.done();
@@ -190,42 +191,24 @@ async function giveBack(run: HeldLease): Promise<void> {
   await releaseLease(run.ctx, { name: run.req.name, holder: run.req.holder, delete: run.req.delete, force: false }, run.keeper.latest).catch(() => {});
 }
 
-/**
- * Waits for the watchdog to run. Without it the command is not started — its life would rest on
- * koncli's event loop alone — and the lease is given back.
- */
-async function watchdogReady(run: HeldLease, watchdog: Watchdog): Promise<void> {
-  try {
-    await watchdog.ready;
-  } catch (err) {
-    await giveBack(run);
-    throw new Error(`cannot start the watchdog that bounds the command's life (${(err as Error).message}); not running the command`, { cause: err });
-  }
-}
-
-/**
- * Step 3: the watchdog armed with the renew deadline (extended after each renewal), then the
- * command started and handed to it — in one synchronous step, after the deadline was checked: a
- * lease that lapsed while koncli was paused runs nothing (docs/lease-run.md, "The watchdog").
- */
+/** Step 3: the command started under the watchdog armed with the lease's renew deadline (supervise/watched-start.ts). */
 function startCommand(client: KubeClient, run: HeldLease, watchdog: Watchdog): SupervisedChild {
   const { req, keeper, ctx } = run;
-  if (keeper.checkDeadline()) throw new KoncliError('lost', `lease ${req.name} was lost before the command started (${keeper.lostBecause}); not running it`);
-  const { slackMs, graceMs } = run.watchdogTiming;
-  const untilSignal = () => keeper.deadline + slackMs - ctx.clock.now();
-  const marker = newRunMarker();
-  watchdog.arm({ marker, signal: req.signal, graceMs, deadlineMs: untilSignal(), lease: `${client.namespace}/${req.name}`, koncli: process.pid });
-  keeper.onRenewal(() => watchdog.extend(untilSignal()));
-  const env = {
-    ...process.env,
-    KONCLI_LEASE: req.name,
-    KONCLI_NAMESPACE: client.namespace,
-    KONCLI_HOLDER: req.holder,
-    KONCLI_FENCING_TOKEN: run.acquired.fencingToken,
-  };
-  const child = new SupervisedChild(req.command[0], req.command.slice(1), env, marker);
-  if (child.pid !== undefined) watchdog.adopt(child.pid);
-  return child;
+  return startWatched(watchdog, keeper, {
+    claim: `lease ${client.namespace}/${req.name}`,
+    what: `lease ${req.name}`,
+    now: () => ctx.clock.now(),
+    command: req.command,
+    env: {
+      ...process.env,
+      KONCLI_LEASE: req.name,
+      KONCLI_NAMESPACE: client.namespace,
+      KONCLI_HOLDER: req.holder,
+      KONCLI_FENCING_TOKEN: run.acquired.fencingToken,
+    },
+    signal: req.signal,
+    ...run.watchdogTiming,
+  });
 }
 
 /** Signalled after the lease was had, before the command started: it never starts. */

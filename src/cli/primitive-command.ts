@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
-import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
-import { isKind, KoncliError } from '../core/errors.js';
-import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
+import type { ClaimContext, ClaimKind, RecordObject } from '../core/claim/model.js';
+import { KoncliError } from '../core/errors.js';
+import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec, RunClaim } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
 import { formatDuration } from './duration.js';
 import { openPrimitive } from './primitive-session.js';
@@ -18,6 +18,18 @@ export const primitiveWaitFlags = (what: string) => ({
   wait: Flags.boolean({ description: `wait (by watching the object) until ${what}; without --timeout waits for ever` }),
   timeout: Flags.string({ description: 'give up waiting after this long (0: try once); implies --wait when not 0' }),
 });
+
+/** A primitive's `run` in the engine's terms: planners for the claim, its renewal and its release. */
+export interface EngineRun<S, A> {
+  acquire: Planner<S, A>;
+  /** The claim `acquire` got, or undefined when there is nothing to run (a once already done). */
+  claimOf: (acquired: A) => RunClaim<RecordObject> | undefined;
+  lostIn: (state: S | null) => string | undefined;
+  renew: Planner<S, RecordObject>;
+  /** The write after the command exited with `commandExit` (step down, record the outcome). */
+  release: (commandExit: number) => Planner<S, unknown>;
+  env: Record<string, string>;
+}
 
 /** One row of `list` for a primitive, in the shared vocabulary. */
 export interface ListedRow {
@@ -88,24 +100,32 @@ export abstract class PrimitiveCommand extends KoncliCommand {
    */
   protected async runClaimed<S, A>(
     claim: { kind: ClaimKind<S>; name: string; holder: string; ttlSeconds: number },
-    spec: (ctx: ClaimContext) => Omit<ClaimRunSpec<S, A>, 'ctx' | 'kind' | 'name' | 'holder' | 'ttlSeconds'>,
+    spec: (ctx: ClaimContext) => EngineRun<S, A>,
     flags: ClaimRunFlags & { conflictExitCode: number },
     report: (run: ClaimRunEnd<A>) => { exitCode: number } & Record<string, unknown>,
   ): Promise<void> {
     const client = await this.kube();
     const ctx = await this.primitive(claim.kind.kind);
-    const { runUnderClaim } = await import('./claim-runner.js');
-    const base = { kind: claim.kind.kind, namespace: client.namespace, name: claim.name, holder: claim.holder };
-    try {
-      const doc = report(await runUnderClaim(client, this.output, { ctx, ...claim, ...spec(ctx) }, flags));
-      await this.output.result({ ...base, ...doc }, () => '');
-      process.exitCode = doc.exitCode;
-    } catch (err) {
-      if (!isKind(err, 'busy')) throw err;
-      this.output.error(`${err.message}; not running the command`);
-      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode }, () => '');
-      process.exitCode = flags.conflictExitCode;
-    }
+    const [{ runAndReport }, { decide }, { engineClaim }] = await Promise.all([
+      import('./claim-runner.js'),
+      import('../core/claim/engine.js'),
+      import('../core/claim/keeper.js'),
+    ]);
+    const { kind, name } = claim;
+    const run = spec(ctx);
+    const runSpec: ClaimRunSpec<RecordObject, A> = {
+      ...claim,
+      kind: kind.kind,
+      namespace: client.namespace,
+      clock: ctx.clock,
+      acquire: async (opts) =>
+        (await decide(ctx, kind, name, run.acquire, { ...opts, onBlocked: (blocked, waitedMs) => opts.onBlocked(blocked.message, waitedMs) })).result,
+      claimOf: run.claimOf,
+      keep: (c) => engineClaim(ctx, { kind, name, written: c.object, sentAt: c.sentAt, lostIn: run.lostIn, renew: run.renew }),
+      release: (commandExit) => decide(ctx, kind, name, run.release(commandExit), { wait: false }),
+      env: run.env,
+    };
+    await runAndReport(client, this.output, runSpec, flags, report);
   }
 
   /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */

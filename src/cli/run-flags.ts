@@ -1,6 +1,9 @@
 import { Flags } from '@oclif/core';
 import { parseSignal } from '../supervise/child.js';
-import { parseDelay } from './duration.js';
+import { RUN_DEFAULT_TTL_SECONDS } from '../core/timing.js';
+import { parseDelay, parseTtlSeconds } from './duration.js';
+import { runHolderFrom } from './holder.js';
+import { waitOptions } from './wait-options.js';
 import { ExitCode } from './exit-codes.js';
 import { usageError } from '../core/errors.js';
 
@@ -36,4 +39,39 @@ export function commandOf(rawArgv: string[], name: string, parsedArgv: unknown[]
   const command = dash >= 0 && rawArgv.slice(0, dash).includes(name) ? rawArgv.slice(dash + 1) : (parsedArgv as string[]).slice(1);
   if (command.length === 0) throw usageError(`no command given: ${usage}`);
   return command;
+}
+
+/** What every claim kind's `run` parses alike: the holder (unique per run by default), the TTL, and the supervision flags. */
+export interface RunSettings {
+  holder: string;
+  ttlSeconds: number;
+  supervision: {
+    command: string[];
+    wait: { wait: boolean; timeoutMs?: number };
+    signal: NodeJS.Signals;
+    killAfterMs?: number;
+    orphans: 'stop' | 'wait';
+    conflictExitCode: number;
+  };
+}
+
+/** --holder, --ttl (default RUN_DEFAULT_TTL_SECONDS), --wait/--timeout, --signal, --kill-after, --orphans, --conflict-exit-code; exit 2 on a bad value. */
+export function runSettings(
+  flags: {
+    holder?: string;
+    ttl?: string;
+    wait?: boolean;
+    timeout?: string;
+    signal: string;
+    'kill-after'?: string;
+    orphans: 'stop' | 'wait';
+    'conflict-exit-code': number;
+  },
+  command: string[],
+): RunSettings {
+  return {
+    holder: runHolderFrom(flags.holder),
+    ttlSeconds: flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl),
+    supervision: { ...parseSupervision(flags), orphans: flags.orphans, wait: waitOptions(flags), command, conflictExitCode: flags['conflict-exit-code'] },
+  };
 }

@@ -31,8 +31,8 @@ export interface WatchdogArm {
   graceMs: number;
   /** ms until the signal is due, unless extended. */
   deadlineMs: number;
-  /** NAMESPACE/NAME, for the watchdog's one line on stderr. */
-  lease: string;
+  /** The claim as messages name it ("lease NAMESPACE/NAME", "semaphore NAMESPACE/NAME"), for the watchdog's one line on stderr. */
+  claim: string;
   /** koncli's pid, for the same line. */
   koncli: number;
 }

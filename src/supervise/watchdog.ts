@@ -54,7 +54,7 @@ class Switch {
   /** koncli's end closed without `done`: koncli is gone (killed, crashed, exited early). */
   channelClosed(): void {
     if (!this.arm) process.exit(0); // the command never started
-    void this.fire(`koncli (pid ${this.arm.koncli}) ended while its command ran under lease ${this.arm.lease}`);
+    void this.fire(`koncli (pid ${this.arm.koncli}) ended while its command ran under ${this.arm.claim}`);
   }
 
   private armWith(arm: WatchdogArm): void {
@@ -70,7 +70,7 @@ class Switch {
     this.deadline.extend(performance.now(), ms);
     this.timer?.cancel();
     this.timer = after(this.deadline.untilDue(performance.now()), () => {
-      void this.fire(`koncli (pid ${arm.koncli}) confirmed no renewal of lease ${arm.lease} in time (stopped, blocked or starved)`);
+      void this.fire(`koncli (pid ${arm.koncli}) confirmed no renewal of ${arm.claim} in time (stopped, blocked or starved)`);
     });
   }
 

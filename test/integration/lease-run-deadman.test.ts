@@ -12,7 +12,7 @@ import { clusterArgs, collect, KONCLI_ARGV, spawnKoncli, type CliResult } from '
 import { readOrEmpty, sleep, until } from '../support/poll.js';
 import { guard, isAlive, processesOf } from '../support/processes.js';
 import { watchdogOf } from '../support/watchdog.mjs';
-import { checkExclusion, History, sectionScript, sectionStarted } from '../reliability/support.js';
+import { checkExclusion, History, secondSection, sectionScript, sectionStarted } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 const TTL = '6s'; // renew deadline 4 s; the watchdog signals at 4.25 s and sends SIGKILL by 5.5 s (core/timing.ts)
@@ -64,27 +64,8 @@ async function startFirst(lease: string, log: string): Promise<{ a: ChildProcess
 }
 
 /** Holder B's `lease run --wait` of the same lease: a 2 s section (a plain one, no tree). */
-function startSecond(lease: string, log: string): Promise<CliResult> {
-  const b = spawnKoncli([
-    'lease',
-    'run',
-    lease,
-    '--holder',
-    `${lease}-b`,
-    '--ttl',
-    TTL,
-    '--wait',
-    '--timeout',
-    '90s',
-    ...clusterArgs(admin, ns),
-    '--',
-    section,
-    log,
-    'B',
-    '2',
-  ]);
-  return collect(b, Date.now(), { timeoutMs: 120_000 });
-}
+const startSecond = (lease: string, log: string): Promise<CliResult> =>
+  secondSection(['lease', 'run', lease], `${lease}-b`, TTL, clusterArgs(admin, ns), section, log);
 
 /** The two sections never overlapped; A's last process was gone before B's section started. */
 function expectExclusion(log: string, goneAt: number | undefined): void {

@@ -97,6 +97,7 @@ describe('semaphore lock / unlock / status on the real API server', () => {
         ageSeconds: expect.any(Number),
         ttlSeconds: null,
         expires: null,
+        expiresAt: null,
         expiresInSeconds: null,
         expired: false,
       },

@@ -418,8 +418,8 @@ const CASES: Case[] = [
     seeds: [absent('ConfigMap', 'missing-c')],
   },
   {
-    what: 'semaphore unlock: not a holder',
-    args: ['semaphore', 'unlock', 'sem-a', '--holder', 'me'],
+    what: 'semaphore unlock --force: not a holder (a force that breaks nothing)',
+    args: ['semaphore', 'unlock', 'sem-a', '--force', '--holder', 'me'],
     code: 5,
     error: /semaphore sem-a has no holder "me"; nothing to unlock \(holders: someone-else\)/,
     ...shared(),
@@ -432,10 +432,10 @@ const CASES: Case[] = [
     seeds: [absent('ConfigMap', 'missing-d')],
   },
   {
-    what: 'kubelock annotate --release: no such lock',
-    args: ['kubelock', 'annotate', 'cm/target-a', '--lock', 'other', '--owner', 'me', '--release'],
+    what: 'kubelock annotate --release --force: no such lock (a force that breaks nothing)',
+    args: ['kubelock', 'annotate', 'cm/target-a', '--lock', 'other', '--owner', 'me', '--release', '--force'],
     code: 5,
-    error: /there is no lock other on configmaps\/target-a/,
+    error: /there is no lock other on configmaps\/target-a.*: nothing was broken/,
     ...shared(),
   },
   {

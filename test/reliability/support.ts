@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { collect, KONCLI_ARGV, KONCLI_COMMAND, type CliResult } from '../support/cli.js';
+import { collect, KONCLI_ARGV, KONCLI_COMMAND, spawnKoncli, type CliResult } from '../support/cli.js';
 import { adminConfig, adminKubeconfigPath } from '../integration/helpers.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -125,6 +125,15 @@ export function sectionScript(dir: string, { endOnTerm = false } = {}): string {
   );
   chmodSync(path, 0o755);
   return path;
+}
+
+/**
+ * A second holder: `run` (e.g. ['lease', 'run', NAME]) as `holder` with --ttl `ttl`, waiting up to 90 s,
+ * running section B of `log` for 2 s (a plain section, no tree). `cluster`: --kubeconfig and -n.
+ */
+export function secondSection(run: string[], holder: string, ttl: string, cluster: string[], section: string, log: string): Promise<CliResult> {
+  const b = spawnKoncli([...run, '--holder', holder, '--ttl', ttl, '--wait', '--timeout', '90s', ...cluster, '--', section, log, 'B', '2']);
+  return collect(b, Date.now(), { timeoutMs: 120_000 });
 }
 
 /** Whether section `id` has started (its start line is in the log). */

@@ -20,7 +20,7 @@ export default class KubelockAnnotate extends KoncliCommand {
 
 Taking a free or expired lock acquires it; taking one the same --owner holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
 
---release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing a lock that is not there exits 5 (not-held).${EXIT_CODES_SECTION}`;
+--release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing your own lock that is not there (or on an object that does not exist) is idempotent: exit 0, outcome already-free; a --force that breaks nothing fails (exit 6 when the object does not exist, 5 when the lock is not there).${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> kubelock annotate configmap/cluster-config --lock ip-allocation --owner operator-v1.2.0',
     '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --owner $HOSTNAME --ttl 2m --wait --timeout 5m',
@@ -59,8 +59,10 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const client = await this.kube();
     const ctx = await openKubelocks(client, target.type);
     const where = {
-      object: `${ctx.store.displayName}/${target.name}`,
+      kind: 'kubelock',
       namespace: ctx.store.namespace ?? null,
+      name: `${ctx.store.displayName}/${target.name}`,
+      object: `${ctx.store.displayName}/${target.name}`,
       lock,
       annotation: `kubelock.giantswarm.io/${lock}`,
     };
@@ -72,7 +74,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
       const author = flags.force ? await forceAuthor(client, owner, flags.reason) : undefined;
       const result = await releaseLock(ctx, { name: target.name, lock, owner, force: flags.force, ifHolder }, author);
       if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
-      await this.output.result({ ...where, owner, ...result }, () => releasedText(lock, what, result));
+      await this.output.result({ ...where, holder: owner, owner, state: 'free', ...result }, () => releasedText(lock, what, result));
       return;
     }
     const { acquireLock } = await import('../../core/kubelock/acquire.js');
@@ -91,7 +93,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
         ),
     );
     await this.output.result(
-      takenDoc(ctx, { ...where, owner }, ttlSeconds, result),
+      takenDoc(ctx, { ...where, holder: owner, owner }, ttlSeconds, result),
       () => `${result.outcome} lock ${lock} on ${what} as ${owner} for ${formatDuration(ttlSeconds * 1000)}`,
     );
   }
@@ -103,6 +105,7 @@ function heldText(ctx: KubelockContext, view: LockView, waitedMs: number): strin
 }
 
 function releasedText(lock: string, what: string, result: ReleaseLockResult): string {
+  if (result.outcome === 'already-free') return `there is no lock ${lock} on ${what}; nothing to release`;
   const notes = [result.forced ? `removed ${JSON.stringify(result.previousOwner)}'s lock` : '', result.expired ? 'it had expired' : ''].filter(Boolean);
   return `released lock ${lock} on ${what}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
@@ -111,6 +114,10 @@ function takenDoc(ctx: KubelockContext, where: Record<string, unknown>, ttlSecon
   return {
     ...where,
     outcome: result.outcome,
+    state: 'held',
+    expiresAt: new Date(wallTimeOf(ctx.clock, result.expiresAt)).toISOString(),
+    // The resourceVersion of the write that took the lock: it only grows (kubelock run's KONCLI_FENCING_TOKEN).
+    fencingToken: result.object.version,
     previousOwner: result.previousOwner,
     createdAt: result.data.createdAt,
     ttlSeconds,

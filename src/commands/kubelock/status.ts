@@ -27,10 +27,13 @@ export default class KubelockStatus extends KoncliCommand {
     if (!this.output.machine) for (const l of locks) if (l.error) this.output.warn(l.error);
     await this.output.result(
       {
-        object: `${ctx.store.displayName}/${target.name}`,
+        kind: 'kubelock',
         namespace: ctx.store.namespace ?? null,
+        name: `${ctx.store.displayName}/${target.name}`,
+        object: `${ctx.store.displayName}/${target.name}`,
         apiVersion: ctx.store.resource.apiVersion,
-        kind: ctx.store.resource.kind,
+        // The object's Kubernetes kind (`kind` is koncli's, as in every --json document: docs/json.md).
+        objectKind: ctx.store.resource.kind,
         resourceVersion: obj.version,
         locks,
       },

@@ -8,6 +8,7 @@ import { labelsFlag, leaseKindFlag, leaseNameArg, priorityFlag, waitFlags } from
 import { reportWaiting } from '../../cli/lease-text.js';
 import { parseLabels, validateObjectName } from '../../cli/validate.js';
 import { waitOptions } from '../../cli/wait-options.js';
+import { wallTimeOf, type Clock } from '../../core/clock.js';
 import type { AcquireResult } from '../../core/lease/acquire.js';
 
 export default class LeaseAcquire extends LeaseCommand {
@@ -63,16 +64,22 @@ export default class LeaseAcquire extends LeaseCommand {
         }
       },
     );
-    await this.output.result(acquiredDoc(client.namespace, holder, name, result), () => acquiredText(holder, name, result));
+    await this.output.result(acquiredDoc(client.namespace, holder, name, result, ctx.clock), () => acquiredText(holder, name, result));
   }
 }
 
-function acquiredDoc(namespace: string, holder: string, name: string, result: AcquireResult) {
+function acquiredDoc(namespace: string, holder: string, name: string, result: AcquireResult, clock: Clock) {
+  const ttlMs = result.record.holding.durationSeconds * 1000;
   return {
-    lease: name,
+    kind: 'lease',
     namespace,
+    name,
+    lease: name,
     holder,
     outcome: result.outcome,
+    state: 'held',
+    // The holder's own deadline: the TTL from when its write was sent (every observer's is later).
+    expiresAt: ttlMs > 0 ? new Date(wallTimeOf(clock, result.sentAt + ttlMs)).toISOString() : null,
     fencingToken: result.fencingToken,
     ttlSeconds: result.record.holding.durationSeconds,
     renewable: result.record.extras.renewable,

@@ -9,7 +9,7 @@ import { usageError } from '../../core/errors.js';
 
 export default class LeaseRelease extends LeaseCommand {
   static override summary = 'Release a Lease you hold (or break a stuck one with --force)';
-  static override description = `Empties holderIdentity (client-go's convention for stepping down); idempotent when the lease is already free. Exits 5 (not-held) when someone else holds it, unless --force, which displaces them, prints whom, and records an Event on the Lease naming the Kubernetes user who broke it (as kubectl auth whoami tells) and --reason. With --if-holder X the force breaks it only while X still holds it (exit 5 otherwise, nothing changed; exit 6 when the lease does not exist): the command koncli status prints.${EXIT_CODES_SECTION}`;
+  static override description = `Empties holderIdentity (client-go's convention for stepping down); idempotent when the lease is already free or does not exist (exit 0, outcome already-free). Exits 5 (not-held) when someone else holds it, unless --force, which displaces them, prints whom, and records an Event on the Lease naming the Kubernetes user who broke it (as kubectl auth whoami tells) and --reason. With --if-holder X the force breaks it only while X still holds it (exit 5 otherwise, nothing changed). A --force that breaks nothing fails: exit 6 when the lease does not exist, 5 when nobody holds it: the command koncli status prints.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> lease release db-migration --holder $HOSTNAME',
     '<%= config.bin %> lease release db-migration -n jobs --force --if-holder web-7d9f8-x2k4q --reason "pod gone"   # 3 a.m.: break a stuck lease',
@@ -35,14 +35,22 @@ export default class LeaseRelease extends LeaseCommand {
     const result = await releaseLease(ctx, { name, holder, delete: flags.delete, force: flags.force, ifHolder, author });
     if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
     await this.output.result(
-      { lease: name, namespace: client.namespace, holder, outcome: result.outcome, previousHolder: result.previousHolder || null, forced: result.forced },
+      {
+        kind: 'lease',
+        namespace: client.namespace,
+        name,
+        lease: name,
+        holder,
+        outcome: result.outcome,
+        state: 'free',
+        previousHolder: result.previousHolder || null,
+        forced: result.forced,
+      },
       () => {
         const displaced = result.forced ? ` (displaced ${result.previousHolder})` : '';
         switch (result.outcome) {
-          case 'absent':
-            return `lease ${name} does not exist; nothing to release`;
           case 'already-free':
-            return `lease ${name} is already free`;
+            return `lease ${name} is already free (or does not exist); nothing to release`;
           default:
             return `${result.outcome} lease ${name}${displaced}`;
         }

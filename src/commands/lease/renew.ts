@@ -27,10 +27,15 @@ export default class LeaseRenew extends LeaseCommand {
     const record = await renewLease(ctx, { name, holder, durationSeconds });
     await this.output.result(
       {
-        lease: name,
+        kind: 'lease',
         namespace: client.namespace,
+        name,
+        lease: name,
         holder,
         outcome: 'renewed',
+        state: 'held',
+        // The writer's own stamp: renewTime (its wall clock) plus the duration.
+        expiresAt: record.holding.renewTime ? new Date(Date.parse(record.holding.renewTime) + record.holding.durationSeconds * 1000).toISOString() : null,
         renewals: record.extras.renewals,
         ttlSeconds: record.holding.durationSeconds,
         renewTime: record.holding.renewTime,

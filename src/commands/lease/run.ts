@@ -65,7 +65,7 @@ export default class LeaseRun extends KoncliCommand {
       reason: flags.reason,
       kind: flags.kind,
     });
-    await this.output.result(result, () => '');
+    await this.output.result({ kind: 'lease', namespace: client.namespace, name: result.lease, ...result }, () => '');
     process.exitCode = result.exitCode;
   }
 }

@@ -1,11 +1,8 @@
 import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
-import { parseTtlSeconds } from '../../cli/duration.js';
 import { ExitCode } from '../../cli/exit-codes.js';
-import { runHolderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg, primitiveWaitFlags } from '../../cli/primitive-command.js';
-import { commandOf, parseSupervision, supervisionFlags } from '../../cli/run-flags.js';
-import { waitOptions } from '../../cli/wait-options.js';
+import { commandOf, runSettings, supervisionFlags } from '../../cli/run-flags.js';
 import type { MutexLocked, MutexState } from '../../core/primitives/mutex.js';
 import { RUN_DEFAULT_TTL_SECONDS } from '../../core/timing.js';
 
@@ -27,9 +24,7 @@ export default class MutexRun extends PrimitiveCommand {
     const { args, argv, flags } = await this.parse(MutexRun);
     const name = this.nameOf(args.name, 'mutex');
     const command = commandOf(this.argv, args.name, argv, 'koncli mutex run NAME [flags] -- command [args…]');
-    const holder = runHolderFrom(flags.holder);
-    const ttlSeconds = flags.ttl === undefined ? RUN_DEFAULT_TTL_SECONDS : parseTtlSeconds(flags.ttl);
-    const supervision = { ...parseSupervision(flags), orphans: flags.orphans, wait: waitOptions(flags), command };
+    const { holder, ttlSeconds, supervision } = runSettings(flags, command);
     const m = await import('../../core/primitives/mutex.js');
     await this.runClaimed<MutexState, MutexLocked>(
       { kind: m.mutexKind, name, holder, ttlSeconds },
@@ -41,7 +36,7 @@ export default class MutexRun extends PrimitiveCommand {
         release: () => m.planMutexUnlock({ name, holder, force: false }),
         env: { KONCLI_MUTEX: name },
       }),
-      { ...supervision, conflictExitCode: flags['conflict-exit-code'] },
+      supervision,
       (run) => ({ ...run.ended!, fencingToken: run.acquired.fencingToken, renewals: run.renewals }),
     );
   }

@@ -3,7 +3,7 @@ import { commandLine } from '../../cli/break-commands.js';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
-import { semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
+import { semaphoreMaxFlags, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
 import { waitingLine } from '../../cli/semaphore-text.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateObjectName } from '../../cli/validate.js';
@@ -24,13 +24,7 @@ export default class SemaphoreLock extends KoncliCommand {
   static override args = { name: semaphoreNameArg };
   static override flags = {
     holder: holderFlag,
-    max: Flags.integer({
-      description: 'number of slots: for a new semaphore [default: 1]; for an existing one it must match, unless --set-max',
-      min: 1,
-      max: 1_000_000,
-      aliases: ['permits'], // konductor's word
-    }),
-    'set-max': Flags.boolean({ description: "change the semaphore's stored max to --max (lowering it evicts nobody)", dependsOn: ['max'] }),
+    ...semaphoreMaxFlags,
     reason: Flags.string({ description: 'why you hold a slot (shown by status)' }),
     ttl: Flags.string({ description: 'the slot lapses this long after the last lock unless locked again (default: held until unlocked)' }),
     create: Flags.boolean({ description: 'create the ConfigMap when it does not exist' }),
@@ -71,16 +65,23 @@ interface Locked {
 }
 
 function lockedDoc({ name, namespace, holder, ttlSeconds }: Locked, result: LockResult, clock: Clock) {
+  const heldUntil = result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString();
   return {
-    semaphore: name,
+    kind: 'semaphore',
     namespace,
+    name,
+    semaphore: name,
     holder,
     outcome: result.outcome,
+    state: 'held',
+    expiresAt: heldUntil,
+    // The resourceVersion of the write that took (or kept) the slot: it only grows (semaphore run's KONCLI_FENCING_TOKEN).
+    fencingToken: result.object.version,
     created: result.created,
     max: result.state.max,
     holders: Object.keys(result.state.holders),
     ttlSeconds: ttlSeconds ?? result.state.holders[holder]?.ttlSeconds ?? null,
-    heldUntil: result.heldUntil === undefined ? null : new Date(wallTimeOf(clock, result.heldUntil)).toISOString(),
+    heldUntil,
     resourceVersion: result.object.version,
     waitedMs: Math.round(result.waitedMs),
   };

@@ -11,7 +11,7 @@ import type { KubeClient } from '../../kube/client.js';
 
 export default class SemaphoreUnlock extends KoncliCommand {
   static override summary = "Free your slot of a semaphore (or, with --force, someone else's)";
-  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Exits 5 (not-held) when the holder is not in the semaphore. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them); --holder alone names one slot to remove. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
+  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Idempotent: when the holder has no slot (or the semaphore does not exist) it exits 0 with outcome already-free. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them); --holder alone names one slot to remove. A --force that removes nothing fails: exit 6 when the semaphore does not exist, 5 when a named holder has no slot. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> semaphore unlock db-restarts --holder $HOSTNAME',
     '<%= config.bin %> semaphore unlock db-restarts --force --if-holder stuck-pod-7 --if-holder stuck-pod-9   # remove stuck holders',
@@ -41,21 +41,28 @@ export default class SemaphoreUnlock extends KoncliCommand {
     const result = await unlockSemaphore(ctx, { name, namespace: client.namespace, holder, force: flags.force, ifHolder, ...author });
     if (result.eventError) this.output.warn(`could not record the force-unlock Event: ${result.eventError}`);
     if (result.expired && !this.output.machine) this.output.warn(`the slot of ${holder} had already lapsed (its --ttl ran out) before this unlock`);
-    const held = Object.keys(result.state.holders);
+    const held = Object.keys(result.state?.holders ?? {});
+    const slots = `${held.length}/${result.state?.max ?? 0} slots in use`;
     await this.output.result(
       {
-        semaphore: name,
+        kind: 'semaphore',
         namespace: client.namespace,
+        name,
+        semaphore: name,
         holder,
+        state: held.length === 0 ? 'free' : 'held',
         removed: result.removed,
-        outcome: 'unlocked',
+        outcome: result.outcome,
         forced: result.forced,
         expired: result.expired,
-        max: result.state.max,
+        max: result.state?.max ?? null,
         holders: held,
-        resourceVersion: result.object.version,
+        resourceVersion: result.object?.version ?? null,
       },
-      () => `unlocked ${result.removed.join(', ')}${result.forced ? ' (forced)' : ''} from semaphore ${name} (${held.length}/${result.state.max} slots in use)`,
+      () =>
+        result.outcome === 'already-free'
+          ? `${holder} holds no slot of semaphore ${name}${result.object ? ` (${slots})` : ' (it does not exist)'}; nothing to unlock`
+          : `unlocked ${result.removed.join(', ')}${result.forced ? ' (forced)' : ''} from semaphore ${name} (${slots})`,
     );
   }
 

@@ -80,12 +80,13 @@ export interface ReleaseLockRequest {
 
 /**
  * Whether a release may remove the annotation: the owner may, also after it expired; anyone may
- * with `force`. A lock that is not there is `not-held` (details.reason "absent"), as is another
+ * with `force`. A lock that is not there is `not-held` for a force (details.reason "absent"; one's own
+ * release of it is already-free before this is asked), as is another
  * owner's lock without force (details.reason "other-owner"). Pure.
  */
 export function planRelease(view: LockView, req: ReleaseLockRequest, what: string): { forced: boolean } {
   if (view.state === 'free') {
-    throw new KoncliError('not-held', `there is no lock ${req.lock} on ${what}; nothing to release`, { reason: 'absent', lock: req.lock });
+    throw new KoncliError('not-held', `there is no lock ${req.lock} on ${what}: nothing was broken`, { reason: 'absent', lock: req.lock });
   }
   const owner = view.data!.owner;
   if (owner === req.owner) return { forced: false };

@@ -8,11 +8,15 @@ export interface LockStatus {
   annotation: string;
   state: LockState | 'corrupt';
   owner: string | null;
+  /** = owner (docs/json.md's name). */
+  holder: string | null;
   /** The owner's own timestamp, as written (never used for expiry). */
   createdAt: string | null;
   ttlSeconds: number | null;
   /** This machine's conservative deadline (ISO) and seconds left. */
   expires: string | null;
+  /** = expires (docs/json.md's name). */
+  expiresAt: string | null;
   expiresInSeconds: number | null;
   error?: string;
 }
@@ -28,14 +32,17 @@ export function describeLocks(obj: AnnotatedObject, what: string, tracker: Expir
     try {
       const view = judgeLock(obj, lock, what, tracker, now);
       const data = view.data!;
+      const expires = Number.isFinite(view.expiresAt!) ? new Date(wallNow + (view.expiresAt! - now)).toISOString() : null;
       return {
         lock,
         annotation,
         state: view.state,
         owner: data.owner,
+        holder: data.owner,
         createdAt: data.createdAt || null,
         ttlSeconds: ttlToMs(data.ttlNs) / 1000,
-        expires: Number.isFinite(view.expiresAt!) ? new Date(wallNow + (view.expiresAt! - now)).toISOString() : null,
+        expires,
+        expiresAt: expires,
         expiresInSeconds: Math.max(0, Math.ceil((view.expiresAt! - now) / 1000)),
       };
     } catch (err) {
@@ -44,9 +51,11 @@ export function describeLocks(obj: AnnotatedObject, what: string, tracker: Expir
         annotation,
         state: 'corrupt',
         owner: null,
+        holder: null,
         createdAt: null,
         ttlSeconds: null,
         expires: null,
+        expiresAt: null,
         expiresInSeconds: null,
         error: (err as Error).message,
       };

@@ -6,14 +6,18 @@ import { judgeLock, planRelease, type LockView, type ReleaseLockRequest } from '
 import { lockWriter, type AnnotatedObject, type KubelockContext } from './model.js';
 
 export interface ReleaseLockResult {
-  outcome: 'released';
-  previousOwner: string;
+  /** already-free: the lock (or the object) was not there: releasing one's own lock is idempotent. */
+  outcome: 'released' | 'already-free';
+  /** Who held it; null when already free. */
+  previousOwner: string | null;
   /** The lock had already expired when it was removed. */
   expired: boolean;
   forced: boolean;
   /** Set when the force-release Event could not be recorded (the release itself happened). */
   eventError?: string;
 }
+
+const ALREADY_FREE: ReleaseLockResult = { outcome: 'already-free', previousOwner: null, expired: false, forced: false };
 
 /** An unreadable record: only --force may remove it. */
 const UNREADABLE = '<unreadable record>';
@@ -30,7 +34,9 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest,
   let sent: { value: string; result: ReleaseLockResult; obj: AnnotatedObject } | undefined;
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const obj = await ctx.store.get(req.name);
-    if (!obj) throw new KoncliError('not-found', `${what} not found`);
+    // One rule for absent things (issue 22): one's own release of what is gone is done; a force that breaks nothing is not.
+    if (!obj && req.force) throw new KoncliError('not-found', `${what} not found: nothing was broken`);
+    if (!obj) return sent ? released(ctx, req, sent.obj, sent.result, author) : ALREADY_FREE;
     if (sent && obj.annotations[key] !== sent.value) return released(ctx, req, sent.obj, sent.result, author);
     let view: LockView;
     try {
@@ -40,6 +46,7 @@ export async function releaseLock(ctx: KubelockContext, req: ReleaseLockRequest,
       view = { lock: req.lock, state: 'held', data: { owner: UNREADABLE, createdAt: '', ttlNs: 0n } };
     }
     if (req.force) checkIfHolder(`lock ${req.lock} on ${what}`, req.ifHolder, view.state === 'free' ? [] : [view.data!.owner]);
+    if (view.state === 'free' && !req.force) return ALREADY_FREE;
     const { forced } = planRelease(view, req, what);
     const result: ReleaseLockResult = { outcome: 'released', previousOwner: view.data!.owner, expired: view.state === 'expired', forced };
     try {

@@ -5,9 +5,14 @@ import { candidateRank, legacyRank, ranksAhead, sortCandidates, type Candidate, 
 import { liveWaiters } from './queue.js';
 
 export interface LeaseStatus {
+  kind: 'lease';
   name: string;
   namespace: string;
   holder: string;
+  /** The one vocabulary's state (docs/json.md): held, free or expired. */
+  state: 'held' | 'free' | 'expired';
+  /** = expires (docs/json.md's name). */
+  expiresAt: string | null;
   phase: LeasePhase;
   acquireTime: string | null;
   renewTime: string | null;
@@ -47,14 +52,18 @@ export function describeLease(record: LeaseRecord, tracker: ExpiryTracker, now: 
     ...sortCandidates(candidates, tracker, now).live.map((c) => ({ ...candidateRank(c), id: c.id })),
   ];
   const waiters = queue.sort((a, b) => (ranksAhead(a, b) ? -1 : ranksAhead(b, a) ? 1 : 0)).map((w, i) => ({ id: w.id, priority: w.priority, position: i + 1 }));
+  const expires = view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? new Date(wallNow + (view.expiresAt - now)).toISOString() : null;
   return {
+    kind: 'lease',
     name: record.name,
     namespace: record.namespace,
     holder: record.holding.holder,
+    state: view.phase === 'Held' ? 'held' : view.phase === 'Expired' ? 'expired' : 'free',
+    expiresAt: expires,
     phase: view.phase,
     acquireTime: record.holding.acquireTime ?? null,
     renewTime: record.holding.renewTime ?? null,
-    expires: view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? new Date(wallNow + (view.expiresAt - now)).toISOString() : null,
+    expires,
     judgedBy: view.expiry?.basis ?? null,
     expiryReason: view.expiry?.why ?? null,
     expiresInSeconds: view.expiresAt !== undefined ? Math.max(0, Math.ceil((view.expiresAt - now) / 1000)) : null,

@@ -18,7 +18,8 @@ export interface ReleaseRequest {
 }
 
 export interface ReleaseResult {
-  outcome: 'released' | 'deleted' | 'already-free' | 'absent';
+  /** already-free: the lease is free or does not exist (releasing one's own claim is idempotent: docs/exit-codes.md). */
+  outcome: 'released' | 'deleted' | 'already-free';
   previousHolder: string;
   forced: boolean;
   /** Set when the force-release Event could not be recorded (the release itself happened). */
@@ -31,9 +32,12 @@ type ReleasePlan = { kind: 'done'; result: ReleaseResult } | { kind: 'write'; ne
 export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wallNow: number): ReleasePlan {
   const previousHolder = record?.holding.holder ?? '';
   const forced = previousHolder !== '' && previousHolder !== req.holder;
-  if (!record && req.ifHolder?.length) throw new KoncliError('not-found', `lease ${req.name} does not exist: nothing was broken`);
-  if (!record) return { kind: 'done', result: { outcome: 'absent', previousHolder, forced: false } };
+  // One rule for absent things (issue 22): one's own release of what is gone is done; a force that breaks nothing is not.
+  if (!record && req.force) throw new KoncliError('not-found', `lease ${req.name} does not exist: nothing was broken`);
+  if (!record) return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };
   if (req.force) checkIfHolder(`lease ${req.name}`, req.ifHolder, previousHolder ? [previousHolder] : []);
+  if (req.force && previousHolder === '' && !req.delete)
+    throw new KoncliError('not-held', `lease ${req.name} is held by nobody: nothing was broken`, { holder: null });
   if (forced && !req.force) {
     throw new KoncliError('not-held', `lease ${req.name} is held by ${previousHolder}, not ${req.holder}; add --force to break it`, { holder: previousHolder });
   }

@@ -12,11 +12,16 @@ export interface HolderStatus {
   ttlSeconds: number | null;
   /** This machine's conservative deadline for the slot (ISO), and seconds left. */
   expires: string | null;
+  /** = expires (docs/json.md's name). */
+  expiresAt: string | null;
   expiresInSeconds: number | null;
   expired: boolean;
 }
 
 export interface SemaphoreStatus {
+  kind: 'semaphore';
+  /** held while any slot is held (docs/json.md). */
+  state: 'held' | 'free';
   name: string;
   namespace: string;
   max: number;
@@ -33,6 +38,8 @@ export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, t
   const views = judgeHolders(state, tracker, semaphoreKey(obj), now);
   const inUse = liveHolders(views).length;
   return {
+    kind: 'semaphore',
+    state: inUse > 0 ? 'held' : 'free',
     name: obj.name,
     namespace: obj.namespace,
     max: state.max,
@@ -47,6 +54,7 @@ export function describeSemaphore(obj: SemaphoreObject, state: SemaphoreState, t
         ageSeconds: Number.isNaN(date) ? null : Math.max(0, Math.floor((wallNow - date) / 1000)),
         ttlSeconds: holder.ttlSeconds ?? null,
         expires: expiresAt === undefined ? null : new Date(wallNow + (expiresAt - now)).toISOString(),
+        expiresAt: expiresAt === undefined ? null : new Date(wallNow + (expiresAt - now)).toISOString(),
         expiresInSeconds: expiresAt === undefined ? null : Math.max(0, Math.ceil((expiresAt - now) / 1000)),
         expired,
       };

@@ -26,8 +26,12 @@ export interface UnlockRequest {
 }
 
 export interface UnlockResult {
-  object: SemaphoreObject;
-  state: SemaphoreState;
+  /** already-free: the caller's own slot was not there (or the semaphore does not exist): releasing it is idempotent. */
+  outcome: 'unlocked' | 'already-free';
+  /** The ConfigMap after the unlock; null when it does not exist (already-free). */
+  object: SemaphoreObject | null;
+  /** The semaphore after the unlock; null when it does not exist (already-free). */
+  state: SemaphoreState | null;
   /** The holders removed. */
   removed: string[];
   /** The (first removed) slot had already lapsed (its TTL ran out) before it was freed. */
@@ -48,8 +52,16 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
   const victims = req.force && req.ifHolder?.length ? req.ifHolder : [req.holder];
   let sent: { reason: string; expired: boolean } | undefined;
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
-    const { object, state } = await readSemaphore(ctx, req.name, req.namespace);
-    if (sent && victims.every((v) => !(v in state.holders))) return unlocked(ctx, req, { object, state, removed: victims, ...sent, forced: req.force });
+    const read = await readSemaphore(ctx, req.name, req.namespace).catch((err: unknown) => {
+      if (req.force || sent || !isKind(err, 'not-found')) throw err; // a force that finds nothing breaks nothing: exit 6
+      return undefined;
+    });
+    if (!read) return alreadyFree(null, null);
+    const { object, state } = read;
+    if (sent && victims.every((v) => !(v in state.holders)))
+      return unlocked(ctx, req, { outcome: 'unlocked', object, state, removed: victims, ...sent, forced: req.force });
+    // One rule for absent things (issue 22): one's own slot already gone is done (a force naming an absent holder is not: exit 5).
+    if (!req.force && !(req.holder in state.holders)) return alreadyFree(object, state);
     const views = judgeHolders(state, ctx.tracker, semaphoreKey(object), ctx.clock.now());
     if (req.force) checkIfHolder(`semaphore ${req.name}`, req.ifHolder, Object.keys(state.holders));
     const next = planUnlock(req.name, state, views, victims);
@@ -62,16 +74,26 @@ export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest)
       if (!isKind(err, 'conflict')) sent = freeing; // it may have landed: the next read tells
       throw err;
     }
-    return unlocked(ctx, req, { object: written, state: next, removed: victims, ...freeing, forced: req.force });
+    return unlocked(ctx, req, { outcome: 'unlocked', object: written, state: next, removed: victims, ...freeing, forced: req.force });
   });
 }
+
+const alreadyFree = (object: SemaphoreObject | null, state: SemaphoreState | null): UnlockResult => ({
+  outcome: 'already-free',
+  object,
+  state,
+  removed: [],
+  expired: false,
+  reason: '',
+  forced: false,
+});
 
 /** The result of an unlock that landed; --force records its Event. */
 async function unlocked(ctx: SemaphoreContext, req: UnlockRequest, result: UnlockResult): Promise<UnlockResult> {
   if (req.force) {
     await ctx.store
       .recordEvent(
-        result.object,
+        result.object!,
         'ForceUnlocked',
         forceMessage({ by: req.by, reason: req.reason }, `force-removed holder ${result.removed.join(', ')} from semaphore ${req.name}`),
       )

@@ -172,9 +172,14 @@ describe('releasing a kubelock', () => {
     ]);
   });
 
-  test('a lock that is not there: not-held (absent)', async () => {
-    const { ctx } = setup();
-    await expect(releaseLock(ctx(), rel('a'))).rejects.toMatchObject({ kind: 'not-held', details: { reason: 'absent' } });
+  test("a lock that is not there: one's own release is already-free; a force is not-held (absent); no object: already-free, a force not-found", async () => {
+    const { ctx, store } = setup();
+    await expect(releaseLock(ctx(), { ...rel('a'), name: 'missing' })).resolves.toMatchObject({ outcome: 'already-free', previousOwner: null });
+    await expect(releaseLock(ctx(), { ...rel('a', true), name: 'missing' })).rejects.toMatchObject({ kind: 'not-found' });
+    store.put('obj', { keep: 'me' });
+    await expect(releaseLock(ctx(), rel('a'))).resolves.toMatchObject({ outcome: 'already-free', previousOwner: null });
+    await expect(releaseLock(ctx(), rel('a', true))).rejects.toMatchObject({ kind: 'not-held', details: { reason: 'absent' } });
+    expect((await store.get('obj'))!.annotations).toEqual({ keep: 'me' });
   });
 
   test('a corrupt record: refused, unless forced', async () => {

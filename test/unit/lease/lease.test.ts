@@ -185,6 +185,10 @@ describe('renew and release', () => {
     expect(store.events).toEqual([expect.objectContaining({ reason: 'ForceReleased', message: expect.stringContaining('from a') })]);
     const again = await releaseLease(ctx, { name: 'job', holder: 'a', delete: false, force: false });
     expect(again.outcome).toBe('already-free');
+    // A force that breaks nothing is not success: nobody holds it (5), it does not exist (6); one's own release of a missing lease is done.
+    expect(await kindOf(releaseLease(ctx, { name: 'job', holder: 'operator', delete: false, force: true }))).toBe('not-held');
+    expect(await kindOf(releaseLease(ctx, { name: 'nope', holder: 'operator', delete: false, force: true }))).toBe('not-found');
+    expect((await releaseLease(ctx, { name: 'nope', holder: 'a', delete: false, force: false })).outcome).toBe('already-free');
   });
 
   test('delete is guarded: a lease someone took meanwhile is not deleted', async () => {

@@ -3,7 +3,7 @@
 // runner whose claim lapsed (it died) is taken over; --ttl lets a done run lapse.
 import { describe, expect, it } from '@jest/globals';
 import { decide, readRecord } from '../../../src/core/claim/engine.js';
-import { ClaimKeeper } from '../../../src/core/claim/keeper.js';
+import { ClaimKeeper, engineClaim } from '../../../src/core/claim/keeper.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
 import { isKind } from '../../../src/core/errors.js';
 import { describeOnce, onceKind, onceRunLost, planOnceClaim, planOnceCreate, planOnceFinish, planOnceRenew } from '../../../src/core/primitives/once.js';
@@ -72,16 +72,15 @@ describe('once run, decided on the record', () => {
     const got = await claim(c, clock, 'a', 3);
     if (!('run' in got)) throw new Error('expected a run');
     const keeper = new ClaimKeeper(
-      c,
-      {
+      c.clock,
+      engineClaim(c, {
         kind: onceKind,
         name: 'o',
-        holder: 'a',
         written: got.run.object,
         sentAt: got.run.sentAt,
         lostIn: (s) => onceRunLost('o', 'a', s),
         renew: planOnceRenew('o', 'a', 3),
-      },
+      }),
       holderTiming(3),
     );
     keeper.start();

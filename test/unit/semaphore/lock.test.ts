@@ -187,13 +187,17 @@ describe('lockSemaphore --wait', () => {
 });
 
 describe('unlockSemaphore', () => {
-  it('frees the slot, and is not-held for a holder that is not there', async () => {
+  it('frees the slot; a holder whose slot is already gone is already-free (idempotent), writing nothing; a force naming it is not-held', async () => {
     const { store, ctx } = setup();
     store.put('sem', KUBE_LOCK_EXAMPLE);
-    const err = await rejection(unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: false, by: 'holder-2' }));
-    expect(isKind(err, 'not-held')).toBe(true);
+    const version = (await store.get('sem'))!.version;
+    const gone = await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: false, by: 'holder-2' });
+    expect(gone).toMatchObject({ outcome: 'already-free', removed: [] });
+    expect((await store.get('sem'))!.version).toBe(version);
+    const forced = await rejection(unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: true, by: 'operator' }));
+    expect(isKind(forced, 'not-held')).toBe(true);
     const result = await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-1', force: false, by: 'holder-1' });
-    expect(result).toMatchObject({ forced: false, expired: false, reason: 'db restart' });
+    expect(result).toMatchObject({ outcome: 'unlocked', forced: false, expired: false, reason: 'db restart' });
     expect((await store.get('sem'))!.annotation).toBe('{"max":1,"holders":{}}');
     expect(store.events).toEqual([]);
   });
@@ -205,12 +209,14 @@ describe('unlockSemaphore', () => {
     expect(store.events).toEqual([{ name: 'sem', reason: 'ForceUnlocked', message: 'operator force-removed holder holder-1 from semaphore sem (koncli)' }]);
   });
 
-  it('is not-found for a missing semaphore or a ConfigMap without the annotation', async () => {
+  it("a missing semaphore (or a ConfigMap without the annotation): one's own unlock is already-free, a force is not-found", async () => {
     const { store, ctx } = setup();
-    const u = () => unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
-    expect(isKind(await rejection(u()), 'not-found')).toBe(true);
+    const u = (force: boolean) => unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force, by: 'a' });
+    expect(await u(false)).toMatchObject({ outcome: 'already-free', object: null, state: null });
+    expect(isKind(await rejection(u(true)), 'not-found')).toBe(true);
     store.put('sem', undefined);
-    expect((await rejection(u())).message).toMatch(/not a semaphore/);
+    expect(await u(false)).toMatchObject({ outcome: 'already-free' });
+    expect((await rejection(u(true))).message).toMatch(/not a semaphore/);
   });
 
   it('reports a lapsed slot and prunes other lapsed holders', async () => {
@@ -223,7 +229,7 @@ describe('unlockSemaphore', () => {
     await clock.advance(6_000);
     const result = await unlockSemaphore(c, { name: 'sem', namespace: 'test', holder: 'a', force: false, by: 'a' });
     expect(result.expired).toBe(true);
-    expect(Object.keys(result.state.holders)).toEqual(['c']);
+    expect(Object.keys(result.state!.holders)).toEqual(['c']);
   });
 });
 
