@@ -129,10 +129,46 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
     });
 }
 
+/**
+ * Whether koncli has a `KIND unlock` command taking `--force --if-holder` (and several --if-holder
+ * at once, `multiple`): read from oclif's command registry, so a primitive kind added later gets
+ * its break command without a change here.
+ */
+export type UnlockCommandOf = (kind: string) => { multiple: boolean } | undefined;
+
+/**
+ * koncli's own primitives of every kind (mutex, once, and any kind stored the same way): ConfigMaps
+ * labelled `koncli.dev/primitive`, listed by that label, each kind's claims found by their common
+ * shape (core/status/primitive-row.ts), broken with `KIND unlock NAME --force --if-holder X` where
+ * that command exists.
+ */
+function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf): LockLister {
+  return {
+    kind: 'primitive',
+    async list(scope: ListScope): Promise<Listing> {
+      const [{ listPrimitives }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
+        import('../kube/primitive-store.js'),
+        import('../core/status/primitive-row.js'),
+        import('../core/expiry.js'),
+      ]);
+      const ctx = { clock: client.clock, tracker: new ExpiryTracker(client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }) };
+      const objects = await listPrimitives(client, scope.namespace, scope.labelSelector);
+      return { rows: objects.map((o) => primitiveRow(o, ctx)), skipped: [] };
+    },
+    breakArgs: (row, holders) => {
+      const unlock = unlockOf(row.kind);
+      if (!unlock || (holders.length > 1 && !unlock.multiple)) return null;
+      return [row.kind, 'unlock', row.name, '-n', row.namespace!, '--force', ...holders.flatMap((h) => ['--if-holder', h])];
+    },
+    watchPaths: (scope) => Promise.resolve([pathOf('/api/v1', 'configmaps', scope)]),
+  };
+}
+
 /** Every kind `koncli status` lists, one descriptor each (docs/architecture.md: "Adding a kind to koncli status"). */
-export const lockListers = (client: KubeClient): LockLister[] => [
+export const lockListers = (client: KubeClient, unlockOf: UnlockCommandOf = () => undefined): LockLister[] => [
   leaseLister(client, 'native'),
   leaseLister(client, 'konductor'),
   semaphoreLister(client),
   kubelockLister(client),
+  primitiveLister(client, unlockOf),
 ];

@@ -45,7 +45,9 @@ export class KubeLivenessLookup implements LivenessLookup {
 
   podsNamed(name: string): Promise<PodFact[]> {
     return this.once(`pods/${name}`, async () => {
-      const list = await this.client.call({ verb: 'list', resource: 'pods' }, () => this.api.listPodForAllNamespaces({ fieldSelector: `metadata.name=${name}` }));
+      const list = await this.client.call({ verb: 'list', resource: 'pods' }, () =>
+        this.api.listPodForAllNamespaces({ fieldSelector: `metadata.name=${name}` }),
+      );
       return list.items.map((p) => ({ ...podFact(p), namespace: p.metadata?.namespace }));
     });
   }

@@ -15,7 +15,7 @@ export interface ClaimView {
  * Judges every claim with the ExpiryTracker: observed time (client-go's rule), corroborated by the
  * writer's `expiresAt` plus --max-clock-skew; a changed claim (a renewal) restarts the observed rule.
  */
-export function judgeClaims(ctx: ClaimContext, key: string, claims: Claim[], now: number): ClaimView[] {
+export function judgeClaims(ctx: Pick<ClaimContext, 'tracker'>, key: string, claims: Claim[], now: number): ClaimView[] {
   return claims.map((claim) => {
     if (claim.ttlSeconds === undefined) return { claim, expired: false };
     const expiry = ctx.tracker.judge({

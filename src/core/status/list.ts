@@ -39,7 +39,8 @@ async function finish(row: LockRow, lister: LockLister, judge: JudgeLiveness, bi
   const stuckOnes = holders.filter(stuckHolder).map((h) => h.holder);
   const stuck = row.state === 'expired' || stuckOnes.length > 0;
   const victims = stuck ? stuckOnes : holders.map((h) => h.holder);
-  const breakCommand = victims.length ? [bin, ...lister.breakArgs(row, victims).map(shellQuote)].join(' ') : null;
+  const args = victims.length ? lister.breakArgs(row, victims) : null;
+  const breakCommand = args ? [bin, ...args.map(shellQuote)].join(' ') : null;
   return { ...row, holders, ...aliveOf(holders), stuck, breakCommand };
 }
 

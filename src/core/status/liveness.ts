@@ -139,6 +139,8 @@ export async function judgeHolder(identity: string, namespace: string | undefine
   if (generated && !refusals.some((r) => r.includes('pods'))) {
     return { alive: false, reason: `Pod ${generated} is gone (no such Pod in any namespace, and a controller never reuses the name)` };
   }
-  const why = refusals.length ? [...new Set(refusals)].join('; ') : `no Pod in any namespace and no Node is named ${names.join(' or ')}; it may be a process outside the cluster`;
+  const why = refusals.length
+    ? [...new Set(refusals)].join('; ')
+    : `no Pod in any namespace and no Node is named ${names.join(' or ')}; it may be a process outside the cluster`;
   return { alive: null, reason: `unknown: ${why}` };
 }
