@@ -2,7 +2,7 @@ import { KoncliError, isKind } from '../core/errors.js';
 import type { Listing, ListScope, LockLister, LockRow } from '../core/status/model.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ResolvedResource } from '../kube/resource-resolver.js';
-import { breakArgs } from './break-commands.js';
+import { breakArgs, type UnlockCommandOf } from './break-commands.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
 import { openSemaphores } from './semaphore-session.js';
 
@@ -130,13 +130,6 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
 }
 
 /**
- * Whether koncli has a `KIND unlock` command taking `--force --if-holder` (and several --if-holder
- * at once, `multiple`): read from oclif's command registry, so a primitive kind added later gets
- * its break command without a change here.
- */
-export type UnlockCommandOf = (kind: string) => { multiple: boolean } | undefined;
-
-/**
  * koncli's own primitives of every kind (mutex, once, and any kind stored the same way): ConfigMaps
  * labelled `koncli.dev/primitive`, listed by that label, each kind's claims found by their common
  * shape (core/status/primitive-row.ts), broken with `KIND unlock NAME --force --if-holder X` where
@@ -158,7 +151,7 @@ function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf): LockLis
     breakArgs: (row, holders) => {
       const unlock = unlockOf(row.kind);
       if (!unlock || (holders.length > 1 && !unlock.multiple)) return null;
-      return [row.kind, 'unlock', row.name, '-n', row.namespace!, '--force', ...holders.flatMap((h) => ['--if-holder', h])];
+      return breakArgs.primitive(row.kind, row.name, row.namespace!, holders);
     },
     watchPaths: (scope) => Promise.resolve([pathOf('/api/v1', 'configmaps', scope)]),
   };

@@ -5,6 +5,7 @@ import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
 import { isKind, KoncliError } from '../core/errors.js';
 import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
+import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
 import { formatDuration } from './duration.js';
 import { openPrimitive } from './primitive-session.js';
 import { renderTable } from './table.js';
@@ -35,6 +36,19 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     return openPrimitive(await this.kube(), kind);
   }
 
+  /**
+   * A busy error of `kind` NAME says the command that breaks it safely: `KIND unlock NAME --force
+   * --if-holder H` for the holders its details name, when the kind has that command.
+   */
+  private armBreak(kind: string, name: string, namespace: string): void {
+    const unlock = unlockCommandOf(this.config)(kind);
+    if (!unlock) return;
+    this.busyBreak = (d) => {
+      const holders = typeof d.holder === 'string' && d.holder ? [d.holder] : Array.isArray(d.holders) ? d.holders.filter((h) => typeof h === 'string') : [];
+      return holders.length && (holders.length === 1 || unlock.multiple) ? commandLine(breakArgs.primitive(kind, name, namespace, holders)) : undefined;
+    };
+  }
+
   /** Validates NAME as an object name. */
   protected nameOf(name: string, kind: string): string {
     return validateObjectName(name, kind);
@@ -50,6 +64,7 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     done: (r: R) => string,
   ): Promise<Decided<R>> {
     const { decide } = await import('../core/claim/engine.js');
+    this.armBreak(kind.kind, name, ctx.store.namespace);
     return this.waiting({ wait: wait.wait, title: `waiting for ${kind.kind} ${name}`, done: (d) => done(d.result) }, ({ progress, ...opts }) =>
       decide(ctx, kind, name, plan, {
         ...wait,
@@ -96,14 +111,15 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     const ctx = await this.primitive(claim.kind.kind);
     const { runUnderClaim } = await import('./claim-runner.js');
     const base = { kind: claim.kind.kind, namespace: client.namespace, name: claim.name, holder: claim.holder };
+    this.armBreak(claim.kind.kind, claim.name, ctx.store.namespace);
     try {
       const doc = report(await runUnderClaim(client, this.output, { ctx, ...claim, ...spec(ctx) }, flags));
       await this.output.result({ ...base, ...doc }, () => '');
       process.exitCode = doc.exitCode;
     } catch (err) {
       if (!isKind(err, 'busy')) throw err;
-      this.output.error(`${err.message}; not running the command`);
-      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode }, () => '');
+      const said = this.sayBusy(err, 'not running the command');
+      await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode, ...said }, () => '');
       process.exitCode = flags.conflictExitCode;
     }
   }

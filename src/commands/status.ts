@@ -38,10 +38,8 @@ ALIVE judges each holder from the Pod its identity names (the whole identity, cl
       import('../core/status/list.js'),
       import('../kube/liveness.js'),
     ]);
-    const listers = lockListers(client, (kind) => {
-      const flags = this.config.findCommand(`${kind}:unlock`)?.flags;
-      return flags?.force && flags['if-holder'] ? { multiple: !!(flags['if-holder'] as { multiple?: boolean }).multiple } : undefined;
-    });
+    const { unlockCommandOf } = await import('../cli/break-commands.js');
+    const listers = lockListers(client, unlockCommandOf(this.config));
     const opts = {
       scope: { namespace: flags['all-namespaces'] ? undefined : client.namespace, labelSelector: flags.selector },
       system: flags.system,

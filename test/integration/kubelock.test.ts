@@ -86,7 +86,7 @@ describe('kubelock annotate / status on the real API server', () => {
     expect(busy.code).toBe(3);
     expect(errorLines(busy)).toEqual([
       expect.stringMatching(
-        /lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0"; it can be taken from \S+ by this machine's clock \(in \d+s\) unless renewed: /,
+        /lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0" until \S+ \(in \d+s by this machine's clock\) unless renewed; to break it safely: koncli kubelock annotate configmaps\/cfg --lock ip-allocation -n \S+ --release --force --if-holder operator-v1.2.0$/,
       ),
     ]);
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { KoncliError, usageError } from '../errors.js';
-import { takeableText } from '../expiry.js';
+import { ruleOf, takeableText } from '../expiry.js';
 import { liveHolders, nextExpiry, type HolderView } from './judge.js';
 import { DEFAULT_MAX, type SemaphoreHolder, type SemaphoreState } from './model.js';
 
@@ -96,11 +96,12 @@ export function busyError(name: string, max: number, holders: HolderView[], cloc
   const who = holders
     .map(
       (v) =>
-        `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`,
+        `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiresAt, now, wallNow).trim()}]`}`,
     )
     .join(', ');
   return new KoncliError('busy', `semaphore ${name} is full: ${holders.length}/${max} held by ${who || 'nobody'}${extra}`, {
     max,
     holders: holders.map((v) => v.id),
+    rule: ruleOf(holders.map((v) => ({ holder: v.id, expiry: v.expiry }))),
   });
 }
