@@ -10,7 +10,7 @@ import { openSemaphores } from './semaphore-session.js';
 const pathOf = (root: string, plural: string, scope: ListScope) => `${root}${scope.namespace ? `/namespaces/${scope.namespace}` : ''}/${plural}`;
 
 /** Native coordination.k8s.io/v1 Leases (client-go, klock, leaselocker, koncli) or konductor Leases. */
-function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
+export function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
   const konductor = kind === 'konductor';
   return {
     kind: konductor ? 'konductor-lease' : 'lease',
@@ -37,7 +37,7 @@ function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
 }
 
 /** kube-lock semaphores: ConfigMaps with the `kube-lock` annotation. */
-function semaphoreLister(client: KubeClient): LockLister {
+export function semaphoreLister(client: KubeClient): LockLister {
   return {
     kind: 'semaphore',
     async list(scope: ListScope): Promise<Listing> {
@@ -64,7 +64,7 @@ function semaphoreLister(client: KubeClient): LockLister {
 }
 
 /** giantswarm/kubelock annotations on objects of every type the user may list (metadata-only lists, in parallel). */
-function kubelockLister(client: KubeClient): LockLister {
+export function kubelockLister(client: KubeClient): LockLister {
   /** The types that carried kubelock annotations at the last listing: what -w watches. */
   let withLocks: ResolvedResource[] = [];
   return {
