@@ -143,6 +143,16 @@ export function takeableText(deadline: number | undefined, now: number, wallNow:
   return ` until ${at} (in ${left}s by this machine's clock) unless renewed`;
 }
 
+/** "h1 (reason) until … unless renewed", or "h1 [until …], h2 [until …]" for several: who holds and until when, for busy messages. */
+export function holdersUntilText(holders: { holder: string; reason?: string; deadline?: number }[], now: number, wallNow: number): string {
+  return holders
+    .map((h) => {
+      const until = takeableText(h.deadline, now, wallNow);
+      return `${h.holder}${h.reason ? ` (${h.reason})` : ''}${holders.length === 1 || !until ? until : ` [${until.trim()}]`}`;
+    })
+    .join(', ');
+}
+
 /** A busy error's `details.rule`: why each claim is judged to last as long as it does ("h1: …; h2: …" for several), null when none expires. */
 export function ruleOf(claims: { holder: string; expiry?: Expiry }[]): string | null {
   const judged = claims.filter((c) => c.expiry);

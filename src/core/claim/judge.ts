@@ -1,4 +1,4 @@
-import { ruleOf, takeableText, type Expiry } from '../expiry.js';
+import { holdersUntilText, ruleOf, type Expiry } from '../expiry.js';
 import type { Claim, ClaimContext } from './model.js';
 
 /** One claim as judged on this machine's clock (docs/clock.md). */
@@ -35,14 +35,11 @@ export const nextLapse = (views: ClaimView[]) => Math.min(Infinity, ...views.fil
 export function holdersText(views: ClaimView[], now: number, wallNow: number): string {
   const live = views.filter((v) => !v.expired);
   if (live.length === 0) return 'nobody';
-  return live
-    .map((v) => {
-      const reason = v.claim.reason ? ` (${v.claim.reason})` : '';
-      const until = takeableText(v.deadline, now, wallNow);
-      const when = live.length === 1 || !until ? until : ` [${until.trim()}]`;
-      return `${v.claim.holder}${reason}${when}`;
-    })
-    .join(', ');
+  return holdersUntilText(
+    live.map((v) => ({ holder: v.claim.holder, reason: v.claim.reason, deadline: v.deadline })),
+    now,
+    wallNow,
+  );
 }
 
 /** A busy error's `details.rule` for the live claims (core/expiry.ts's ruleOf). */
