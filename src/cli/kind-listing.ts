@@ -18,6 +18,15 @@ export interface KindListingScope {
   system?: boolean;
 }
 
+/** The parsed `listingFlags`. */
+export type ListingFlagValues = { 'all-namespaces': boolean; selector?: string; system: boolean };
+
+export const scopeOf = (flags: ListingFlagValues): KindListingScope => ({
+  allNamespaces: flags['all-namespaces'],
+  labelSelector: flags.selector,
+  system: flags.system,
+});
+
 /**
  * The listing form of a per-kind status command (`lease status`, `semaphore status`, `kubelock
  * status` without a name): `koncli status`'s loop for that one kind — the same liveness, stuck

@@ -133,11 +133,11 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
  * koncli's own primitives of every kind (mutex, once, and any kind stored the same way): ConfigMaps
  * labelled `koncli.dev/primitive`, listed by that label, each kind's claims found by their common
  * shape (core/status/primitive-row.ts), broken with `KIND unlock NAME --force --if-holder X` where
- * that command exists.
+ * that command exists. `only`: one kind (`mutex status` without NAME).
  */
-function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf): LockLister {
+export function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf, only?: string): LockLister {
   return {
-    kind: 'primitive',
+    kind: only ?? 'primitive',
     async list(scope: ListScope): Promise<Listing> {
       const [{ listPrimitives }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
         import('../kube/primitive-store.js'),
@@ -145,7 +145,7 @@ function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf): LockLis
         import('../core/expiry.js'),
       ]);
       const ctx = { clock: client.clock, tracker: new ExpiryTracker(client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }) };
-      const objects = await listPrimitives(client, scope.namespace, scope.labelSelector);
+      const objects = await listPrimitives(client, scope.namespace, scope.labelSelector, only);
       return { rows: objects.map((o) => primitiveRow(o, ctx)), skipped: [] };
     },
     breakArgs: (row, holders) => {

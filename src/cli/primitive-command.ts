@@ -1,18 +1,24 @@
 import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
-import type { ClaimContext, ClaimKind } from '../core/claim/model.js';
+import type { ClaimContext, ClaimKind, RecordObject } from '../core/claim/model.js';
+import type { LockRow } from '../core/status/model.js';
 import { isKind, KoncliError } from '../core/errors.js';
 import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
 import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
 import { formatDuration } from './duration.js';
+import type { ListingFlagValues } from './kind-listing.js';
 import { openPrimitive } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
 
 /** NAME of a primitive (the ConfigMap holding it). */
 export const primitiveNameArg = (kind: string) => Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it)`, required: true });
+
+/** NAME of `status`, which lists the kind without it. */
+export const optionalNameArg = (kind: string) =>
+  Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it); omit to list`, required: false });
 
 /** --wait / --timeout of the verbs that may wait (konductor's --timeout; 0 tries once). */
 export const primitiveWaitFlags = (what: string) => ({
@@ -122,6 +128,26 @@ export abstract class PrimitiveCommand extends KoncliCommand {
       await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode, ...said }, () => '');
       process.exitCode = flags.conflictExitCode;
     }
+  }
+
+  /** `status` without NAME: `koncli status`'s listing of this kind (-A, -l, --system; cli/kind-listing.ts). */
+  protected async listKind(kind: string, flags: ListingFlagValues): Promise<void> {
+    const client = await this.kube();
+    const [{ primitiveLister }, { printKindListing, scopeOf }] = await Promise.all([import('./lock-listers.js'), import('./kind-listing.js')]);
+    const lister = primitiveLister(client, unlockCommandOf(this.config), kind);
+    await printKindListing(this.output, client, lister, scopeOf(flags), kind, (read) => this.oneShot(client.clock, read));
+  }
+
+  /** What `status NAME` adds (issue 23): the holders' liveness, the stuck verdict, the command that breaks it safely. */
+  protected async judged(ctx: ClaimContext, obj: RecordObject): Promise<Pick<LockRow, 'alive' | 'aliveReason' | 'stuck' | 'breakCommand'>> {
+    const client = await this.kube();
+    const [{ primitiveLister }, { judgeOne }, { primitiveRow }] = await Promise.all([
+      import('./lock-listers.js'),
+      import('./kind-listing.js'),
+      import('../core/status/primitive-row.js'),
+    ]);
+    const row = await judgeOne(client, primitiveLister(client, unlockCommandOf(this.config)), primitiveRow(obj, ctx));
+    return { alive: row.alive, aliveReason: row.aliveReason, stuck: row.stuck, breakCommand: row.breakCommand };
   }
 
   /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */

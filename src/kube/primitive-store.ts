@@ -24,15 +24,17 @@ function recordObjectOf(cm: V1ConfigMap, annotation: string, namespace: string):
 /**
  * Every koncli primitive of any kind (the ConfigMaps labelled `koncli.dev/primitive`, whatever its
  * value) in `namespace`, or in all namespaces when undefined, each with the record of the kind it is
- * labelled as and its creation time: what `koncli status` lists. `labelSelector` (`-l`) narrows it.
+ * labelled as and its creation time: what `koncli status` lists. `labelSelector` (`-l`) narrows it,
+ * `kind` keeps one kind.
  */
 export async function listPrimitives(
   client: KubeClient,
   namespace: string | undefined,
   labelSelector?: string,
+  kind?: string,
 ): Promise<(RecordObject & { createdAt?: string })[]> {
   const api = client.api(CoreV1Api);
-  const selector = [PRIMITIVE_LABEL, ...(labelSelector ? [labelSelector] : [])].join(',');
+  const selector = [kind ? `${PRIMITIVE_LABEL}=${kind}` : PRIMITIVE_LABEL, ...(labelSelector ? [labelSelector] : [])].join(',');
   const list = await client.call({ verb: 'list', resource: 'configmaps', namespace }, () =>
     namespace === undefined
       ? api.listConfigMapForAllNamespaces({ labelSelector: selector })

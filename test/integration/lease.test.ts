@@ -152,7 +152,7 @@ describe('lease acquire / status / renew / release on the real API server', () =
       priority: 0,
       renewable: true,
       alive: null,
-      aliveReason: `unknown: no Pod in namespace ${ns} and no Node is named controller-0; it may be a process outside the cluster`,
+      aliveReason: `unknown: no Pod in any namespace and no Node is named controller-0; it may be a process outside the cluster`,
     });
     expect((await koncli('lease', 'acquire', 'leader', '--holder', 'me', '--timeout', '0')).code).toBe(3);
   });

@@ -233,16 +233,25 @@ describe('koncli status: the 3 a.m. operator', () => {
     await runCommand(kubectlPath(), ['--kubeconfig', admin, '-n', nsB, 'label', 'lease', 'laptop', 'team=blue']);
     // Each kind's own listing takes -A and has the same columns (without KIND), liveness included.
     await ok(['kubelock', 'annotate', 'configmaps/cluster-config', '-n', nsB, '--lock', 'live', '--owner', 'alice@laptop', '--ttl', '1h']);
-    const [leases, semaphores, kubelocks] = await Promise.all([
+    const [leases, semaphores, kubelocks, mutexes, mutex] = await Promise.all([
       ok(['lease', 'status', '-A']),
       ok(['semaphore', 'status', '-A']),
       ok(['kubelock', 'status', '-A']),
+      ok(['mutex', 'status', '-A']),
+      ok(['mutex', 'status', 'live-mutex', '-n', nsA, '--json']),
     ]);
-    for (const listing of [leases, semaphores, kubelocks])
+    for (const listing of [leases, semaphores, kubelocks, mutexes])
       expect(listing.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+HOLDER\(S\)\s+STATE\s+EXPIRES\s+LAST RENEWED\s+ALIVE\s+WAITERS\s+AGE$/);
     expect(leases.stdout).toMatch(new RegExp(`^${nsA}\\s+my-operator-leader\\s+${placed.leader}\\s+held\\s+in \\S+\\s+\\S+ ago\\s+yes\\s+0\\s`, 'm'));
     expect(semaphores.stdout).toMatch(new RegExp(`^${nsB}\\s+live-sem\\s+\\S+\\s+held 1/2\\s+until released\\s+\\S+ ago\\s+yes\\s`, 'm'));
     expect(kubelocks.stdout).toMatch(new RegExp(`^${nsB}\\s+configmaps/cluster-config:live\\s+alice@laptop\\s+held\\s+in \\S+\\s+\\S+ ago\\s+unknown\\s`, 'm'));
+    expect(mutexes.stdout).toMatch(new RegExp(`^${nsA}\\s+live-mutex\\s+${placed.leaderPod}\\s+held\\s+in \\S+\\s+\\S+ ago\\s+yes\\s`, 'm'));
+    expect(JSON.parse(mutex.stdout)).toMatchObject({
+      holder: placed.leaderPod,
+      alive: true,
+      stuck: false,
+      breakCommand: `koncli mutex unlock live-mutex -n ${nsA} --force --if-holder ${placed.leaderPod}`,
+    });
     const oneNamespace = json(await ok(['kubelock', 'status', '-n', nsB, '-o', 'json'])).items;
     expect(oneNamespace.map((r) => `${r.kind} ${r.object}:${r.name} ${r.holder}`)).toEqual(['kubelock configmaps/cluster-config:live alice@laptop']);
     const labelled = json(await ok(['status', '-n', nsB, '-l', 'team=blue', '-o', 'json'])).items;

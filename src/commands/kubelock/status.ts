@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
-import { aliveText, listingFlags } from '../../cli/kind-listing.js';
+import { aliveText, listingFlags, scopeOf, type ListingFlagValues } from '../../cli/kind-listing.js';
 import { openKubelocks, parseTarget } from '../../cli/kubelock-session.js';
 import { renderTable } from '../../cli/table.js';
 import type { LockStatus } from '../../core/kubelock/describe.js';
@@ -48,15 +48,13 @@ export default class KubelockStatus extends KoncliCommand {
     );
   }
 
-  private async listAll(flags: ListingFlags): Promise<void> {
+  private async listAll(flags: ListingFlagValues): Promise<void> {
     const client = await this.kube();
     const [{ kubelockLister }, { printKindListing }] = await Promise.all([import('../../cli/lock-listers.js'), import('../../cli/kind-listing.js')]);
-    const scope = { allNamespaces: flags['all-namespaces'], labelSelector: flags.selector, system: flags.system };
-    await printKindListing(this.output, client, kubelockLister(client), scope, 'kubelock locks', (read) => this.oneShot(client.clock, read));
+    await printKindListing(this.output, client, kubelockLister(client), scopeOf(flags), 'kubelock locks', (read) => this.oneShot(client.clock, read));
   }
 }
 
-type ListingFlags = { 'all-namespaces': boolean; selector?: string; system: boolean };
 type Judged = LockStatus & { alive: boolean | null; aliveReason: string | null; stuck: boolean; breakCommand: string | null };
 
 /** Each lock with its owner's liveness and the command that breaks it safely, judged as `koncli status` judges it. */

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { LeaseCommand } from '../../cli/lease-command.js';
-import { listingFlags } from '../../cli/kind-listing.js';
+import { listingFlags, scopeOf } from '../../cli/kind-listing.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
 import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { validateObjectName } from '../../cli/validate.js';
@@ -49,8 +49,7 @@ export default class LeaseStatusCommand extends LeaseCommand {
     }
     if (!ctx.store.list) throw new KoncliError('usage', 'listing is not supported for this lease kind; pass a NAME');
     const [{ leaseLister }, { printKindListing }] = await Promise.all([import('../../cli/lock-listers.js'), import('../../cli/kind-listing.js')]);
-    const scope = { allNamespaces: flags['all-namespaces'], labelSelector: flags.selector, system: flags.system };
-    await printKindListing(this.output, client, leaseLister(client, flags.kind), scope, 'leases', (read) => this.oneShot(ctx.clock, read));
+    await printKindListing(this.output, client, leaseLister(client, flags.kind), scopeOf(flags), 'leases', (read) => this.oneShot(ctx.clock, read));
   }
 }
 

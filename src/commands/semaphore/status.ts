@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
-import { aliveText, listingFlags } from '../../cli/kind-listing.js';
+import { aliveText, listingFlags, scopeOf } from '../../cli/kind-listing.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
@@ -47,8 +47,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
       return;
     }
     const [{ semaphoreLister }, { printKindListing }] = await Promise.all([import('../../cli/lock-listers.js'), import('../../cli/kind-listing.js')]);
-    const scope = { allNamespaces: all, labelSelector: flags.selector, system: flags.system };
-    await printKindListing(this.output, client, semaphoreLister(client), scope, 'semaphores', (read) => this.oneShot(ctx.clock, read));
+    await printKindListing(this.output, client, semaphoreLister(client), scopeOf(flags), 'semaphores', (read) => this.oneShot(ctx.clock, read));
   }
 }
 
