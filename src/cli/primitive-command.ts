@@ -3,7 +3,7 @@ import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
 import type { ClaimContext, ClaimKind, RecordObject } from '../core/claim/model.js';
 import type { LockRow } from '../core/status/model.js';
-import { isKind, KoncliError } from '../core/errors.js';
+import { isKind, KoncliError, usageError } from '../core/errors.js';
 import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
 import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
@@ -128,6 +128,24 @@ export abstract class PrimitiveCommand extends KoncliCommand {
       await this.output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode, ...said }, () => '');
       process.exitCode = flags.conflictExitCode;
     }
+  }
+
+  /**
+   * `status [NAME]`: without NAME lists the kind (`listKind`) and returns undefined; with it, the
+   * kind's own description of NAME plus what `judged` adds. -A with NAME is a usage error.
+   */
+  protected async statusOf<S, D>(
+    load: () => Promise<{ kind: ClaimKind<S>; describe: (read: Read<S>, clock: ClaimContext['clock']) => D }>,
+    kindName: string,
+    name: string | undefined,
+    flags: ListingFlagValues,
+  ): Promise<(D & Awaited<ReturnType<PrimitiveCommand['judged']>>) | undefined> {
+    if (name === undefined) return void (await this.listKind(kindName, flags));
+    if (flags['all-namespaces']) throw usageError(`-A lists every ${kindName}; pass either NAME or -A`);
+    const valid = this.nameOf(name, kindName);
+    const [ctx, { kind, describe }] = await Promise.all([this.primitive(kindName), load()]);
+    const read = await this.readOne(ctx, kind, valid);
+    return { ...describe(read, ctx.clock), ...(await this.judged(ctx, read.obj!)) };
   }
 
   /** `status` without NAME: `koncli status`'s listing of this kind (-A, -l, --system; cli/kind-listing.ts). */

@@ -1,7 +1,6 @@
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { aliveText, listingFlags } from '../../cli/kind-listing.js';
 import { optionalNameArg, PrimitiveCommand } from '../../cli/primitive-command.js';
-import { usageError } from '../../core/errors.js';
 
 export default class MutexStatus extends PrimitiveCommand {
   static override summary = 'Show who holds a mutex, since when, and until when (or list the mutexes)';
@@ -16,13 +15,9 @@ export default class MutexStatus extends PrimitiveCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MutexStatus);
-    if (args.name === undefined) return this.listKind('mutex', flags);
-    if (flags['all-namespaces']) throw usageError('-A lists every mutex; pass either NAME or -A');
-    const name = this.nameOf(args.name, 'mutex');
-    const ctx = await this.primitive('mutex');
-    const { mutexKind, describeMutex } = await import('../../core/primitives/mutex.js');
-    const read = await this.readOne(ctx, mutexKind, name);
-    const doc = { ...describeMutex(read, ctx.clock), ...(await this.judged(ctx, read.obj!)) };
+    const load = () => import('../../core/primitives/mutex.js').then((m) => ({ kind: m.mutexKind, describe: m.describeMutex }));
+    const doc = await this.statusOf(load, 'mutex', args.name, flags);
+    if (!doc) return;
     await this.output.result(doc, () =>
       [
         `Name:      ${doc.namespace}/${doc.name}`,

@@ -1,7 +1,6 @@
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { aliveText, listingFlags } from '../../cli/kind-listing.js';
 import { optionalNameArg, PrimitiveCommand } from '../../cli/primitive-command.js';
-import { usageError } from '../../core/errors.js';
 
 export default class OnceStatus extends PrimitiveCommand {
   static override summary = 'Show whether a once ran, who ran it, when, and with what exit code (or list them)';
@@ -16,13 +15,9 @@ export default class OnceStatus extends PrimitiveCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(OnceStatus);
-    if (args.name === undefined) return this.listKind('once', flags);
-    if (flags['all-namespaces']) throw usageError('-A lists every once; pass either NAME or -A');
-    const name = this.nameOf(args.name, 'once');
-    const ctx = await this.primitive('once');
-    const { onceKind, describeOnce } = await import('../../core/primitives/once.js');
-    const read = await this.readOne(ctx, onceKind, name);
-    const doc = { ...describeOnce(read, ctx.clock), ...(await this.judged(ctx, read.obj!)) };
+    const load = () => import('../../core/primitives/once.js').then((m) => ({ kind: m.onceKind, describe: m.describeOnce }));
+    const doc = await this.statusOf(load, 'once', args.name, flags);
+    if (!doc) return;
     const f = doc.lastFailure;
     await this.output.result(doc, () =>
       [
