@@ -99,9 +99,13 @@ describe('semaphore lock / unlock / status on the real API server', () => {
         expires: null,
         expiresInSeconds: null,
         expired: false,
+        alive: null,
+        aliveReason: 'unknown: no Pod in any namespace and no Node is named holder-1; it may be a process outside the cluster',
       },
     ]);
     expect(status.holders[0].ageSeconds).toBeGreaterThan(5 * 365 * 86400);
+    // No TTL and nobody judged dead: not stuck; the break command names the holder.
+    expect(status).toMatchObject({ stuck: false, breakCommand: `koncli semaphore unlock shared -n ${ns} --force --if-holder holder-1` });
 
     expect((await koncli('semaphore', 'unlock', 'shared', '--holder', 'holder-1')).code).toBe(0);
     expect((await koncli('semaphore', 'lock', 'shared', '--holder', 'holder-2', '--reason', 'mine')).code).toBe(0);
