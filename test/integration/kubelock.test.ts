@@ -108,7 +108,9 @@ describe('kubelock annotate / status on the real API server', () => {
     const table = await koncli('status', 'cm/cfg');
     expect(table.stdout).toMatch(/^LOCK\s+OWNER\s+STATE\s+CREATED\s+TTL\s+EXPIRES\s+ALIVE\n/);
     expect(table.stdout).toMatch(/ip-allocation\s+operator-v1\.2\.0\s+held\s+\S+Z\s+2m\s+in \d+\S*\s+unknown \(/);
-    expect(table.stdout).toMatch(/^Break ip-allocation with: koncli kubelock annotate configmaps\/cfg --lock ip-allocation -n \S+ --release --force --if-holder operator-v1\.2\.0$/m);
+    expect(table.stdout).toMatch(
+      /^Break ip-allocation with: koncli kubelock annotate configmaps\/cfg --lock ip-allocation -n \S+ --release --force --if-holder operator-v1\.2\.0$/m,
+    );
 
     const notMine = await koncli('annotate', 'cm/cfg', '--lock', 'ip-allocation', '--owner', 'operator-v1.3.0', '--release', '--json');
     expect(notMine.code).toBe(5);
