@@ -127,7 +127,9 @@ describe('koncli lease run', () => {
     const marker = join(dir, 'never');
     const result = await run(['busy-run', '--timeout', '1s', '--conflict-exit-code', '99'], ['touch', marker]);
     expect(result.code).toBe(99);
-    expect(result.stderr).toMatch(/held by other.*not running the command/);
+    expect(result.stderr).toMatch(
+      /^koncli: error: not running the command: lease busy-run is held by other until \S+ \(in \d+s by this machine's clock\) unless renewed \(waited 1s\); to break it safely: koncli lease release busy-run -n \S+ --force --if-holder other$/m,
+    );
     expect(() => readFileSync(marker)).toThrow();
   });
 

@@ -100,9 +100,13 @@ describe('semaphore lock / unlock / status on the real API server', () => {
         expiresAt: null,
         expiresInSeconds: null,
         expired: false,
+        alive: null,
+        aliveReason: 'unknown: no Pod in any namespace and no Node is named holder-1; it may be a process outside the cluster',
       },
     ]);
     expect(status.holders[0].ageSeconds).toBeGreaterThan(5 * 365 * 86400);
+    // No TTL and nobody judged dead: not stuck; the break command names the holder.
+    expect(status).toMatchObject({ stuck: false, breakCommand: `koncli semaphore unlock shared -n ${ns} --force --if-holder holder-1` });
 
     expect((await koncli('semaphore', 'unlock', 'shared', '--holder', 'holder-1')).code).toBe(0);
     expect((await koncli('semaphore', 'lock', 'shared', '--holder', 'holder-2', '--reason', 'mine')).code).toBe(0);
@@ -146,7 +150,9 @@ describe('semaphore lock / unlock / status on the real API server', () => {
 
     const list = await koncli('semaphore', 'status', '--json');
     expect(list.code).toBe(0);
-    expect(json(list.stdout).items).toContainEqual({ name, namespace: ns, error: { kind: 'corrupt', message: expect.stringContaining('untouched') } });
+    expect(json(list.stdout).items).toContainEqual(
+      expect.objectContaining({ kind: 'semaphore', name, namespace: ns, problem: expect.stringContaining('untouched') }),
+    );
   });
 
   test('locking again as a holder changes nothing; --ttl refreshes only the expiry; --max must match unless --set-max', async () => {
@@ -212,8 +218,8 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     const table = await koncli('semaphore', 'status');
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+MAX\s+IN USE\s+HOLDERS\s+AGE$/);
-    expect(lines.find((l) => l.startsWith('lock '))).toMatch(/^lock\s+1\s+1\s+holder-2\s/);
+    expect(lines[0]).toMatch(/^NAME\s+HOLDER\(S\)\s+STATE\s+EXPIRES\s+LAST RENEWED\s+ALIVE\s+WAITERS\s+AGE$/);
+    expect(lines.find((l) => l.startsWith('lock '))).toMatch(/^lock\s+holder-2\s+held 1\/1\s/);
     expect(table.stdout).not.toMatch(/not-a-semaphore/);
     const doc = json((await koncli('semaphore', 'status', '--json')).stdout);
     expect(doc.items.map((i: { name: string }) => i.name)).toEqual(expect.arrayContaining(['lock', 'shared', 'ttl', 'again']));
@@ -282,7 +288,7 @@ describe('semaphore with only the documented RBAC (docs/rbac/koncli-role.yaml)',
     expect(waited.stderr).not.toMatch(/forbidden|polling instead/);
     const status = await restricted('semaphore', 'status', '--json');
     expect(status.code).toBe(0);
-    expect(json(status.stdout).items[0]).toMatchObject({ name: 'gate', inUse: 1 });
+    expect(json(status.stdout).items[0]).toMatchObject({ name: 'gate', max: 1, holders: [{ holder: 'b', state: 'held' }] });
     const forced = await restricted('semaphore', 'unlock', 'gate', '--holder', 'b', '--force');
     expect(forced.code).toBe(0);
     expect(forced.stderr).not.toMatch(/could not record/);
