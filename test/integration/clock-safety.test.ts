@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
-import { sleep } from '../support/poll.js';
+import { sleep, until } from '../support/poll.js';
 import { deleteWebhook, registerDownWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -192,7 +192,18 @@ describe('2. (stop) a holder stepped backward is never stopped late', () => {
       Date.now(),
       { timeoutMs: 90_000 },
     );
-    await sleep(1500);
+    // It holds the Lease (its claiming write went through) before the clock steps and the writes fail:
+    // waiting a fixed time instead lost the race on a loaded machine (the webhook refused the create).
+    await until(
+      'the holder holds stop-late',
+      async () =>
+        (
+          await leases()
+            .readNamespacedLease({ name: 'stop-late', namespace: own })
+            .catch(() => undefined)
+        )?.spec?.holderIdentity === 'stepped',
+      60_000,
+    );
     writeFileSync(file, '-120\n');
     const webhook = await registerDownWebhook(`koncli-clock-stop-${own.slice(-6)}`, own);
     const failingSince = Date.now();
