@@ -63,6 +63,8 @@ const createKonductor = (name: string, finalizers?: string[]) =>
     namespace: ns,
     body: { apiVersion: 'konductor.io/v1', kind: 'Lease', metadata: { name, finalizers }, spec: { ttl: '8s' } },
   });
+/** A free Lease of `kind` ('native' or 'konductor'). */
+const createLeaseOf = (kind: string, name: string) => (kind === 'native' ? createLease(name) : createKonductor(name));
 const holderOf = async (name: string) => {
   try {
     return (await leases().readNamespacedLease({ name, namespace: ns })).spec?.holderIdentity ?? '';
@@ -246,8 +248,7 @@ describe('a claim counts from when its write was sent (the answer delayed by a p
     '%s: lease acquire --ttl 8s whose answer comes 6.5s late: exit 8, not acquired, the lease given back',
     async (kind) => {
       const name = `late-acquire-${kind}`;
-      if (kind === 'native') await createLease(name);
-      else await createKonductor(name);
+      await createLeaseOf(kind, name);
       proxy.rule({ method: 'PATCH', path: new RegExp(`/leases/${name}(/status)?\\b`) }, { delayAnswerMs: 6500 }, 1);
       const late = await koncli(['lease', 'acquire', name, '--kind', kind, '--holder', 'a', '--ttl', '8s', '--timeout', '0', '--json'], viaProxy);
       expect(late.code).toBe(8);
@@ -262,8 +263,7 @@ describe('a claim counts from when its write was sent (the answer delayed by a p
     '%s: lease run whose acquiring answer comes late never starts its command',
     async (kind) => {
       const name = `late-run-${kind}`;
-      if (kind === 'native') await createLease(name);
-      else await createKonductor(name);
+      await createLeaseOf(kind, name);
       const log = join(dir, `${name}.log`);
       proxy.rule({ method: 'PATCH', path: new RegExp(`/leases/${name}(/status)?\\b`) }, { delayAnswerMs: 6500 }, 1);
       const ran = await koncli(['lease', 'run', name, '--kind', kind, '--holder', 'a', '--ttl', '8s', '--', ...logged(log, 'a', 1)], viaProxy);
