@@ -54,6 +54,21 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
 }
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const readLease = (name: string) => leases().readNamespacedLease({ name, namespace: ns });
+/**
+ * Until `holder` holds Lease `name`: a process's start-up takes seconds on a loaded machine, so a
+ * fixed wait let the next step (a clock step, a webhook, a competitor) come before the claim.
+ */
+const heldBy = (name: string, holder: string, namespace = ns) =>
+  until(
+    `${holder} to hold ${name}`,
+    async () =>
+      (
+        await leases()
+          .readNamespacedLease({ name, namespace })
+          .catch(() => undefined)
+      )?.spec?.holderIdentity === holder,
+    60_000,
+  );
 
 /** Patches a Lease spec as a client-go leader elector does (its own field manager, MicroTime). */
 const patchLease = (name: string, spec: Record<string, unknown>, fieldManager = 'leader-elector') =>
@@ -103,7 +118,7 @@ describe('1. a new claim takes its duration from the acquirer, never from a prev
     // The command outlasts the other acquire by a wide margin: on a loaded machine a koncli start
     // can take seconds, and with `sleep 4` the run had sometimes ended before the other acquire read.
     const run = collect(spawnKoncli(['lease', 'run', 'shared-run', '--holder', 'runner', '--json', ...clusterArgs(admin, ns), '--', 'sleep', '12']));
-    await sleep(2500);
+    await heldBy('shared-run', 'runner');
     const during = await readLease('shared-run');
     const other = await koncli(['lease', 'acquire', 'shared-run', '--holder', 'klock', '--timeout', '0']);
     const r = await run;
@@ -149,7 +164,7 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     // TTL 9 s: each renewal request may take 1 s (a third of the 3 s renew window); with 6 s (667 ms)
     // one run on this shared machine (load average > 100) lost the holder to its renew deadline.
     const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', 'sleep', '13']));
-    await sleep(1500);
+    await heldBy('step-fwd', 'live');
     const file = stepFile();
     const waiter = collect(start(['lease', 'acquire', 'step-fwd', '--holder', 'stepped', '--wait', '--timeout', '9s', '--json'], faketime(file)));
     await sleep(2000);
@@ -165,7 +180,7 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     const file = stepFile();
     const holder = collect(start(['lease', 'run', 'step-back', '--holder', 'stepped', '--ttl', '6s', '--json', '--', 'sleep', '12'], faketime(file)));
-    await sleep(1500);
+    await heldBy('step-back', 'stepped');
     writeFileSync(file, '-120\n');
     const waiter = collect(start(['lease', 'acquire', 'step-back', '--holder', 'other', '--wait', '--timeout', '8s', '--json']));
     const [h, w] = await Promise.all([holder, waiter]);
@@ -192,18 +207,7 @@ describe('2. (stop) a holder stepped backward is never stopped late', () => {
       Date.now(),
       { timeoutMs: 90_000 },
     );
-    // It holds the Lease (its claiming write went through) before the clock steps and the writes fail:
-    // waiting a fixed time instead lost the race on a loaded machine (the webhook refused the create).
-    await until(
-      'the holder holds stop-late',
-      async () =>
-        (
-          await leases()
-            .readNamespacedLease({ name: 'stop-late', namespace: own })
-            .catch(() => undefined)
-        )?.spec?.holderIdentity === 'stepped',
-      60_000,
-    );
+    await heldBy('stop-late', 'stepped', own); // its claiming write went through before the clock steps and the writes fail
     writeFileSync(file, '-120\n');
     const webhook = await registerDownWebhook(`koncli-clock-stop-${own.slice(-6)}`, own);
     const failingSince = Date.now();
