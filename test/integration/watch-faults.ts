@@ -143,7 +143,7 @@ async function releasedThroughFrozen(kind: LockKind, name: string, waiter: Await
  * Registers the suite for `kinds` (their waiters) and `runKinds` (`lease run` holders: Lease kinds
  * only), in this test file's own namespace and behind its own fault proxy.
  */
-/** Per test: a waiter's wait is bounded by 90–120 s; the project's 60 s default is too short on a loaded machine. */
+/** Per test: a waiter's wait is bounded by 90–120 s; the project's 120 s default is tight on a loaded machine. */
 const TEST_MS = 150_000;
 
 export function describeWatchFaults(kinds: LockKind[], runKinds: LockKind[]): void {
