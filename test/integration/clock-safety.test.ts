@@ -139,6 +139,8 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     FAKETIME_NO_CACHE: '1',
     DONT_FAKE_MONOTONIC: '1',
   });
+  /** A command that runs at least `seconds`, then until `path` exists. */
+  const untilFile = (path: string, seconds = 0) => ['sh', '-c', `sleep ${seconds}; while [ ! -e '${path}' ]; do sleep 0.1; done`];
   const stepFile = () => {
     const file = join(mkdtempSync(join(tmpdir(), 'koncli-faketime-')), 'step');
     writeFileSync(file, '+0\n');
@@ -163,13 +165,17 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     // TTL 9 s: each renewal request may take 1 s (a third of the 3 s renew window); with 6 s (667 ms)
     // one run on this shared machine (load average > 100) lost the holder to its renew deadline.
-    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', 'sleep', '13']));
-    await heldBy('step-fwd', 'live');
+    // The holder's command runs until the waiter is done (a fixed `sleep 13` ended first on a loaded
+    // machine, and the waiter then rightly took the released lease).
     const file = stepFile();
+    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', ...untilFile(`${file}.done`)]));
+    await heldBy('step-fwd', 'live');
     const waiter = collect(start(['lease', 'acquire', 'step-fwd', '--holder', 'stepped', '--wait', '--timeout', '9s', '--json'], faketime(file)));
     await sleep(2000);
     writeFileSync(file, '+120\n');
-    const [h, w] = await Promise.all([holder, waiter]);
+    const w = await waiter;
+    writeFileSync(`${file}.done`, '');
+    const h = await holder;
     repro('2 forward', `waiter ${outcome(w)}; holder ${outcome(h)}`);
     expect(w.code).toBe(3);
     expect(h.code).toBe(0);
@@ -179,11 +185,15 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
   test('a holder whose wall clock steps 120 s backward keeps renewing, and nobody else gets the lease meanwhile', async () => {
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     const file = stepFile();
-    const holder = collect(start(['lease', 'run', 'step-back', '--holder', 'stepped', '--ttl', '6s', '--json', '--', 'sleep', '12'], faketime(file)));
+    // At least 12 s, and until the waiter is done (see above).
+    const holder = collect(
+      start(['lease', 'run', 'step-back', '--holder', 'stepped', '--ttl', '6s', '--json', '--', ...untilFile(`${file}.done`, 12)], faketime(file)),
+    );
     await heldBy('step-back', 'stepped');
     writeFileSync(file, '-120\n');
-    const waiter = collect(start(['lease', 'acquire', 'step-back', '--holder', 'other', '--wait', '--timeout', '8s', '--json']));
-    const [h, w] = await Promise.all([holder, waiter]);
+    const w = await collect(start(['lease', 'acquire', 'step-back', '--holder', 'other', '--wait', '--timeout', '8s', '--json']));
+    writeFileSync(`${file}.done`, '');
+    const h = await holder;
     repro('2 backward', `holder ${outcome(h)}; waiter ${outcome(w)}`);
     expect(h.code).toBe(0);
     // 12 s at one renewal per 2 s.
@@ -233,7 +243,10 @@ describe('3. any change of the claim is a renewal', () => {
 
   test('a konductor Lease renewed by bumping status.renewals and moving status.expires (acquired unchanged) is never taken', async () => {
     const name = 'renewed-by-counter';
-    const ttl = 4;
+    // TTL 8 s, renewed every 1 s plus a kubectl run: with 4 s, kubectl on a loaded machine (load 49)
+    // left the Lease unrenewed past its TTL, and the waiter rightly took it. A waiter that ignored the
+    // counter would take it 8 s after first sight, well within its 20 s.
+    const ttl = 8;
     await kubectlOk(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: Lease\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {ttl: ${ttl}s}\n`);
     const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const acquired = seconds(Date.now());
@@ -249,7 +262,7 @@ describe('3. any change of the claim is a renewal', () => {
         await writeStatus(n);
       }
     })();
-    const waiter = await koncli(['lease', 'acquire', name, '--kind', 'konductor', '--holder', 'waiter', '--wait', '--timeout', '10s', '--json']);
+    const waiter = await koncli(['lease', 'acquire', name, '--kind', 'konductor', '--holder', 'waiter', '--wait', '--timeout', '20s', '--json']);
     stopped = true;
     await renewer;
     const holder = await kubectlOk(['get', 'leases.konductor.io', name, '-o', 'jsonpath={.status.holder}']);
