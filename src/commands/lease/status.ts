@@ -10,6 +10,8 @@ import { isKind, KoncliError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
+  /** konductor's `koncli status lease NAME`. */
+  static override aliases = ['status:lease'];
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
   static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: a table of the namespace's leases (-A: all namespaces).${EXIT_CODES_SECTION}`;
   static override examples = [

@@ -10,6 +10,8 @@ import type { SemaphoreStatus } from '../../core/semaphore/describe.js';
 type Listed = SemaphoreStatus | { name: string; namespace: string; error: { kind: string; message: string } };
 
 export default class SemaphoreStatusCommand extends KoncliCommand {
+  /** konductor's `koncli status semaphore NAME`. */
+  static override aliases = ['status:semaphore'];
   static override summary = 'Show the holders of a semaphore (or list all semaphores)';
   static override description = `For one semaphore: max, slots in use, and each holder with its reason, age (from kube-lock's date) and expiry (on this machine's clock). Without NAME: a table of every ConfigMap in the namespace (-A: in all namespaces) with a kube-lock annotation; corrupt ones are listed as such. Exits 9 (corrupt) when the one semaphore asked for has a corrupt annotation.${EXIT_CODES_SECTION}`;
   static override examples = [
