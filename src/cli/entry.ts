@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { commandPrefix, completionArgs } from './invocation.js';
-import { unknownCommand, unknownCommandMessage } from './unknown-command.js';
+import { commandIdsOf, unknownCommand, unknownCommandMessage } from './unknown-command.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
@@ -99,8 +99,8 @@ function refuseUnknown(argv: string[], ids: Set<string>): boolean {
 export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   let ids: Set<string> | undefined;
   try {
-    const manifest = JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')) as { commands: object };
-    ids = new Set(Object.keys(manifest.commands));
+    const manifest = JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')) as { commands: Record<string, { aliases?: string[] }> };
+    ids = commandIdsOf(manifest.commands);
   } catch {
     // no readable manifest: oclif loads every plugin, as it would anyway
   }

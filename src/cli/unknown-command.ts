@@ -7,6 +7,10 @@
 /** Commands of oclif's own plugins that koncli's manifest does not list. */
 const PLUGIN_COMMANDS = ['help', 'autocomplete'];
 
+/** Every command id of an oclif manifest with its aliases (`status:all` for `status`): what `unknownCommand` takes. */
+export const commandIdsOf = (commands: Record<string, { aliases?: string[] }>): Set<string> =>
+  new Set(Object.entries(commands).flatMap(([id, c]) => [id, ...(c.aliases ?? [])]));
+
 /** Edit distance (Levenshtein) between two short strings. */
 function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -38,8 +42,14 @@ export interface UnknownCommand {
 export function unknownCommand(argv: string[], ids: Set<string>): UnknownCommand | undefined {
   const words = leadingWords(argv);
   if (words.length === 0 || PLUGIN_COMMANDS.includes(words[0])) return undefined;
-  for (let n = 1; n <= words.length; n++) if (ids.has(words.slice(0, n).join(':'))) return undefined;
   const topics = new Set([...ids].filter((id) => id.includes(':')).map((id) => id.slice(0, id.lastIndexOf(':'))));
+  for (let n = words.length; n >= 1; n--) {
+    const id = words.slice(0, n).join(':');
+    if (!ids.has(id)) continue;
+    // A command that is also a topic (`status`; konductor's `status all` is an alias): oclif reads the next word as its subcommand.
+    if (n < words.length && topics.has(id)) break;
+    return undefined;
+  }
   if (words.length === 1 && topics.has(words[0])) return undefined; // `koncli lease`: the topic's help
   // The typed command: a topic and one more word, or one word.
   const typed = words.slice(0, topics.has(words[0]) ? 2 : 1).join(' ');

@@ -81,7 +81,8 @@ class BundledPlugin implements Interfaces.Plugin {
 export function start(args: string[]): Promise<never> {
   const plugins = embedded.map((p) => new BundledPlugin(p));
   const root = plugins.find((p) => p.isRoot)!;
-  const ids = new Set(plugins.flatMap((p) => p.commandIDs));
+  // With aliases (konductor's `status all`): cli/unknown-command.ts tells a command that is also a topic by them.
+  const ids = new Set(plugins.flatMap((p) => p.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])])));
   // Installed as the kubectl plugin (kubectl-koncli), help and examples say `kubectl koncli`.
   root.pjson.oclif.bin = commandPrefix();
   const host: Host = {

@@ -134,6 +134,11 @@ describe("konductor's `koncli status` subcommands (its cli/status.go: all, semap
     expect(json((await koncli('status', 'lease', 'status-lease', '--json')).stdout)).toMatchObject({ holder: 'leader' });
     const missing = await koncli('status', 'barrier', 'no-such-barrier');
     expect([missing.code, missing.stderr.trim().split('\n')]).toEqual([6, [expect.stringMatching(/^koncli: error: barrier no-such-barrier does not exist/)]]);
+    const typo = await koncli('status', 'semaphores', 'status-pool');
+    expect([typo.code, typo.stderr.trim()]).toEqual([
+      2,
+      expect.stringMatching(/^koncli: error: unknown command "status semaphores"; did you mean "\S*koncli status semaphore"\?/),
+    ]);
     // `semaphore list` is not `status semaphore` (it takes no NAME).
     expect((await koncli('semaphore', 'list')).stdout).toMatch(/^status-pool\s+2\s+1\s+worker-1\s/m);
   });
