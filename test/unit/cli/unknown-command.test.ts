@@ -3,14 +3,16 @@
 import { unknownCommand } from '../../../src/cli/unknown-command.js';
 
 describe('unknownCommand', () => {
-  const ids = new Set(['lease:status', 'lease:release', 'semaphore:unlock', 'status', 'status:all', 'status:lease']);
+  const ids = new Set(['lease:status', 'lease:release', 'semaphore:unlock', 'status', 'status:all', 'status:lease', 'mutex:list']);
+  const argless = new Set(['status', 'status:all', 'mutex:list']);
   test.each([
     [['lease', 'relaese', 'x'], { typed: 'lease relaese', suggestion: 'lease release' }],
     [['lease', 'aquire', 'x'], { typed: 'lease aquire' }], // nothing near enough: no suggestion
     [['statsu'], { typed: 'statsu', suggestion: 'status' }],
     [['frobnicate', '--json'], { typed: 'frobnicate' }],
+    [['mutex', 'list', 'extra', '-A'], { typed: 'mutex list', unexpected: 'extra' }], // oclif would say "command mutex:list:extra not found"
     [['status', 'frobnicate'], { typed: 'status frobnicate' }], // `status` is also a topic (its alias status:all): oclif would say "command status:frobnicate not found"
-  ])('%j', (argv, expected) => expect(unknownCommand(argv, ids)).toEqual(expected));
+  ])('%j', (argv, expected) => expect(unknownCommand(argv, ids, argless)).toEqual(expected));
   test.each([
     [[]],
     [['lease']],
