@@ -8,6 +8,8 @@ import type { LockRow } from '../core/status/model.js';
 const FORMATS = /^(text|wide|name|json|yaml|jsonpath=.+)$/;
 
 export default class Status extends KoncliCommand {
+  /** konductor's `koncli status all`. */
+  static override aliases = ['status:all'];
   static override summary = 'Every lock of every kind in one table: who holds it, until when, whether the holder is alive';
   static override description = `Lists native Leases (client-go, klock, leaselocker, koncli), konductor Leases (when the CRD is installed), kube-lock semaphores (ConfigMaps with the kube-lock annotation), giantswarm kubelock annotations on any object type you may list (metadata-only lists; types you may not list are skipped, named at -v), and koncli's own primitives (mutex, once, …: ConfigMaps labelled koncli.dev/primitive).
 

@@ -10,6 +10,8 @@ import { isKind, KoncliError, usageError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
+  /** konductor's `koncli status lease NAME`. */
+  static override aliases = ['status:lease'];
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
   static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: the namespace's leases (-A: all namespaces, without node heartbeats and the control plane's own unless --system) with koncli status's columns: holder, state, expiry, last renewal, whether the holder is alive, waiters, and the command that breaks each stuck one.${EXIT_CODES_SECTION}`;
   static override examples = [

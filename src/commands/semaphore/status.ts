@@ -9,6 +9,8 @@ import { usageError } from '../../core/errors.js';
 import type { SemaphoreStatus } from '../../core/semaphore/describe.js';
 
 export default class SemaphoreStatusCommand extends KoncliCommand {
+  /** konductor's `koncli status semaphore NAME`. */
+  static override aliases = ['status:semaphore'];
   static override summary = 'Show the holders of a semaphore (or list all semaphores)';
   static override description = `For one semaphore: max, slots in use, and each holder with its reason, age (from kube-lock's date) and expiry (on this machine's clock). Without NAME: every ConfigMap in the namespace (-A: in all namespaces) with a kube-lock annotation, with koncli status's columns (holders, state and slots in use, expiry, last lock, whether the holders are alive, and the command that breaks each stuck one); corrupt ones are listed as such. Exits 9 (corrupt) when the one semaphore asked for has a corrupt annotation.${EXIT_CODES_SECTION}`;
   static override examples = [
