@@ -45,7 +45,7 @@ describe("konductor's semaphore verbs (docs/cli/semaphore.md)", () => {
 
     const status = json((await koncli('semaphore', 'status', 'api-limit', '-o', 'json')).stdout);
     expect(status).toMatchObject({ max: 2 });
-    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^api-limit\s+2\s+2\s+my-app,other\s/m);
+    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^api-limit\s+my-app,other\s+held 2\/2\s/m);
 
     expect((await koncli('semaphore', 'release', 'api-limit', '--holder', 'my-app')).code).toBe(0);
     expect(await annotationOf('api-limit')).toMatchObject({ holders: { other: {} } }); // only my-app's permit went
