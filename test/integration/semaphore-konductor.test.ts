@@ -140,6 +140,6 @@ describe("konductor's `koncli status` subcommands (its cli/status.go: all, semap
       expect.stringMatching(/^koncli: error: unknown command "status semaphores"; did you mean "\S*koncli status semaphore"\?/),
     ]);
     // `semaphore list` is not `status semaphore` (it takes no NAME).
-    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^status-pool\s+2\s+1\s+worker-1\s/m);
+    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^status-pool\s+worker-1\s+held 1\/2\s/m);
   });
 });
