@@ -6,7 +6,7 @@ import { isKind, KoncliError } from '../core/errors.js';
 import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
 import { formatDuration } from './duration.js';
-import { openPrimitive } from './primitive-session.js';
+import { openPrimitive, type PrimitiveStorage } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
 
@@ -30,9 +30,29 @@ export interface ListedRow {
 
 /** What the commands of every primitive share: opening the kind's store, running a verb (waiting with a progress line), listing. */
 export abstract class PrimitiveCommand extends KoncliCommand {
-  /** The kind's store on the selected cluster and namespace. */
+  static override baseFlags = {
+    ...KoncliCommand.baseFlags,
+    kind: Flags.option({
+      description:
+        'where the primitive lives: native (a labelled ConfigMap) or konductor (its konductor.io/v1 object: koncli crd install) (env KONCLI_PRIMITIVE_KIND)',
+      options: ['native', 'konductor'] as const satisfies readonly PrimitiveStorage[],
+      env: 'KONCLI_PRIMITIVE_KIND',
+      default: 'native' as const,
+      helpGroup: 'CLUSTER',
+    })(),
+  };
+
+  private storage: PrimitiveStorage = 'native';
+
+  override async init(): Promise<void> {
+    await super.init();
+    const { flags } = await this.parse(this.ctor as typeof PrimitiveCommand);
+    this.storage = flags.kind;
+  }
+
+  /** The kind's store on the selected cluster, namespace and storage (--kind). */
   protected async primitive(kind: string): Promise<ClaimContext> {
-    return openPrimitive(await this.kube(), kind);
+    return openPrimitive(await this.kube(), kind, this.storage);
   }
 
   /** Validates NAME as an object name. */

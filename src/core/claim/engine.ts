@@ -66,6 +66,7 @@ function stamper(ctx: ClaimContext, name: string, kind: string, now: number) {
 /** Decodes and judges one read; refuses an object that is not this kind's. */
 export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null): Read<S> {
   const now = ctx.clock.now();
+  if (obj?.unreadable) throw obj.unreadable;
   if (obj && (obj.record === undefined || obj.labelledKind !== kind.kind)) throw foreignObject(kind.kind, obj);
   const state = obj ? kind.decode(name, obj.record!) : undefined;
   const views = state ? judgeClaims(ctx, keyOf(ctx, name, obj), kind.claims(state), now) : [];
