@@ -63,16 +63,15 @@ function claimIn(read: Reader, o: Obj, at: string, keys: { holder: string; acqui
   return { holder, acquiredAt, ...(renewedAt && { renewedAt }), ...(ttl !== undefined && { ttlSeconds: ttl, expiresAt }), ...(reason && { reason }) };
 }
 
-function phaseOf(read: Reader, status: Obj, phases: string[]): void {
-  const phase = read.string(status, 'status', 'phase');
-  if (phase !== undefined && phase !== '' && !phases.includes(phase)) throw read.corrupt('status.phase', phase, `${phases.join(', ')} or absent`);
-}
-
-/** A status stanza as read: absent is {}, anything but an object is corrupt. */
-function statusOf(obj: unknown, read: Reader): Obj {
+/** The status (absent is {}, anything but an object is corrupt) and spec.ttl of an object, its phase checked against `phases`. */
+function basics(obj: unknown, read: Reader, phases: string[]): { status: Obj; ttl: number | undefined } {
   const raw = isObject(obj) ? obj.status : undefined;
   if (!absent(raw) && !isObject(raw)) throw read.corrupt('status', raw, 'an object');
-  return stanza(obj, 'status');
+  const status = stanza(obj, 'status');
+  const ttl = specTtl(stanza(obj, 'spec'), read);
+  const phase = read.string(status, 'status', 'phase');
+  if (phase !== undefined && phase !== '' && !phases.includes(phase)) throw read.corrupt('status.phase', phase, `${phases.join(', ')} or absent`);
+  return { status, ttl };
 }
 
 /** `after` as a merge patch that replaces the object `before` (keys it lacks are removed), or null. */
@@ -91,9 +90,7 @@ export const MUTEX_SHAPE: KonductorShape = {
   kind: 'mutex',
   type: konductorType('Mutex', 'mutexes'),
   toRecord(obj, read) {
-    const status = statusOf(obj, read);
-    const ttl = specTtl(stanza(obj, 'spec'), read);
-    phaseOf(read, status, ['Unlocked', 'Locked']);
+    const { status, ttl } = basics(obj, read, ['Unlocked', 'Locked']);
     const holder = claimIn(read, status, 'status', { holder: 'holder', acquired: 'lockedAt' }, ttl);
     return JSON.stringify({ ...(ttl !== undefined && { ttlSeconds: ttl }), holder, fencingToken: read.count(status, 'status', 'fencingToken') });
   },
@@ -151,9 +148,7 @@ export const ONCE_SHAPE: KonductorShape = {
   kind: 'once',
   type: konductorType('Once', 'onces'),
   toRecord(obj, read) {
-    const status = statusOf(obj, read);
-    const ttl = specTtl(stanza(obj, 'spec'), read);
-    phaseOf(read, status, ['Pending', 'Executed']);
+    const { status, ttl } = basics(obj, read, ['Pending', 'Executed']);
     const runnerObj = status.runner;
     if (!absent(runnerObj) && !isObject(runnerObj)) throw read.corrupt('status.runner', runnerObj, 'an object');
     const runner = isObject(runnerObj) ? claimIn(read, runnerObj, 'status.runner', { holder: 'holder', acquired: 'acquiredAt' }, undefined) : null;
