@@ -182,5 +182,86 @@ export const ONCE_SHAPE: KonductorShape = {
   },
 };
 
+interface RWMutexRecord {
+  ttlSeconds?: number;
+  writer: Claim | null;
+  readers: Claim[];
+  waitingWriters: Obj[];
+  fencingToken: number;
+}
+
+/** koncli's list of claims or entries at status.`key`: absent is [], anything but a list of objects is corrupt. */
+function objectList(read: Reader, status: Obj, key: string): Obj[] {
+  const v = status[key];
+  if (absent(v)) return [];
+  if (!Array.isArray(v) || !v.every(isObject)) throw read.corrupt(`status.${key}`, v, 'a list of objects');
+  return v;
+}
+
+const WHOLE_STATUS = { holder: 'holder', acquired: 'acquiredAt' };
+
+/**
+ * The holders of a konductor RWMutex: konductor's writeHolder and readHolders say who holds it;
+ * koncli's claim of the same holder (status.writer, status.readers) gives its times, else the
+ * claim is konductor's (from lockedAt, for spec.ttl).
+ */
+function rwHolders(read: Reader, status: Obj, ttl: number | undefined): { writer: Claim | null; readers: Claim[] } {
+  const konductorClaim = (holder: string) => claimIn(read, { ...status, holder }, 'status', { holder: 'holder', acquired: 'lockedAt' }, ttl)!;
+  const writeHolder = read.string(status, 'status', 'writeHolder');
+  const writerObj = status.writer;
+  if (!absent(writerObj) && !isObject(writerObj)) throw read.corrupt('status.writer', writerObj, 'an object');
+  const mineW = isObject(writerObj) ? claimIn(read, writerObj, 'status.writer', WHOLE_STATUS, undefined) : null;
+  const readHolders = status.readHolders;
+  if (!absent(readHolders) && !(Array.isArray(readHolders) && readHolders.every((h) => typeof h === 'string' && h !== ''))) {
+    throw read.corrupt('status.readHolders', readHolders, 'a list of holder names');
+  }
+  const mineR = objectList(read, status, 'readers').map((c) => claimIn(read, c, 'status.readers', WHOLE_STATUS, undefined)!);
+  return {
+    writer: !writeHolder ? null : mineW?.holder === writeHolder ? mineW : konductorClaim(writeHolder),
+    readers: ((readHolders as string[] | undefined) ?? []).map((h) => mineR.find((c) => c.holder === h) ?? konductorClaim(h)),
+  };
+}
+
+/**
+ * konductor's RWMutex: spec.ttl; status.writeHolder, readHolders, lockedAt, expiresAt, phase
+ * (Unlocked, ReadLocked, WriteLocked). koncli adds status.writer and status.readers (the holders'
+ * claims), waitingWriters (writer preference: core/primitives/rwmutex.ts) and fencingToken.
+ */
+export const RWMUTEX_SHAPE: KonductorShape = {
+  kind: 'rwmutex',
+  type: konductorType('RWMutex', 'rwmutexes'),
+  toRecord(obj, read) {
+    const { status, ttl } = basics(obj, read, ['Unlocked', 'ReadLocked', 'WriteLocked']);
+    const record: RWMutexRecord = {
+      ...(ttl !== undefined && { ttlSeconds: ttl }),
+      ...rwHolders(read, status, ttl),
+      waitingWriters: objectList(read, status, 'waitingWriters'),
+      fencingToken: read.count(status, 'status', 'fencingToken'),
+    };
+    return JSON.stringify(record);
+  },
+  toObject(record, before) {
+    const r = JSON.parse(record) as RWMutexRecord;
+    const holders = r.writer ? [r.writer] : r.readers;
+    const times = (f: (c: Claim) => string | undefined) =>
+      holders
+        .map(f)
+        .filter((t): t is string => t !== undefined)
+        .sort();
+    const status = {
+      writeHolder: r.writer?.holder ?? null,
+      readHolders: r.readers.length > 0 ? r.readers.map((c) => c.holder) : null,
+      lockedAt: times((c) => c.acquiredAt)[0] ?? null,
+      expiresAt: times((c) => c.expiresAt).at(-1) ?? null,
+      phase: r.writer ? 'WriteLocked' : r.readers.length > 0 ? 'ReadLocked' : 'Unlocked',
+      writer: replacing(before.status.writer, r.writer),
+      readers: r.readers,
+      waitingWriters: r.waitingWriters,
+      fencingToken: r.fencingToken,
+    };
+    return { spec: specFor(r.ttlSeconds, before.spec), status };
+  },
+};
+
 /** The konductor shapes koncli supports, by engine kind. */
-export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = { mutex: MUTEX_SHAPE, once: ONCE_SHAPE };
+export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = { mutex: MUTEX_SHAPE, once: ONCE_SHAPE, rwmutex: RWMUTEX_SHAPE };

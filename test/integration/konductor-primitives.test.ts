@@ -26,6 +26,11 @@ const objectOf = async (plural: string, name: string) =>
     spec?: Record<string, unknown>;
     status?: Record<string, unknown>;
   };
+const TYPES: Record<string, { plural: string; kindName: string }> = {
+  mutex: { plural: 'mutexes', kindName: 'Mutex' },
+  once: { plural: 'onces', kindName: 'Once' },
+  rwmutex: { plural: 'rwmutexes', kindName: 'RWMutex' },
+};
 const patchStatus = (resource: string, name: string, status: object) =>
   kubectl(['patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
 
@@ -40,6 +45,7 @@ beforeAll(async () => {
     ['leases.konductor.io', true],
     ['mutexes.konductor.io', true],
     ['onces.konductor.io', true],
+    ['rwmutexes.konductor.io', true],
   ]);
 }, 120_000);
 afterAll(cleanup);
@@ -86,6 +92,18 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect(status).toMatchObject({ executed: true, executor: linesOf(marker)[0], phase: 'Executed', exitCode: 0, executedAt: expect.any(String) });
   });
 
+  test('RWMutex (docs/api/rwmutex.md): readers share, a writer is refused until they unlock; kubectl sees readHolders and the writer', async () => {
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: RWMutex\nmetadata:\n  name: cache-lock\nspec:\n  ttl: 5m\n')).code).toBe(0);
+    expect((await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-1')).code).toBe(0);
+    expect((await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-2')).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer', '--timeout', '0')).code).toBe(3);
+    expect((await objectOf('rwmutexes', 'cache-lock')).status).toMatchObject({ readHolders: ['reader-1', 'reader-2'], phase: 'ReadLocked' });
+    for (const r of ['reader-1', 'reader-2']) expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', r)).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer', '--timeout', '0')).code).toBe(0);
+    const printed = await kubectl(['get', 'rwmutex', 'cache-lock', '-o', 'jsonpath={.status.writeHolder} {.status.phase} {.status.fencingToken}']);
+    expect(printed.stdout).toBe('writer WriteLocked 1');
+  });
+
   test('a status written by another konductor writer (no koncli fields) is read as konductor reads it', async () => {
     await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: shared-resource\nspec:\n  ttl: 2m\n');
     const now = new Date();
@@ -101,6 +119,12 @@ describe("objects applied from konductor's docs/api examples", () => {
     const check = await koncli('once', 'check', 'config-setup', '--json');
     expect(check.code).toBe(0);
     expect(json(check.stdout)).toMatchObject({ executed: true, holder: 'pod-xyz-123' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: RWMutex\nmetadata:\n  name: config-cache\nspec:\n  ttl: 2m\n');
+    expect((await patchStatus('rwmutex', 'config-cache', { readHolders: ['pod-xyz-123'], lockedAt: at(now), phase: 'ReadLocked' })).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'config-cache', '--holder', 'me', '--timeout', '0')).code).toBe(3);
+    expect((await koncli('rwmutex', 'rlock', 'config-cache', '--holder', 'me')).code).toBe(0);
+    expect((await objectOf('rwmutexes', 'config-cache')).status).toMatchObject({ readHolders: ['pod-xyz-123', 'me'], phase: 'ReadLocked' });
   });
 });
 
@@ -121,6 +145,39 @@ describe('contention', () => {
     expect(check.tokenRegressions).toEqual([]);
     expect((await objectOf('mutexes', 'critical')).status).toMatchObject({ phase: 'Unlocked', fencingToken: 5 });
   });
+
+  test('6 concurrent rwmutex runs (2 writers, 4 readers) on one konductor RWMutex: no writer overlaps anyone, all run', async () => {
+    const dir = workDir('konductor-rwmutex-run');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const ids = ['w0', 'r1', 'r2', 'w3', 'r4', 'r5'];
+    const procs = ids.map((id) =>
+      startKoncli(ns, [
+        'rwmutex',
+        'run',
+        'shared',
+        ...K,
+        id[0] === 'w' ? '--write' : '--read',
+        '--holder',
+        id,
+        '--wait',
+        '--ttl',
+        '6s',
+        '--',
+        section,
+        log,
+        id,
+        '0.3',
+      ]),
+    );
+    const results = await Promise.all(procs.map((p) => p.done));
+    expect(results.map((r) => r.code)).toEqual(Array(6).fill(0));
+    const check = checkExclusion(log);
+    expect(check.sections.map((x) => x.id).sort()).toEqual([...ids].sort());
+    expect(check.malformed).toEqual([]);
+    expect(check.overlaps.filter((pair) => pair.some((id) => id.startsWith('w')))).toEqual([]);
+    expect((await objectOf('rwmutexes', 'shared')).status).toMatchObject({ phase: 'Unlocked', fencingToken: 2 });
+  });
 });
 
 describe('bad data', () => {
@@ -128,14 +185,13 @@ describe('bad data', () => {
     ['mutex', 'bad-holder', { holder: 5, phase: 'Locked' }, /status\.holder is 5, not a string/],
     ['mutex', 'bad-phase', { phase: 'Sideways' }, /status\.phase is "Sideways"/],
     ['once', 'bad-executed', { executed: 'yes', phase: 'Executed' }, /status\.executed is "yes", not true or false/],
+    ['rwmutex', 'bad-readers', { readHolders: 'pod-a', phase: 'ReadLocked' }, /status\.readHolders is "pod-a", not a list of holder names/],
   ])('a %s with %s is refused in one line (exit 9) and left as it was', async (kind, name, status, message) => {
-    const plural = kind === 'mutex' ? 'mutexes' : 'onces';
-    expect(
-      (await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kind === 'mutex' ? 'Mutex' : 'Once'}\nmetadata:\n  name: ${name}\n`)).code,
-    ).toBe(0);
+    const { plural, kindName } = TYPES[kind];
+    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n`)).code).toBe(0);
     expect((await patchStatus(kind, name, status)).code).toBe(0);
     const before = (await objectOf(plural, name)).metadata.resourceVersion;
-    const verb = kind === 'mutex' ? ['mutex', 'lock', name, '--holder', 'me'] : ['once', 'run', name, '--', 'true'];
+    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, kind === 'rwmutex' ? 'rlock' : 'lock', name, '--holder', 'me'];
     const refused = await koncli(...verb);
     expect(refused.code).toBe(9);
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
@@ -144,11 +200,5 @@ describe('bad data', () => {
     const listed = await koncli(kind, 'list', '--json');
     expect(listed.code).toBe(0);
     expect((json(listed.stdout).items as { name: string; state: string }[]).find((i) => i.name === name)).toMatchObject({ state: 'corrupt' });
-  });
-
-  test('--kind konductor on a primitive without a konductor store is a usage error (exit 2)', async () => {
-    const r = await koncli('rwmutex', 'lock', 'cache', '--holder', 'me');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--kind konductor is not supported for rwmutex/);
   });
 });
