@@ -10,8 +10,9 @@ import { openPrimitive, type PrimitiveStorage } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
 
-/** NAME of a primitive (the ConfigMap holding it). */
-export const primitiveNameArg = (kind: string) => Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it)`, required: true });
+/** NAME of a primitive (the ConfigMap, or with --kind konductor the konductor.io/v1 object, holding it). */
+export const primitiveNameArg = (kind: string) =>
+  Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it; --kind konductor: its konductor.io/v1 object)`, required: true });
 
 /** --wait / --timeout of the verbs that may wait (konductor's --timeout; 0 tries once). */
 export const primitiveWaitFlags = (what: string) => ({

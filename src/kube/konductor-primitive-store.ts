@@ -26,6 +26,7 @@ interface Source {
  */
 export class KonductorRecordStore implements RecordStore {
   private readonly api: CustomObjectsApi;
+  readonly objectType: string;
 
   constructor(
     private readonly client: KubeClient,
@@ -33,6 +34,7 @@ export class KonductorRecordStore implements RecordStore {
     private readonly shape: KonductorShape,
   ) {
     this.api = client.api(CustomObjectsApi);
+    this.objectType = shape.type.resource;
   }
 
   private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {

@@ -181,6 +181,20 @@ describe('contention', () => {
 });
 
 describe('bad data', () => {
+  test('a Mutex being deleted (a finalizer holds it) gets no claim: exit 10 naming mutexes.konductor.io, nothing written', async () => {
+    const manifest = 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: going\n  finalizers: [example.com/keep]\n';
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    expect((await kubectl(['delete', 'mutex', 'going', '--wait=false'])).code).toBe(0);
+    const before = (await objectOf('mutexes', 'going')).metadata.resourceVersion;
+    const refused = await koncli('mutex', 'lock', 'going', '--holder', 'me');
+    expect(refused.code).toBe(10);
+    expect(refused.stderr).toMatch(
+      /^koncli: error: mutex going \(mutexes\.konductor\.io going in namespace \S+\) is being deleted .*finalizer example\.com\/keep/m,
+    );
+    expect((await objectOf('mutexes', 'going')).metadata.resourceVersion).toBe(before);
+    expect((await kubectl(['patch', 'mutex', 'going', '--type=merge', '-p', '{"metadata":{"finalizers":null}}'])).code).toBe(0);
+  });
+
   test.each([
     ['mutex', 'bad-holder', { holder: 5, phase: 'Locked' }, /status\.holder is 5, not a string/],
     ['mutex', 'bad-phase', { phase: 'Sideways' }, /status\.phase is "Sideways"/],

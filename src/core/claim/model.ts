@@ -25,6 +25,8 @@ export interface RecordObject extends Versioned, ObjectIdentity {
 /** Where one kind's records live; every write is guarded by the object's resourceVersion. */
 export interface RecordStore extends Watchable<RecordObject> {
   readonly namespace: string;
+  /** The objects' type as named in messages (`ConfigMap`, `mutexes.konductor.io`); ConfigMap when absent. */
+  readonly objectType?: string;
   /** Every object in the namespace labelled as this kind. */
   list(): Promise<RecordObject[]>;
   /** Creates the object with `record`; a ConflictError when it already exists. */
