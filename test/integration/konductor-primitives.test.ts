@@ -205,7 +205,7 @@ describe('bad data', () => {
     expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n`)).code).toBe(0);
     expect((await patchStatus(kind, name, status)).code).toBe(0);
     const before = (await objectOf(plural, name)).metadata.resourceVersion;
-    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, kind === 'rwmutex' ? 'rlock' : 'lock', name, '--holder', 'me'];
+    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, 'lock', name, '--holder', 'me'];
     const refused = await koncli(...verb);
     expect(refused.code).toBe(9);
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
