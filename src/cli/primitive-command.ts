@@ -9,12 +9,13 @@ import { KoncliCommand } from './base-command.js';
 import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
 import { formatDuration } from './duration.js';
 import type { ListingFlagValues } from './kind-listing.js';
-import { openPrimitive } from './primitive-session.js';
+import { openPrimitive, type PrimitiveStorage } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
 
-/** NAME of a primitive (the ConfigMap holding it). */
-export const primitiveNameArg = (kind: string) => Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it)`, required: true });
+/** NAME of a primitive (the ConfigMap, or with --kind konductor the konductor.io/v1 object, holding it). */
+export const primitiveNameArg = (kind: string) =>
+  Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it; --kind konductor: its konductor.io/v1 object)`, required: true });
 
 /** NAME of `status`, which lists the kind without it. */
 export const optionalNameArg = (kind: string) =>
@@ -49,9 +50,29 @@ export interface ListedRow {
 
 /** What the commands of every primitive share: opening the kind's store, running a verb (waiting with a progress line), listing. */
 export abstract class PrimitiveCommand extends KoncliCommand {
-  /** The kind's store on the selected cluster and namespace. */
+  static override baseFlags = {
+    ...KoncliCommand.baseFlags,
+    kind: Flags.option({
+      description:
+        'where the primitive lives: native (a labelled ConfigMap) or konductor (its konductor.io/v1 object: koncli crd install) (env KONCLI_PRIMITIVE_KIND)',
+      options: ['native', 'konductor'] as const satisfies readonly PrimitiveStorage[],
+      env: 'KONCLI_PRIMITIVE_KIND',
+      default: 'native' as const,
+      helpGroup: 'CLUSTER',
+    })(),
+  };
+
+  private storage: PrimitiveStorage = 'native';
+
+  override async init(): Promise<void> {
+    await super.init();
+    const { flags } = await this.parse(this.ctor as typeof PrimitiveCommand);
+    this.storage = flags.kind;
+  }
+
+  /** The kind's store on the selected cluster, namespace and storage (--kind). */
   protected async primitive(kind: string): Promise<ClaimContext> {
-    return openPrimitive(await this.kube(), kind);
+    return openPrimitive(await this.kube(), kind, this.storage);
   }
 
   /**

@@ -1,11 +1,30 @@
 import type { ClaimContext } from '../core/claim/model.js';
+import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 
-/** The record store of one primitive kind (a labelled ConfigMap each), with the clocks that judge its claims. */
-export async function openPrimitive(client: KubeClient, kind: string): Promise<ClaimContext> {
-  const [{ claimContext }, { ConfigMapRecordStore }] = await Promise.all([import('../core/claim/model.js'), import('../kube/primitive-store.js')]);
-  const ctx = claimContext(new ConfigMapRecordStore(client, client.namespace, kind), client.clock, client.serverClock, {
-    maxClockSkewMs: client.maxClockSkewMs,
-  });
+/** Where a primitive lives: `native` (a labelled ConfigMap, docs/formats.md) or `konductor` (a konductor.io/v1 object, docs/konductor.md). */
+export type PrimitiveStorage = 'native' | 'konductor';
+
+/** The record store of one primitive kind on the chosen storage, with the clocks that judge its claims. */
+export async function openPrimitive(client: KubeClient, kind: string, storage: PrimitiveStorage = 'native'): Promise<ClaimContext> {
+  const { claimContext } = await import('../core/claim/model.js');
+  const store =
+    storage === 'konductor'
+      ? await konductorStore(client, kind)
+      : new (await import('../kube/primitive-store.js')).ConfigMapRecordStore(client, client.namespace, kind);
+  const ctx = claimContext(store, client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs });
   return { ...ctx, withRequestTimeout: (ms, fn) => client.withRequestTimeout(ms, fn) };
+}
+
+async function konductorStore(client: KubeClient, kind: string) {
+  const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }] = await Promise.all([
+    import('../kube/konductor-primitive.js'),
+    import('../kube/konductor-primitive-store.js'),
+  ]);
+  const shape = KONDUCTOR_SHAPES[kind];
+  if (!shape) {
+    const supported = Object.keys(KONDUCTOR_SHAPES).join(', ');
+    throw new KoncliError('usage', `--kind konductor is not supported for ${kind} (only ${supported}); use --kind native`);
+  }
+  return new KonductorRecordStore(client, client.namespace, shape);
 }

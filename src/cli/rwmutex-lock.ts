@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { usageError } from '../core/errors.js';
+import { isKind, usageError } from '../core/errors.js';
 import { wallTimeOf } from '../core/clock.js';
 import type { ClaimContext } from '../core/claim/model.js';
 import { formatDuration, parseTtlSeconds } from './duration.js';
@@ -76,9 +76,11 @@ export abstract class RWMutexLockCommand extends PrimitiveCommand {
 /** A writer that gave up waiting takes back its waiting record (best effort: otherwise it lapses by itself within 30s). */
 export async function withdraw(ctx: ClaimContext, name: string, holder: string, warn: (m: string) => void): Promise<void> {
   const [{ decide }, rw] = await Promise.all([import('../core/claim/engine.js'), import('../core/primitives/rwmutex.js')]);
-  await decide(ctx, rw.rwmutexKind, name, rw.planRWWithdraw(holder), { wait: false }).catch((err: Error) =>
+  await decide(ctx, rw.rwmutexKind, name, rw.planRWWithdraw(holder), { wait: false }).catch((err: Error) => {
+    // Corrupt data: every reader refuses the object, so a record left in it holds nobody back; the error itself is reported once.
+    if (isKind(err, 'corrupt')) return;
     warn(
       `could not withdraw the waiting record of ${holder} from rwmutex ${name} (${err.message}); it lapses by itself within ${rw.WAITING_WRITER_TTL_SECONDS}s`,
-    ),
-  );
+    );
+  });
 }

@@ -15,13 +15,20 @@ export const KONDUCTOR_LEASE = {
   resource: 'leases.konductor.io',
 } as const;
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
+
+/** A konductor.io/v1 resource type, as named in messages. */
+export interface KonductorType {
+  kind: string;
+  apiVersion: string;
+  resource: string;
+}
 
 /**
  * A client-node failure meaning the API server does not serve konductor.io/v1 Leases at all (a 404
  * whose body does not name the object: "404 page not found" for an unknown group or version).
  */
-export function resourceTypeMissing(err: unknown): KoncliError | undefined {
+export function resourceTypeMissing(err: unknown, type: KonductorType = KONDUCTOR_LEASE): KoncliError | undefined {
   const e = err as { code?: unknown; body?: unknown };
   if (e?.code !== 404) return undefined;
   let body = e.body;
@@ -33,8 +40,8 @@ export function resourceTypeMissing(err: unknown): KoncliError | undefined {
   if ((body as { details?: { name?: unknown } } | undefined)?.details?.name) return undefined;
   return new KoncliError(
     'not-found',
-    `the API server does not serve ${KONDUCTOR_LEASE.resource} (${KONDUCTOR_LEASE.apiVersion}); install the CustomResourceDefinition with: koncli crd install`,
-    { resource: KONDUCTOR_LEASE.resource, installed: false },
+    `the API server does not serve ${type.resource} (${type.apiVersion}); install the CustomResourceDefinition with: koncli crd install`,
+    { resource: type.resource, installed: false },
   );
 }
 
@@ -51,17 +58,19 @@ export type KonductorPhase = 'Available' | 'Held' | 'Expired';
 const PHASES: readonly string[] = ['Available', 'Held', 'Expired'] satisfies KonductorPhase[];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown) => v === undefined || v === null;
+export const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const absent = (v: unknown) => v === undefined || v === null;
 /** A stanza of the object (metadata, spec, status); {} when it is missing or not an object. */
-const stanza = (obj: unknown, key: string): Obj => (isObject(obj) && isObject(obj[key]) ? obj[key] : {});
+export const stanza = (obj: unknown, key: string): Obj => (isObject(obj) && isObject(obj[key]) ? obj[key] : {});
 /** A metadata string (name, namespace, resourceVersion, uid) as the API server sends it. */
-const text = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
+export const text = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
 
-class Reader {
+/** Reads fields of one konductor object strictly: a malformed one is `corrupt`, naming the field and the fix. */
+export class Reader {
   constructor(
     private readonly name: string,
     private readonly namespace: string,
+    private readonly type: KonductorType = KONDUCTOR_LEASE,
   ) {}
 
   corrupt(path: string, value: unknown, expected: string): KoncliError {
@@ -69,11 +78,11 @@ class Reader {
     const [stanza, field] = path.split('.');
     const fix =
       stanza === 'status'
-        ? `kubectl patch ${KONDUCTOR_LEASE.resource} ${this.name} -n ${this.namespace} --subresource=status --type=merge -p '{"status":{"${field}":null}}'`
-        : `kubectl edit ${KONDUCTOR_LEASE.resource} ${this.name} -n ${this.namespace}`;
+        ? `kubectl patch ${this.type.resource} ${this.name} -n ${this.namespace} --subresource=status --type=merge -p '{"status":{"${field}":null}}'`
+        : `kubectl edit ${this.type.resource} ${this.name} -n ${this.namespace}`;
     return new KoncliError(
       'corrupt',
-      `konductor Lease ${this.namespace}/${this.name}: ${path} is ${shown}, not ${expected}; koncli will not interpret or overwrite it (fix: ${fix})`,
+      `konductor ${this.type.kind} ${this.namespace}/${this.name}: ${path} is ${shown}, not ${expected}; koncli will not interpret or overwrite it (fix: ${fix})`,
       { field: path },
     );
   }

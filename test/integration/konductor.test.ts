@@ -10,7 +10,8 @@ import { waiterIds } from '../support/waiters.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, RESTRICTED_USER, restrictedKubeconfigPath } from './helpers.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'konductor.io_leases.yaml');
+const CRD_NAMES = ['leases.konductor.io', 'mutexes.konductor.io', 'onces.konductor.io', 'rwmutexes.konductor.io'];
+const CRD_FILES = CRD_NAMES.map((n) => join(REPO_ROOT, 'config', 'crd', `konductor.io_${n.split('.')[0]}.yaml`));
 const ROLE_FILE = join(REPO_ROOT, 'docs', 'rbac', 'konductor-role.yaml');
 
 let ns: string;
@@ -84,13 +85,13 @@ describe('koncli crd install', () => {
     exitedWith(again, 0);
     expect(json(again.stdout)).toMatchObject({ outcome: 'unchanged', established: true });
     const text = await runKoncli(['crd', 'install', '--kubeconfig', admin]);
-    expect(text.stdout).toBe('customresourcedefinition leases.konductor.io unchanged (Established)\n');
+    expect(text.stdout).toBe(CRD_NAMES.map((n) => `customresourcedefinition ${n} unchanged (Established)\n`).join(''));
   });
 
   test('--dry-run prints the shipped YAML and needs no cluster', async () => {
     const dry = await runKoncli(['crd', 'install', '--dry-run', '--kubeconfig', '/nonexistent']);
     exitedWith(dry, 0);
-    expect(dry.stdout).toBe(readFileSync(CRD_FILE, 'utf8'));
+    expect(dry.stdout).toBe(CRD_FILES.map((f) => readFileSync(f, 'utf8').trimEnd()).join('\n---\n') + '\n');
     const applied = await runCommand(KUBECTL, ['--kubeconfig', admin, 'apply', '--dry-run=server', '-f', '-'], { input: dry.stdout });
     exitedWith(applied, 0);
   });

@@ -2,16 +2,22 @@ import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
 import { formatDuration, parseDuration } from '../../cli/duration.js';
 // Embedded by the build (esbuild's text loader), so the single executable needs no files beside it.
-import crdManifest from '../../../config/crd/konductor.io_leases.yaml';
+import leasesCrd from '../../../config/crd/konductor.io_leases.yaml';
+import mutexesCrd from '../../../config/crd/konductor.io_mutexes.yaml';
+import oncesCrd from '../../../config/crd/konductor.io_onces.yaml';
+import rwmutexesCrd from '../../../config/crd/konductor.io_rwmutexes.yaml';
 import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
-import type { CrdManifest } from '../../kube/crd.js';
+import type { CrdInstallResult, CrdManifest } from '../../kube/crd.js';
+
+/** The CRDs installed, in this order (the Lease first: its result is the document's top level). */
+const MANIFESTS = [leasesCrd, mutexesCrd, oncesCrd, rwmutexesCrd];
 
 export default class CrdInstall extends KoncliCommand {
-  static override summary = 'Install (or update) the konductor.io/v1 Lease CustomResourceDefinition';
-  static override description = `Creates the CustomResourceDefinition leases.konductor.io, or updates an existing one (guarded by its resourceVersion), then waits until the API server reports it Established. Needs the right to create and patch customresourcedefinitions (cluster-admin). With --dry-run, prints the manifest and sends nothing. After it, use the Leases with \`koncli lease … --kind konductor\` (see docs/konductor.md).${EXIT_CODES_SECTION}`;
+  static override summary = 'Install (or update) the konductor.io/v1 Lease, Mutex, Once and RWMutex CustomResourceDefinitions';
+  static override description = `Creates the CustomResourceDefinitions leases.konductor.io, mutexes.konductor.io, onces.konductor.io and rwmutexes.konductor.io, or updates existing ones (guarded by their resourceVersion), then waits until the API server reports each Established. Needs the right to create and patch customresourcedefinitions (cluster-admin). With --dry-run, prints the manifests and sends nothing. After it, use them with \`koncli lease|mutex|once|rwmutex … --kind konductor\` (see docs/konductor.md). With --json, the Lease's result, and every CRD's in \`items\`.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> crd install',
-    '<%= config.bin %> crd install --dry-run > konductor.io_leases.yaml',
+    '<%= config.bin %> crd install --dry-run > konductor.io.yaml',
     '<%= config.bin %> crd install --timeout 2m --json',
   ];
   static override flags = {
@@ -25,21 +31,27 @@ export default class CrdInstall extends KoncliCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(CrdInstall);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
-    const text = crdManifest;
     const yaml = await import('yaml');
     // The bundle exposes this CommonJS package only as a default export.
     const { parse } = 'parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default;
-    const json = parse(text) as CrdManifest['json'];
+    const manifests = MANIFESTS.map((text) => ({ text, json: parse(text) as CrdManifest['json'] }));
     if (flags['dry-run']) {
-      await this.output.result(json, () => text.trimEnd());
+      // With --json, a kubectl List of the CRDs (kubectl apply -f accepts it).
+      await this.output.result({ apiVersion: 'v1', kind: 'List', items: manifests.map((m) => m.json) }, () =>
+        manifests.map((m) => m.text.trimEnd()).join('\n---\n'),
+      );
       return;
     }
     // Named imports only: importing client-node's namespace would keep all of it in every command's bundle.
     const { installCrd, typedCrd } = await import('../../kube/crd.js');
-    const result = await installCrd(await this.kube(), { typed: typedCrd(text), json }, { timeoutMs });
-    await this.output.result(result, () => {
-      const state = result.established ? 'Established' : 'not waited for: check with kubectl get crd ' + result.name;
-      return `customresourcedefinition ${result.name} ${result.outcome} (${state}${result.waitedMs >= 1000 ? ` after ${formatDuration(result.waitedMs)}` : ''})`;
-    });
+    const client = await this.kube();
+    const results: CrdInstallResult[] = [];
+    for (const { text, json } of manifests) results.push(await installCrd(client, { typed: typedCrd(text), json }, { timeoutMs }));
+    await this.output.result({ ...results[0], items: results }, () => results.map(describe).join('\n'));
   }
+}
+
+function describe(result: CrdInstallResult): string {
+  const state = result.established ? 'Established' : 'not waited for: check with kubectl get crd ' + result.name;
+  return `customresourcedefinition ${result.name} ${result.outcome} (${state}${result.waitedMs >= 1000 ? ` after ${formatDuration(result.waitedMs)}` : ''})`;
 }

@@ -66,6 +66,7 @@ function stamper(ctx: ClaimContext, name: string, kind: string, now: number) {
 /** Decodes and judges one read; refuses an object that is not this kind's. */
 export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null): Read<S> {
   const now = ctx.clock.now();
+  if (obj?.unreadable) throw obj.unreadable;
   if (obj && (obj.record === undefined || obj.labelledKind !== kind.kind)) throw foreignObject(kind.kind, obj);
   const state = obj ? kind.decode(name, obj.record!) : undefined;
   const views = state ? judgeClaims(ctx, keyOf(ctx, name, obj), kind.claims(state), now) : [];
@@ -77,7 +78,7 @@ type Step<R> = { done: R } | { wrote: RecordObject } | { blocked: KoncliError; r
 async function step<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null, plan: Planner<S, R>): Promise<Step<R>> {
   const decided = plan(readOf(ctx, kind, name, obj));
   if ('done' in decided || 'blocked' in decided) return decided;
-  refuseTerminating(`${kind.kind} ${name} (ConfigMap ${name} in namespace ${ctx.store.namespace})`, obj);
+  refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
   const raw = kind.encode(decided.write);
   const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
   return 'again' in decided ? { wrote: written } : { done: decided.result(written) };

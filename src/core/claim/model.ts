@@ -16,11 +16,17 @@ export interface RecordObject extends Versioned, ObjectIdentity {
   record: string | undefined;
   /** The koncli primitive kind the object is labelled as (`koncli.dev/primitive`), if any. */
   labelledKind?: string;
+  /** Why a store could not read the object's data into a record (`corrupt`): every verb refuses it. */
+  unreadable?: KoncliError;
+  /** The object as the store read it, for a store whose writes depend on it (kube/konductor-primitive-store.ts). */
+  source?: unknown;
 }
 
 /** Where one kind's records live; every write is guarded by the object's resourceVersion. */
 export interface RecordStore extends Watchable<RecordObject> {
   readonly namespace: string;
+  /** The objects' type as named in messages (`ConfigMap`, `mutexes.konductor.io`); ConfigMap when absent. */
+  readonly objectType?: string;
   /** Every object in the namespace labelled as this kind. */
   list(): Promise<RecordObject[]>;
   /** Creates the object with `record`; a ConflictError when it already exists. */

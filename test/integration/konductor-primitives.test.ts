@@ -1,0 +1,218 @@
+// `koncli mutex|once … --kind konductor` on the real API server through the real CLI: the
+// konductor.io/v1 Mutex and Once CRDs from `koncli crd install`, objects applied with kubectl from
+// konductor's docs/api examples, a status written by another konductor writer, contention between
+// concurrent `mutex run`s, and corrupt data refused (exit 9, nothing written).
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { clusterArgs, runKoncli } from '../support/cli.js';
+import { checkExclusion, cleanup, linesOf, sectionScript, startKoncli, workDir } from '../reliability/support.js';
+import { kubectlPath, runCommand } from '../support/access.js';
+import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
+
+let ns: string;
+let admin: string;
+const K = ['--kind', 'konductor'];
+/** koncli with --kind konductor and the cluster flags, both before a `--` (what follows it is the command's). */
+const koncli = (...args: string[]) => {
+  const dash = args.includes('--') ? args.indexOf('--') : args.length;
+  return runKoncli([...args.slice(0, dash), ...K, ...clusterArgs(admin, ns), ...args.slice(dash)], { timeoutMs: 120_000 });
+};
+const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+const kubectl = (args: string[], input?: string) => runCommand(kubectlPath(), ['--kubeconfig', admin, '-n', ns, ...args], { input });
+const custom = () => adminConfig().makeApiClient(CustomObjectsApi);
+const objectOf = async (plural: string, name: string) =>
+  (await custom().getNamespacedCustomObject({ group: 'konductor.io', version: 'v1', plural, namespace: ns, name })) as {
+    metadata: { resourceVersion: string };
+    spec?: Record<string, unknown>;
+    status?: Record<string, unknown>;
+  };
+const TYPES: Record<string, { plural: string; kindName: string }> = {
+  mutex: { plural: 'mutexes', kindName: 'Mutex' },
+  once: { plural: 'onces', kindName: 'Once' },
+  rwmutex: { plural: 'rwmutexes', kindName: 'RWMutex' },
+};
+const patchStatus = (resource: string, name: string, status: object) =>
+  kubectl(['patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+
+beforeAll(async () => {
+  admin = adminKubeconfigPath();
+  ns = await freshNamespace('konductor-prim');
+  // Cluster-wide and idempotent: every file that needs the CRDs installs them.
+  const install = await runKoncli(['crd', 'install', '--json', '--kubeconfig', admin]);
+  expect(install.code).toBe(0);
+  const items = json(install.stdout).items as { name: string; established: boolean }[];
+  expect(items.map((i) => [i.name, i.established])).toEqual([
+    ['leases.konductor.io', true],
+    ['mutexes.konductor.io', true],
+    ['onces.konductor.io', true],
+    ['rwmutexes.konductor.io', true],
+  ]);
+}, 120_000);
+afterAll(cleanup);
+
+describe("objects applied from konductor's docs/api examples", () => {
+  test('Mutex (docs/api/mutex.md): lock, busy for another, status, unlock as the docs script does; kubectl sees the holder', async () => {
+    const applied = await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: db-migration\nspec:\n  ttl: 15m\n');
+    expect(applied.code).toBe(0);
+    const locked = await koncli('mutex', 'lock', 'db-migration', '--holder', 'pod-a', '--timeout', '30s', '--json');
+    expect(locked.code).toBe(0);
+    expect(json(locked.stdout)).toMatchObject({ holder: 'pod-a', outcome: 'acquired', ttlSeconds: 900, fencingToken: 1 });
+    const obj = await objectOf('mutexes', 'db-migration');
+    expect(obj.spec).toEqual({ ttl: '15m' });
+    expect(obj.status).toMatchObject({ holder: 'pod-a', phase: 'Locked', lockedAt: expect.any(String), expiresAt: expect.any(String), fencingToken: 1 });
+    const printed = await kubectl(['get', 'mutex', 'db-migration', '-o', 'jsonpath={.status.holder} {.status.phase}']);
+    expect(printed.stdout).toBe('pod-a Locked');
+
+    const busy = await koncli('mutex', 'lock', 'db-migration', '--holder', 'pod-b', '--timeout', '0');
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toMatch(/^koncli: error: mutex db-migration is held by pod-a/m);
+    expect(json((await koncli('mutex', 'status', 'db-migration', '--json')).stdout)).toMatchObject({ state: 'held', holder: 'pod-a', ttlSeconds: 900 });
+    expect((await koncli('mutex', 'unlock', 'db-migration', '--holder', 'pod-a')).code).toBe(0);
+    expect((await objectOf('mutexes', 'db-migration')).status).toEqual({ phase: 'Unlocked', fencingToken: 1 });
+    const listed = await koncli('mutex', 'list');
+    expect(listed.stdout).toMatch(/^db-migration\s+free\s/m);
+  });
+
+  test('Once (docs/api/once.md): check says not executed (exit 3), once run runs it exactly once, then check greps "has been executed"', async () => {
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Once\nmetadata:\n  name: db-init\nspec:\n  ttl: 24h\n')).code).toBe(0);
+    const before = await koncli('once', 'check', 'db-init');
+    expect(before.code).toBe(3);
+    expect(before.stdout).toMatch(/has not been executed/);
+    const dir = workDir('konductor-once');
+    const marker = join(dir, 'ran');
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) => startKoncli(ns, ['once', 'run', 'db-init', ...K, '--holder', `r${i}`, '--', 'sh', '-c', `echo r${i} >> "${marker}"`]).done),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(linesOf(marker)).toHaveLength(1);
+    const after = await koncli('once', 'check', 'db-init');
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/has been executed/);
+    const status = (await objectOf('onces', 'db-init')).status;
+    expect(status).toMatchObject({ executed: true, executor: linesOf(marker)[0], phase: 'Executed', exitCode: 0, executedAt: expect.any(String) });
+  });
+
+  test('RWMutex (docs/api/rwmutex.md): readers share, a writer is refused until they unlock; kubectl sees readHolders and the writer', async () => {
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: RWMutex\nmetadata:\n  name: cache-lock\nspec:\n  ttl: 5m\n')).code).toBe(0);
+    expect((await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-1')).code).toBe(0);
+    expect((await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-2')).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer', '--timeout', '0')).code).toBe(3);
+    expect((await objectOf('rwmutexes', 'cache-lock')).status).toMatchObject({ readHolders: ['reader-1', 'reader-2'], phase: 'ReadLocked' });
+    for (const r of ['reader-1', 'reader-2']) expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', r)).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer', '--timeout', '0')).code).toBe(0);
+    const printed = await kubectl(['get', 'rwmutex', 'cache-lock', '-o', 'jsonpath={.status.writeHolder} {.status.phase} {.status.fencingToken}']);
+    expect(printed.stdout).toBe('writer WriteLocked 1');
+  });
+
+  test('a status written by another konductor writer (no koncli fields) is read as konductor reads it', async () => {
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: shared-resource\nspec:\n  ttl: 2m\n');
+    const now = new Date();
+    const later = new Date(now.getTime() + 120_000);
+    const at = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    expect((await patchStatus('mutex', 'shared-resource', { holder: 'pod-xyz-123', lockedAt: at(now), expiresAt: at(later), phase: 'Locked' })).code).toBe(0);
+    const busy = await koncli('mutex', 'lock', 'shared-resource', '--holder', 'me', '--json');
+    expect(busy.code).toBe(3);
+    expect(json(busy.stdout)).toMatchObject({ error: { kind: 'busy', holder: 'pod-xyz-123' } });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Once\nmetadata:\n  name: config-setup\n');
+    expect((await patchStatus('once', 'config-setup', { executed: true, executor: 'pod-xyz-123', executedAt: at(now), phase: 'Executed' })).code).toBe(0);
+    const check = await koncli('once', 'check', 'config-setup', '--json');
+    expect(check.code).toBe(0);
+    expect(json(check.stdout)).toMatchObject({ executed: true, holder: 'pod-xyz-123' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: RWMutex\nmetadata:\n  name: config-cache\nspec:\n  ttl: 2m\n');
+    expect((await patchStatus('rwmutex', 'config-cache', { readHolders: ['pod-xyz-123'], lockedAt: at(now), phase: 'ReadLocked' })).code).toBe(0);
+    expect((await koncli('rwmutex', 'lock', 'config-cache', '--holder', 'me', '--timeout', '0')).code).toBe(3);
+    expect((await koncli('rwmutex', 'rlock', 'config-cache', '--holder', 'me')).code).toBe(0);
+    expect((await objectOf('rwmutexes', 'config-cache')).status).toMatchObject({ readHolders: ['pod-xyz-123', 'me'], phase: 'ReadLocked' });
+  });
+});
+
+describe('contention', () => {
+  test('5 concurrent mutex runs on one konductor Mutex: sections never overlap, fencing tokens strictly increase', async () => {
+    const dir = workDir('konductor-mutex-run');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const procs = Array.from({ length: 5 }, (_, i) =>
+      startKoncli(ns, ['mutex', 'run', 'critical', ...K, '--wait', '--ttl', '6s', '--', section, log, `s${i}`, '0.3']),
+    );
+    const results = await Promise.all(procs.map((p) => p.done));
+    expect(results.map((r) => r.code)).toEqual(Array(5).fill(0));
+    const check = checkExclusion(log);
+    expect(check.sections).toHaveLength(5);
+    expect(check.overlaps).toEqual([]);
+    expect(check.malformed).toEqual([]);
+    expect(check.tokenRegressions).toEqual([]);
+    expect((await objectOf('mutexes', 'critical')).status).toMatchObject({ phase: 'Unlocked', fencingToken: 5 });
+  });
+
+  test('6 concurrent rwmutex runs (2 writers, 4 readers) on one konductor RWMutex: no writer overlaps anyone, all run', async () => {
+    const dir = workDir('konductor-rwmutex-run');
+    const section = sectionScript(dir);
+    const log = join(dir, 'sections.log');
+    const ids = ['w0', 'r1', 'r2', 'w3', 'r4', 'r5'];
+    const procs = ids.map((id) =>
+      startKoncli(ns, [
+        'rwmutex',
+        'run',
+        'shared',
+        ...K,
+        id[0] === 'w' ? '--write' : '--read',
+        '--holder',
+        id,
+        '--wait',
+        '--ttl',
+        '6s',
+        '--',
+        section,
+        log,
+        id,
+        '0.3',
+      ]),
+    );
+    const results = await Promise.all(procs.map((p) => p.done));
+    expect(results.map((r) => r.code)).toEqual(Array(6).fill(0));
+    const check = checkExclusion(log);
+    expect(check.sections.map((x) => x.id).sort()).toEqual([...ids].sort());
+    expect(check.malformed).toEqual([]);
+    expect(check.overlaps.filter((pair) => pair.some((id) => id.startsWith('w')))).toEqual([]);
+    expect((await objectOf('rwmutexes', 'shared')).status).toMatchObject({ phase: 'Unlocked', fencingToken: 2 });
+  });
+});
+
+describe('bad data', () => {
+  test('a Mutex being deleted (a finalizer holds it) gets no claim: exit 10 naming mutexes.konductor.io, nothing written', async () => {
+    const manifest = 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: going\n  finalizers: [example.com/keep]\n';
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    expect((await kubectl(['delete', 'mutex', 'going', '--wait=false'])).code).toBe(0);
+    const before = (await objectOf('mutexes', 'going')).metadata.resourceVersion;
+    const refused = await koncli('mutex', 'lock', 'going', '--holder', 'me');
+    expect(refused.code).toBe(10);
+    expect(refused.stderr).toMatch(
+      /^koncli: error: mutex going \(mutexes\.konductor\.io going in namespace \S+\) is being deleted .*finalizer example\.com\/keep/m,
+    );
+    expect((await objectOf('mutexes', 'going')).metadata.resourceVersion).toBe(before);
+    expect((await kubectl(['patch', 'mutex', 'going', '--type=merge', '-p', '{"metadata":{"finalizers":null}}'])).code).toBe(0);
+  });
+
+  test.each([
+    ['mutex', 'bad-holder', { holder: 5, phase: 'Locked' }, /status\.holder is 5, not a string/],
+    ['mutex', 'bad-phase', { phase: 'Sideways' }, /status\.phase is "Sideways"/],
+    ['once', 'bad-executed', { executed: 'yes', phase: 'Executed' }, /status\.executed is "yes", not true or false/],
+    ['rwmutex', 'bad-readers', { readHolders: 'pod-a', phase: 'ReadLocked' }, /status\.readHolders is "pod-a", not a list of holder names/],
+  ])('a %s with %s is refused in one line (exit 9) and left as it was', async (kind, name, status, message) => {
+    const { plural, kindName } = TYPES[kind];
+    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n`)).code).toBe(0);
+    expect((await patchStatus(kind, name, status)).code).toBe(0);
+    const before = (await objectOf(plural, name)).metadata.resourceVersion;
+    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, 'lock', name, '--holder', 'me'];
+    const refused = await koncli(...verb);
+    expect(refused.code).toBe(9);
+    expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    expect(refused.stderr).toMatch(/koncli will not interpret or overwrite it \(fix: kubectl patch/);
+    expect((await objectOf(plural, name)).metadata.resourceVersion).toBe(before);
+    const listed = await koncli(kind, 'list', '--json');
+    expect(listed.code).toBe(0);
+    expect((json(listed.stdout).items as { name: string; state: string }[]).find((i) => i.name === name)).toMatchObject({ state: 'corrupt' });
+  });
+});
