@@ -28,7 +28,7 @@ export default {
       ...withCluster,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout-60s.mjs'],
+      setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout-120s.mjs'],
     },
     {
       ...common,

@@ -10,6 +10,7 @@ import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output, type OutputFormat } from './output.js';
 import { startProgress, type Progress } from './progress.js';
 import { validateNamespace } from './validate.js';
+import { sayBusy, sayRule, withBreak } from './break-commands.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoncliCommand)['baseFlags'] & T['flags']>;
 /** The cluster and output flags every command takes, as parsed. */
@@ -83,6 +84,7 @@ export abstract class KoncliCommand extends Command {
     // A command may take more -o values (status: wide, name, jsonpath=…); those print text.
     const format: OutputFormat = flags.json ? 'json' : flags.output === 'json' || flags.output === 'yaml' ? flags.output : 'text';
     this.output = new Output(format);
+    this.output.verbose = !!flags.verbose;
   }
 
   /** The namespace given with -n, validated; undefined means "from the kubeconfig". */
@@ -144,7 +146,16 @@ export abstract class KoncliCommand extends Command {
 
   private withBreakCommand(f: Failure): Failure {
     const command = f.kind === 'busy' ? this.busyBreak?.(f.details ?? {}) : undefined;
-    return command ? { ...f, message: `${f.message}; to break it safely: ${command}`, details: { ...f.details, breakCommand: command } } : f;
+    return command ? { ...f, message: withBreak(f.message, command), details: { ...f.details, breakCommand: command } } : f;
+  }
+
+  /**
+   * A busy outcome that is a result, not a failure (a run whose command never started): said in
+   * one line with the break command, the rule at -v; returns what the result document adds.
+   */
+  protected sayBusy(err: KoncliError, notDone: string) {
+    const details = err.details ?? {};
+    return sayBusy(this.output, notDone, oneLine(err.message), details, this.busyBreak?.(details));
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
@@ -157,6 +168,7 @@ export abstract class KoncliCommand extends Command {
       await this.output.result({ error: { kind, message, exitCode: code, ...details, ...holdersOf(details) } }, () => '');
     }
     this.output.error(message);
+    sayRule(this.output, details);
     process.exitCode = code;
   }
 }

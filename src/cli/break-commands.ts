@@ -1,5 +1,7 @@
+import type { Config } from '@oclif/core';
 import { shellQuote } from '../core/status/list.js';
 import { commandPrefix } from './invocation.js';
+import type { Output } from './output.js';
 
 /**
  * The commands that break a claim safely (`--force --if-holder X`: only while X still holds it),
@@ -19,6 +21,15 @@ export const breakArgs = {
     '--force',
     ...ifHolders(holders),
   ],
+  /** A koncli primitive's `KIND unlock` (mutex, and any kind that has the command). */
+  primitive: (kind: string, name: string, namespace: string, holders: string[]) => [
+    kind,
+    'unlock',
+    name,
+    ...nsArgs(namespace),
+    '--force',
+    ...ifHolders(holders),
+  ],
   semaphore: (name: string, namespace: string, holders: string[]) => ['semaphore', 'unlock', name, ...nsArgs(namespace), '--force', ...ifHolders(holders)],
   kubelock: (object: string, lock: string, namespace: string | null, holders: string[]) => [
     'kubelock',
@@ -32,6 +43,39 @@ export const breakArgs = {
     ...ifHolders(holders),
   ],
 };
+
+/**
+ * Whether koncli has `KIND unlock` taking `--force --if-holder` (`multiple`: several at once), read
+ * from oclif's command registry: a primitive kind added later gets its break command unchanged.
+ */
+export type UnlockCommandOf = (kind: string) => { multiple: boolean } | undefined;
+
+export const unlockCommandOf =
+  (config: Pick<Config, 'findCommand'>): UnlockCommandOf =>
+  (kind) => {
+    const flags = config.findCommand(`${kind}:unlock`)?.flags;
+    const ifHolder = flags?.['if-holder'] as { multiple?: boolean } | undefined;
+    return flags?.force && ifHolder ? { multiple: !!ifHolder.multiple } : undefined;
+  };
+
+/** A busy message followed by what to do: the command that breaks it safely. */
+export const withBreak = (message: string, command: string | undefined) => (command ? `${message}; to break it safely: ${command}` : message);
+
+/** At -v, after a busy error: the rule by which its claims are judged to last (core/expiry.ts's ruleOf). */
+export const sayRule = (output: Output, details: Record<string, unknown> | undefined) => {
+  if (typeof details?.rule === 'string') output.detail(`judged held by: ${details.rule}`);
+};
+
+/**
+ * A busy outcome that is a result, not a failure (a run whose command never started): one line
+ * saying what is not done, who holds and until when, and the break command; the rule at -v.
+ * Returns what the result document adds.
+ */
+export function sayBusy(output: Output, notDone: string, message: string, details: Record<string, unknown>, breakCommand: string | undefined) {
+  output.error(`${notDone}: ${withBreak(message, breakCommand)}`);
+  sayRule(output, details);
+  return { heldBy: details.holder ?? details.holders ?? null, breakCommand: breakCommand ?? null, rule: details.rule ?? null };
+}
 
 /** The whole command line, quoted for a POSIX shell, as the user runs koncli. */
 export const commandLine = (args: string[]) => [commandPrefix(), ...args.map(shellQuote)].join(' ');

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { KeptClaim } from '../core/claim/keeper.js';
-import { isKind } from '../core/errors.js';
+import { isKind, type KoncliError } from '../core/errors.js';
 import type { Versioned } from '../core/store.js';
 import type { KubeClient } from '../kube/client.js';
 import { exitCodeOf, type SupervisedChild } from '../supervise/child.js';
@@ -222,6 +222,7 @@ export async function runAndReport<T extends Versioned, A>(
   spec: ClaimRunSpec<T, A>,
   flags: ClaimRunFlags & { conflictExitCode: number },
   report: (run: ClaimRunEnd<A>) => { exitCode: number } & Record<string, unknown>,
+  onBusy: (err: KoncliError) => Record<string, unknown> = (err) => (output.error(`${err.message}; not running the command`), {}),
 ): Promise<void> {
   const base = { kind: spec.kind, namespace: spec.namespace, name: spec.name, holder: spec.holder };
   try {
@@ -230,8 +231,8 @@ export async function runAndReport<T extends Versioned, A>(
     process.exitCode = doc.exitCode;
   } catch (err) {
     if (!isKind(err, 'busy')) throw err;
-    output.error(`${err.message}; not running the command`);
-    await output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode }, () => '');
+    const said = onBusy(err);
+    await output.result({ ...base, outcome: 'busy', ran: false, exitCode: flags.conflictExitCode, ...said }, () => '');
     process.exitCode = flags.conflictExitCode;
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kubectlArgv } from './argv.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { commandPrefix, completionArgs } from './invocation.js';
-import { unknownCommand, unknownCommandMessage } from './unknown-command.js';
+import { arglessIdsOf, commandIdsOf, unknownCommand, unknownCommandMessage, type CommandShape } from './unknown-command.js';
 import { lendPasswdEnv } from './passwd-env.js';
 import { markStartup } from './startup-timing.js';
 import { setWatchdogCommand, WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
@@ -31,6 +31,8 @@ export interface Host {
   watchdog: string[];
   /** koncli's command ids ("lease:acquire"), when known without loading oclif. */
   commandIds?(): Set<string> | undefined;
+  /** Those of them that take no argument (cli/unknown-command.ts). */
+  arglessIds?(): Set<string> | undefined;
 }
 
 const EXIT_CODES_SECTION = `EXIT CODES\n${EXIT_CODES_HELP}`;
@@ -48,7 +50,7 @@ export async function run(args: string[], host: Host): Promise<never> {
   process.stdout.on('error', stdoutFailed);
   const argv = helpFlag(kubectlArgv(completionArgs(args))); // kubectl's habits: global flags before the command, -v=N, -h
   const ids = host.commandIds?.();
-  if (ids && refuseUnknown(argv, ids)) process.exitCode = 2;
+  if (ids && refuseUnknown(argv, ids, host.arglessIds?.())) process.exitCode = 2;
   else if (!printVersion(argv, host.pjson)) {
     lendPasswdEnv();
     const loadOptions = host.loadOptions(argv);
@@ -73,9 +75,9 @@ const helpFlag = (argv: string[]) => {
 };
 
 /** An unknown command: one line (and the JSON error document under --json), no prompt; true when refused. */
-function refuseUnknown(argv: string[], ids: Set<string>): boolean {
+function refuseUnknown(argv: string[], ids: Set<string>, argless: Set<string> | undefined): boolean {
   if (asksHelp(argv)) return false;
-  const unknown = unknownCommand(argv, ids);
+  const unknown = unknownCommand(argv, ids, argless);
   if (!unknown) return false;
   const message = unknownCommandMessage(unknown, commandPrefix());
   if (
@@ -98,9 +100,11 @@ function refuseUnknown(argv: string[], ids: Set<string>): boolean {
  */
 export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
   let ids: Set<string> | undefined;
+  let argless: Set<string> | undefined;
   try {
-    const manifest = JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')) as { commands: object };
-    ids = new Set(Object.keys(manifest.commands));
+    const manifest = JSON.parse(readFileSync(join(root, '.oclif.manifest.json'), 'utf8')) as { commands: Record<string, CommandShape> };
+    ids = commandIdsOf(manifest.commands);
+    argless = arglessIdsOf(manifest.commands);
   } catch {
     // no readable manifest: oclif loads every plugin, as it would anyway
   }
@@ -111,6 +115,7 @@ export function installedHost(root: string, pjson: Interfaces.PJSON): Host {
     pjson,
     watchdog: [process.execPath, join(root, 'bin', 'run.js'), WATCHDOG_ARGUMENT],
     commandIds: () => ids,
+    arglessIds: () => argless,
     loadOptions: (argv) =>
       ids && !asksHelp(argv) && commandIn(argv, ids)
         ? { root, pjson: { ...own, oclif: { ...own.oclif, plugins: [] } } }

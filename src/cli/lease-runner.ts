@@ -5,6 +5,7 @@ import { isKind } from '../core/errors.js';
 import { exitCodeOf, type SupervisedChild } from '../supervise/child.js';
 import { startWatched, watchdogReady } from '../supervise/watched-start.js';
 import { Watchdog } from '../supervise/watchdog-client.js';
+import { breakArgs, commandLine, sayBusy } from './break-commands.js';
 import { formatDuration } from './duration.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
 import { reportWaiting } from './lease-text.js';
@@ -35,7 +36,7 @@ export interface LeaseRunRequest {
 }
 
 export type LeaseRunResult =
-  | { lease: string; holder: string; outcome: 'busy'; ran: false; exitCode: number }
+  | { lease: string; holder: string; outcome: 'busy'; ran: false; exitCode: number; heldBy: unknown; breakCommand: string | null; rule: unknown }
   | {
       lease: string;
       holder: string;
@@ -134,8 +135,11 @@ async function acquireForRun(
   } catch (err) {
     await progress?.finish(false);
     if (!isKind(err, 'busy')) throw err;
-    output.error(`${err.message}; not running the command`);
-    return { busy: { lease: name, holder, outcome: 'busy', ran: false, exitCode: req.conflictExitCode } };
+    const details = err.details ?? {};
+    const heldBy = typeof details.holder === 'string' && details.holder ? details.holder : undefined;
+    const breakCommand = heldBy && commandLine(breakArgs.lease(name, client.namespace, req.kind === 'konductor', [heldBy]));
+    const said = sayBusy(output, 'not running the command', err.message, details, breakCommand);
+    return { busy: { lease: name, holder, outcome: 'busy', ran: false, exitCode: req.conflictExitCode, ...said } };
   } finally {
     waiting.stop();
   }

@@ -2,7 +2,7 @@ import { KoncliError, isKind } from '../core/errors.js';
 import type { Listing, ListScope, LockLister, LockRow } from '../core/status/model.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ResolvedResource } from '../kube/resource-resolver.js';
-import { breakArgs } from './break-commands.js';
+import { breakArgs, type UnlockCommandOf } from './break-commands.js';
 import { openLeases, type LeaseKind } from './lease-session.js';
 import { openSemaphores } from './semaphore-session.js';
 
@@ -10,7 +10,7 @@ import { openSemaphores } from './semaphore-session.js';
 const pathOf = (root: string, plural: string, scope: ListScope) => `${root}${scope.namespace ? `/namespaces/${scope.namespace}` : ''}/${plural}`;
 
 /** Native coordination.k8s.io/v1 Leases (client-go, klock, leaselocker, koncli) or konductor Leases. */
-function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
+export function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
   const konductor = kind === 'konductor';
   return {
     kind: konductor ? 'konductor-lease' : 'lease',
@@ -37,7 +37,7 @@ function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
 }
 
 /** kube-lock semaphores: ConfigMaps with the `kube-lock` annotation. */
-function semaphoreLister(client: KubeClient): LockLister {
+export function semaphoreLister(client: KubeClient): LockLister {
   return {
     kind: 'semaphore',
     async list(scope: ListScope): Promise<Listing> {
@@ -64,7 +64,7 @@ function semaphoreLister(client: KubeClient): LockLister {
 }
 
 /** giantswarm/kubelock annotations on objects of every type the user may list (metadata-only lists, in parallel). */
-function kubelockLister(client: KubeClient): LockLister {
+export function kubelockLister(client: KubeClient): LockLister {
   /** The types that carried kubelock annotations at the last listing: what -w watches. */
   let withLocks: ResolvedResource[] = [];
   return {
@@ -129,10 +129,39 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
     });
 }
 
+/**
+ * koncli's own primitives of every kind (mutex, once, and any kind stored the same way): ConfigMaps
+ * labelled `koncli.dev/primitive`, listed by that label, each kind's claims found by their common
+ * shape (core/status/primitive-row.ts), broken with `KIND unlock NAME --force --if-holder X` where
+ * that command exists. `only`: one kind (`mutex status` without NAME).
+ */
+export function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf, only?: string): LockLister {
+  return {
+    kind: only ?? 'primitive',
+    async list(scope: ListScope): Promise<Listing> {
+      const [{ listPrimitives }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
+        import('../kube/primitive-store.js'),
+        import('../core/status/primitive-row.js'),
+        import('../core/expiry.js'),
+      ]);
+      const ctx = { clock: client.clock, tracker: new ExpiryTracker(client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }) };
+      const objects = await listPrimitives(client, scope.namespace, scope.labelSelector, only);
+      return { rows: objects.map((o) => primitiveRow(o, ctx)), skipped: [] };
+    },
+    breakArgs: (row, holders) => {
+      const unlock = unlockOf(row.kind);
+      if (!unlock || (holders.length > 1 && !unlock.multiple)) return null;
+      return breakArgs.primitive(row.kind, row.name, row.namespace!, holders);
+    },
+    watchPaths: (scope) => Promise.resolve([pathOf('/api/v1', 'configmaps', scope)]),
+  };
+}
+
 /** Every kind `koncli status` lists, one descriptor each (docs/architecture.md: "Adding a kind to koncli status"). */
-export const lockListers = (client: KubeClient): LockLister[] => [
+export const lockListers = (client: KubeClient, unlockOf: UnlockCommandOf = () => undefined): LockLister[] => [
   leaseLister(client, 'native'),
   leaseLister(client, 'konductor'),
   semaphoreLister(client),
   kubelockLister(client),
+  primitiveLister(client, unlockOf),
 ];

@@ -19,6 +19,9 @@ export class Output {
     this.out = colorFor(process.stdout);
   }
 
+  /** -v: `detail` lines are shown. */
+  verbose = false;
+
   get machine(): boolean {
     return this.format !== 'text';
   }
@@ -47,6 +50,11 @@ export class Output {
 
   error(message: string): void {
     stderr().write(`${this.err.red('koncli: error:')} ${message}\n`);
+  }
+
+  /** Shown only at -v: the reasoning behind a verdict (a busy error's expiry rule). */
+  detail(message: string): void {
+    if (this.verbose) this.info(message);
   }
 
   /** A -v line (`koncli: api: …`). */

@@ -2,16 +2,23 @@ import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
 import type { ClaimContext, ClaimKind, RecordObject } from '../core/claim/model.js';
-import { KoncliError } from '../core/errors.js';
+import type { LockRow } from '../core/status/model.js';
+import { KoncliError, usageError } from '../core/errors.js';
 import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec, RunClaim } from './claim-runner.js';
 import { KoncliCommand } from './base-command.js';
+import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
 import { formatDuration } from './duration.js';
+import type { ListingFlagValues } from './kind-listing.js';
 import { openPrimitive } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
 
 /** NAME of a primitive (the ConfigMap holding it). */
 export const primitiveNameArg = (kind: string) => Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it)`, required: true });
+
+/** NAME of `status`, which lists the kind without it. */
+export const optionalNameArg = (kind: string) =>
+  Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it); omit to list`, required: false });
 
 /** --wait / --timeout of the verbs that may wait (konductor's --timeout; 0 tries once). */
 export const primitiveWaitFlags = (what: string) => ({
@@ -47,6 +54,19 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     return openPrimitive(await this.kube(), kind);
   }
 
+  /**
+   * A busy error of `kind` NAME says the command that breaks it safely: `KIND unlock NAME --force
+   * --if-holder H` for the holders its details name, when the kind has that command.
+   */
+  private armBreak(kind: string, name: string, namespace: string): void {
+    const unlock = unlockCommandOf(this.config)(kind);
+    if (!unlock) return;
+    this.busyBreak = (d) => {
+      const holders = typeof d.holder === 'string' && d.holder ? [d.holder] : Array.isArray(d.holders) ? d.holders.filter((h) => typeof h === 'string') : [];
+      return holders.length && (holders.length === 1 || unlock.multiple) ? commandLine(breakArgs.primitive(kind, name, namespace, holders)) : undefined;
+    };
+  }
+
   /** Validates NAME as an object name. */
   protected nameOf(name: string, kind: string): string {
     return validateObjectName(name, kind);
@@ -62,6 +82,7 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     done: (r: R) => string,
   ): Promise<Decided<R>> {
     const { decide } = await import('../core/claim/engine.js');
+    this.armBreak(kind.kind, name, ctx.store.namespace);
     return this.waiting({ wait: wait.wait, title: `waiting for ${kind.kind} ${name}`, done: (d) => done(d.result) }, ({ progress, ...opts }) =>
       decide(ctx, kind, name, plan, {
         ...wait,
@@ -113,6 +134,7 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     ]);
     const { kind, name } = claim;
     const run = spec(ctx);
+    this.armBreak(kind.kind, name, ctx.store.namespace);
     const runSpec: ClaimRunSpec<RecordObject, A> = {
       ...claim,
       kind: kind.kind,
@@ -125,7 +147,45 @@ export abstract class PrimitiveCommand extends KoncliCommand {
       release: (commandExit) => decide(ctx, kind, name, run.release(commandExit), { wait: false }),
       env: run.env,
     };
-    await runAndReport(client, this.output, runSpec, flags, report);
+    await runAndReport(client, this.output, runSpec, flags, report, (err) => this.sayBusy(err, 'not running the command'));
+  }
+
+  /**
+   * `status [NAME]`: without NAME lists the kind (`listKind`) and returns undefined; with it, the
+   * kind's own description of NAME plus what `judged` adds. -A with NAME is a usage error.
+   */
+  protected async statusOf<S, D>(
+    load: () => Promise<{ kind: ClaimKind<S>; describe: (read: Read<S>, clock: ClaimContext['clock']) => D }>,
+    kindName: string,
+    name: string | undefined,
+    flags: ListingFlagValues,
+  ): Promise<(D & Awaited<ReturnType<PrimitiveCommand['judged']>>) | undefined> {
+    if (name === undefined) return void (await this.listKind(kindName, flags));
+    if (flags['all-namespaces']) throw usageError(`-A lists every ${kindName}; pass either NAME or -A`);
+    const valid = this.nameOf(name, kindName);
+    const [ctx, { kind, describe }] = await Promise.all([this.primitive(kindName), load()]);
+    const read = await this.readOne(ctx, kind, valid);
+    return { ...describe(read, ctx.clock), ...(await this.judged(ctx, read.obj!)) };
+  }
+
+  /** `status` without NAME: `koncli status`'s listing of this kind (-A, -l, --system; cli/kind-listing.ts). */
+  protected async listKind(kind: string, flags: ListingFlagValues): Promise<void> {
+    const client = await this.kube();
+    const [{ primitiveLister }, { printKindListing, scopeOf }] = await Promise.all([import('./lock-listers.js'), import('./kind-listing.js')]);
+    const lister = primitiveLister(client, unlockCommandOf(this.config), kind);
+    await printKindListing(this.output, client, lister, scopeOf(flags), kind, (read) => this.oneShot(client.clock, read));
+  }
+
+  /** What `status NAME` adds (issue 23): the holders' liveness, the stuck verdict, the command that breaks it safely. */
+  protected async judged(ctx: ClaimContext, obj: RecordObject): Promise<Pick<LockRow, 'alive' | 'aliveReason' | 'stuck' | 'breakCommand'>> {
+    const client = await this.kube();
+    const [{ primitiveLister }, { judgeOne }, { primitiveRow }] = await Promise.all([
+      import('./lock-listers.js'),
+      import('./kind-listing.js'),
+      import('../core/status/primitive-row.js'),
+    ]);
+    const row = await judgeOne(client, primitiveLister(client, unlockCommandOf(this.config)), primitiveRow(obj, ctx));
+    return { alive: row.alive, aliveReason: row.aliveReason, stuck: row.stuck, breakCommand: row.breakCommand };
   }
 
   /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */

@@ -26,12 +26,19 @@ export const rowName = (r: LockRow) => (r.object ? `${r.object}:${r.name}` : r.n
 
 const holdersText = (r: LockRow) => (r.holders.length ? r.holders.map((h) => h.holder).join(',') : '<none>');
 
+/** Which of the leading columns a table shows: a per-kind listing has no KIND, and NAMESPACE only with -A (as kubectl). */
+export interface TableColumns {
+  kind: boolean;
+  namespace: boolean;
+}
+
 /** `koncli status`'s table; `wide` adds TTL, the liveness evidence and the break command. */
-export function statusTable(rows: LockRow[], wide: boolean, wallNow: number): string {
-  const headers = ['KIND', 'NAMESPACE', 'NAME', 'HOLDER(S)', 'STATE', 'EXPIRES', 'LAST RENEWED', 'ALIVE', 'WAITERS', 'AGE'];
+export function statusTable(rows: LockRow[], wide: boolean, wallNow: number, columns: TableColumns = { kind: true, namespace: true }): string {
+  const lead = [...(columns.kind ? ['KIND'] : []), ...(columns.namespace ? ['NAMESPACE'] : [])];
+  const headers = [...lead, 'NAME', 'HOLDER(S)', 'STATE', 'EXPIRES', 'LAST RENEWED', 'ALIVE', 'WAITERS', 'AGE'];
   const body = rows.map((r) => [
-    r.kind,
-    r.namespace ?? '-',
+    ...(columns.kind ? [r.kind] : []),
+    ...(columns.namespace ? [r.namespace ?? '-'] : []),
     rowName(r),
     holdersText(r),
     r.problem ? 'corrupt' : r.state + (r.max !== undefined ? ` ${r.holders.filter((h) => h.state === 'held').length}/${r.max}` : ''),

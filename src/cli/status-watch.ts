@@ -45,7 +45,7 @@ export async function watchLocks(
   };
   const stops: (() => void)[] = [];
   let done = false;
-  const paths = (await Promise.all(listers.map((l) => l.watchPaths?.(opts.scope) ?? Promise.resolve([])))).flat();
+  const paths = [...new Set((await Promise.all(listers.map((l) => l.watchPaths?.(opts.scope) ?? Promise.resolve([])))).flat())];
   const start = async (path: string): Promise<void> => {
     const stop = await watchCollection(client, path, opts.scope.labelSelector, schedule, () => {
       if (!done) setTimeout(() => void (done ? undefined : start(path).catch(() => undefined)), WATCH_RETRY_MAX_MS);

@@ -7,6 +7,21 @@
 /** Commands of oclif's own plugins that koncli's manifest does not list. */
 const PLUGIN_COMMANDS = ['help', 'autocomplete'];
 
+/** A command as an oclif manifest (or a loaded plugin) describes it, as far as `unknownCommand` needs it. */
+export interface CommandShape {
+  aliases?: string[];
+  args?: object;
+  strict?: boolean;
+}
+
+/** Every command id with its aliases (`status:all` for `status`). */
+export const commandIdsOf = (commands: Record<string, CommandShape>): Set<string> =>
+  new Set(Object.entries(commands).flatMap(([id, c]) => [id, ...(c.aliases ?? [])]));
+
+/** The ids (and aliases) of the commands that take no argument: oclif reads a word after one as a subcommand ("command mutex:list:x not found"). */
+export const arglessIdsOf = (commands: Record<string, CommandShape>): Set<string> =>
+  commandIdsOf(Object.fromEntries(Object.entries(commands).filter(([, c]) => c.strict !== false && Object.keys(c.args ?? {}).length === 0)));
+
 /** Edit distance (Levenshtein) between two short strings. */
 function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -29,17 +44,25 @@ export interface UnknownCommand {
   typed: string;
   /** The nearest command, as words ("lease acquire"), if one is near enough. */
   suggestion?: string;
+  /** `typed` is a command that takes no argument, and this word followed it. */
+  unexpected?: string;
 }
 
 /**
  * Whether argv names no command and no topic of `ids` (oclif's "topic:command" ids). Undefined
  * when it names one, asks for help or the version, or has no words (root help).
  */
-export function unknownCommand(argv: string[], ids: Set<string>): UnknownCommand | undefined {
+export function unknownCommand(argv: string[], ids: Set<string>, argless: Set<string> = new Set()): UnknownCommand | undefined {
   const words = leadingWords(argv);
   if (words.length === 0 || PLUGIN_COMMANDS.includes(words[0])) return undefined;
-  for (let n = 1; n <= words.length; n++) if (ids.has(words.slice(0, n).join(':'))) return undefined;
   const topics = new Set([...ids].filter((id) => id.includes(':')).map((id) => id.slice(0, id.lastIndexOf(':'))));
+  for (let n = words.length; n >= 1; n--) {
+    const id = words.slice(0, n).join(':');
+    if (!ids.has(id)) continue;
+    // A command that is also a topic (`status`; konductor's `status all` is an alias): oclif reads the next word as its subcommand.
+    if (n < words.length && topics.has(id)) break;
+    return n < words.length && argless.has(id) ? { typed: words.slice(0, n).join(' '), unexpected: words[n] } : undefined;
+  }
   if (words.length === 1 && topics.has(words[0])) return undefined; // `koncli lease`: the topic's help
   // The typed command: a topic and one more word, or one word.
   const typed = words.slice(0, topics.has(words[0]) ? 2 : 1).join(' ');
@@ -51,6 +74,7 @@ export function unknownCommand(argv: string[], ids: Set<string>): UnknownCommand
 
 /** The one line for people: `unknown command "lease aquire"; did you mean "koncli lease acquire"? …`. */
 export function unknownCommandMessage(u: UnknownCommand, prefix: string): string {
+  if (u.unexpected !== undefined) return `${prefix} ${u.typed} takes no arguments, not "${u.unexpected}" (see ${prefix} ${u.typed} --help)`;
   const list = `${prefix} --help lists every command`;
   return `unknown command "${u.typed}"; ${u.suggestion ? `did you mean "${prefix} ${u.suggestion}"? (${list})` : list}`;
 }

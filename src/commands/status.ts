@@ -8,8 +8,10 @@ import type { LockRow } from '../core/status/model.js';
 const FORMATS = /^(text|wide|name|json|yaml|jsonpath=.+)$/;
 
 export default class Status extends KoncliCommand {
+  /** konductor's `koncli status all`. */
+  static override aliases = ['status:all'];
   static override summary = 'Every lock of every kind in one table: who holds it, until when, whether the holder is alive';
-  static override description = `Lists native Leases (client-go, klock, leaselocker, koncli), konductor Leases (when the CRD is installed), kube-lock semaphores (ConfigMaps with the kube-lock annotation) and giantswarm kubelock annotations on any object type you may list (metadata-only lists; types you may not list are skipped, named at -v).
+  static override description = `Lists native Leases (client-go, klock, leaselocker, koncli), konductor Leases (when the CRD is installed), kube-lock semaphores (ConfigMaps with the kube-lock annotation), giantswarm kubelock annotations on any object type you may list (metadata-only lists; types you may not list are skipped, named at -v), and koncli's own primitives (mutex, once, …: ConfigMaps labelled koncli.dev/primitive).
 
 ALIVE judges each holder from the Pod its identity names (the whole identity, client-go's <pod>_<uuid>, koncli's <host>-<suffix>): running or terminating is yes, Succeeded/Failed or gone is no; else from a Node of that name (a hostNetwork holder): Ready is yes; unknown when it names neither or RBAC forbids the look-up. --stuck keeps what is held by a holder judged dead or is past its expiry, and prints the command that breaks each one safely (--force --if-holder: only while that holder still holds it). Node heartbeats (kube-node-lease) and the control plane's own leases (kube-system) show only with --system.${EXIT_CODES_SECTION}`;
   static override examples = [
@@ -38,7 +40,8 @@ ALIVE judges each holder from the Pod its identity names (the whole identity, cl
       import('../core/status/list.js'),
       import('../kube/liveness.js'),
     ]);
-    const listers = lockListers(client);
+    const { unlockCommandOf } = await import('../cli/break-commands.js');
+    const listers = lockListers(client, unlockCommandOf(this.config));
     const opts = {
       scope: { namespace: flags['all-namespaces'] ? undefined : client.namespace, labelSelector: flags.selector },
       system: flags.system,

@@ -131,14 +131,33 @@ export class ExpiryTracker {
 }
 
 /**
- * "can be taken from 2026-…Z by this machine's clock (in 12s): <why>": the busy message's account of
- * a claim's expiry. `now` and `wallNow` are this machine's monotonic and wall readings.
+ * " until 2026-…Z (in 12s by this machine's clock) unless renewed": a busy message's account of when
+ * a claim can be taken, '' when it lasts until released. `now` and `wallNow` are this machine's
+ * monotonic and wall readings. The rule behind the deadline (`Expiry.why`) is not in it: busy
+ * errors say who holds and until when first, and carry the rule as `details.rule` (--json, -v).
  */
-export function takeableText(expiry: Expiry | undefined, deadline: number | undefined, now: number, wallNow: number): string {
+export function takeableText(deadline: number | undefined, now: number, wallNow: number): string {
   if (deadline === undefined || !Number.isFinite(deadline)) return '';
   const at = new Date(wallNow + (deadline - now)).toISOString();
   const left = Math.max(0, Math.ceil((deadline - now) / 1000));
-  return `; it can be taken from ${at} by this machine's clock (in ${left}s) unless renewed${expiry ? `: ${expiry.why}` : ''}`;
+  return ` until ${at} (in ${left}s by this machine's clock) unless renewed`;
+}
+
+/** "h1 (reason) until … unless renewed", or "h1 [until …], h2 [until …]" for several: who holds and until when, for busy messages. */
+export function holdersUntilText(holders: { holder: string; reason?: string; deadline?: number }[], now: number, wallNow: number): string {
+  return holders
+    .map((h) => {
+      const until = takeableText(h.deadline, now, wallNow);
+      return `${h.holder}${h.reason ? ` (${h.reason})` : ''}${holders.length === 1 || !until ? until : ` [${until.trim()}]`}`;
+    })
+    .join(', ');
+}
+
+/** A busy error's `details.rule`: why each claim is judged to last as long as it does ("h1: …; h2: …" for several), null when none expires. */
+export function ruleOf(claims: { holder: string; expiry?: Expiry }[]): string | null {
+  const judged = claims.filter((c) => c.expiry);
+  if (judged.length === 0) return null;
+  return judged.length === 1 ? judged[0].expiry!.why : judged.map((c) => `${c.holder}: ${c.expiry!.why}`).join('; ');
 }
 
 /**

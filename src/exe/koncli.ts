@@ -8,6 +8,7 @@ import { asksHelp, commandIn, run, type Host } from '../cli/entry.js';
 import { plugins as embedded, type EmbeddedPlugin } from 'koncli:plugins';
 import { WATCHDOG_ARGUMENT } from '../supervise/watchdog-protocol.js';
 import { commandPrefix } from '../cli/invocation.js';
+import { arglessIdsOf, commandIdsOf } from '../cli/unknown-command.js';
 
 /** Where oclif believes the package is (it reads nothing there: every plugin comes loaded). */
 const ROOT = '/koncli';
@@ -81,7 +82,10 @@ class BundledPlugin implements Interfaces.Plugin {
 export function start(args: string[]): Promise<never> {
   const plugins = embedded.map((p) => new BundledPlugin(p));
   const root = plugins.find((p) => p.isRoot)!;
-  const ids = new Set(plugins.flatMap((p) => p.commandIDs));
+  // With aliases (konductor's `status all`): cli/unknown-command.ts tells a command that is also a topic by them.
+  const commands = Object.fromEntries(plugins.flatMap((p) => p.commands.map((c) => [c.id, c] as const)));
+  const ids = commandIdsOf(commands);
+  const argless = arglessIdsOf(commands);
   // Installed as the kubectl plugin (kubectl-koncli), help and examples say `kubectl koncli`.
   root.pjson.oclif.bin = commandPrefix();
   const host: Host = {
@@ -90,6 +94,7 @@ export function start(args: string[]): Promise<never> {
     notFound: (argv, loadOptions) =>
       argv.length === 0 || argv[0] === '--version' || asksHelp(argv) || commandIn(argv, ids) ? Promise.resolve(false) : notFound(argv, loadOptions),
     commandIds: () => ids,
+    arglessIds: () => argless,
     // This executable again, with the first argument main.ts dispatches to the watchdog.
     watchdog: [process.execPath, WATCHDOG_ARGUMENT],
   };

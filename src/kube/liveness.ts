@@ -43,6 +43,15 @@ export class KubeLivenessLookup implements LivenessLookup {
     );
   }
 
+  podsNamed(name: string): Promise<PodFact[]> {
+    return this.once(`pods/${name}`, async () => {
+      const list = await this.client.call({ verb: 'list', resource: 'pods' }, () =>
+        this.api.listPodForAllNamespaces({ fieldSelector: `metadata.name=${name}` }),
+      );
+      return list.items.map((p) => ({ ...podFact(p), namespace: p.metadata?.namespace }));
+    });
+  }
+
   node(name: string): Promise<NodeFact | null> {
     return this.once(`node/${name}`, () =>
       orNull(() => this.client.call({ verb: 'get', resource: 'nodes', name }, () => this.api.readNode({ name }))).then((n) => n && nodeFact(n)),

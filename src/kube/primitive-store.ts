@@ -5,8 +5,46 @@ import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
-import { identityOf, mergePatchOptions } from './patch.js';
+import { identityOf, isoTime, mergePatchOptions } from './patch.js';
 import { watchObject } from './watch-object.js';
+
+/** A primitive's ConfigMap as a RecordObject, its record read from `annotation`. */
+function recordObjectOf(cm: V1ConfigMap, annotation: string, namespace: string): RecordObject {
+  const meta = cm.metadata ?? {};
+  return {
+    name: meta.name ?? '',
+    namespace: meta.namespace ?? namespace,
+    version: meta.resourceVersion ?? '',
+    record: meta.annotations?.[annotation],
+    labelledKind: meta.labels?.[PRIMITIVE_LABEL],
+    ...identityOf(meta),
+  };
+}
+
+/**
+ * Every koncli primitive of any kind (the ConfigMaps labelled `koncli.dev/primitive`, whatever its
+ * value) in `namespace`, or in all namespaces when undefined, each with the record of the kind it is
+ * labelled as and its creation time: what `koncli status` lists. `labelSelector` (`-l`) narrows it,
+ * `kind` keeps one kind.
+ */
+export async function listPrimitives(
+  client: KubeClient,
+  namespace: string | undefined,
+  labelSelector?: string,
+  kind?: string,
+): Promise<(RecordObject & { createdAt?: string })[]> {
+  const api = client.api(CoreV1Api);
+  const selector = [kind ? `${PRIMITIVE_LABEL}=${kind}` : PRIMITIVE_LABEL, ...(labelSelector ? [labelSelector] : [])].join(',');
+  const list = await client.call({ verb: 'list', resource: 'configmaps', namespace }, () =>
+    namespace === undefined
+      ? api.listConfigMapForAllNamespaces({ labelSelector: selector })
+      : api.listNamespacedConfigMap({ namespace, labelSelector: selector }),
+  );
+  return list.items.map((cm) => ({
+    ...recordObjectOf(cm, recordAnnotation(cm.metadata?.labels?.[PRIMITIVE_LABEL] ?? ''), namespace ?? ''),
+    createdAt: isoTime(cm.metadata?.creationTimestamp),
+  }));
+}
 
 /**
  * The default storage of koncli's primitives (docs/formats.md): a ConfigMap named after the
@@ -31,17 +69,7 @@ export class ConfigMapRecordStore implements RecordStore {
     return { verb, resource: 'configmaps', name, namespace: this.namespace };
   }
 
-  decode = (cm: V1ConfigMap): RecordObject => {
-    const meta = cm.metadata ?? {};
-    return {
-      name: meta.name ?? '',
-      namespace: meta.namespace ?? this.namespace,
-      version: meta.resourceVersion ?? '',
-      record: meta.annotations?.[this.annotation],
-      labelledKind: meta.labels?.[PRIMITIVE_LABEL],
-      ...identityOf(meta),
-    };
-  };
+  decode = (cm: V1ConfigMap): RecordObject => recordObjectOf(cm, this.annotation, this.namespace);
 
   async get(name: string): Promise<RecordObject | null> {
     try {

@@ -63,6 +63,8 @@ const createKonductor = (name: string, finalizers?: string[]) =>
     namespace: ns,
     body: { apiVersion: 'konductor.io/v1', kind: 'Lease', metadata: { name, finalizers }, spec: { ttl: '8s' } },
   });
+/** A free Lease of `kind` ('native' or 'konductor'). */
+const createLeaseOf = (kind: string, name: string) => (kind === 'native' ? createLease(name) : createKonductor(name));
 const holderOf = async (name: string) => {
   try {
     return (await leases().readNamespacedLease({ name, namespace: ns })).spec?.holderIdentity ?? '';
@@ -115,12 +117,16 @@ describe('an object being deleted (a finalizer holds it, deletionTimestamp set) 
     expect(await holderOf('term-lease')).toBe('');
   });
 
-  test('konductor Lease: lease acquire --kind konductor exits 10, nothing written', async () => {
+  test('konductor Lease: lease acquire and lease run --kind konductor exit 10, nothing written, the command never starts', async () => {
     await createKonductor('term-konductor', [FINALIZER]);
     await terminate('konductor', 'term-konductor');
     const acquired = await koncli(['lease', 'acquire', 'term-konductor', '--kind', 'konductor', '--holder', 'a', '--timeout', '0', '--json']);
     expect(acquired.code).toBe(10);
     expect(errorOf(acquired).message).toMatch(/is being deleted/);
+    const log = join(dir, 'term-konductor.log');
+    const ran = await koncli(['lease', 'run', 'term-konductor', '--kind', 'konductor', '--holder', 'b', '--', ...logged(log, 'b', 1)]);
+    expect(ran.code).toBe(10);
+    expect(readOrEmpty(log)).toBe('');
     expect(await konductorHolder('term-konductor')).toBe('');
   });
 
@@ -238,22 +244,26 @@ describe('foreign data is read as its writer reads it, or refused', () => {
 });
 
 describe('a claim counts from when its write was sent (the answer delayed by a proxy)', () => {
-  test('lease acquire --ttl 8s whose answer comes 6.5s late: exit 8, not acquired, the lease given back', async () => {
-    await createLease('late-acquire');
-    proxy.rule({ method: 'PATCH', path: /\/leases\/late-acquire\b/ }, { delayAnswerMs: 6500 }, 1);
-    const late = await koncli(['lease', 'acquire', 'late-acquire', '--holder', 'a', '--ttl', '8s', '--timeout', '0', '--json'], viaProxy);
-    expect(late.code).toBe(8);
-    expect(errorOf(late).message).toMatch(/answered the claiming write 6\.\ds after it was sent.*not counted; gave the lease back/);
-    expect(await holderOf('late-acquire')).toBe('');
-    expect((await koncli(['lease', 'acquire', 'late-acquire', '--holder', 'b', '--timeout', '0'])).code).toBe(0);
-  });
+  test.each(['native', 'konductor'])(
+    '%s: lease acquire --ttl 8s whose answer comes 6.5s late: exit 8, not acquired, the lease given back',
+    async (kind) => {
+      const name = `late-acquire-${kind}`;
+      await createLeaseOf(kind, name);
+      proxy.rule({ method: 'PATCH', path: new RegExp(`/leases/${name}(/status)?\\b`) }, { delayAnswerMs: 6500 }, 1);
+      const late = await koncli(['lease', 'acquire', name, '--kind', kind, '--holder', 'a', '--ttl', '8s', '--timeout', '0', '--json'], viaProxy);
+      expect(late.code).toBe(8);
+      expect(errorOf(late).message).toMatch(/answered the claiming write 6\.\ds after it was sent.*not counted; gave the lease back/);
+      expect(await (kind === 'native' ? holderOf(name) : konductorHolder(name))).toBe('');
+      expect((await koncli(['lease', 'acquire', name, '--kind', kind, '--holder', 'b', '--timeout', '0'])).code).toBe(0);
+    },
+    90_000,
+  );
 
   test.each(['native', 'konductor'])(
     '%s: lease run whose acquiring answer comes late never starts its command',
     async (kind) => {
       const name = `late-run-${kind}`;
-      if (kind === 'native') await createLease(name);
-      else await createKonductor(name);
+      await createLeaseOf(kind, name);
       const log = join(dir, `${name}.log`);
       proxy.rule({ method: 'PATCH', path: new RegExp(`/leases/${name}(/status)?\\b`) }, { delayAnswerMs: 6500 }, 1);
       const ran = await koncli(['lease', 'run', name, '--kind', kind, '--holder', 'a', '--ttl', '8s', '--', ...logged(log, 'a', 1)], viaProxy);

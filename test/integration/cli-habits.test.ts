@@ -25,6 +25,26 @@ describe('unknown commands and help', () => {
     expect(topic.stderr).toContain('unknown command "leese"');
   });
 
+  test('a word after a command that takes none is one koncli line, exit 2 (not oclif\'s "command mutex:list:x not found"); `version` is konductor\'s', async () => {
+    const extra = await runKoncli(['mutex', 'list', 'extra']);
+    expect(extra).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'koncli: error: koncli mutex list takes no arguments, not "extra" (see koncli mutex list --help)\n',
+    });
+    const status = await runKoncli(['status', 'semaphores', 'x']); // `status` is also a topic: konductor's `status all|semaphore|…`
+    expect([status.code, status.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^koncli: error: unknown command "status semaphores"; did you mean "koncli status semaphore"\?.*\n$/),
+    ]);
+    const version = await runKoncli(['version', '--json']);
+    expect([version.code, JSON.parse(version.stdout)]).toEqual([
+      0,
+      expect.objectContaining({ name: 'koncli', version: expect.stringMatching(/^\d+\.\d+\.\d+/) }),
+    ]);
+    expect((await runKoncli(['version'])).stdout).toBe((await runKoncli(['--version'])).stdout);
+  });
+
   test('on a terminal it does not prompt: same line, exit 2, at once', async () => {
     // `script` gives koncli a pty for stdin, stdout and stderr; stdin is at end of file, so a prompt would hang until the timeout.
     const run = await runCommand('script', ['-qec', `${KONCLI_COMMAND} lease aquire x`, '/dev/null'], { timeoutMs: 30_000, env: { NO_COLOR: '1' } });

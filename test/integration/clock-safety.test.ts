@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
-import { sleep } from '../support/poll.js';
+import { sleep, until } from '../support/poll.js';
 import { deleteWebhook, registerDownWebhook } from '../support/admission.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
@@ -54,6 +54,21 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
 }
 const leases = () => adminConfig().makeApiClient(CoordinationV1Api);
 const readLease = (name: string) => leases().readNamespacedLease({ name, namespace: ns });
+/**
+ * Until `holder` holds Lease `name`: a process's start-up takes seconds on a loaded machine, so a
+ * fixed wait let the next step (a clock step, a webhook, a competitor) come before the claim.
+ */
+const heldBy = (name: string, holder: string, namespace = ns) =>
+  until(
+    `${holder} to hold ${name}`,
+    async () =>
+      (
+        await leases()
+          .readNamespacedLease({ name, namespace })
+          .catch(() => undefined)
+      )?.spec?.holderIdentity === holder,
+    60_000,
+  );
 
 /** Patches a Lease spec as a client-go leader elector does (its own field manager, MicroTime). */
 const patchLease = (name: string, spec: Record<string, unknown>, fieldManager = 'leader-elector') =>
@@ -103,7 +118,7 @@ describe('1. a new claim takes its duration from the acquirer, never from a prev
     // The command outlasts the other acquire by a wide margin: on a loaded machine a koncli start
     // can take seconds, and with `sleep 4` the run had sometimes ended before the other acquire read.
     const run = collect(spawnKoncli(['lease', 'run', 'shared-run', '--holder', 'runner', '--json', ...clusterArgs(admin, ns), '--', 'sleep', '12']));
-    await sleep(2500);
+    await heldBy('shared-run', 'runner');
     const during = await readLease('shared-run');
     const other = await koncli(['lease', 'acquire', 'shared-run', '--holder', 'klock', '--timeout', '0']);
     const r = await run;
@@ -124,6 +139,8 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     FAKETIME_NO_CACHE: '1',
     DONT_FAKE_MONOTONIC: '1',
   });
+  /** A command that runs at least `seconds`, then until `path` exists. */
+  const untilFile = (path: string, seconds = 0) => ['sh', '-c', `sleep ${seconds}; while [ ! -e '${path}' ]; do sleep 0.1; done`];
   const stepFile = () => {
     const file = join(mkdtempSync(join(tmpdir(), 'koncli-faketime-')), 'step');
     writeFileSync(file, '+0\n');
@@ -148,13 +165,17 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     // TTL 9 s: each renewal request may take 1 s (a third of the 3 s renew window); with 6 s (667 ms)
     // one run on this shared machine (load average > 100) lost the holder to its renew deadline.
-    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', 'sleep', '13']));
-    await sleep(1500);
+    // The holder's command runs until the waiter is done (a fixed `sleep 13` ended first on a loaded
+    // machine, and the waiter then rightly took the released lease).
     const file = stepFile();
+    const holder = collect(start(['lease', 'run', 'step-fwd', '--holder', 'live', '--ttl', '9s', '--json', '--', ...untilFile(`${file}.done`)]));
+    await heldBy('step-fwd', 'live');
     const waiter = collect(start(['lease', 'acquire', 'step-fwd', '--holder', 'stepped', '--wait', '--timeout', '9s', '--json'], faketime(file)));
     await sleep(2000);
     writeFileSync(file, '+120\n');
-    const [h, w] = await Promise.all([holder, waiter]);
+    const w = await waiter;
+    writeFileSync(`${file}.done`, '');
+    const h = await holder;
     repro('2 forward', `waiter ${outcome(w)}; holder ${outcome(h)}`);
     expect(w.code).toBe(3);
     expect(h.code).toBe(0);
@@ -164,11 +185,15 @@ describe('2. elapsed time is monotonic: wall-clock steps (libfaketime) change no
   test('a holder whose wall clock steps 120 s backward keeps renewing, and nobody else gets the lease meanwhile', async () => {
     if (!LIBFAKETIME) return void process.stderr.write('SKIPPED: libfaketime not installed (Debian package faketime; .ci/run installs it)\n');
     const file = stepFile();
-    const holder = collect(start(['lease', 'run', 'step-back', '--holder', 'stepped', '--ttl', '6s', '--json', '--', 'sleep', '12'], faketime(file)));
-    await sleep(1500);
+    // At least 12 s, and until the waiter is done (see above).
+    const holder = collect(
+      start(['lease', 'run', 'step-back', '--holder', 'stepped', '--ttl', '6s', '--json', '--', ...untilFile(`${file}.done`, 12)], faketime(file)),
+    );
+    await heldBy('step-back', 'stepped');
     writeFileSync(file, '-120\n');
-    const waiter = collect(start(['lease', 'acquire', 'step-back', '--holder', 'other', '--wait', '--timeout', '8s', '--json']));
-    const [h, w] = await Promise.all([holder, waiter]);
+    const w = await collect(start(['lease', 'acquire', 'step-back', '--holder', 'other', '--wait', '--timeout', '8s', '--json']));
+    writeFileSync(`${file}.done`, '');
+    const h = await holder;
     repro('2 backward', `holder ${outcome(h)}; waiter ${outcome(w)}`);
     expect(h.code).toBe(0);
     // 12 s at one renewal per 2 s.
@@ -192,7 +217,7 @@ describe('2. (stop) a holder stepped backward is never stopped late', () => {
       Date.now(),
       { timeoutMs: 90_000 },
     );
-    await sleep(1500);
+    await heldBy('stop-late', 'stepped', own); // its claiming write went through before the clock steps and the writes fail
     writeFileSync(file, '-120\n');
     const webhook = await registerDownWebhook(`koncli-clock-stop-${own.slice(-6)}`, own);
     const failingSince = Date.now();
@@ -218,7 +243,10 @@ describe('3. any change of the claim is a renewal', () => {
 
   test('a konductor Lease renewed by bumping status.renewals and moving status.expires (acquired unchanged) is never taken', async () => {
     const name = 'renewed-by-counter';
-    const ttl = 4;
+    // TTL 8 s, renewed every 1 s plus a kubectl run: with 4 s, kubectl on a loaded machine (load 49)
+    // left the Lease unrenewed past its TTL, and the waiter rightly took it. A waiter that ignored the
+    // counter would take it 8 s after first sight, well within its 20 s.
+    const ttl = 8;
     await kubectlOk(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: Lease\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {ttl: ${ttl}s}\n`);
     const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const acquired = seconds(Date.now());
@@ -234,7 +262,7 @@ describe('3. any change of the claim is a renewal', () => {
         await writeStatus(n);
       }
     })();
-    const waiter = await koncli(['lease', 'acquire', name, '--kind', 'konductor', '--holder', 'waiter', '--wait', '--timeout', '10s', '--json']);
+    const waiter = await koncli(['lease', 'acquire', name, '--kind', 'konductor', '--holder', 'waiter', '--wait', '--timeout', '20s', '--json']);
     stopped = true;
     await renewer;
     const holder = await kubectlOk(['get', 'leases.konductor.io', name, '-o', 'jsonpath={.status.holder}']);
@@ -298,13 +326,14 @@ describe('4. claims with no server write time (no managedFields) can be taken on
     expect(JSON.parse(first.stdout)).toMatchObject({ outcome: 'acquired', previousHolder: 'gone' });
     expect(live.code).toBe(3);
     const error = JSON.parse(live.stdout).error;
-    expect(error.message).toMatch(/no managedFields/);
-    expect(error.message).toMatch(/writer's own expiry/);
+    // The rule behind the judgement is in --json (and at -v), not in the message.
+    expect(error.rule).toMatch(/no managedFields/);
+    expect(error.rule).toMatch(/writer's own expiry/);
     expect(error.judgedBy).toBe('writer');
     // From when: the writer's renewTime + 30 s + the 5 s allowed skew (up to 1 s later: the server's
     // Date has whole seconds), the same in every answer (a fresh process no longer says "expiring
     // within 30s" each time).
-    const takeable = (text: string) => Date.parse(/can be taken from (\S+) /.exec(text)![1]);
+    const takeable = (text: string) => Date.parse(/ until (\S+) /.exec(text)![1]);
     expect(takeable(error.message) - (renewedAt + 35_000)).toBeGreaterThanOrEqual(0);
     expect(takeable(error.message) - (renewedAt + 35_000)).toBeLessThan(1500);
     expect(Math.abs(takeable(again.stderr) - takeable(error.message))).toBeLessThan(1500);

@@ -28,7 +28,8 @@ const kubeconfig = (name: string, user: Record<string, unknown>) =>
   writePlaneKubeconfig(join(dir, `${name}.kubeconfig`), { cluster: { 'certificate-authority': planeState().pki.caCert }, user, namespace: ns });
 
 /**
- * Runs `start` (a `lease run` renewing every second of a command that works until `marker`
+ * Runs `start` (a `lease run` renewing every 4 s — a 12 s TTL: with 3 s and 6 s, a loaded machine
+ * (load 49) lost the renewal or answered the claim too late — of a command that works until `marker`
  * exists); after its first renewal the ServiceAccount `sa` is re-created (its tokens revoked) and
  * `tokenFile` gets a new token. The API server keeps a token it accepted for about 10 s (its
  * authentication cache), so the old token is refused some seconds later. Once koncli has logged the
@@ -47,7 +48,7 @@ async function runThroughRotation(sa: string, tokenFile: string, marker: string,
   await recreateServiceAccount(admin(), ns, sa);
   writeToken(tokenFile, await serviceAccountToken(admin(), ns, sa));
   await until(/credentials refreshed/, 40_000);
-  await sleep(2500); // renewals after the refresh
+  await sleep(8500); // two renewals after the refresh (every 4 s under the 12 s TTL)
   writeFileSync(marker, '');
   return await done;
 }
@@ -76,7 +77,7 @@ test.concurrent(
     const config = kubeconfig('exec', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
     const marker = join(dir, 'exec.finish');
     const r = await runThroughRotation('exec-sa', tokenFile, marker, () =>
-      spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]),
+      spawnKoncli(['-v', 'lease', 'run', 'exec-job', '--ttl', '12s', '--kubeconfig', config, ...command(marker)]),
     );
     expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
     expect(r.stderr).toMatch(/401 Unauthorized: credentials refreshed/);
@@ -98,7 +99,7 @@ test.concurrent(
     const config = kubeconfig('tokenfile', { tokenFile });
     const marker = join(dir, 'file.finish');
     const r = await runThroughRotation('file-sa', tokenFile, marker, () =>
-      spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '3s', '--kubeconfig', config, ...command(marker)]),
+      spawnKoncli(['-v', 'lease', 'run', 'file-job', '--ttl', '12s', '--kubeconfig', config, ...command(marker)]),
     );
     expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: 'done' });
     expect(r.stderr).toMatch(/credentials refreshed/);
@@ -138,7 +139,7 @@ const canUnshare = () => process.getuid?.() === 0 && spawnSync('unshare', ['-m',
     delete env.KUBECONFIG;
     const marker = join(dir, 'pod.finish');
     const r = await runThroughRotation('pod-sa', tokenFile, marker, () =>
-      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '3s', ...command(marker)], {
+      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', '-v', 'lease', 'run', 'pod-job', '--ttl', '12s', ...command(marker)], {
         env,
         stdio: ['pipe', 'pipe', 'pipe'],
       }),

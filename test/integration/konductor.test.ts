@@ -294,7 +294,7 @@ describe('kubectl and koncli side by side', () => {
         expect(json(r.stdout).error).toMatchObject({ kind: 'corrupt', field: `status.${Object.keys(JSON.parse(bad))[0]}` });
       }
       const listing = await exits(konductor('lease', 'status'), 0);
-      expect(listing.stdout).toMatch(/^mangled\s+\S+\s+Corrupt\s/m);
+      expect(listing.stdout).toMatch(/^mangled\s+\S+\s+corrupt\s/m);
       expect(await jsonpath('mangled', '.metadata.resourceVersion')).toBe(before);
       const fix = await kubectl([
         'patch',
@@ -352,7 +352,7 @@ describe('least privilege', () => {
     const got = await waiter;
     expect(got.stderr).toBe('');
     expect(json(got.stdout)).toMatchObject({ holder: 'b', outcome: 'acquired' });
-    expect((await as('lease', 'status')).stdout).toMatch(/rbac-lease\s+b\s+Held/);
+    expect((await as('lease', 'status')).stdout).toMatch(/rbac-lease\s+b\s+held/);
     await exits(as('lease', 'release', 'rbac-lease', '--holder', 'b', '--force', '--delete'), 0);
     expect(await waiterIds(adminConfig(), own, 'rbac-lease', 'Lease.konductor.io')).toEqual([]); // b deleted its candidate
   }, 120_000);

@@ -86,7 +86,7 @@ describe('kubelock annotate / status on the real API server', () => {
     expect(busy.code).toBe(3);
     expect(errorLines(busy)).toEqual([
       expect.stringMatching(
-        /lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0"; it can be taken from \S+ by this machine's clock \(in \d+s\) unless renewed: /,
+        /lock ip-allocation on configmaps\/cfg in namespace \S+ is held by "operator-v1.2.0" until \S+ \(in \d+s by this machine's clock\) unless renewed; to break it safely: koncli kubelock annotate configmaps\/cfg --lock ip-allocation -n \S+ --release --force --if-holder operator-v1.2.0$/,
       ),
     ]);
 
@@ -106,8 +106,11 @@ describe('kubelock annotate / status on the real API server', () => {
       expect.objectContaining({ lock: 'other', owner: 'operator-v1.3.0', state: 'held', ttlSeconds: 60 }),
     ]);
     const table = await koncli('status', 'cm/cfg');
-    expect(table.stdout).toMatch(/^LOCK\s+OWNER\s+STATE\s+CREATED\s+TTL\s+EXPIRES\n/);
-    expect(table.stdout).toMatch(/ip-allocation\s+operator-v1\.2\.0\s+held\s+\S+Z\s+2m\s+in \d/);
+    expect(table.stdout).toMatch(/^LOCK\s+OWNER\s+STATE\s+CREATED\s+TTL\s+EXPIRES\s+ALIVE\n/);
+    expect(table.stdout).toMatch(/ip-allocation\s+operator-v1\.2\.0\s+held\s+\S+Z\s+2m\s+in \d+\S*\s+unknown \(/);
+    expect(table.stdout).toMatch(
+      /^Break ip-allocation with: koncli kubelock annotate configmaps\/cfg --lock ip-allocation -n \S+ --release --force --if-holder operator-v1\.2\.0$/m,
+    );
 
     const notMine = await koncli('annotate', 'cm/cfg', '--lock', 'ip-allocation', '--owner', 'operator-v1.3.0', '--release', '--json');
     expect(notMine.code).toBe(5);

@@ -4,6 +4,7 @@
 // stdin, a pager, and Ctrl-C keep working. See docs/lease-run.md.
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterArgs, collect, KONCLI_ARGV, runKoncli, spawnKoncli } from '../support/cli.js';
@@ -106,23 +107,32 @@ describe('lease run and the processes its command starts', () => {
   test("--orphans wait: the lease stays held, and renewed, until the last nohup'd process exits", async () => {
     const log = join(dir, 'wait.log');
     const holder = `orphans-wait-${ns}`; // unique per run: a process left by an earlier run cannot count
-    const started = Date.now();
+    // The orphan lives until the test lets it go (cat returns when the test has written to the FIFO),
+    // then 3 s more: a fixed `sleep 8` had ended before a loaded machine's intruder even started.
+    const fifo = join(dir, 'wait.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const child = start(
       ['orphans-wait', '--holder', holder, '--ttl', '6s', '--orphans', 'wait', '--json'],
-      `nohup sh -c 'sleep 8; echo finished >> "$L"' >/dev/null 2>&1 &`,
-      { L: log },
+      `nohup sh -c 'cat "$F" >/dev/null; sleep 3; echo finished >> "$L"' >/dev/null 2>&1 &`,
+      { L: log, F: fifo },
     );
     const done = collect(child);
     await until('the orphan to run', () => processesOf(holder).length > 0 && !read(log));
     const watch = guard(holder, () => holderOf('orphans-wait'));
     await sleep(1500);
-    expect((await runKoncli(['lease', 'acquire', 'orphans-wait', '--holder', 'intruder', '--timeout', '0', ...clusterArgs(admin, ns)])).code).toBe(3);
+    let letGo: number;
+    try {
+      expect((await runKoncli(['lease', 'acquire', 'orphans-wait', '--holder', 'intruder', '--timeout', '0', ...clusterArgs(admin, ns)])).code).toBe(3);
+    } finally {
+      letGo = Date.now();
+      writeFileSync(fifo, 'go\n'); // also on a failure, so that the run ends
+    }
     const result = await done;
     const { violations } = await watch.stop();
     expect(result.code).toBe(0);
     expect(read(log)).toBe('finished\n');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(8000);
-    expect(result.stderr).toMatch(/but 2 processes it started still run .*; holding lease orphans-wait until they exit \(--orphans wait\)/); // sh and its sleep
+    expect(Date.now() - letGo).toBeGreaterThanOrEqual(3000);
+    expect(result.stderr).toMatch(/but 2 processes it started still run .*; holding lease orphans-wait until they exit \(--orphans wait\)/); // sh and its cat
     expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'completed', leftovers: 2, exitCode: 0 });
     expect(JSON.parse(result.stdout).renewals).toBeGreaterThanOrEqual(1); // every 2 s under a 6 s TTL (a 3 s TTL left each renewal 333 ms: lost under load)
     expect(violations).toBe(0);

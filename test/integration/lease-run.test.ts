@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { clusterArgs, collect, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
 import { until } from '../support/poll.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
-// @ts-expect-error plain ESM module without types
-import { restartApiserver } from '../cluster/plane.mjs';
 import { waiterIds } from '../support/waiters.js';
 
 let ns: string;
@@ -127,7 +125,9 @@ describe('koncli lease run', () => {
     const marker = join(dir, 'never');
     const result = await run(['busy-run', '--timeout', '1s', '--conflict-exit-code', '99'], ['touch', marker]);
     expect(result.code).toBe(99);
-    expect(result.stderr).toMatch(/held by other.*not running the command/);
+    expect(result.stderr).toMatch(
+      /^koncli: error: not running the command: lease busy-run is held by other until \S+ \(in \d+s by this machine's clock\) unless renewed \(waited 1s\); to break it safely: koncli lease release busy-run -n \S+ --force --if-holder other$/m,
+    );
     expect(() => readFileSync(marker)).toThrow();
   });
 
@@ -220,16 +220,22 @@ describe('koncli lease run', () => {
 
   test('a holder killed with SIGKILL: a waiter takes over within the TTL plus a small bound', async () => {
     const ttl = 3;
+    const started = join(dir, 'crash.started');
     const holder = start(['crash', '--ttl', `${ttl}s`, '--holder', 'doomed'], ['sleep', '30']);
     await until('holder to hold', async () => (await holderOf('crash')) === 'doomed');
+    // The waiter is already waiting when the holder dies, so its own start-up (seconds on a loaded
+    // machine) is not part of the takeover: from the kill to the start of the waiter's command.
+    const waiter = run(['crash', '--wait', '--timeout', '60s', '--ttl', `${ttl}s`, '--holder', 'heir'], ['sh', '-c', `date +%s%N > ${started}`]);
+    await until('the waiter to queue', async () =>
+      (await runKoncli(['lease', 'status', 'crash', '--json', ...clusterArgs(admin, ns)])).stdout.includes('"heir"'),
+    );
     holder.kill('SIGKILL');
     const killedAt = Date.now();
-    const waiter = await run(['crash', '--wait', '--timeout', '30s', '--ttl', `${ttl}s`], ['true']);
-    const takeover = Date.now() - killedAt;
-    expect(waiter.code).toBe(0);
-    // TTL, plus up to 2 s of whole-second clock precision (docs/clock.md), plus process start-up.
+    expect((await waiter).code).toBe(0);
+    const takeover = Number(BigInt(readFileSync(started, 'utf8').trim()) / 1_000_000n) - killedAt;
+    // TTL, plus up to 2 s of whole-second clock precision (docs/clock.md), plus a loaded machine's delay.
     expect(takeover).toBeLessThan(ttl * 1000 + 5000);
-    process.stderr.write(`[measure] SIGKILL takeover with ttl ${ttl}s: ${takeover} ms\n`);
+    process.stderr.write(`[measure] SIGKILL takeover with ttl ${ttl}s: ${takeover} ms (to the waiter's command start)\n`);
   });
 
   test('a holder frozen by SIGSTOP past its TTL is taken over; on SIGCONT its command is stopped at once (exit 4)', async () => {
@@ -251,16 +257,4 @@ describe('koncli lease run', () => {
     const [first, second] = readFileSync(tokens, 'utf8').trim().split('\n').map(BigInt);
     expect(second).toBeGreaterThan(first);
   });
-
-  test('an API-server restart shorter than the renew deadline does not interrupt the command', async () => {
-    const log = join(dir, 'restart.log');
-    const child = start(['survives', '--ttl', '30s', '--holder', 'steady'], ['sh', '-c', `echo started >> ${log}; sleep 12; echo finished >> ${log}`]);
-    const done = collect(child);
-    await until('holder to hold', async () => (await holderOf('survives')) === 'steady');
-    await restartApiserver();
-    const result = await done;
-    expect(result.code).toBe(0);
-    expect(readFileSync(log, 'utf8')).toBe('started\nfinished\n');
-    expect(result.stderr).not.toMatch(/lease lost/);
-  }, 90_000);
 });

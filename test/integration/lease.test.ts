@@ -152,7 +152,7 @@ describe('lease acquire / status / renew / release on the real API server', () =
       priority: 0,
       renewable: true,
       alive: null,
-      aliveReason: `unknown: no Pod in namespace ${ns} and no Node is named controller-0; it may be a process outside the cluster`,
+      aliveReason: `unknown: no Pod in any namespace and no Node is named controller-0; it may be a process outside the cluster`,
     });
     expect((await koncli('lease', 'acquire', 'leader', '--holder', 'me', '--timeout', '0')).code).toBe(3);
   });
@@ -222,11 +222,11 @@ describe('lease acquire / status / renew / release on the real API server', () =
     await expect(readLease('stuck')).rejects.toMatchObject({ code: 404 });
   });
 
-  test('status lists leases like kubectl get lease, plus phase and expiry', async () => {
+  test('status lists leases with koncli status columns (-A adds NAMESPACE), in its LockList document', async () => {
     const table = await koncli('lease', 'status');
     expect(table.code).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+HOLDER\s+PHASE\s+EXPIRES\s+AGE$/);
-    expect(table.stdout).toMatch(/daily-report\s+host-a\s+Held\s+in /);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+HOLDER\(S\)\s+STATE\s+EXPIRES\s+LAST RENEWED\s+ALIVE\s+WAITERS\s+AGE$/);
+    expect(table.stdout).toMatch(/daily-report\s+host-a\s+held\s+in \S+\s+\S+ ago\s+unknown\s+0\s/);
     const all = await runKoncli(['lease', 'status', '-A', '--json', '--kubeconfig', admin]);
     const names = json(all.stdout).items.map((i: { namespace: string; name: string }) => `${i.namespace}/${i.name}`);
     expect(names).toContain(`${ns}/daily-report`);

@@ -50,7 +50,9 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
     const waited = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-b', '--wait', '--timeout', '2s', '--json');
     expect(waited.code).toBe(3);
     expect(json(waited.stdout)).toMatchObject({ error: { kind: 'busy', exitCode: 3, holder: 'pod-a' } });
-    expect(json(waited.stdout).error).toMatchObject({ message: expect.stringMatching(/\(waited 2s\)$/) });
+    expect(json(waited.stdout).error).toMatchObject({
+      message: expect.stringMatching(/ unless renewed \(waited 2s\); to break it safely: koncli mutex unlock file-writer -n \S+ --force --if-holder pod-a$/),
+    });
 
     const notMine = await koncli('mutex', 'unlock', 'file-writer', '--holder', 'pod-b');
     expect(notMine.code).toBe(5);

@@ -158,6 +158,11 @@ describe("konductor's waitgroup (docs/cli/waitgroup.md)", () => {
     const below = await koncli('waitgroup', 'add', 'workers-left', '--delta=-3');
     expect(below.code).toBe(5);
     expect((await koncli('waitgroup', 'add', 'workers-left', '--delta', 'many')).code).toBe(2);
+    const huge = await koncli('waitgroup', 'add', 'workers-left', '--delta=-3000000000');
+    expect([huge.code, huge.stderr.trim()]).toEqual([
+      2,
+      'koncli: error: --delta -3000000000 is out of range; use a whole number from -2147483647 to 2147483647',
+    ]);
     expect(await versionOf('workers-left')).toBe(before);
     expect(json((await koncli('waitgroup', 'status', 'workers-left', '-o', 'json')).stdout)).toMatchObject({ phase: 'Waiting', counter: 2, state: 'waiting' });
     expect((await koncli('waitgroup', 'list')).stdout).toMatch(/^workers-left\s+waiting\s+2$/m);

@@ -45,7 +45,7 @@ describe("konductor's semaphore verbs (docs/cli/semaphore.md)", () => {
 
     const status = json((await koncli('semaphore', 'status', 'api-limit', '-o', 'json')).stdout);
     expect(status).toMatchObject({ max: 2 });
-    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^api-limit\s+2\s+2\s+my-app,other\s/m);
+    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^api-limit\s+my-app,other\s+held 2\/2\s/m);
 
     expect((await koncli('semaphore', 'release', 'api-limit', '--holder', 'my-app')).code).toBe(0);
     expect(await annotationOf('api-limit')).toMatchObject({ holders: { other: {} } }); // only my-app's permit went
@@ -111,5 +111,35 @@ describe("konductor's semaphore verbs (docs/cli/semaphore.md)", () => {
     const out = await shell(`cd "$(mktemp -d)"\n${batch}`, { KONCLI_HOLDER: 'batch-host' });
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['processed a', 'processed b']);
     expect((await annotationOf('batch-items')).holders).toEqual({});
+  });
+});
+
+describe("konductor's `koncli status` subcommands (its cli/status.go: all, semaphore, barrier, lease, gate)", () => {
+  test('status all is koncli status; status KIND NAME is KIND status NAME, with its exit codes', async () => {
+    expect((await koncli('semaphore', 'create', 'status-pool', '--permits', '2')).code).toBe(0);
+    expect((await koncli('semaphore', 'acquire', 'status-pool', '--holder', 'worker-1')).code).toBe(0);
+    expect((await koncli('barrier', 'create', 'status-barrier', '--expected', '2')).code).toBe(0);
+    expect((await koncli('gate', 'create', 'status-gate')).code).toBe(0);
+    expect((await koncli('lease', 'acquire', 'status-lease', '--holder', 'leader')).code).toBe(0);
+
+    const all = await koncli('status', 'all', '--json');
+    expect(all.code).toBe(0);
+    expect((json(all.stdout).items as { name: string }[]).map((i) => i.name)).toEqual(expect.arrayContaining(['status-pool', 'status-lease']));
+    expect(json((await koncli('status', 'semaphore', 'status-pool', '--json')).stdout)).toMatchObject({
+      max: 2,
+      holders: [expect.objectContaining({ holder: 'worker-1' })],
+    });
+    expect(json((await koncli('status', 'barrier', 'status-barrier', '--json')).stdout)).toMatchObject({ phase: 'Waiting', expected: 2 });
+    expect(json((await koncli('status', 'gate', 'status-gate', '--json')).stdout)).toMatchObject({ phase: 'Waiting' });
+    expect(json((await koncli('status', 'lease', 'status-lease', '--json')).stdout)).toMatchObject({ holder: 'leader' });
+    const missing = await koncli('status', 'barrier', 'no-such-barrier');
+    expect([missing.code, missing.stderr.trim().split('\n')]).toEqual([6, [expect.stringMatching(/^koncli: error: barrier no-such-barrier does not exist/)]]);
+    const typo = await koncli('status', 'semaphores', 'status-pool');
+    expect([typo.code, typo.stderr.trim()]).toEqual([
+      2,
+      expect.stringMatching(/^koncli: error: unknown command "status semaphores"; did you mean "\S*koncli status semaphore"\?/),
+    ]);
+    // `semaphore list` is not `status semaphore` (it takes no NAME).
+    expect((await koncli('semaphore', 'list')).stdout).toMatch(/^status-pool\s+worker-1\s+held 1\/2\s/m);
   });
 });

@@ -1,5 +1,7 @@
 // The 3 a.m. operator (issue 23), against the real API server through the real CLI: stuck locks of
-// every kind placed across two namespaces, next to live ones; one `koncli status -A --stuck` must list
+// every kind (Leases, konductor Leases, semaphores, kubelock annotations, koncli's mutex) placed
+// across two namespaces, next to live ones (a client-go leader whose Pod runs in another namespace
+// than its Lease among them); one `koncli status -A --stuck` must list
 // exactly the stuck ones with the right ALIVE verdict (a client-go leader's Pod, a hostNetwork
 // holder's Node, a deleted Pod, a non-Pod identity), and each breaks with the one command koncli
 // printed. Pods and Nodes are real objects whose status is written through the status subresource
@@ -91,26 +93,37 @@ beforeAll(async () => {
   await Promise.all([node(names.readyNode, 'True'), node(names.deadNode, 'False')]);
   // Live: a client-go leader whose Pod runs, a hostNetwork holder on a Ready Node, someone's laptop.
   const leader = await pod(nsA, 'my-operator-6c8b9-', 'Running');
+  placed.leaderPod = leader;
   placed.leader = `${leader}_${randomUUID()}`;
   await ok(['lease', 'acquire', 'my-operator-leader', '-n', nsA, '--holder', placed.leader, '--ttl', '1h']);
+  // A controller whose Pod runs in nsB holds its Lease in nsA (controller-runtime's LeaderElectionNamespace).
+  placed.crossPod = await pod(nsB, 'ctrl-7f6d5-', 'Running');
+  await ok(['lease', 'acquire', 'cross-ns-leader', '-n', nsA, '--holder', `${placed.crossPod}_${randomUUID()}`, '--ttl', '1h']);
+  await ok(['mutex', 'lock', 'live-mutex', '-n', nsA, '--holder', leader, '--ttl', '1h']);
+  await ok(['once', 'create', 'seed', '-n', nsA]);
   placed.hostLive = `${names.readyNode}_${randomUUID()}`;
   await ok(['lease', 'acquire', 'hostnet-live', '-n', nsB, '--holder', placed.hostLive, '--ttl', '1h']);
   await ok(['lease', 'acquire', 'laptop', '-n', nsB, '--holder', 'alice@laptop', '--ttl', '1h']);
   const worker = await pod(nsB, 'worker-', 'Running');
   await ok(['semaphore', 'lock', 'live-sem', '-n', nsB, '--holder', worker, '--max', '2', '--create']);
   // Stuck: Pods that are gone, one that failed, a Node that is not Ready, an expired lock of a non-Pod identity.
-  const [gone1, gone2, gone3, gone4] = await Promise.all([
+  const [gone1, gone2, gone3, gone4, gone5] = await Promise.all([
     pod(nsA, 'batch-', 'Running'),
     pod(nsB, 'db-restart-', 'Running'),
     pod(nsB, 'db-restart-', 'Running'),
     pod(nsB, 'op-', 'Running'),
+    pod(nsB, 'migrate-', 'Running'),
   ]);
+  placed.mutexHolder = gone5;
+  await ok(['mutex', 'lock', 'migrations', '-n', nsB, '--holder', gone5, '--ttl', '1h']);
   placed.goneLease = gone1;
   await ok(['lease', 'acquire', 'daily-report', '-n', nsA, '--holder', gone1, '--ttl', '1h']);
   for (const h of [gone2, gone3]) await ok(['semaphore', 'lock', 'db-restarts', '-n', nsB, '--holder', h, '--max', '2', '--create']);
   placed.semHolders = [gone2, gone3].sort().join(',');
   placed.cmOwner = `${gone4}_${randomUUID()}`;
-  await Promise.all([gone1, gone2, gone3, gone4].map((name, i) => core().deleteNamespacedPod({ name, namespace: i === 0 ? nsA : nsB, gracePeriodSeconds: 0 })));
+  await Promise.all(
+    [gone1, gone2, gone3, gone4, gone5].map((name, i) => core().deleteNamespacedPod({ name, namespace: i === 0 ? nsA : nsB, gracePeriodSeconds: 0 })),
+  );
   await core().createNamespacedConfigMap({ namespace: nsB, body: { metadata: { name: 'cluster-config' }, data: { a: '1' } } });
   await kubelock({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-config', namespace: nsB } }, 'ip-allocation', placed.cmOwner, 3600);
   await adminConfig()
@@ -150,8 +163,18 @@ describe('koncli status: the 3 a.m. operator', () => {
     const rows = await stuckRows();
     const byName = Object.fromEntries(rows.map((r) => [`${r.kind}/${r.name}`, r]));
     expect(Object.keys(byName).sort()).toEqual(
-      ['konductor-lease/schema', 'kubelock/ip-allocation', 'kubelock/rollout', 'lease/daily-report', 'lease/hostnet-lost', 'semaphore/db-restarts'].sort(),
+      [
+        'konductor-lease/schema',
+        'kubelock/ip-allocation',
+        'kubelock/rollout',
+        'lease/daily-report',
+        'lease/hostnet-lost',
+        'mutex/migrations',
+        'semaphore/db-restarts',
+      ].sort(),
     );
+    expect(byName['mutex/migrations']).toMatchObject({ namespace: nsB, state: 'held', alive: false, holders: [{ holder: placed.mutexHolder }] });
+    expect(byName['mutex/migrations'].breakCommand).toBe(`koncli mutex unlock migrations -n ${nsB} --force --if-holder ${placed.mutexHolder}`);
     expect(byName['lease/daily-report']).toMatchObject({ namespace: nsA, holder: placed.goneLease, state: 'held', alive: false });
     expect(byName['lease/daily-report'].aliveReason).toMatch(/gone/);
     expect(byName['lease/hostnet-lost']).toMatchObject({ namespace: nsB, alive: false });
@@ -175,6 +198,11 @@ describe('koncli status: the 3 a.m. operator', () => {
     expect(live['hostnet-live'].aliveReason).toMatch(new RegExp(`Node ${names.readyNode} is Ready`));
     expect(live['laptop']).toMatchObject({ alive: null, state: 'held' });
     expect(live['live-sem']).toMatchObject({ alive: true, state: 'held' });
+    // Alive though its Pod is not in the Lease's namespace: never "gone" for a running holder.
+    expect(live['cross-ns-leader']).toMatchObject({ namespace: nsA, alive: true, state: 'held' });
+    expect(live['cross-ns-leader'].aliveReason).toBe(`Pod ${placed.crossPod} in namespace ${nsB} is Running`);
+    expect(live['live-mutex']).toMatchObject({ kind: 'mutex', alive: true, state: 'held' });
+    expect(live['seed']).toMatchObject({ kind: 'once', state: 'free', holders: [] });
 
     // Each stuck lock breaks with the one command koncli printed, run as printed (in bash).
     for (const r of rows) {
@@ -189,7 +217,7 @@ describe('koncli status: the 3 a.m. operator', () => {
         .filter((r) => r.state !== 'free')
         .map((r) => r.name)
         .sort(),
-    ).toEqual(['hostnet-live', 'laptop', 'live-sem', 'my-operator-leader']);
+    ).toEqual(['cross-ns-leader', 'hostnet-live', 'laptop', 'live-mutex', 'live-sem', 'my-operator-leader']);
   }, 180_000);
 
   test('the table: every column, the break commands after it; -o name, -o jsonpath, -l; node heartbeats only with --system', async () => {
@@ -203,10 +231,29 @@ describe('koncli status: the 3 a.m. operator', () => {
     const holders = await ok(['status', '-n', nsB, '-o', 'jsonpath={.items[?(@.name=="laptop")].holder}']);
     expect(holders.stdout.trim()).toBe('alice@laptop');
     await runCommand(kubectlPath(), ['--kubeconfig', admin, '-n', nsB, 'label', 'lease', 'laptop', 'team=blue']);
-    // The per-kind listing takes -A too.
-    const semaphores = await ok(['semaphore', 'status', '-A']);
-    expect(semaphores.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MAX\s+IN USE\s+HOLDERS\s+AGE$/);
-    expect(semaphores.stdout).toMatch(new RegExp(`^${nsB}\\s+live-sem\\s+2\\s+1\\s`, 'm'));
+    // Each kind's own listing takes -A and has the same columns (without KIND), liveness included.
+    await ok(['kubelock', 'annotate', 'configmaps/cluster-config', '-n', nsB, '--lock', 'live', '--owner', 'alice@laptop', '--ttl', '1h']);
+    const [leases, semaphores, kubelocks, mutexes, mutex] = await Promise.all([
+      ok(['lease', 'status', '-A']),
+      ok(['semaphore', 'status', '-A']),
+      ok(['kubelock', 'status', '-A']),
+      ok(['mutex', 'status', '-A']),
+      ok(['mutex', 'status', 'live-mutex', '-n', nsA, '--json']),
+    ]);
+    for (const listing of [leases, semaphores, kubelocks, mutexes])
+      expect(listing.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+HOLDER\(S\)\s+STATE\s+EXPIRES\s+LAST RENEWED\s+ALIVE\s+WAITERS\s+AGE$/);
+    expect(leases.stdout).toMatch(new RegExp(`^${nsA}\\s+my-operator-leader\\s+${placed.leader}\\s+held\\s+in \\S+\\s+\\S+ ago\\s+yes\\s+0\\s`, 'm'));
+    expect(semaphores.stdout).toMatch(new RegExp(`^${nsB}\\s+live-sem\\s+\\S+\\s+held 1/2\\s+until released\\s+\\S+ ago\\s+yes\\s`, 'm'));
+    expect(kubelocks.stdout).toMatch(new RegExp(`^${nsB}\\s+configmaps/cluster-config:live\\s+alice@laptop\\s+held\\s+in \\S+\\s+\\S+ ago\\s+unknown\\s`, 'm'));
+    expect(mutexes.stdout).toMatch(new RegExp(`^${nsA}\\s+live-mutex\\s+${placed.leaderPod}\\s+held\\s+in \\S+\\s+\\S+ ago\\s+yes\\s`, 'm'));
+    expect(JSON.parse(mutex.stdout)).toMatchObject({
+      holder: placed.leaderPod,
+      alive: true,
+      stuck: false,
+      breakCommand: `koncli mutex unlock live-mutex -n ${nsA} --force --if-holder ${placed.leaderPod}`,
+    });
+    const oneNamespace = json(await ok(['kubelock', 'status', '-n', nsB, '-o', 'json'])).items;
+    expect(oneNamespace.map((r) => `${r.kind} ${r.object}:${r.name} ${r.holder}`)).toEqual(['kubelock configmaps/cluster-config:live alice@laptop']);
     const labelled = json(await ok(['status', '-n', nsB, '-l', 'team=blue', '-o', 'json'])).items;
     expect(labelled.map((r) => r.name)).toEqual(['laptop']);
     await ok(['lease', 'acquire', `node-${suffix}`, '-n', 'kube-node-lease', '--holder', `node-${suffix}`, '--ttl', '40s']);
@@ -271,6 +318,56 @@ describe('koncli status: the 3 a.m. operator', () => {
     // Several at once, only while all of them still hold.
     expect((await koncli(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--if-holder', live, '--if-holder', gone])).code).toBe(5);
     await ok(['semaphore', 'unlock', 'mixed', '-n', nsA, '--force', '--if-holder', live, '--if-holder', 'carol@laptop']);
+  }, 120_000);
+
+  test('busy errors of every kind say who holds it, until when, and the command that breaks it safely; the rule only at -v and in --json', async () => {
+    await Promise.all([
+      ok(['lease', 'acquire', 'k-busy', '-n', nsA, '--kind', 'konductor', '--holder', 'alice@laptop', '--ttl', '1h']),
+      ok(['semaphore', 'lock', 'full-sem', '-n', nsA, '--holder', 'carol@laptop', '--max', '1', '--create', '--ttl', '1h']),
+      ok(['kubelock', 'annotate', 'deployments.apps/web', '-n', nsA, '--lock', 'busy', '--owner', 'dave@laptop', '--ttl', '1h']),
+    ]);
+    const leader = `lease my-operator-leader is held by ${placed.leader}`;
+    const breakLeader = `koncli lease release my-operator-leader -n ${nsA} --force --if-holder ${placed.leader}`;
+    const breakMutex = `koncli mutex unlock live-mutex -n ${nsA} --force --if-holder ${placed.leaderPod}`;
+    const cases: { args: string[]; who: string; breaks: string; run?: boolean }[] = [
+      { args: ['lease', 'acquire', 'my-operator-leader', '--holder', 'me'], who: leader, breaks: breakLeader },
+      {
+        args: ['lease', 'acquire', 'k-busy', '--kind', 'konductor', '--holder', 'me'],
+        who: 'lease k-busy is held by alice@laptop',
+        breaks: `koncli lease release k-busy -n ${nsA} --kind konductor --force --if-holder alice@laptop`,
+      },
+      {
+        args: ['semaphore', 'lock', 'full-sem', '--holder', 'me'],
+        who: 'semaphore full-sem is full: 1/1 held by carol@laptop',
+        breaks: `koncli semaphore unlock full-sem -n ${nsA} --force --dead`,
+      },
+      {
+        args: ['kubelock', 'annotate', 'deployments.apps/web', '--lock', 'busy', '--owner', 'me'],
+        who: `lock busy on deployments.apps/web in namespace ${nsA} is held by "dave@laptop"`,
+        breaks: `koncli kubelock annotate deployments.apps/web --lock busy -n ${nsA} --release --force --if-holder dave@laptop`,
+      },
+      { args: ['mutex', 'lock', 'live-mutex', '--holder', 'me'], who: `mutex live-mutex is held by ${placed.leaderPod}`, breaks: breakMutex },
+      { args: ['lease', 'run', 'my-operator-leader', '--holder', 'me'], who: leader, breaks: breakLeader, run: true },
+      { args: ['mutex', 'run', 'live-mutex', '--holder', 'me'], who: `mutex live-mutex is held by ${placed.leaderPod}`, breaks: breakMutex, run: true },
+    ];
+    const until = String.raw` until \S+ \(in \d+s by this machine's clock\) unless renewed`;
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await Promise.all(
+      cases.map(async ({ args, who, breaks, run }) => {
+        const argv = (flag: string) => [...args, '-n', nsA, '--timeout', '0', '--kubeconfig', admin, flag, ...(run ? ['--', 'true'] : [])];
+        const [asJson, verbose] = await Promise.all([runKoncli(argv('--json')), runKoncli(argv('-v'))]);
+        expect({ args, code: asJson.code }).toEqual({ args, code: 3 });
+        // First who and until when, then what to do; the rule is not in the message.
+        const line = new RegExp(`^koncli: error: ${run ? 'not running the command: ' : ''}${esc(who)}${until}; to break it safely: ${esc(breaks)}$`, 'm');
+        expect(verbose.stderr).toMatch(line);
+        expect(verbose.stderr).toMatch(/^koncli: judged held by: .*(observed-time rule|clock skew|API server stamped)/m);
+        const doc = JSON.parse(asJson.stdout);
+        const said = run ? doc : doc.error;
+        expect({ args, breakCommand: said.breakCommand, rule: typeof said.rule }).toEqual({ args, breakCommand: breaks, rule: 'string' });
+        expect(asJson.stderr).toMatch(line);
+        expect(asJson.stderr).not.toMatch(/judged held by|observed-time rule|clock skew|API server stamped/);
+      }),
+    );
   }, 120_000);
 
   test('-w prints a lock as it changes (by watch), until interrupted', async () => {

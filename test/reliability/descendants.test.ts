@@ -59,7 +59,9 @@ const KINDS: Kind[] = [
   { name: 'double-fork', script: `sh -c '"$W" a "$L" &'; while :; do sleep 0.05; done`, end: 'SIGTERM', exitCode: 143 },
   // Double fork and exec at once, the command gone before any scan: found by the environment marker
   // (read while the process is mid-execve, /proc shows an empty environment: asked again next scan).
-  { name: 'fast-daemon', script: `(sh -c 'exec "$W" a "$L" 1' &); until grep -q ready "$L"; do sleep 0.02; done`, end: 'exits', exitCode: 0 },
+  // Its 3 s grace after SIGTERM lets the sampler see it alive: with 1 s, one pass over /proc on a
+  // loaded machine (load 49) outlasted its whole life once.
+  { name: 'fast-daemon', script: `(sh -c 'exec "$W" a "$L" 3' &); until grep -q ready "$L"; do sleep 0.02; done`, end: 'exits', exitCode: 0 },
   { name: 'nohup-left', script: `nohup "$W" a "$L" >/dev/null 2>&1 & until grep -q ready "$L"; do sleep 0.02; done`, end: 'exits', exitCode: 0 },
   { name: 'nohup-waited', script: `nohup sh -c 'echo a ready >> "$L"; sleep 1.5' >/dev/null 2>&1 &`, flags: ['--orphans', 'wait'], end: 'exits', exitCode: 0 },
   { name: 'lost', script: `sh -c 'setsid "$W" a "$L" &'; while :; do sleep 0.05; done`, flags: ['--kill-after', '1s'], end: 'lost', exitCode: 4 },

@@ -6,7 +6,7 @@
 // plane runs here, so every process shares it): the successor's decision (or its command's start)
 // is never before it, and comes within the TTL plus a generous bound of the fault.
 // lease-run.test.ts already proves that a continued frozen `lease run` stops its command at once,
-// and that an API-server restart shorter than the renew deadline leaves the command alone.
+// and apiserver-restart.test.ts that an API-server restart shorter than the renew deadline leaves the command alone.
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { adminConfig, freshNamespace } from '../integration/helpers.js';

@@ -2,6 +2,8 @@ import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { PrimitiveCommand, primitiveNameArg } from '../../cli/primitive-command.js';
 
 export default class GateStatus extends PrimitiveCommand {
+  /** konductor's `koncli status gate NAME`. */
+  static override aliases = ['status:gate'];
   static override summary = 'Show a gate and each of its conditions';
   static override description = `phase is Open or Waiting (konductor's); each condition with met and konductor's message, judged now on this machine (docs/clock.md for leases and semaphore slots). Exit 6 when the gate does not exist, 9 when its record is corrupt or the ConfigMap is not a koncli gate.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> gate status deployment-gate', '<%= config.bin %> gate status deployment-gate -o json'];

@@ -1,17 +1,19 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { LeaseCommand } from '../../cli/lease-command.js';
+import { listingFlags, scopeOf } from '../../cli/kind-listing.js';
 import { leaseKindFlag } from '../../cli/lease-flags.js';
 import { breakArgs, commandLine } from '../../cli/break-commands.js';
-import { renderTable } from '../../cli/table.js';
 import { validateObjectName } from '../../cli/validate.js';
-import { isKind, KoncliError } from '../../core/errors.js';
+import { isKind, KoncliError, usageError } from '../../core/errors.js';
 import type { LeaseStatus } from '../../core/lease/describe.js';
 
 export default class LeaseStatusCommand extends LeaseCommand {
+  /** konductor's `koncli status lease NAME`. */
+  static override aliases = ['status:lease'];
   static override summary = 'Show who holds a Lease, and until when (or list all Leases)';
-  static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: a table of the namespace's leases (-A: all namespaces).${EXIT_CODES_SECTION}`;
+  static override description = `For one lease: holder, phase (Available, Held, Expired), times, expiry on this machine's clock, renewals, transitions, priority, waiters, labels, and whether the holder's Pod still exists. Without NAME: the namespace's leases (-A: all namespaces, without node heartbeats and the control plane's own unless --system) with koncli status's columns: holder, state, expiry, last renewal, whether the holder is alive, waiters, and the command that breaks each stuck one.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> lease status db-migration',
     '<%= config.bin %> lease status -A',
@@ -19,12 +21,13 @@ export default class LeaseStatusCommand extends LeaseCommand {
   ];
   static override args = { name: Args.string({ description: 'Lease name (omit to list)', required: false }) };
   static override flags = {
-    'all-namespaces': Flags.boolean({ char: 'A', description: 'list leases in all namespaces' }),
+    ...listingFlags('leases'),
     kind: leaseKindFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(LeaseStatusCommand);
+    if (flags['all-namespaces'] && args.name !== undefined) throw usageError('-A lists every lease; pass either NAME or -A');
     const name = args.name === undefined ? undefined : validateObjectName(args.name, 'lease');
     const { client, ctx } = await this.openLeases(flags.kind);
     const { describeLease } = await import('../../core/lease/describe.js');
@@ -47,10 +50,8 @@ export default class LeaseStatusCommand extends LeaseCommand {
       return;
     }
     if (!ctx.store.list) throw new KoncliError('usage', 'listing is not supported for this lease kind; pass a NAME');
-    const list = ctx.store.list.bind(ctx.store);
-    const records = await this.oneShot(ctx.clock, () => list(flags['all-namespaces']));
-    const statuses = records.map((r) => describeLease(r, ctx.tracker, now(), ctx.clock.wallNow()));
-    await this.output.result({ items: statuses }, () => statusTable(statuses, flags['all-namespaces']));
+    const [{ leaseLister }, { printKindListing }] = await Promise.all([import('../../cli/lock-listers.js'), import('../../cli/kind-listing.js')]);
+    await printKindListing(this.output, client, leaseLister(client, flags.kind), scopeOf(flags), 'leases', (read) => this.oneShot(ctx.clock, read));
   }
 }
 
@@ -85,19 +86,4 @@ function describeText(s: LeaseStatus, live: { alive: boolean | null; reason: str
   ]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`).join('\n');
-}
-
-function statusTable(items: LeaseStatus[], allNamespaces: boolean): string {
-  if (items.length === 0) return 'No leases found.';
-  const age = (created: string | null) => (created ? formatDuration(Date.now() - Date.parse(created)) : '-');
-  const headers = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'HOLDER', 'PHASE', 'EXPIRES', 'AGE'];
-  const rows = items.map((s) => [
-    ...(allNamespaces ? [s.namespace] : []),
-    s.name,
-    s.holder || '<none>',
-    s.problem ? 'Corrupt' : s.phase,
-    s.phase === 'Held' && s.expiresInSeconds !== null ? `in ${formatDuration(s.expiresInSeconds * 1000)}` : '-',
-    age(s.created),
-  ]);
-  return renderTable(headers, rows);
 }

@@ -13,7 +13,8 @@ export default class WaitGroupAdd extends WaitGroupCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(WaitGroupAdd);
-    const delta = Math.sign(flags.delta) * countFlag(Math.abs(flags.delta), 'delta', 0);
+    // Negative lowers it (konductor's int32 either way): the message must show the value as typed, and that a negative one is allowed.
+    const delta = countFlag(flags.delta, 'delta', -(2 ** 31 - 1));
     await this.change(this.nameOf(args.name, 'waitgroup'), delta);
   }
 }

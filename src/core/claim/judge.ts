@@ -1,4 +1,4 @@
-import { takeableText, type Expiry } from '../expiry.js';
+import { holdersUntilText, ruleOf, type Expiry } from '../expiry.js';
 import type { Claim, ClaimContext } from './model.js';
 
 /** One claim as judged on this machine's clock (docs/clock.md). */
@@ -15,7 +15,7 @@ export interface ClaimView {
  * Judges every claim with the ExpiryTracker: observed time (client-go's rule), corroborated by the
  * writer's `expiresAt` plus --max-clock-skew; a changed claim (a renewal) restarts the observed rule.
  */
-export function judgeClaims(ctx: ClaimContext, key: string, claims: Claim[], now: number): ClaimView[] {
+export function judgeClaims(ctx: Pick<ClaimContext, 'tracker'>, key: string, claims: Claim[], now: number): ClaimView[] {
   return claims.map((claim) => {
     if (claim.ttlSeconds === undefined) return { claim, expired: false };
     const expiry = ctx.tracker.judge({
@@ -31,15 +31,16 @@ export function judgeClaims(ctx: ClaimContext, key: string, claims: Claim[], now
 /** The earliest moment (monotonic ms) a live claim could lapse; Infinity when none can. */
 export const nextLapse = (views: ClaimView[]) => Math.min(Infinity, ...views.filter((v) => !v.expired && v.deadline !== undefined).map((v) => v.deadline!));
 
-/** "h1 (reason) [it can be taken from … unless renewed: why]": who holds, for busy messages. */
+/** "h1 (reason) until … unless renewed" ("h1 [until …], h2 [until …]" for several): who holds and until when, for busy messages (the rule: `rulesOf`). */
 export function holdersText(views: ClaimView[], now: number, wallNow: number): string {
   const live = views.filter((v) => !v.expired);
   if (live.length === 0) return 'nobody';
-  return live
-    .map((v) => {
-      const reason = v.claim.reason ? ` (${v.claim.reason})` : '';
-      const when = v.deadline === undefined ? '' : ` [${takeableText(v.expiry, v.deadline, now, wallNow).replace(/^; /, '')}]`;
-      return `${v.claim.holder}${reason}${when}`;
-    })
-    .join(', ');
+  return holdersUntilText(
+    live.map((v) => ({ holder: v.claim.holder, reason: v.claim.reason, deadline: v.deadline })),
+    now,
+    wallNow,
+  );
 }
+
+/** A busy error's `details.rule` for the live claims (core/expiry.ts's ruleOf). */
+export const rulesOf = (views: ClaimView[]) => ruleOf(views.filter((v) => !v.expired).map((v) => ({ holder: v.claim.holder, expiry: v.expiry })));

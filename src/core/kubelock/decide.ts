@@ -1,6 +1,6 @@
 import { KoncliError } from '../errors.js';
 import type { Clock } from '../clock.js';
-import { takeableText, type Expiry, type ExpiryTracker } from '../expiry.js';
+import { ruleOf, takeableText, type Expiry, type ExpiryTracker } from '../expiry.js';
 import { DEFAULT_TTL_NS, decodeLock, lockAnnotationKey, msToNs, ttlToMs, type LockData } from './codec.js';
 import type { AnnotatedObject } from './model.js';
 import { withUid } from '../identity.js';
@@ -104,14 +104,11 @@ export function busyError(view: LockView, what: string, clock: Clock, extra = ''
   const now = clock.now();
   const wallNow = clock.wallNow();
   const expires = view.expiresAt !== undefined && Number.isFinite(view.expiresAt) ? view.expiresAt : undefined;
-  return new KoncliError(
-    'busy',
-    `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${extra}${takeableText(view.expiry, expires, now, wallNow)}`,
-    {
-      lock: view.lock,
-      owner,
-      expiresAt: expires === undefined ? null : new Date(wallNow + (expires - now)).toISOString(),
-      judgedBy: view.expiry?.basis ?? null,
-    },
-  );
+  return new KoncliError('busy', `lock ${view.lock} on ${what} is held by ${JSON.stringify(owner)}${takeableText(expires, now, wallNow)}${extra}`, {
+    lock: view.lock,
+    owner,
+    expiresAt: expires === undefined ? null : new Date(wallNow + (expires - now)).toISOString(),
+    judgedBy: view.expiry?.basis ?? null,
+    rule: ruleOf([{ holder: owner, expiry: view.expiry }]),
+  });
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { KoncliError } from '../errors.js';
-import { takeableText } from '../expiry.js';
+import { ruleOf, takeableText } from '../expiry.js';
 import { DEFAULT_LEASE_SECONDS } from '../timing.js';
 import type { LeaseView } from './judge.js';
 import { defaultExtras, microTime, type LeaseDraft, type LeaseRecord } from './model.js';
@@ -92,9 +92,10 @@ export const busyError = (name: string, view: LeaseView, clock: Clock, extra = '
   const wallNow = clock.wallNow();
   const takeable = view.expiresAt === undefined ? undefined : new Date(wallNow + (view.expiresAt - now)).toISOString();
   const gone = view.vanished ? ' (on a Lease since deleted or re-created: its last claim stays in force until it would have expired)' : '';
-  return new KoncliError('busy', `lease ${name} is held by ${view.holder}${gone}${extra}${takeableText(view.expiry, view.expiresAt, now, wallNow)}`, {
+  return new KoncliError('busy', `lease ${name} is held by ${view.holder}${gone}${takeableText(view.expiresAt, now, wallNow)}${extra}`, {
     holder: view.holder,
     takeableFrom: takeable ?? null,
     judgedBy: view.expiry?.basis ?? null,
+    rule: ruleOf([{ holder: view.holder, expiry: view.expiry }]),
   });
 };

@@ -3,7 +3,7 @@ import { KoncliError } from '../errors.js';
 import { planCreate } from '../claim/create.js';
 import { claimDoc, singleState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
-import { holdersText, nextLapse } from '../claim/judge.js';
+import { holdersText, nextLapse, rulesOf } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
 import { decodeClaim, parseRecord, secondsField, wholeField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
 
@@ -62,7 +62,10 @@ export interface MutexLocked {
 }
 
 export const busyMutex = (name: string, read: Read<MutexState>, clock: Clock) =>
-  new KoncliError('busy', `mutex ${name} is held by ${holdersText(read.views, read.now, clock.wallNow())}`, { holder: read.state?.holder?.holder ?? null });
+  new KoncliError('busy', `mutex ${name} is held by ${holdersText(read.views, read.now, clock.wallNow())}`, {
+    holder: read.state?.holder?.holder ?? null,
+    rule: rulesOf(read.views),
+  });
 
 /** `mutex lock`: take a free or lapsed mutex (creating it when absent), re-stamp one we hold, else blocked. */
 export const planMutexLock =

@@ -3,7 +3,7 @@ import { KoncliError } from '../errors.js';
 import { planCreate } from '../claim/create.js';
 import { claimDoc } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
-import { holdersText, nextLapse } from '../claim/judge.js';
+import { holdersText, nextLapse, rulesOf } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
 import {
   corruptRecord,
@@ -102,7 +102,10 @@ const empty = (): OnceState => ({ runner: null, done: null, attempts: 0, lastFai
 export type OnceClaimed = { run: { object: RecordObject; claim: Claim; attempt: number; sentAt: number; previousRunner?: string } } | { alreadyDone: OnceRun };
 
 export const runningError = (name: string, read: Read<OnceState>, clock: Clock) =>
-  new KoncliError('busy', `once ${name} is being run by ${holdersText(read.views, read.now, clock.wallNow())}`, { holder: read.state?.runner?.holder ?? null });
+  new KoncliError('busy', `once ${name} is being run by ${holdersText(read.views, read.now, clock.wallNow())}`, {
+    holder: read.state?.runner?.holder ?? null,
+    rule: rulesOf(read.views),
+  });
 
 /**
  * `once run`, before the command: done already → alreadyDone; someone else's live run → blocked

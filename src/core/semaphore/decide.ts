@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { KoncliError, usageError } from '../errors.js';
-import { takeableText } from '../expiry.js';
+import { holdersUntilText, ruleOf } from '../expiry.js';
 import { liveHolders, nextExpiry, type HolderView } from './judge.js';
 import { DEFAULT_MAX, type SemaphoreHolder, type SemaphoreState } from './model.js';
 
@@ -93,14 +93,14 @@ export function planUnlock(name: string, state: SemaphoreState, views: HolderVie
 export function busyError(name: string, max: number, holders: HolderView[], clock: Clock, extra = ''): KoncliError {
   const now = clock.now();
   const wallNow = clock.wallNow();
-  const who = holders
-    .map(
-      (v) =>
-        `${v.id}${v.holder.reason ? ` (${v.holder.reason})` : ''}${v.expiresAt === undefined ? '' : ` [${takeableText(v.expiry, v.expiresAt, now, wallNow).replace(/^; /, '')}]`}`,
-    )
-    .join(', ');
+  const who = holdersUntilText(
+    holders.map((v) => ({ holder: v.id, reason: v.holder.reason, deadline: v.expiresAt })),
+    now,
+    wallNow,
+  );
   return new KoncliError('busy', `semaphore ${name} is full: ${holders.length}/${max} held by ${who || 'nobody'}${extra}`, {
     max,
     holders: holders.map((v) => v.id),
+    rule: ruleOf(holders.map((v) => ({ holder: v.id, expiry: v.expiry }))),
   });
 }

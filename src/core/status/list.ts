@@ -28,8 +28,12 @@ function aliveOf(holders: HolderRow[]): Pick<LockRow, 'alive' | 'aliveReason'> {
 /** One shell word: as is when it needs no quoting, else in single quotes (POSIX sh). */
 export const shellQuote = (word: string) => (/^[\w./:@=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
-/** Fills in liveness, the stuck verdict and the break command of one row. */
-async function finish(row: LockRow, lister: LockLister, judge: JudgeLiveness, bin: string): Promise<LockRow> {
+/**
+ * Fills in liveness, the stuck verdict and the break command of one row (the stuck holders'
+ * when it is stuck, else every holder's). Also what `semaphore status NAME` and `kubelock status
+ * TYPE/NAME` say of their one lock.
+ */
+export async function judgeRow(row: LockRow, lister: LockLister, judge: JudgeLiveness, bin: string): Promise<LockRow> {
   const holders = await Promise.all(
     row.holders.map(async (h) => {
       const l = await judge(h.holder, row.namespace ?? undefined);
@@ -39,7 +43,8 @@ async function finish(row: LockRow, lister: LockLister, judge: JudgeLiveness, bi
   const stuckOnes = holders.filter(stuckHolder).map((h) => h.holder);
   const stuck = row.state === 'expired' || stuckOnes.length > 0;
   const victims = stuck ? stuckOnes : holders.map((h) => h.holder);
-  const breakCommand = victims.length ? [bin, ...lister.breakArgs(row, victims).map(shellQuote)].join(' ') : null;
+  const args = victims.length ? lister.breakArgs(row, victims) : null;
+  const breakCommand = args ? [bin, ...args.map(shellQuote)].join(' ') : null;
   return { ...row, holders, ...aliveOf(holders), stuck, breakCommand };
 }
 
@@ -51,7 +56,7 @@ async function finish(row: LockRow, lister: LockLister, judge: JudgeLiveness, bi
 export async function listLocks(listers: LockLister[], judge: JudgeLiveness, opts: ListOptions): Promise<{ rows: LockRow[]; skipped: string[] }> {
   const listings = await Promise.all(listers.map(async (l) => ({ lister: l, listing: await l.list(opts.scope) })));
   const visible = (row: LockRow) => opts.system || opts.scope.namespace !== undefined || !SYSTEM_NAMESPACES.includes(row.namespace ?? '');
-  const rows = await Promise.all(listings.flatMap(({ lister, listing }) => listing.rows.filter(visible).map((r) => finish(r, lister, judge, opts.bin))));
+  const rows = await Promise.all(listings.flatMap(({ lister, listing }) => listing.rows.filter(visible).map((r) => judgeRow(r, lister, judge, opts.bin))));
   const key = (r: LockRow) => [r.kind, r.namespace ?? '', r.object ?? '', r.name].join('\u0000');
   return {
     rows: rows.filter((r) => !opts.stuck || r.stuck).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)),

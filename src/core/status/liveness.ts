@@ -12,6 +12,8 @@
 /** A Pod as far as liveness cares. */
 export interface PodFact {
   name: string;
+  /** Set when the Pod was found outside the lock's namespace (a cluster-wide look-up). */
+  namespace?: string;
   phase: string;
   /** metadata.deletionTimestamp is set. */
   terminating: boolean;
@@ -29,6 +31,13 @@ export interface NodeFact {
  */
 export interface LivenessLookup {
   pod(namespace: string, name: string): Promise<PodFact | null>;
+  /**
+   * Every Pod of that name in any namespace (a cluster-wide list by metadata.name). A holder's
+   * identity carries no namespace (client-go's `<hostname>_<uuid>`, koncli's host name), and a
+   * controller may hold a Lease in another namespace than its own (controller-runtime's
+   * LeaderElectionNamespace), so a Pod missing from the lock's namespace may run elsewhere.
+   */
+  podsNamed(name: string): Promise<PodFact[]>;
   node(name: string): Promise<NodeFact | null>;
 }
 
@@ -66,9 +75,16 @@ export function candidateNames(identity: string): string[] {
 }
 
 function podVerdict(pod: PodFact): Liveness {
-  if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return { alive: false, reason: `Pod ${pod.name} has ${pod.phase.toLowerCase()}` };
-  if (pod.terminating) return { alive: true, reason: `Pod ${pod.name} is terminating (its containers may still run)` };
-  return { alive: true, reason: `Pod ${pod.name} is ${pod.phase || 'Pending'}` };
+  const what = `Pod ${pod.name}${pod.namespace ? ` in namespace ${pod.namespace}` : ''}`;
+  if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return { alive: false, reason: `${what} has ${pod.phase.toLowerCase()}` };
+  if (pod.terminating) return { alive: true, reason: `${what} is terminating (its containers may still run)` };
+  return { alive: true, reason: `${what} is ${pod.phase || 'Pending'}` };
+}
+
+/** Of Pods of one name in several namespaces: alive if any is (never "dead" for a holder that may be alive). */
+function podsVerdict(pods: PodFact[]): Liveness {
+  const verdicts = pods.map(podVerdict);
+  return verdicts.find((v) => v.alive) ?? verdicts[0];
 }
 
 function nodeVerdict(node: NodeFact): Liveness {
@@ -88,15 +104,8 @@ async function tryLookup<T>(fn: () => Promise<T | null>, refusals: string[], wha
   }
 }
 
-/**
- * Judges one holder: a Pod of a candidate name in `namespace` (the lock's; undefined for a
- * cluster-scoped object, where no Pod is looked up), else a Node of a candidate name, else gone
- * when the name is one a controller generated, else unknown.
- */
-export async function judgeHolder(identity: string, namespace: string | undefined, lookup: LivenessLookup): Promise<Liveness> {
-  const names = candidateNames(identity);
-  if (names.length === 0) return { alive: null, reason: `unknown: ${JSON.stringify(identity)} cannot be a Pod or Node name` };
-  const refusals: string[] = [];
+/** The Pod a candidate name stands for: in the lock's namespace first, else in any namespace. */
+async function findPod(names: string[], namespace: string | undefined, lookup: LivenessLookup, refusals: string[]): Promise<Liveness | undefined> {
   if (namespace !== undefined) {
     for (const name of names) {
       const pod = await tryLookup(() => lookup.pod(namespace, name), refusals, `pods in namespace ${namespace}`);
@@ -104,14 +113,34 @@ export async function judgeHolder(identity: string, namespace: string | undefine
     }
   }
   for (const name of names) {
+    const pods = await tryLookup(() => lookup.podsNamed(name), refusals, 'pods in all namespaces');
+    if (pods?.length) return podsVerdict(pods);
+  }
+  return undefined;
+}
+
+/**
+ * Judges one holder: a Pod of a candidate name in `namespace` (the lock's; undefined for a
+ * cluster-scoped object), else in any namespace, else a Node of a candidate name, else gone when
+ * the name is one a controller generated and no Pod of it exists in any namespace, else unknown.
+ * A look-up RBAC refuses makes the verdict unknown, never dead.
+ */
+export async function judgeHolder(identity: string, namespace: string | undefined, lookup: LivenessLookup): Promise<Liveness> {
+  const names = candidateNames(identity);
+  if (names.length === 0) return { alive: null, reason: `unknown: ${JSON.stringify(identity)} cannot be a Pod or Node name` };
+  const refusals: string[] = [];
+  const pod = await findPod(names, namespace, lookup, refusals);
+  if (pod) return pod;
+  for (const name of names) {
     const node = await tryLookup(() => lookup.node(name), refusals, 'nodes');
     if (node) return nodeVerdict(node);
   }
   const generated = names.find((n) => GENERATED.test(n));
-  if (generated && namespace !== undefined && !refusals.some((r) => r.includes('pods'))) {
-    return { alive: false, reason: `Pod ${generated} is gone (no such Pod in namespace ${namespace}, and a controller never reuses the name)` };
+  if (generated && !refusals.some((r) => r.includes('pods'))) {
+    return { alive: false, reason: `Pod ${generated} is gone (no such Pod in any namespace, and a controller never reuses the name)` };
   }
-  const where = namespace === undefined ? 'no Node' : `no Pod in namespace ${namespace} and no Node`;
-  const why = refusals.length ? [...new Set(refusals)].join('; ') : `${where} is named ${names.join(' or ')}; it may be a process outside the cluster`;
+  const why = refusals.length
+    ? [...new Set(refusals)].join('; ')
+    : `no Pod in any namespace and no Node is named ${names.join(' or ')}; it may be a process outside the cluster`;
   return { alive: null, reason: `unknown: ${why}` };
 }

@@ -19,7 +19,7 @@ export interface HolderRow {
  * strings; `expiresAt` is judged on this machine's clock (docs/clock.md).
  */
 export interface LockRow {
-  /** 'lease', 'konductor-lease', 'semaphore', 'kubelock', or a kind a later lister adds. */
+  /** 'lease', 'konductor-lease', 'semaphore', 'kubelock', a koncli primitive's kind ('mutex', 'once', …). */
   kind: string;
   /** Null for a lock on a cluster-scoped object. */
   namespace: string | null;
@@ -72,8 +72,11 @@ export interface Listing {
 export interface LockLister {
   kind: string;
   list(scope: ListScope): Promise<Listing>;
-  /** The command that breaks `row` while exactly `holders` still hold it (argv words, without the binary name). */
-  breakArgs(row: LockRow, holders: string[]): string[];
+  /**
+   * The command that breaks `row` while exactly `holders` still hold it (argv words, without the
+   * binary name); null when koncli has no such command for it.
+   */
+  breakArgs(row: LockRow, holders: string[]): string[] | null;
   watchPaths?(scope: ListScope): Promise<string[]>;
 }
 

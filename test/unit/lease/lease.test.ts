@@ -101,7 +101,9 @@ describe('acquire', () => {
     const observer = peer();
     const busy = await acquireOnce(observer, req('b')).catch((e: KoncliError) => e);
     expect(busy).toMatchObject({ kind: 'busy', details: { judgedBy: 'observed' } });
-    expect((busy as Error).message).toMatch(/can be taken from .* \(in 10s\)/);
+    // Who holds it and until when; the rule only in the details (--json, -v).
+    expect((busy as Error).message).toMatch(/^lease \S+ is held by fast-clock until \S+ \(in 10s by this machine's clock\) unless renewed$/);
+    expect((busy as KoncliError).details?.rule).toMatch(/client-go's observed-time rule/);
     // ... and an observer that watches it unchanged for its duration takes it (client-go's rule).
     await clock.advance(10_000);
     const taken = await acquireOnce(observer, req('b'));

@@ -58,8 +58,8 @@ describe('mutex lock', () => {
     const written = store.history.length;
     const err = await rejection(lock(ctx(), clock, 'b'));
     expect(isKind(err, 'busy')).toBe(true);
-    expect(err.message).toMatch(/^mutex m is held by a \[it can be taken from/);
-    expect(err.details).toEqual({ holder: 'a' });
+    expect(err.message).toMatch(/^mutex m is held by a until \S+ \(in 60s by this machine's clock\) unless renewed$/);
+    expect(err.details).toEqual({ holder: 'a', rule: expect.stringMatching(/observed-time rule/) });
     expect(store.history).toHaveLength(written);
   });
 

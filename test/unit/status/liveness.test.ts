@@ -5,6 +5,7 @@ import { KoncliError } from '../../../src/core/errors.js';
 
 const UUID = '3f1c9a2e-8b7d-4c6e-9f0a-1b2c3d4e5f60';
 
+/** `pods` by "namespace/name"; "*" forbids the cluster-wide list. */
 function lookup(pods: Record<string, PodFact | 'forbidden'>, nodes: Record<string, NodeFact | 'forbidden'> = {}): LivenessLookup & { asked: string[] } {
   const asked: string[] = [];
   const answer = <T>(v: T | 'forbidden' | undefined): Promise<T | null> => {
@@ -14,6 +15,12 @@ function lookup(pods: Record<string, PodFact | 'forbidden'>, nodes: Record<strin
   return {
     asked,
     pod: (ns, name) => (asked.push(`pod ${ns}/${name}`), answer(pods[`${ns}/${name}`])),
+    podsNamed: (name) => {
+      asked.push(`pods */${name}`);
+      if (pods['*'] === 'forbidden') return Promise.reject(new KoncliError('forbidden', 'cannot list'));
+      const found = Object.entries(pods).filter(([k]) => k.endsWith(`/${name}`));
+      return Promise.resolve(found.map(([k, p]) => ({ ...(p as PodFact), namespace: k.split('/')[0] })));
+    },
     node: (name) => (asked.push(`node ${name}`), answer(nodes[name])),
   };
 }
@@ -65,22 +72,41 @@ describe('judgeHolder', () => {
     });
     expect(await judgeHolder('db-0', 'ops', l)).toMatchObject({
       alive: null,
-      reason: expect.stringMatching(/^unknown: no Pod in namespace ops and no Node is named db-0/),
+      reason: expect.stringMatching(/^unknown: no Pod in any namespace and no Node is named db-0/),
     });
     expect(await judgeHolder('alice@laptop', 'ops', l)).toMatchObject({ alive: null, reason: expect.stringMatching(/^unknown: /) });
   });
 
   test('RBAC forbidding the Pod look-up makes it unknown, never dead', async () => {
-    const l = lookup({ 'ops/web-7d9f8b6c5d-x2k4q': 'forbidden' }, { 'web-7d9f8b6c5d-x2k4q': 'forbidden' });
+    const l = lookup({ 'ops/web-7d9f8b6c5d-x2k4q': 'forbidden', '*': 'forbidden' }, { 'web-7d9f8b6c5d-x2k4q': 'forbidden' });
     expect(await judgeHolder('web-7d9f8b6c5d-x2k4q', 'ops', l)).toEqual({
       alive: null,
-      reason: 'unknown: may not get pods in namespace ops (RBAC); may not get nodes (RBAC)',
+      reason: 'unknown: may not get pods in namespace ops (RBAC); may not get pods in all namespaces (RBAC); may not get nodes (RBAC)',
     });
   });
 
-  test('a lock on a cluster-scoped object looks up no Pod', async () => {
+  test('a holder whose Pod runs in another namespace than the lock is alive, found by a cluster-wide look-up', async () => {
+    const l = lookup({ 'operators/my-operator-6c8b9-abcde': running('my-operator-6c8b9-abcde') });
+    expect(await judgeHolder(`my-operator-6c8b9-abcde_${UUID}`, 'kube-system', l)).toEqual({
+      alive: true,
+      reason: 'Pod my-operator-6c8b9-abcde in namespace operators is Running',
+    });
+    expect(l.asked).toEqual(['pod kube-system/my-operator-6c8b9-abcde', 'pods */my-operator-6c8b9-abcde']);
+  });
+
+  test('of Pods of one name in several namespaces, a running one makes the holder alive', async () => {
+    const l = lookup({ 'a/batch-x2k4q': { name: 'batch-x2k4q', phase: 'Failed', terminating: false }, 'b/batch-x2k4q': running('batch-x2k4q') });
+    expect(await judgeHolder('batch-x2k4q', 'ops', l)).toMatchObject({ alive: true, reason: 'Pod batch-x2k4q in namespace b is Running' });
+  });
+
+  test('a generated name is gone only when no namespace has it: without the right to list all Pods it is unknown', async () => {
+    const l = lookup({ '*': 'forbidden' });
+    expect(await judgeHolder('web-7d9f8b6c5d-x2k4q', 'ops', l)).toEqual({ alive: null, reason: 'unknown: may not get pods in all namespaces (RBAC)' });
+  });
+
+  test('a lock on a cluster-scoped object looks its holder up in every namespace', async () => {
     const l = lookup({});
-    expect((await judgeHolder('web-7d9f8b6c5d-x2k4q', undefined, l)).alive).toBeNull();
-    expect(l.asked).toEqual(['node web-7d9f8b6c5d-x2k4q']);
+    expect((await judgeHolder('web-7d9f8b6c5d-x2k4q', undefined, l)).alive).toBe(false);
+    expect(l.asked).toEqual(['pods */web-7d9f8b6c5d-x2k4q', 'node web-7d9f8b6c5d-x2k4q']);
   });
 });
