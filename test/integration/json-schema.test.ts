@@ -196,6 +196,7 @@ const ENTRIES: Record<string, Entry | NoJson> = {
   'gate delete': { before: [['gate', 'create', 'j-gd']], ok: ['gate', 'delete', 'j-gd'], fail: ['gate', 'delete', 'j-missing'] },
   status: { before: [['lease', 'acquire', 'j-all', '--holder', 'a']], ok: ['status'], fail: ['status', '--nope'] },
   'crd install': { ok: ['crd', 'install'], fail: ['crd', 'install', '--kubeconfig', '/nonexistent'] },
+  version: { ok: ['version'], fail: ['version', 'x'] },
   completion: { noJson: 'prints a shell script' },
   __complete: { noJson: 'hidden: prints completion candidates' },
 };
