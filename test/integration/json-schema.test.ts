@@ -64,17 +64,33 @@ const ENTRIES: Record<string, Entry | NoJson> = {
     fail: ['semaphore', 'status', 'j-missing'],
   },
   'semaphore run': { ok: ['semaphore', 'run', 'j-srun', '--create', '--', 'true'], fail: ['semaphore', 'run', 'j-missing', '--', 'true'] },
+  'semaphore create': { ok: ['semaphore', 'create', 'j-semc', '--permits', '2', '--ttl', '1m'], fail: ['semaphore', 'create', BAD] },
+  'semaphore acquire': {
+    before: [['semaphore', 'create', 'j-sema']],
+    ok: ['semaphore', 'acquire', 'j-sema', '--holder', 'a'],
+    fail: ['semaphore', 'acquire', 'j-sema', '--holder', 'b', '--timeout', '0'],
+  },
+  'semaphore release': {
+    before: [
+      ['semaphore', 'create', 'j-semr'],
+      ['semaphore', 'acquire', 'j-semr', '--holder', 'a'],
+    ],
+    ok: ['semaphore', 'release', 'j-semr', '--holder', 'a'],
+    fail: ['semaphore', 'release', 'j-missing', '--force', '--if-holder', 'a'],
+  },
+  'semaphore list': { before: [['semaphore', 'create', 'j-semls']], ok: ['semaphore', 'list'], fail: ['semaphore', 'list', '--nope'] },
+  'semaphore delete': { before: [['semaphore', 'create', 'j-semd']], ok: ['semaphore', 'delete', 'j-semd'], fail: ['semaphore', 'delete', 'j-missing'] },
   'kubelock annotate': {
     ok: ['kubelock', 'annotate', 'cm/j-obj', '--lock', 'a', '--owner', 'a'],
     alsoOk: [['kubelock', 'annotate', 'cm/j-obj', '--lock', 'a', '--owner', 'a', '--release']],
     fail: ['kubelock', 'annotate', 'cm/j-missing', '--lock', 'a', '--owner', 'a'],
   },
   'kubelock status': {
-    before: [['kubelock', 'annotate', 'cm/j-obj', '--lock', 'st', '--owner', 'a']],
-    ok: ['kubelock', 'status', 'cm/j-obj'],
+    before: [['kubelock', 'annotate', 'cm/j-obj2', '--lock', 'st', '--owner', 'a']],
+    ok: ['kubelock', 'status', 'cm/j-obj2'],
     fail: ['kubelock', 'status', 'cm/j-missing'],
   },
-  'kubelock run': { ok: ['kubelock', 'run', 'cm/j-obj', '--lock', 'r', '--', 'true'], fail: ['kubelock', 'run', 'cm/j-missing', '--lock', 'r', '--', 'true'] },
+  'kubelock run': { ok: ['kubelock', 'run', 'cm/j-obj3', '--lock', 'r', '--', 'true'], fail: ['kubelock', 'run', 'cm/j-missing', '--lock', 'r', '--', 'true'] },
   'mutex create': { ok: ['mutex', 'create', 'j-mx'], fail: ['mutex', 'create', BAD] },
   'mutex lock': { ok: ['mutex', 'lock', 'j-mxl', '--holder', 'a'], fail: ['mutex', 'lock', 'j-mxl', '--holder', 'b', '--timeout', '0'] },
   'mutex unlock': {
@@ -92,8 +108,95 @@ const ENTRIES: Record<string, Entry | NoJson> = {
   'once list': { before: [['once', 'create', 'j-onl']], ok: ['once', 'list'], fail: ['once', 'list', '--nope'] },
   'once delete': { before: [['once', 'create', 'j-ond']], ok: ['once', 'delete', 'j-ond'], fail: ['once', 'delete', 'j-missing'] },
   'once run': { ok: ['once', 'run', 'j-onr', '--', 'true'], fail: ['once', 'run', BAD, '--', 'true'] },
+  'rwmutex create': { ok: ['rwmutex', 'create', 'j-rwc'], fail: ['rwmutex', 'create', BAD] },
+  'rwmutex rlock': {
+    before: [['rwmutex', 'lock', 'j-rwrw', '--holder', 'w']],
+    ok: ['rwmutex', 'rlock', 'j-rwr', '--holder', 'a'],
+    fail: ['rwmutex', 'rlock', 'j-rwrw', '--holder', 'b', '--timeout', '0'],
+  },
+  'rwmutex lock': { ok: ['rwmutex', 'lock', 'j-rwl', '--holder', 'a'], fail: ['rwmutex', 'lock', 'j-rwl', '--holder', 'b', '--timeout', '0'] },
+  'rwmutex unlock': {
+    before: [['rwmutex', 'lock', 'j-rwu', '--holder', 'a']],
+    ok: ['rwmutex', 'unlock', 'j-rwu', '--holder', 'a'],
+    fail: ['rwmutex', 'unlock', 'j-missing', '--holder', 'op', '--force'],
+  },
+  'rwmutex status': {
+    before: [
+      ['rwmutex', 'rlock', 'j-rws', '--holder', 'a'],
+      ['rwmutex', 'lock', 'j-rws2', '--holder', 'w'],
+    ],
+    ok: ['rwmutex', 'status', 'j-rws'],
+    alsoOk: [['rwmutex', 'status', 'j-rws2']],
+    fail: ['rwmutex', 'status', 'j-missing'],
+  },
+  'rwmutex list': { before: [['rwmutex', 'create', 'j-rwls']], ok: ['rwmutex', 'list'], fail: ['rwmutex', 'list', '--nope'] },
+  'rwmutex delete': { before: [['rwmutex', 'create', 'j-rwd']], ok: ['rwmutex', 'delete', 'j-rwd'], fail: ['rwmutex', 'delete', 'j-missing'] },
+  'rwmutex run': { ok: ['rwmutex', 'run', 'j-rwrun', '--write', '--', 'true'], fail: ['rwmutex', 'run', BAD, '--write', '--', 'true'] },
+  'barrier create': { ok: ['barrier', 'create', 'j-bc', '--expected', '2'], fail: ['barrier', 'create', BAD] },
+  'barrier arrive': {
+    before: [['barrier', 'create', 'j-ba', '--expected', '2']],
+    ok: ['barrier', 'arrive', 'j-ba', '--holder', 'a'],
+    fail: ['barrier', 'arrive', 'j-missing', '--holder', 'a'],
+  },
+  'barrier wait': {
+    before: [
+      ['barrier', 'create', 'j-bw'],
+      ['barrier', 'arrive', 'j-bw', '--holder', 'a'],
+      ['barrier', 'create', 'j-bw2', '--expected', '2'],
+    ],
+    ok: ['barrier', 'wait', 'j-bw'],
+    fail: ['barrier', 'wait', 'j-bw2', '--timeout', '0'],
+  },
+  'barrier status': { before: [['barrier', 'create', 'j-bs']], ok: ['barrier', 'status', 'j-bs'], fail: ['barrier', 'status', 'j-missing'] },
+  'barrier list': { before: [['barrier', 'create', 'j-bls']], ok: ['barrier', 'list'], fail: ['barrier', 'list', '--nope'] },
+  'barrier delete': { before: [['barrier', 'create', 'j-bd']], ok: ['barrier', 'delete', 'j-bd'], fail: ['barrier', 'delete', 'j-missing'] },
+  'waitgroup create': { ok: ['waitgroup', 'create', 'j-wc'], fail: ['waitgroup', 'create', BAD] },
+  'waitgroup add': { before: [['waitgroup', 'create', 'j-wa']], ok: ['waitgroup', 'add', 'j-wa'], fail: ['waitgroup', 'add', 'j-missing'] },
+  'waitgroup done': {
+    before: [
+      ['waitgroup', 'create', 'j-wd'],
+      ['waitgroup', 'add', 'j-wd'],
+    ],
+    ok: ['waitgroup', 'done', 'j-wd'],
+    fail: ['waitgroup', 'done', 'j-wd'],
+  },
+  'waitgroup wait': {
+    before: [
+      ['waitgroup', 'create', 'j-ww'],
+      ['waitgroup', 'create', 'j-ww2'],
+      ['waitgroup', 'add', 'j-ww2'],
+    ],
+    ok: ['waitgroup', 'wait', 'j-ww'],
+    fail: ['waitgroup', 'wait', 'j-ww2', '--timeout', '0'],
+  },
+  'waitgroup status': { before: [['waitgroup', 'create', 'j-ws']], ok: ['waitgroup', 'status', 'j-ws'], fail: ['waitgroup', 'status', 'j-missing'] },
+  'waitgroup list': { before: [['waitgroup', 'create', 'j-wls']], ok: ['waitgroup', 'list'], fail: ['waitgroup', 'list', '--nope'] },
+  'waitgroup delete': { before: [['waitgroup', 'create', 'j-wdl']], ok: ['waitgroup', 'delete', 'j-wdl'], fail: ['waitgroup', 'delete', 'j-missing'] },
+  'gate create': { ok: ['gate', 'create', 'j-gc'], fail: ['gate', 'create', 'j-gc2', '--condition', 'nonsense'] },
+  'gate open': { before: [['gate', 'create', 'j-go']], ok: ['gate', 'open', 'j-go'], fail: ['gate', 'open', 'j-missing'] },
+  'gate close': {
+    before: [
+      ['gate', 'create', 'j-gcl'],
+      ['gate', 'open', 'j-gcl'],
+    ],
+    ok: ['gate', 'close', 'j-gcl'],
+    fail: ['gate', 'close', 'j-missing'],
+  },
+  'gate wait': {
+    before: [
+      ['gate', 'create', 'j-gw'],
+      ['gate', 'open', 'j-gw'],
+      ['gate', 'create', 'j-gw2'],
+    ],
+    ok: ['gate', 'wait', 'j-gw'],
+    fail: ['gate', 'wait', 'j-gw2', '--timeout', '0'],
+  },
+  'gate status': { before: [['gate', 'create', 'j-gs']], ok: ['gate', 'status', 'j-gs'], fail: ['gate', 'status', 'j-missing'] },
+  'gate list': { before: [['gate', 'create', 'j-gls']], ok: ['gate', 'list'], fail: ['gate', 'list', '--nope'] },
+  'gate delete': { before: [['gate', 'create', 'j-gd']], ok: ['gate', 'delete', 'j-gd'], fail: ['gate', 'delete', 'j-missing'] },
   status: { before: [['lease', 'acquire', 'j-all', '--holder', 'a']], ok: ['status'], fail: ['status', '--nope'] },
   'crd install': { ok: ['crd', 'install'], fail: ['crd', 'install', '--kubeconfig', '/nonexistent'] },
+  version: { ok: ['version'], fail: ['version', 'x'] },
   completion: { noJson: 'prints a shell script' },
   __complete: { noJson: 'hidden: prints completion candidates' },
 };
@@ -143,12 +246,54 @@ function check(schema: unknown, result: CliResult): string[] {
   return [`${ajv.errorsText(ajv.errors, { separator: '\n' })}\nin ${JSON.stringify(doc)}`];
 }
 
+/** What one entry printed: each preparation step's exit code, each success case, the failure case. */
+interface Ran {
+  before: { step: string[]; code: number | null }[];
+  ok: { args: string[]; result: CliResult }[];
+  failed: CliResult;
+}
+
+/** Runs one entry's steps in order: its objects are its own, so entries run side by side. */
+async function runEntry(entry: Entry): Promise<Ran> {
+  const before = [];
+  for (const step of entry.before ?? []) before.push({ step, code: (await koncli(step)).code });
+  const ok = [];
+  for (const args of [entry.ok, ...(entry.alsoOk ?? [])]) ok.push({ args, result: await koncli(args) });
+  return { before, ok, failed: await koncli(entry.fail) };
+}
+
+/** At most PARALLEL entries at a time (each koncli is a process; the machine has few cores), in the tests' order. */
+const PARALLEL = 4;
+const commands = manifest.filter((c) => c in ENTRIES && !('noJson' in ENTRIES[c]));
+const ran = new Map<string, Promise<Ran>>();
+
+function limited(parallel: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running < parallel) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await job();
+    } finally {
+      const nextJob = waiting.shift();
+      if (nextJob) nextJob();
+      else running--;
+    }
+  };
+}
+
 beforeAll(async () => {
   admin = adminKubeconfigPath();
   ns = await freshNamespace('json-schema');
-  await adminConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'j-obj' } } });
+  const core = adminConfig().makeApiClient(CoreV1Api);
+  await Promise.all(['j-obj', 'j-obj2', 'j-obj3'].map((name) => core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name } } })));
+  const limit = limited(PARALLEL);
+  for (const command of commands) {
+    const done = limit(() => runEntry(ENTRIES[command] as Entry));
+    done.catch(() => undefined); // awaited (and reported) by its test
+    ran.set(command, done);
+  }
 });
 
 test('every command in the oclif manifest has an entry here and a section in docs/json.md', () => {
@@ -158,17 +303,16 @@ test('every command in the oclif manifest has an entry here and a section in doc
     expect({ command, schema: 'noJson' in entry || sections.get(command) !== undefined }).toEqual({ command, schema: true });
 });
 
-describe.each(manifest.filter((c) => c in ENTRIES && !('noJson' in ENTRIES[c])))('koncli %s --json', (command) => {
+describe.each(commands)('koncli %s --json', (command) => {
   const entry = ENTRIES[command] as Entry;
 
   test('success: follows its schema; failure: the one error document, with the exit code it names', async () => {
-    for (const step of entry.before ?? []) expect({ step, code: (await koncli(step)).code }).toEqual({ step, code: 0 });
-    for (const args of [entry.ok, ...(entry.alsoOk ?? [])]) {
-      const result = await koncli(args);
+    const { before, ok, failed } = await ran.get(command)!;
+    for (const { step, code } of before) expect({ step, code }).toEqual({ step, code: 0 });
+    for (const { args, result } of ok) {
       expect({ args, code: result.code }).toEqual({ args, code: entry.okCode ?? 0 });
       expect(check(sections.get(command), result)).toEqual([]);
     }
-    const failed = await koncli(entry.fail);
     expect(failed.code).not.toBe(0);
     expect(check({ $ref: 'koncli#/definitions/error' }, failed)).toEqual([]);
     expect(JSON.parse(failed.stdout).error.exitCode).toBe(failed.code);

@@ -19,7 +19,7 @@ export default class RWMutexDelete extends PrimitiveCommand {
       const d = describeRWMutex(read, ctx.clock);
       if (d.phase === 'Unlocked') return undefined;
       const who = d.holder ? `write-locked by ${d.holder}` : `read-locked by ${d.holders.join(', ')}`;
-      return new KoncliError('busy', `rwmutex ${name} is ${who}`, { holder: d.holder, holders: d.holders });
+      return new KoncliError('busy', `rwmutex ${name} is ${who}`, { holder: d.holder, holders: d.holder ? [d.holder] : d.holders });
     });
   }
 }

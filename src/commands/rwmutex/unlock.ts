@@ -33,7 +33,16 @@ export default class RWMutexUnlock extends PrimitiveCommand {
           .recordEvent(obj, 'ForceUnlocked', `${holder} broke the ${result.mode} lock of rwmutex ${name} held by ${result.released.join(', ')}`)
           .catch((err: Error) => this.output.warn(`could not record an Event: ${err.message}`));
     }
-    const doc = { kind: 'rwmutex', namespace: ctx.store.namespace, name, holder, outcome: result.outcome, mode: result.mode, released: result.released };
+    const doc = {
+      kind: 'rwmutex',
+      namespace: ctx.store.namespace,
+      name,
+      holder,
+      outcome: result.outcome,
+      state: 'free',
+      mode: result.mode,
+      released: result.released,
+    };
     const text = {
       released: `released the ${result.mode} lock of rwmutex ${name}`,
       'already-free': `rwmutex ${name} was not locked by ${holder}; nothing to unlock`,

@@ -138,7 +138,7 @@ const busy = (name: string, read: Read<RWMutexState>, clock: Clock) => {
   const j = judged(read);
   return new KoncliError('busy', `rwmutex ${name} is ${rwHoldersText(read, clock)}`, {
     holder: j.writer?.holder ?? null,
-    holders: j.readers.map((c) => c.holder),
+    holders: [...(j.writer ? [j.writer.holder] : []), ...j.readers.map((c) => c.holder)],
     waitingWriters: j.waiting.map((c) => c.holder),
   });
 };
@@ -288,9 +288,7 @@ export const planRWUnlock =
       throw new KoncliError(
         'not-held',
         `rwmutex ${req.name} is write-locked by ${j.writer.holder}, not ${req.holder}; nothing to unlock (add --force to break it)`,
-        {
-          holder: j.writer.holder,
-        },
+        { holder: j.writer.holder, holders: [j.writer.holder] },
       );
     }
     if (role === undefined) return { done: free };
@@ -332,6 +330,12 @@ export const planRWRenew =
 /** konductor's phase of an rwmutex. */
 export type RWPhase = 'Unlocked' | 'ReadLocked' | 'WriteLocked';
 
+/** When the last reader's claim lapses unless renewed (RFC 3339); null without readers or when one has no TTL. */
+function latestExpiry(readers: { expiresAt: string | null }[]): string | null {
+  if (readers.length === 0 || readers.some((r) => r.expiresAt === null)) return null;
+  return readers.map((r) => r.expiresAt!).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+}
+
 /** An rwmutex in the shared `--json` vocabulary (also its `list` row); `phase` is konductor's word for the same. */
 export function describeRWMutex(read: Read<RWMutexState>, clock: Clock) {
   const j = judged(read);
@@ -339,6 +343,8 @@ export function describeRWMutex(read: Read<RWMutexState>, clock: Clock) {
   const phase: RWPhase = j.writer ? 'WriteLocked' : j.readers.length ? 'ReadLocked' : 'Unlocked';
   const lapsed = read.views.some((v) => v.expired && v.claim !== undefined && !read.state?.waitingWriters.includes(v.claim));
   const state: ClaimState = phase !== 'Unlocked' ? 'held' : lapsed ? 'expired' : 'free';
+  const writer = j.writer ? doc(j.writer) : null;
+  const readers = j.readers.map(doc);
   return {
     kind: 'rwmutex',
     namespace: read.obj?.namespace ?? null,
@@ -347,9 +353,10 @@ export function describeRWMutex(read: Read<RWMutexState>, clock: Clock) {
     phase,
     holder: j.writer?.holder ?? null,
     holders: j.readers.map((c) => c.holder),
-    writer: j.writer ? doc(j.writer) : null,
-    readers: j.readers.map(doc),
+    writer,
+    readers,
     waitingWriters: j.waiting.map(doc),
+    expiresAt: writer ? writer.expiresAt : latestExpiry(readers),
     ttlSeconds: read.state?.ttlSeconds ?? null,
     fencingToken: read.state?.fencingToken ?? 0,
     resourceVersion: read.obj?.version ?? null,

@@ -3,10 +3,11 @@
 // new readers wait behind it; a dead waiting writer stops blocking once its record lapses), unlock
 // and force rules, and the corrupt-record refusal.
 import { describe, expect, it } from '@jest/globals';
-import { decide } from '../../../src/core/claim/engine.js';
+import { decide, readRecord } from '../../../src/core/claim/engine.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
 import { isKind } from '../../../src/core/errors.js';
 import {
+  describeRWMutex,
   planRWLock,
   planRWUnlock,
   planRWWithdraw,
@@ -61,6 +62,26 @@ describe('rwmutex', () => {
     expect(isKind(await failure(lock(ctx(), clock, 'r1', 'read')), 'busy')).toBe(true);
     await unlock(ctx(), { holder: 'w' });
     expect((await lock(ctx(), clock, 'w2', 'write')).result.fencingToken).toBe(2);
+  });
+
+  it("speaks the --json vocabulary: expiresAt is the writer's or the last reader's, and errors list every holder in holders", async () => {
+    const { ctx, clock } = setup();
+    const describe = async () => describeRWMutex(await readRecord(ctx(), rwmutexKind, 'rw'), clock);
+    await lock(ctx(), clock, 'r1', 'read', { ttlSeconds: 60 });
+    await lock(ctx(), clock, 'r2', 'read', { ttlSeconds: 120 });
+    const read = await describe();
+    expect(read).toMatchObject({ state: 'held', holder: null, holders: ['r1', 'r2'] });
+    expect(read.expiresAt).toBe(read.readers[1].expiresAt);
+    expect((await failure(lock(ctx(), clock, 'w', 'write'))).details).toMatchObject({ holder: null, holders: ['r1', 'r2'] });
+    await unlock(ctx(), { holder: 'r1' });
+    await unlock(ctx(), { holder: 'r2' });
+    expect(await describe()).toMatchObject({ state: 'free', expiresAt: null });
+    await lock(ctx(), clock, 'w', 'write');
+    const written = await describe();
+    expect(written.expiresAt).toBe(written.writer!.expiresAt);
+    expect(written.expiresAt).not.toBeNull();
+    expect((await failure(lock(ctx(), clock, 'r3', 'read'))).details).toMatchObject({ holder: 'w', holders: ['w'] });
+    expect((await failure(unlock(ctx(), { holder: 'r3' }))).details).toMatchObject({ holder: 'w', holders: ['w'] });
   });
 
   it('writer preference: a waiting writer is recorded, new readers wait behind it, and it gets the lock before them', async () => {
