@@ -1,12 +1,13 @@
 // `koncli mutex` on the real API server through the real CLI: konductor's verbs and flags as its
 // docs/cli/mutex.md shows them, the stored format (docs/formats.md), exit codes, foreign objects
 // left alone, and `mutex run` under contention (no two sections overlap, fencing tokens increase)
-// and losing its hold to a --force unlock.
+// and losing its hold to a --force unlock, or its koncli frozen past the TTL (the watchdog stops the command).
 import { CoreV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { clusterArgs, runKoncli } from '../support/cli.js';
-import { until } from '../support/poll.js';
-import { checkExclusion, cleanup, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
+import { sleep, until } from '../support/poll.js';
+import { guard, processesOf } from '../support/processes.js';
+import { checkExclusion, cleanup, secondSection, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
@@ -126,5 +127,36 @@ describe('mutex run', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/mutex lost: mutex breakable is now held by nobody/);
     expect(json(r.stdout)).toMatchObject({ kind: 'mutex', name: 'breakable', outcome: 'lost', exitCode: 4 });
+  });
+
+  test('only koncli frozen (SIGSTOP) past the TTL while a second run waits: the watchdog stops the command before the second one starts', async () => {
+    const dir = workDir('mutex-deadman');
+    const section = sectionScript(dir, { endOnTerm: true });
+    const log = join(dir, 'sections.log');
+    const holder = `frozen-${ns}`; // unique: no process of another run counts
+    const first = startKoncli(ns, ['mutex', 'run', 'deadman', '--holder', holder, '--ttl', '5s', '--json', '--', section, log, 'A', '120']);
+    await until('section A', () => sectionStarted(log, 'A'));
+    const watch = guard(holder, async () => ((await recordOf('deadman')).holder as { holder?: string } | null)?.holder ?? '');
+    const second = secondSection(['mutex', 'run', 'deadman'], 'thawed', '5s', clusterArgs(admin, ns), section, log);
+    await sleep(500); // B is waiting
+    process.kill(first.child.pid!, 'SIGSTOP'); // koncli alone, not its command
+    try {
+      await until("B's section", () => sectionStarted(log, 'B'), 60_000);
+      expect(processesOf(holder)).toEqual([]); // stopped by the watchdog while koncli is frozen
+    } finally {
+      process.kill(first.child.pid!, 'SIGCONT');
+    }
+    const a = await first.done;
+    const b = await second;
+    const report = await watch.stop();
+    expect(a.code).toBe(4);
+    expect(json(a.stdout)).toMatchObject({ kind: 'mutex', outcome: 'lost', exitCode: 4 });
+    expect(b.code).toBe(0);
+    expect(report).toMatchObject({ violations: 0 });
+    const check = checkExclusion(log);
+    expect(check).toMatchObject({ overlaps: [], malformed: [], duplicates: [], tokenRegressions: [] });
+    expect(check.sections.map((s) => s.id)).toEqual(['A', 'B']);
+    expect(report.goneAt).toBeDefined();
+    expect(report.goneAt!).toBeLessThanOrEqual(check.sections[1].start);
   });
 });
