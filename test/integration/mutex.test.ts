@@ -160,3 +160,43 @@ describe('mutex run', () => {
     expect(report.goneAt!).toBeLessThanOrEqual(check.sections[1].start);
   });
 });
+
+describe('list -A -l (every kind, one shared path: cli/primitive-command.ts)', () => {
+  test('mutex list and once list across two namespaces: -A adds NAMESPACE and every namespace, -l narrows by labels', async () => {
+    const ns2 = await freshNamespace('mutex-list');
+    const team = `team=${ns}`; // unique to this run: other files' objects never match
+    const made: [string, string, string][] = [
+      ['mutex', ns, 'm-one'],
+      ['mutex', ns2, 'm-two'],
+      ['once', ns, 'o-one'],
+      ['once', ns2, 'o-two'],
+      ['once', ns2, 'o-unlabelled'],
+    ];
+    for (const [kind, namespace, name] of made) {
+      expect((await runKoncli([kind, 'create', name, ...clusterArgs(admin, namespace)])).code).toBe(0);
+      if (name.endsWith('unlabelled')) continue;
+      const cm = await core().readNamespacedConfigMap({ name, namespace });
+      cm.metadata!.labels = { ...cm.metadata!.labels, team: ns };
+      await core().replaceNamespacedConfigMap({ name, namespace, body: cm });
+    }
+    const where = (stdout: string) =>
+      (json(stdout).items as { kind: string; namespace: string; name: string }[]).map((i) => `${i.kind} ${i.namespace}/${i.name}`).sort();
+    expect(where((await koncli('mutex', 'list', '-A', '-l', team, '--json')).stdout)).toEqual([`mutex ${ns2}/m-two`, `mutex ${ns}/m-one`].sort());
+    expect(where((await koncli('once', 'list', '--all-namespaces', '--selector', team, '-o', 'json')).stdout)).toEqual(
+      [`once ${ns2}/o-two`, `once ${ns}/o-one`].sort(),
+    );
+    expect(where((await runKoncli(['once', 'list', '-l', team, '--json', ...clusterArgs(admin, ns2)])).stdout)).toEqual([`once ${ns2}/o-two`]);
+    expect(where((await runKoncli(['once', 'list', '--json', ...clusterArgs(admin, ns2)])).stdout)).toEqual([`once ${ns2}/o-two`, `once ${ns2}/o-unlabelled`]);
+    const table = (await koncli('once', 'list', '-A', '-l', team)).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/^NAMESPACE\s+NAME\s+STATE\s+HOLDER\s+FINISHED\s+ATTEMPTS$/);
+    expect(table).toHaveLength(3);
+    expect(table.slice(1)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${ns}\\s+o-one\\s+pending\\s`)),
+        expect.stringMatching(new RegExp(`^${ns2}\\s+o-two\\s+pending\\s`)),
+      ]),
+    );
+    const none = await koncli('mutex', 'list', '-A', '-l', 'team=nobody');
+    expect(none).toMatchObject({ code: 0, stdout: 'No mutex found.\n' });
+  });
+});

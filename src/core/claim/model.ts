@@ -21,7 +21,7 @@ export interface RecordObject extends Versioned, ObjectIdentity {
 /** Where one kind's records live; every write is guarded by the object's resourceVersion. */
 export interface RecordStore extends Watchable<RecordObject> {
   readonly namespace: string;
-  /** Every object in the namespace labelled as this kind. */
+  /** Every object labelled as this kind in the namespace (or where the store was opened to list: -A, -l); each names its own namespace. */
   list(): Promise<RecordObject[]>;
   /** Creates the object with `record`; a ConflictError when it already exists. */
   create(name: string, record: string): Promise<RecordObject>;
