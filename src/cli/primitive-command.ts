@@ -8,10 +8,19 @@ import type { ClaimRunEnd, ClaimRunFlags, ClaimRunSpec, RunClaim } from './claim
 import { KoncliCommand } from './base-command.js';
 import { breakArgs, commandLine, unlockCommandOf } from './break-commands.js';
 import { formatDuration } from './duration.js';
-import type { ListingFlagValues } from './kind-listing.js';
+import { listingFlags, type ListingFlagValues } from './kind-listing.js';
 import { openPrimitive, type PrimitiveStorage } from './primitive-session.js';
 import { renderTable } from './table.js';
 import { validateObjectName } from './validate.js';
+
+/** The flags of a kind's `list`: `koncli status`'s -A and -l (cli/kind-listing.ts). */
+export const primitiveListFlags = (noun: string) => {
+  const { 'all-namespaces': allNamespaces, selector } = listingFlags(noun);
+  return { 'all-namespaces': allNamespaces, selector };
+};
+
+/** The parsed `primitiveListFlags`. */
+export type PrimitiveListFlagValues = Pick<ListingFlagValues, 'all-namespaces' | 'selector'>;
 
 /** NAME of a primitive (the ConfigMap, or with --kind konductor the konductor.io/v1 object, holding it). */
 export const primitiveNameArg = (kind: string) =>
@@ -209,17 +218,23 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     return { alive: row.alive, aliveReason: row.aliveReason, stuck: row.stuck, breakCommand: row.breakCommand };
   }
 
-  /** `list`: every object of the kind, described (core/claim/list.ts); a kubectl-like table for people. */
+  /**
+   * `list`: every object of the kind in the namespace (-A: every namespace, NAMESPACE column first;
+   * -l narrows by labels, as kubectl), described (core/claim/list.ts); a kubectl-like table for people.
+   * `lister` lists through the context it is given, whose store covers that scope.
+   */
   protected async list<D extends ListedRow>(
-    ctx: ClaimContext,
     kind: string,
-    lister: () => Promise<(D | UnreadableRow)[]>,
+    flags: PrimitiveListFlagValues,
+    lister: (ctx: ClaimContext) => Promise<(D | UnreadableRow)[]>,
     columns: [string, (r: D) => string][],
   ) {
-    const items = await this.oneShot(ctx.clock, lister);
-    const row = (r: D | UnreadableRow) => [r.name ?? '', r.state, ...columns.map(([, f]) => ('error' in r ? '' : f(r)))];
-    const table = () =>
-      items.length === 0 ? `No ${kind} found in namespace ${ctx.store.namespace}.` : renderTable(['NAME', 'STATE', ...columns.map(([h]) => h)], items.map(row));
-    await this.output.result({ items }, table);
+    const all = flags['all-namespaces'];
+    const ctx = await openPrimitive(await this.kube(), kind, this.storage, { allNamespaces: all, labelSelector: flags.selector });
+    const items = await this.oneShot(ctx.clock, () => lister(ctx));
+    const row = (r: D | UnreadableRow) => [...(all ? [r.namespace ?? ''] : []), r.name ?? '', r.state, ...columns.map(([, f]) => ('error' in r ? '' : f(r)))];
+    const headers = [...(all ? ['NAMESPACE'] : []), 'NAME', 'STATE', ...columns.map(([h]) => h)];
+    const none = `No ${kind} found${all ? '' : ` in namespace ${ctx.store.namespace}`}.`;
+    await this.output.result({ items }, () => (items.length === 0 ? none : renderTable(headers, items.map(row))));
   }
 }

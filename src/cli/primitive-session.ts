@@ -1,22 +1,26 @@
 import type { ClaimContext } from '../core/claim/model.js';
 import { KoncliError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
+import type { RecordListing } from '../kube/primitive-store.js';
 
 /** Where a primitive lives: `native` (a labelled ConfigMap, docs/formats.md) or `konductor` (a konductor.io/v1 object, docs/konductor.md). */
 export type PrimitiveStorage = 'native' | 'konductor';
 
-/** The record store of one primitive kind on the chosen storage, with the clocks that judge its claims. */
-export async function openPrimitive(client: KubeClient, kind: string, storage: PrimitiveStorage = 'native'): Promise<ClaimContext> {
+/**
+ * The record store of one primitive kind on the chosen storage, with the clocks that judge its claims;
+ * `listing`: what its `list` covers (-A, -l; native storage only: a usage error with --kind konductor).
+ */
+export async function openPrimitive(client: KubeClient, kind: string, storage: PrimitiveStorage = 'native', listing?: RecordListing): Promise<ClaimContext> {
   const { claimContext } = await import('../core/claim/model.js');
   const store =
     storage === 'konductor'
-      ? await konductorStore(client, kind)
-      : new (await import('../kube/primitive-store.js')).ConfigMapRecordStore(client, client.namespace, kind);
+      ? await konductorStore(client, kind, listing)
+      : new (await import('../kube/primitive-store.js')).ConfigMapRecordStore(client, client.namespace, kind, listing);
   const ctx = claimContext(store, client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs });
   return { ...ctx, withRequestTimeout: (ms, fn) => client.withRequestTimeout(ms, fn) };
 }
 
-async function konductorStore(client: KubeClient, kind: string) {
+async function konductorStore(client: KubeClient, kind: string, listing: RecordListing = {}) {
   const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }] = await Promise.all([
     import('../kube/konductor-primitive.js'),
     import('../kube/konductor-primitive-store.js'),
@@ -25,6 +29,13 @@ async function konductorStore(client: KubeClient, kind: string) {
   if (!shape) {
     const supported = Object.keys(KONDUCTOR_SHAPES).join(', ');
     throw new KoncliError('usage', `--kind konductor is not supported for ${kind} (only ${supported}); use --kind native`);
+  }
+  if (listing.allNamespaces || listing.labelSelector) {
+    const { plural, group } = shape.type;
+    throw new KoncliError(
+      'usage',
+      `-A and -l of \`${kind} list\` are not supported with --kind konductor yet; list one namespace, or use kubectl get ${plural}.${group} -A`,
+    );
   }
   return new KonductorRecordStore(client, client.namespace, shape);
 }

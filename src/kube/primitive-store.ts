@@ -52,6 +52,12 @@ export async function listPrimitives(
  * `koncli.dev/<kind>`. Writes touch that annotation only (merge patch with resourceVersion); a
  * namespaced Role on configmaps suffices.
  */
+/** What a store's `list` covers (a kind's `list -A -l`): every namespace or its own, narrowed by a label selector. */
+export interface RecordListing {
+  allNamespaces?: boolean;
+  labelSelector?: string;
+}
+
 export class ConfigMapRecordStore implements RecordStore {
   private readonly api: CoreV1Api;
   private readonly annotation: string;
@@ -60,6 +66,7 @@ export class ConfigMapRecordStore implements RecordStore {
     private readonly client: KubeClient,
     readonly namespace: string,
     private readonly kind: string,
+    private readonly listing: RecordListing = {},
   ) {
     this.api = client.api(CoreV1Api);
     this.annotation = recordAnnotation(kind);
@@ -80,11 +87,9 @@ export class ConfigMapRecordStore implements RecordStore {
     }
   }
 
-  async list(): Promise<RecordObject[]> {
-    const list = await this.client.call(this.site('list'), () =>
-      this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: `${PRIMITIVE_LABEL}=${this.kind}` }),
-    );
-    return list.items.map(this.decode);
+  /** The kind's objects in the store's namespace, or as `listing` says; each names its own namespace. */
+  list(): Promise<RecordObject[]> {
+    return listPrimitives(this.client, this.listing.allNamespaces ? undefined : this.namespace, this.listing.labelSelector, this.kind);
   }
 
   async create(name: string, record: string): Promise<RecordObject> {

@@ -1,12 +1,13 @@
 // `koncli mutex` on the real API server through the real CLI: konductor's verbs and flags as its
 // docs/cli/mutex.md shows them, the stored format (docs/formats.md), exit codes, foreign objects
 // left alone, and `mutex run` under contention (no two sections overlap, fencing tokens increase)
-// and losing its hold to a --force unlock.
+// and losing its hold to a --force unlock, or its koncli frozen past the TTL (the watchdog stops the command).
 import { CoreV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { clusterArgs, runKoncli } from '../support/cli.js';
-import { until } from '../support/poll.js';
-import { checkExclusion, cleanup, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
+import { sleep, until } from '../support/poll.js';
+import { guard, processesOf } from '../support/processes.js';
+import { checkExclusion, cleanup, secondSection, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
@@ -126,5 +127,76 @@ describe('mutex run', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/mutex lost: mutex breakable is now held by nobody/);
     expect(json(r.stdout)).toMatchObject({ kind: 'mutex', name: 'breakable', outcome: 'lost', exitCode: 4 });
+  });
+
+  test('only koncli frozen (SIGSTOP) past the TTL while a second run waits: the watchdog stops the command before the second one starts', async () => {
+    const dir = workDir('mutex-deadman');
+    const section = sectionScript(dir, { endOnTerm: true });
+    const log = join(dir, 'sections.log');
+    const holder = `frozen-${ns}`; // unique: no process of another run counts
+    const first = startKoncli(ns, ['mutex', 'run', 'deadman', '--holder', holder, '--ttl', '5s', '--json', '--', section, log, 'A', '120']);
+    await until('section A', () => sectionStarted(log, 'A'));
+    const watch = guard(holder, async () => ((await recordOf('deadman')).holder as { holder?: string } | null)?.holder ?? '');
+    const second = secondSection(['mutex', 'run', 'deadman'], 'thawed', '5s', clusterArgs(admin, ns), section, log);
+    await sleep(500); // B is waiting
+    process.kill(first.child.pid!, 'SIGSTOP'); // koncli alone, not its command
+    try {
+      await until("B's section", () => sectionStarted(log, 'B'), 60_000);
+      expect(processesOf(holder)).toEqual([]); // stopped by the watchdog while koncli is frozen
+    } finally {
+      process.kill(first.child.pid!, 'SIGCONT');
+    }
+    const a = await first.done;
+    const b = await second;
+    const report = await watch.stop();
+    expect(a.code).toBe(4);
+    expect(json(a.stdout)).toMatchObject({ kind: 'mutex', outcome: 'lost', exitCode: 4 });
+    expect(b.code).toBe(0);
+    expect(report).toMatchObject({ violations: 0 });
+    const check = checkExclusion(log);
+    expect(check).toMatchObject({ overlaps: [], malformed: [], duplicates: [], tokenRegressions: [] });
+    expect(check.sections.map((s) => s.id)).toEqual(['A', 'B']);
+    expect(report.goneAt).toBeDefined();
+    expect(report.goneAt!).toBeLessThanOrEqual(check.sections[1].start);
+  });
+});
+
+describe('list -A -l (every kind, one shared path: cli/primitive-command.ts)', () => {
+  test('mutex list and once list across two namespaces: -A adds NAMESPACE and every namespace, -l narrows by labels', async () => {
+    const ns2 = await freshNamespace('mutex-list');
+    const team = `team=${ns}`; // unique to this run: other files' objects never match
+    const made: [string, string, string][] = [
+      ['mutex', ns, 'm-one'],
+      ['mutex', ns2, 'm-two'],
+      ['once', ns, 'o-one'],
+      ['once', ns2, 'o-two'],
+      ['once', ns2, 'o-unlabelled'],
+    ];
+    for (const [kind, namespace, name] of made) {
+      expect((await runKoncli([kind, 'create', name, ...clusterArgs(admin, namespace)])).code).toBe(0);
+      if (name.endsWith('unlabelled')) continue;
+      const cm = await core().readNamespacedConfigMap({ name, namespace });
+      cm.metadata!.labels = { ...cm.metadata!.labels, team: ns };
+      await core().replaceNamespacedConfigMap({ name, namespace, body: cm });
+    }
+    const where = (stdout: string) =>
+      (json(stdout).items as { kind: string; namespace: string; name: string }[]).map((i) => `${i.kind} ${i.namespace}/${i.name}`).sort();
+    expect(where((await koncli('mutex', 'list', '-A', '-l', team, '--json')).stdout)).toEqual([`mutex ${ns2}/m-two`, `mutex ${ns}/m-one`].sort());
+    expect(where((await koncli('once', 'list', '--all-namespaces', '--selector', team, '-o', 'json')).stdout)).toEqual(
+      [`once ${ns2}/o-two`, `once ${ns}/o-one`].sort(),
+    );
+    expect(where((await runKoncli(['once', 'list', '-l', team, '--json', ...clusterArgs(admin, ns2)])).stdout)).toEqual([`once ${ns2}/o-two`]);
+    expect(where((await runKoncli(['once', 'list', '--json', ...clusterArgs(admin, ns2)])).stdout)).toEqual([`once ${ns2}/o-two`, `once ${ns2}/o-unlabelled`]);
+    const table = (await koncli('once', 'list', '-A', '-l', team)).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/^NAMESPACE\s+NAME\s+STATE\s+HOLDER\s+FINISHED\s+ATTEMPTS$/);
+    expect(table).toHaveLength(3);
+    expect(table.slice(1)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${ns}\\s+o-one\\s+pending\\s`)),
+        expect.stringMatching(new RegExp(`^${ns2}\\s+o-two\\s+pending\\s`)),
+      ]),
+    );
+    const none = await koncli('mutex', 'list', '-A', '-l', 'team=nobody');
+    expect(none).toMatchObject({ code: 0, stdout: 'No mutex found.\n' });
   });
 });

@@ -1,13 +1,14 @@
 // `koncli once` on the real API server through the real CLI: konductor's verbs (docs/cli/once.md)
 // and its scripts' greps, `once check`'s exit codes, and `once run` from 10 processes running the
-// command exactly once even when the first runner is SIGKILLed mid-way (with its command).
+// command exactly once even when the first runner is SIGKILLed mid-way (with its command, or only
+// koncli: then the watchdog stops the command before anyone else's starts).
 import { CoreV1Api } from '@kubernetes/client-node';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterArgs, runKoncli, KONCLI_COMMAND } from '../support/cli.js';
 import { until } from '../support/poll.js';
-import { processesOf } from '../support/processes.js';
-import { cleanup, linesOf, startKoncli, workDir } from '../reliability/support.js';
+import { guard, processesOf } from '../support/processes.js';
+import { checkExclusion, cleanup, linesOf, sectionScript, sectionStarted, startKoncli, workDir } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
 
 let ns: string;
@@ -86,6 +87,39 @@ describe('once run', () => {
     expect(docs.filter((d) => d.outcome === 'already-done')).toHaveLength(8);
     const status = json((await koncli('once', 'status', 'migrate', '--json')).stdout);
     expect(status).toMatchObject({ kind: 'once', state: 'done', executed: true, holder: winner, exitCode: 0, attempts: 2 });
+  });
+
+  test("only the first runner's koncli SIGKILLed (not its command): the watchdog stops the command before anyone else's starts; it completes exactly once", async () => {
+    const dir = workDir('once-deadman');
+    const section = sectionScript(dir, { endOnTerm: true });
+    const log = join(dir, 'sections.log');
+    const holder = `dm0-${ns}`; // unique: no process of another run counts
+    const runnerOf = async () =>
+      (JSON.parse((await core().readNamespacedConfigMap({ name: 'deadman', namespace: ns })).metadata!.annotations!['koncli.dev/once']).runner?.holder ??
+        '') as string;
+    const run = (h: string) => startKoncli(ns, ['once', 'run', 'deadman', '--holder', h, '--ttl', '4s', '--json', '--', section, log, h, '5']);
+    const first = run(holder);
+    await until('the first command to start', () => sectionStarted(log, holder));
+    const watch = guard(holder, runnerOf);
+    const others = Array.from({ length: 4 }, (_, i) => run(`dm${i + 1}`));
+    process.kill(first.child.pid!, 'SIGKILL'); // koncli alone: its command (5 s) runs on until the watchdog stops it
+    const results = await Promise.all(others.map((p) => p.done));
+    expect((await first.done).signal).toBe('SIGKILL');
+    const report = await watch.stop();
+    expect(results.map((r) => r.code)).toEqual(Array(4).fill(0));
+    const check = checkExclusion(log);
+    expect(check).toMatchObject({ overlaps: [], malformed: [], duplicates: [] });
+    expect(check.sections).toHaveLength(2);
+    const winner = check.sections[1].id;
+    expect(check.sections[0].id).toBe(holder);
+    expect(check.sections[0].end - check.sections[0].start).toBeLessThan(5000); // stopped, not completed
+    expect(report).toMatchObject({ violations: 0 });
+    expect(report.goneAt).toBeDefined();
+    expect(report.goneAt!).toBeLessThanOrEqual(check.sections[1].start);
+    const docs = results.map((r) => json(r.stdout));
+    expect(docs.filter((d) => d.ran === true)).toEqual([expect.objectContaining({ holder: winner, outcome: 'completed', exitCode: 0 })]);
+    expect(docs.filter((d) => d.outcome === 'already-done')).toHaveLength(3);
+    expect(json((await koncli('once', 'status', 'deadman', '--json')).stdout)).toMatchObject({ state: 'done', holder: winner, exitCode: 0, attempts: 2 });
   });
 
   test('a failing run is recorded and the next caller runs it again; status says who, when, with what exit code', async () => {

@@ -27,7 +27,7 @@ export interface RecordStore extends Watchable<RecordObject> {
   readonly namespace: string;
   /** The objects' type as named in messages (`ConfigMap`, `mutexes.konductor.io`); ConfigMap when absent. */
   readonly objectType?: string;
-  /** Every object in the namespace labelled as this kind. */
+  /** Every object labelled as this kind in the namespace (or where the store was opened to list: -A, -l); each names its own namespace. */
   list(): Promise<RecordObject[]>;
   /** Creates the object with `record`; a ConflictError when it already exists. */
   create(name: string, record: string): Promise<RecordObject>;

@@ -284,16 +284,19 @@ export function describeGate(namespace: string, name: string, ev: GateEvaluation
   };
 }
 
-/** Every gate of a namespace, evaluated once; a gate koncli cannot read is a corrupt row (core/claim/list.ts). */
-export async function listGates(stores: GateStores, namespace: string): Promise<(ReturnType<typeof describeGate> | UnreadableRow)[]> {
-  const objects = await stores.records('gate', namespace).list();
+/**
+ * Every gate `records` lists (its namespace, or more with `gate list -A`), each evaluated once in its
+ * own namespace; a gate koncli cannot read is a corrupt row (core/claim/list.ts).
+ */
+export async function listGates(stores: GateStores, records: RecordStore): Promise<(ReturnType<typeof describeGate> | UnreadableRow)[]> {
+  const objects = await records.list();
   return Promise.all(
-    objects.map(async (obj) => {
+    objects.map(async ({ namespace, name }) => {
       try {
-        return describeGate(namespace, obj.name, await evaluateGateOnce(stores, namespace, obj.name));
+        return describeGate(namespace, name, await evaluateGateOnce(stores, namespace, name));
       } catch (err) {
         if (!(err instanceof KoncliError)) throw err;
-        return { kind: 'gate', namespace, name: obj.name, state: 'corrupt' as const, error: { kind: err.kind, message: err.message } };
+        return { kind: 'gate', namespace, name, state: 'corrupt' as const, error: { kind: err.kind, message: err.message } };
       }
     }),
   );
