@@ -26,7 +26,8 @@ const NO_ANSWER = Symbol('no answer');
  * back to polling with backoff and says so once. Waiters call `waitForChange` instead of polling.
  *
  * A watch whose connection goes silent (no RST, no event) would never close: after
- * WATCH_SILENCE_CHECK_MS without anything from it, the feed reads the object (a quorum GET bounded by
+ * WATCH_SILENCE_CHECK_MS without anything from it (an event, or the store's `onProgress`: a BOOKMARK,
+ * or anything else its connection received), the feed reads the object (a quorum GET bounded by
  * WATCH_CHECK_TIMEOUT_MS). A read that does not answer, or that shows a version the watch never
  * delivered, ends the watch and opens a new one from a fresh read, on a fresh connection.
  */
