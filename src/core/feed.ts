@@ -46,6 +46,13 @@ export class ChangeFeed<T extends Versioned> {
   private heardAt = 0;
   /** A change arrived that no one has read yet through `current()`. */
   private unread = false;
+  private markOpened: () => void = () => {};
+  /**
+   * Resolves once the first watch is open — the server takes events for it from then on — or its
+   * first try failed, or the feed polls or stopped: a waiter registers in a queue only once it can
+   * see the release it waits for.
+   */
+  readonly opened = new Promise<void>((resolve) => (this.markOpened = resolve));
 
   constructor(
     private readonly store: Watchable<T>,
@@ -53,6 +60,8 @@ export class ChangeFeed<T extends Versioned> {
     private readonly clock: Clock,
     initial: T | null,
     private readonly notice: (message: string) => void = () => {},
+    /** Told of every state the watch delivers (not only the latest, which is all `current()` keeps). */
+    private readonly onState?: (obj: T | null) => void,
   ) {
     this.latest = initial;
   }
@@ -79,6 +88,7 @@ export class ChangeFeed<T extends Versioned> {
     this.stopWatch?.();
     this.stopWatch = undefined;
     this.life.abort(SLEEP_NOT_NEEDED);
+    this.markOpened();
     this.signal();
   }
 
@@ -111,7 +121,10 @@ export class ChangeFeed<T extends Versioned> {
     if (this.stopped) return;
     const generation = ++this.generation;
     this.openedAt = this.heardAt = this.clock.now();
-    if (this.polling) return this.poll(generation);
+    if (this.polling) {
+      this.markOpened();
+      return this.poll(generation);
+    }
     void this.checkWhileSilent(generation);
     try {
       const stop = await this.store.watch(this.name, this.latest?.version, {
@@ -120,6 +133,7 @@ export class ChangeFeed<T extends Versioned> {
           if (generation !== this.generation) return;
           this.heardAt = this.clock.now();
           this.rewatch.reset();
+          this.onState?.(obj);
           this.offer(obj);
         },
         onProgress: () => {
@@ -132,6 +146,7 @@ export class ChangeFeed<T extends Versioned> {
     } catch (err) {
       this.dropped(generation, err);
     }
+    this.markOpened();
   }
 
   /** Watch `generation` ended (`err`: how): re-open it, unless it was already given up. */

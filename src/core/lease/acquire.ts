@@ -8,7 +8,7 @@ import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
 import { queueMember, viewQueue, type QueueMember } from './queue.js';
 import { releaseLease } from './release.js';
-import { WaiterSeat } from './seat.js';
+import { WaiterSeat, type CandidatesView } from './seat.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -65,15 +65,17 @@ async function attempt(
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
-  let ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
+  const ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
-  // 2. A free lease goes to the first live waiter in priority order: are we it?
+  // 2. A free lease goes to the first live waiter in priority order: are we it? (`look`: the candidates, read while we claim)
   if (seat && view.phase === 'Held') seat.held(view.holder);
+  let look: Promise<CandidatesView> | undefined;
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
-    const candidates = await seat.whenFree();
-    ahead = queue!.ahead.length + candidates.ahead;
-    if (ahead > 0) return { blocked: view, ahead, retryAt: Math.min(queue!.nextStaleAt, candidates.nextStaleAt) };
+    if (queue!.ahead.length > 0) return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
+    const known = await seat.whenFree();
+    if (known === undefined) look = seat.lookAround();
+    else if (known.ahead > 0) return { blocked: view, ahead: known.ahead, retryAt: known.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
   const plan = planTake(
@@ -89,12 +91,41 @@ async function attempt(
     case 'create':
       return done('acquired', await ctx.store.create(plan.draft));
     case 'update':
+      if (look) return claimFirst(ctx, req, ctx.store.writeClaim(plan.next), look, (written) => done(plan.outcome, written), view);
       return done(plan.outcome, await ctx.store.writeClaim(plan.next));
     case 'held-not-renewable':
       return done('already-held', record!);
     case 'busy':
       return { blocked: view, ahead, retryAt: view.expiresAt ?? Infinity };
   }
+}
+
+/**
+ * A claim written on a free lease while the candidates were read (`look`), by a waiter that knew of
+ * nobody ahead of it: kept when the read shows no live candidate ranked ahead (or the read failed:
+ * safety never depends on the queue), else given back at once — guarded by the resourceVersion our
+ * claim produced, never reported, no command started — and the waiter waits on (a give-back that
+ * failed: it decides again at once on what the watch shows; if the claim is still ours, it keeps it). The write and the
+ * read overlap, so the head of the queue takes a freed lease in one round trip.
+ */
+async function claimFirst(
+  ctx: LeaseContext,
+  req: AcquireRequest,
+  write: Promise<LeaseRecord>,
+  look: Promise<CandidatesView>,
+  done: (written: LeaseRecord) => Attempt,
+  view: LeaseView,
+): Promise<Attempt> {
+  look.catch(() => {}); // a write that fails decides first
+  const written = await write;
+  const seen = await look.catch(() => undefined);
+  if (!seen || seen.ahead === 0) return done(written);
+  const gaveBack = await releaseLease(ctx, { name: req.name, holder: req.holder, delete: false, force: false }, written).then(
+    () => true,
+    () => false,
+  );
+  // Not given back (taken since, or the answer lost): decide again at once on what the watch shows.
+  return { blocked: view, ahead: seen.ahead, retryAt: gaveBack ? seen.nextStaleAt : ctx.clock.now() };
 }
 
 /**
@@ -161,7 +192,9 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   };
   try {
     // 1. Watch the lease, from a fresh read.
-    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record) => {
+    // Every holder the watch shows has stopped waiting (a short hold may come and go between two decisions).
+    const onState = (state: LeaseRecord | null) => seat.took(state?.holding.holder ?? '');
+    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
       // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
       const step = await attempt(ctx, record, req, seat.member, seat, startedAt, vanished);
       if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
@@ -169,7 +202,8 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
       if (!seat.due(now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
-      return { until: now, giveUp, meanwhile: () => seat.beat() };
+      // Register (or renew) once the watch is open: a registered waiter sees the release it waits for.
+      return { until: now, giveUp, meanwhile: () => feed.opened.then(() => seat.beat()) };
     });
   } finally {
     // 4. Stopped waiting, with or without the lease: give up our seat (bounded: --timeout bounds the whole command).

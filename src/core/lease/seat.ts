@@ -63,11 +63,14 @@ export class WaiterSeat {
   /**
    * Registers our candidate (adopting one of our id left by an earlier run: it keeps its arrival),
    * or renews it. A candidate deleted under us (judged stale by others while we were stopped) is
-   * registered again, at the back. Other failures are thrown (the wait loop's retry policy handles them).
+   * registered again, at the back. On registering, reads the candidates once (while the lease is
+   * held, off the handover's path) to learn who is ahead of us. Other failures are thrown (the wait
+   * loop's retry policy handles them).
    */
   async beat(): Promise<void> {
     const { clock } = this.ctx;
     const now = clock.now();
+    const registering = !this.mine;
     try {
       this.mine = this.mine
         ? await this.store.renew(this.mine, this.member.priority, clock.wallNow())
@@ -77,6 +80,7 @@ export class WaiterSeat {
             return this.store.renew(existing, this.member.priority, clock.wallNow());
           });
       this.nextBeatAt = now + heartbeatPeriod();
+      if (registering) await this.lookAround();
     } catch (err) {
       if (isKind(err, 'forbidden')) return this.withoutQueue(err);
       if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) throw err;
@@ -112,22 +116,31 @@ export class WaiterSeat {
   /** The lease is held by `holder`: it no longer waits, and the lease is not free. */
   held(holder: string): void {
     this.freeSince = undefined;
-    this.known = this.known.filter((c) => c.id !== holder);
+    this.took(holder);
+  }
+
+  /** The watch showed `holder` holding the lease (perhaps only between two looks of ours): it no longer waits. */
+  took(holder: string): void {
+    if (holder) this.known = this.known.filter((c) => c.id !== holder);
   }
 
   /**
-   * Who is ahead now that the lease is free. A waiter that saw live candidates ahead of it at its
-   * last look leaves the lease to them for HANDOVER_GRACE_MS without reading anything (so a
-   * release makes one waiter read the candidates, not all of them); the waiter that saw none
-   * ahead, or one still waiting after the grace, reads them and decides on that fresh read.
+   * Who is ahead now that the lease is free, without reading when we can. A waiter that saw live
+   * candidates ahead of it at its last look (less those the watch showed taking the lease since)
+   * leaves a freed lease to them for HANDOVER_GRACE_MS without reading anything; after the grace it
+   * reads them. A waiter that saw nobody ahead gets undefined: it claims the lease at once and reads
+   * the candidates meanwhile (`lookAround`), keeping the claim only if that read shows nobody ahead
+   * (core/lease/acquire.ts) — so a release costs one read, by the head, off its path to the lease.
    */
-  async whenFree(): Promise<CandidatesView> {
+  async whenFree(): Promise<CandidatesView | undefined> {
     const { tracker, clock } = this.ctx;
     const now = clock.now();
     this.freeSince ??= now;
     const graceEnd = this.freeSince + HANDOVER_GRACE_MS;
+    if (this.forbidden) return this.last;
     const ahead = this.known.filter((c) => now < candidateStaleAt(c, tracker, now));
-    if (this.forbidden || ahead.length === 0 || now >= graceEnd) return this.lookAround();
+    if (ahead.length === 0) return undefined;
+    if (now >= graceEnd) return this.lookAround();
     return { ahead: ahead.length, nextStaleAt: graceEnd };
   }
 
