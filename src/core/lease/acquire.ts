@@ -8,7 +8,7 @@ import { judgeLease, type LeaseView } from './judge.js';
 import type { LeaseRecord } from './model.js';
 import { queueMember, viewQueue, type QueueMember } from './queue.js';
 import { releaseLease } from './release.js';
-import { WaiterSeat, type CandidatesView } from './seat.js';
+import { WaiterSeat } from './seat.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -68,13 +68,13 @@ async function attempt(
   const ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
-  // 2. A free lease goes to the first live waiter in priority order: are we it? (`look`: the candidates, read while we claim)
+  // 2. A free lease goes to the first live waiter in priority order: are we it?
   if (seat && view.phase === 'Held') seat.held(view.holder);
-  let look: Promise<CandidatesView> | undefined;
+  let claimFirst = false;
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
     if (queue!.ahead.length > 0) return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
     const known = await seat.whenFree();
-    if (known === undefined) look = seat.lookAround();
+    if (known === undefined) claimFirst = true;
     else if (known.ahead > 0) return { blocked: view, ahead: known.ahead, retryAt: known.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
@@ -91,7 +91,7 @@ async function attempt(
     case 'create':
       return done('acquired', await ctx.store.create(plan.draft));
     case 'update':
-      if (look) return claimFirst(ctx, req, ctx.store.writeClaim(plan.next), look, (written) => done(plan.outcome, written), view);
+      if (claimFirst) return claimWhileLooking(ctx, req, ctx.store.writeClaim(plan.next), seat!, (written) => done(plan.outcome, written), view);
       return done(plan.outcome, await ctx.store.writeClaim(plan.next));
     case 'held-not-renewable':
       return done('already-held', record!);
@@ -101,21 +101,22 @@ async function attempt(
 }
 
 /**
- * A claim written on a free lease while the candidates were read (`look`), by a waiter that knew of
+ * A claim written on a free lease while the candidates are read, by a waiter that knew of
  * nobody ahead of it: kept when the read shows no live candidate ranked ahead (or the read failed:
  * safety never depends on the queue), else given back at once — guarded by the resourceVersion our
  * claim produced, never reported, no command started — and the waiter waits on (a give-back that
  * failed: it decides again at once on what the watch shows; if the claim is still ours, it keeps it). The write and the
  * read overlap, so the head of the queue takes a freed lease in one round trip.
  */
-async function claimFirst(
+async function claimWhileLooking(
   ctx: LeaseContext,
   req: AcquireRequest,
   write: Promise<LeaseRecord>,
-  look: Promise<CandidatesView>,
+  seat: WaiterSeat,
   done: (written: LeaseRecord) => Attempt,
   view: LeaseView,
 ): Promise<Attempt> {
+  const look = seat.lookAround(); // sent after the claim: the claim is what the handover waits for
   look.catch(() => {}); // a write that fails decides first
   const written = await write;
   const seen = await look.catch(() => undefined);
