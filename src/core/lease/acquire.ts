@@ -24,6 +24,8 @@ export interface AcquireResult {
   sentAt: number;
   /** With `keepWatching`: the watch that waited, still running, for the caller to keep and stop. */
   feed?: ChangeFeed<LeaseRecord>;
+  /** With `leaveSeatLater`: our candidate's deletion, under way (bounded, never rejects); the caller awaits it before it exits. */
+  seatLeft?: Promise<void>;
 }
 
 export interface WaitProgress {
@@ -42,6 +44,8 @@ export interface AcquireOptions {
   onNotice?: (message: string) => void;
   /** Hand the waiting watch over with the result (LeaseKeeper adopts it: one watch, not two). */
   keepWatching?: boolean;
+  /** Return as soon as the lease is ours and delete our candidate meanwhile (`seatLeft`): `lease run` starts its command at once. */
+  leaveSeatLater?: boolean;
 }
 
 type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; retryAt: number };
@@ -69,7 +73,7 @@ async function attempt(
   const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
   // 2. A free lease goes to the first live waiter in priority order: are we it?
-  if (seat && view.phase === 'Held') seat.held(view.holder);
+  if (seat && view.phase === 'Held') seat.held(view.holder, record!.version);
   let claimFirst = false;
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
     if (queue!.ahead.length > 0) return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
@@ -191,11 +195,12 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     result.feed = feed;
     return true;
   };
+  let result: AcquireResult | undefined;
   try {
     // 1. Watch the lease, from a fresh read.
     // Every holder the watch shows has stopped waiting (a short hold may come and go between two decisions).
-    const onState = (state: LeaseRecord | null) => seat.took(state?.holding.holder ?? '');
-    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
+    const onState = (state: LeaseRecord | null) => state && seat.took(state.holding.holder, state.version);
+    result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
       // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
       const step = await attempt(ctx, record, req, seat.member, seat, startedAt, vanished);
       if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
@@ -206,8 +211,11 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       // Register (or renew) once the watch is open: a registered waiter sees the release it waits for.
       return { until: now, giveUp, meanwhile: () => feed.opened.then(() => seat.beat()) };
     });
+    return result;
   } finally {
     // 4. Stopped waiting, with or without the lease: give up our seat (bounded: --timeout bounds the whole command).
-    await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
+    const leaving = boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
+    if (result && opts.leaveSeatLater) result.seatLeft = leaving;
+    else await leaving;
   }
 }

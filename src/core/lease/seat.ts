@@ -1,6 +1,6 @@
 import { isKind } from '../errors.js';
 import { CONFLICT_BACKOFF_BASE_MS, HANDOVER_GRACE_MS, HEARTBEAT_JITTER, HEARTBEAT_MS } from '../timing.js';
-import { candidateRank, candidateStaleAt, ranksAhead, sortCandidates, type Candidate } from './candidates.js';
+import { candidateRank, candidateStaleAt, orderOf, ranksAhead, sortCandidates, type Candidate } from './candidates.js';
 import type { LeaseContext } from './context.js';
 import type { QueueMember } from './queue.js';
 
@@ -29,6 +29,8 @@ export class WaiterSeat {
   private forbidden = false;
   /** The live candidates ahead of us at our last look (less those that took the lease since). */
   private known: Candidate[] = [];
+  /** Who the watch showed holding the lease, and the lease's latest resourceVersion showing it (an etcd revision). */
+  private readonly holders = new Map<string, bigint>();
   /** Local ms since when we have seen the lease free (undefined while it is held). */
   private freeSince: number | undefined;
 
@@ -106,22 +108,36 @@ export class WaiterSeat {
     if (!all) return this.last;
     const { live, stale } = sortCandidates(all, tracker, now);
     const me = this.mine ? candidateRank(this.mine) : { priority: this.member.priority, legacy: false };
-    const ahead = live.filter((c) => c.id !== this.member.id && ranksAhead(candidateRank(c), me));
+    const ahead = live.filter((c) => c.id !== this.member.id && !this.leftover(c) && ranksAhead(candidateRank(c), me));
     await Promise.all(stale.filter((c) => c.id !== this.member.id).map((c) => this.store.delete(c).catch(() => {})));
     this.known = ahead;
     this.last = { ahead: ahead.length, nextStaleAt: Math.min(Infinity, ...ahead.map((c) => candidateStaleAt(c, tracker, now))) };
     return this.last;
   }
 
-  /** The lease is held by `holder`: it no longer waits, and the lease is not free. */
-  held(holder: string): void {
+  /** The lease (at resourceVersion `version`) is held by `holder`: it no longer waits, and the lease is not free. */
+  held(holder: string, version: string): void {
     this.freeSince = undefined;
-    this.took(holder);
+    this.took(holder, version);
   }
 
-  /** The watch showed `holder` holding the lease (perhaps only between two looks of ours): it no longer waits. */
-  took(holder: string): void {
-    if (holder) this.known = this.known.filter((c) => c.id !== holder);
+  /** The watch showed `holder` holding the lease at `version` (perhaps only between two looks of ours): it no longer waits. */
+  took(holder: string, version: string): void {
+    if (!holder) return;
+    this.known = this.known.filter((c) => c.id !== holder);
+    const at = orderOf(version);
+    if (at !== undefined && at > (this.holders.get(holder) ?? -1n)) this.holders.set(holder, at);
+  }
+
+  /**
+   * A candidate created before its waiter was seen holding the lease: that waiter stopped waiting
+   * when it took it, and its candidate is on its way out (deleted by its waiter, which may still be
+   * at it after a short hold): it is nobody ahead of us. A candidate created after the hold is a new wait.
+   */
+  private leftover(c: Candidate): boolean {
+    const heldAt = this.holders.get(c.id);
+    const arrival = orderOf(c.arrival);
+    return heldAt !== undefined && arrival !== undefined && arrival < heldAt;
   }
 
   /**
