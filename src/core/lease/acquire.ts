@@ -74,12 +74,10 @@ async function attempt(
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
   // 2. A free lease goes to the first live waiter in priority order: are we it?
   if (seat && view.phase === 'Held') seat.held(view.holder, record!.version);
-  let claimFirst = false;
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
     if (queue!.ahead.length > 0) return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
-    const known = await seat.whenFree();
-    if (known === undefined) claimFirst = true;
-    else if (known.ahead > 0) return { blocked: view, ahead: known.ahead, retryAt: known.nextStaleAt };
+    const known = (await seat.whenFree()) ?? (await seat.lookAround());
+    if (known.ahead > 0) return { blocked: view, ahead: known.ahead, retryAt: known.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
   const plan = planTake(
@@ -95,42 +93,12 @@ async function attempt(
     case 'create':
       return done('acquired', await ctx.store.create(plan.draft));
     case 'update':
-      if (claimFirst) return claimWhileLooking(ctx, req, ctx.store.writeClaim(plan.next), seat!, (written) => done(plan.outcome, written), view);
       return done(plan.outcome, await ctx.store.writeClaim(plan.next));
     case 'held-not-renewable':
       return done('already-held', record!);
     case 'busy':
       return { blocked: view, ahead, retryAt: view.expiresAt ?? Infinity };
   }
-}
-
-/**
- * A claim written on a free lease while the candidates are read, by a waiter that knew of
- * nobody ahead of it: kept when the read shows no live candidate ranked ahead (or the read failed:
- * safety never depends on the queue), else given back at once — guarded by the resourceVersion our
- * claim produced, never reported, no command started — and the waiter waits on (a give-back that
- * failed: it decides again at once on what the watch shows; if the claim is still ours, it keeps it). The write and the
- * read overlap, so the head of the queue takes a freed lease in one round trip.
- */
-async function claimWhileLooking(
-  ctx: LeaseContext,
-  req: AcquireRequest,
-  write: Promise<LeaseRecord>,
-  seat: WaiterSeat,
-  done: (written: LeaseRecord) => Attempt,
-  view: LeaseView,
-): Promise<Attempt> {
-  const look = seat.lookAround(); // sent after the claim: the claim is what the handover waits for
-  look.catch(() => {}); // a write that fails decides first
-  const written = await write;
-  const seen = await look.catch(() => undefined);
-  if (!seen || seen.ahead === 0) return done(written);
-  const gaveBack = await releaseLease(ctx, { name: req.name, holder: req.holder, delete: false, force: false }, written).then(
-    () => true,
-    () => false,
-  );
-  // Not given back (taken since, or the answer lost): decide again at once on what the watch shows.
-  return { blocked: view, ahead: seen.ahead, retryAt: gaveBack ? seen.nextStaleAt : ctx.clock.now() };
 }
 
 /**

@@ -144,9 +144,10 @@ export class WaiterSeat {
    * Who is ahead now that the lease is free, without reading when we can. A waiter that saw live
    * candidates ahead of it at its last look (less those the watch showed taking the lease since)
    * leaves a freed lease to them for HANDOVER_GRACE_MS without reading anything; after the grace it
-   * reads them. A waiter that saw nobody ahead gets undefined: it claims the lease at once and reads
-   * the candidates meanwhile (`lookAround`), keeping the claim only if that read shows nobody ahead
-   * (core/lease/acquire.ts) — so a release costs one read, by the head, off its path to the lease.
+   * reads them. A waiter that saw nobody ahead gets undefined: it reads the candidates at once
+   * (`lookAround`) and decides on that fresh read — so a release costs one read, by the head.
+   * (Claiming first and reading beside it would save that read's round trip, but a higher priority
+   * that arrived since the head's last look would see the head hold the lease for a moment.)
    */
   async whenFree(): Promise<CandidatesView | undefined> {
     const { tracker, clock } = this.ctx;
