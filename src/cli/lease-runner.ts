@@ -75,26 +75,7 @@ async function runWith(
     watchdog.done();
     return got.busy;
   }
-  // Our candidate is deleted while the command starts; the run ends only once that is done (bounded).
-  try {
-    return await runHeld(client, output, req, ctx, got.acquired, watchdog, pendingSignal, started);
-  } finally {
-    await got.acquired.seatLeft;
-  }
-}
-
-/** Steps 2–4 of a run whose lease is ours: keep it, start the command under the watchdog, supervise it. */
-async function runHeld(
-  client: KubeClient,
-  output: Output,
-  req: LeaseRunRequest,
-  ctx: Awaited<ReturnType<typeof openLeases>>,
-  acquired: AcquireResult,
-  watchdog: Watchdog,
-  pendingSignal: () => NodeJS.Signals | undefined,
-  started: (child: SupervisedChild) => void,
-): Promise<LeaseRunResult> {
-  const run = await keepLease(client, output, req, ctx, acquired);
+  const run = await keepLease(client, output, req, ctx, got.acquired);
   let child: SupervisedChild;
   try {
     await watchdogReady(run, watchdog);
@@ -145,7 +126,7 @@ async function acquireForRun(
         reason: req.reason,
         labels: req.labels,
       },
-      { ...req.wait, signal: interrupted, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true, leaveSeatLater: true },
+      { ...req.wait, signal: interrupted, onProgress: waiting.onProgress, onNotice: (m) => output.warn(m), keepWatching: true },
     );
     await progress?.finish(true, `acquired lease ${name}`);
     return { acquired };

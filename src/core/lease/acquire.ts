@@ -24,8 +24,6 @@ export interface AcquireResult {
   sentAt: number;
   /** With `keepWatching`: the watch that waited, still running, for the caller to keep and stop. */
   feed?: ChangeFeed<LeaseRecord>;
-  /** With `leaveSeatLater`: our candidate's deletion, under way (bounded, never rejects); the caller awaits it before it exits. */
-  seatLeft?: Promise<void>;
 }
 
 export interface WaitProgress {
@@ -44,8 +42,6 @@ export interface AcquireOptions {
   onNotice?: (message: string) => void;
   /** Hand the waiting watch over with the result (LeaseKeeper adopts it: one watch, not two). */
   keepWatching?: boolean;
-  /** Return as soon as the lease is ours and delete our candidate meanwhile (`seatLeft`): `lease run` starts its command at once. */
-  leaveSeatLater?: boolean;
 }
 
 type Attempt = { done: AcquireResult } | { blocked: LeaseView; ahead: number; retryAt: number };
@@ -163,12 +159,11 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
     result.feed = feed;
     return true;
   };
-  let result: AcquireResult | undefined;
   try {
     // 1. Watch the lease, from a fresh read.
     // Every holder the watch shows has stopped waiting (a short hold may come and go between two decisions).
     const onState = (state: LeaseRecord | null) => state && seat.took(state.holding.holder, state.version);
-    result = await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
+    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
       // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
       const step = await attempt(ctx, record, req, seat.member, seat, startedAt, vanished);
       if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
@@ -179,11 +174,8 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       // Register (or renew) once the watch is open: a registered waiter sees the release it waits for.
       return { until: now, giveUp, meanwhile: () => feed.opened.then(() => seat.beat()) };
     });
-    return result;
   } finally {
     // 4. Stopped waiting, with or without the lease: give up our seat (bounded: --timeout bounds the whole command).
-    const leaving = boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
-    if (result && opts.leaveSeatLater) result.seatLeft = leaving;
-    else await leaving;
+    await boundedCleanup(clock, () => seat.leave(), ctx.withRequestTimeout);
   }
 }
