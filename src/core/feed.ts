@@ -46,14 +46,7 @@ export class ChangeFeed<T extends Versioned> {
   private heardAt = 0;
   /** A change arrived that no one has read yet through `current()`. */
   private unread = false;
-  private markOpened: () => void = () => {};
-  /**
-   * Resolves once the first watch is open — the server takes events for it from then on — or its
-   * first try failed, or the feed polls or stopped: a waiter registers in a queue only once it can
-   * see the release it waits for.
-   */
-  readonly opened = new Promise<void>((resolve) => (this.markOpened = resolve));
-
+  private watchOpened = false;
   constructor(
     private readonly store: Watchable<T>,
     private readonly name: string,
@@ -62,8 +55,28 @@ export class ChangeFeed<T extends Versioned> {
     private readonly notice: (message: string) => void = () => {},
     /** Told of every state the watch delivers (not only the latest, which is all `current()` keeps). */
     private readonly onState?: (obj: T | null) => void,
+    /** Whether the watch opening wakes `waitForChange` (see `opened`). */
+    private readonly wakeWhenOpened = false,
   ) {
     this.latest = initial;
+  }
+
+  /**
+   * Whether the first watch is open — the server takes events for it from then on — or its first
+   * try failed, or the feed polls or stopped (a waiter registers in a queue once it can see the
+   * release it waits for). Turning true wakes `waitForChange` when the feed was made with `wakeWhenOpened`.
+   */
+  get opened(): boolean {
+    return this.watchOpened;
+  }
+
+  private markOpened(): void {
+    if (this.watchOpened) return;
+    this.watchOpened = true;
+    if (!this.wakeWhenOpened) return;
+    const wake = this.wake; // a waiter waiting for this (no change to read: `unread` stays as it is)
+    this.wake = undefined;
+    wake?.();
   }
 
   current(): T | null {

@@ -9,6 +9,7 @@ import type { LeaseRecord } from './model.js';
 import { queueMember, viewQueue, type QueueMember } from './queue.js';
 import { releaseLease } from './release.js';
 import { WaiterSeat } from './seat.js';
+import { WATCH_CHECK_TIMEOUT_MS as REGISTER_UNWATCHED_MS } from '../timing.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -170,9 +171,11 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
-      if (!seat.due(now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
-      // Register (or renew) once the watch is open: a registered waiter sees the release it waits for.
-      return { until: now, giveUp, meanwhile: () => feed.opened.then(() => seat.beat()) };
+      // Register (or renew) once the watch is open — a registered waiter sees the release it waits for —
+      // or after REGISTER_UNWATCHED_MS without it (a watch whose answer never comes: the feed's silence check deals with it).
+      const registerAt = feed.opened ? seat.beatAt : Math.max(seat.beatAt, startedAt + REGISTER_UNWATCHED_MS);
+      if (now < registerAt) return { until: Math.min(step.retryAt + 1, registerAt), giveUp };
+      return { until: now, giveUp, meanwhile: () => seat.beat() };
     });
   } finally {
     // 4. Stopped waiting, with or without the lease: give up our seat (bounded: --timeout bounds the whole command).
