@@ -26,7 +26,8 @@ const NO_ANSWER = Symbol('no answer');
  * back to polling with backoff and says so once. Waiters call `waitForChange` instead of polling.
  *
  * A watch whose connection goes silent (no RST, no event) would never close: after
- * WATCH_SILENCE_CHECK_MS without anything from it, the feed reads the object (a quorum GET bounded by
+ * WATCH_SILENCE_CHECK_MS without anything from it (an event, or the store's `onProgress`: a BOOKMARK,
+ * or anything else its connection received), the feed reads the object (a quorum GET bounded by
  * WATCH_CHECK_TIMEOUT_MS). A read that does not answer, or that shows a version the watch never
  * delivered, ends the watch and opens a new one from a fresh read, on a fresh connection.
  */
@@ -45,15 +46,37 @@ export class ChangeFeed<T extends Versioned> {
   private heardAt = 0;
   /** A change arrived that no one has read yet through `current()`. */
   private unread = false;
-
+  private watchOpened = false;
   constructor(
     private readonly store: Watchable<T>,
     private readonly name: string,
     private readonly clock: Clock,
     initial: T | null,
     private readonly notice: (message: string) => void = () => {},
+    /** Told of every state the watch delivers (not only the latest, which is all `current()` keeps). */
+    private readonly onState?: (obj: T | null) => void,
+    /** Whether the watch opening wakes `waitForChange` (see `opened`). */
+    private readonly wakeWhenOpened = false,
   ) {
     this.latest = initial;
+  }
+
+  /**
+   * Whether the first watch is open — the server takes events for it from then on — or its first
+   * try failed, or the feed polls or stopped (a waiter registers in a queue once it can see the
+   * release it waits for). Turning true wakes `waitForChange` when the feed was made with `wakeWhenOpened`.
+   */
+  get opened(): boolean {
+    return this.watchOpened;
+  }
+
+  private markOpened(): void {
+    if (this.watchOpened) return;
+    this.watchOpened = true;
+    if (!this.wakeWhenOpened) return;
+    const wake = this.wake; // a waiter waiting for this (no change to read: `unread` stays as it is)
+    this.wake = undefined;
+    wake?.();
   }
 
   current(): T | null {
@@ -78,6 +101,7 @@ export class ChangeFeed<T extends Versioned> {
     this.stopWatch?.();
     this.stopWatch = undefined;
     this.life.abort(SLEEP_NOT_NEEDED);
+    this.markOpened();
     this.signal();
   }
 
@@ -110,7 +134,10 @@ export class ChangeFeed<T extends Versioned> {
     if (this.stopped) return;
     const generation = ++this.generation;
     this.openedAt = this.heardAt = this.clock.now();
-    if (this.polling) return this.poll(generation);
+    if (this.polling) {
+      this.markOpened();
+      return this.poll(generation);
+    }
     void this.checkWhileSilent(generation);
     try {
       const stop = await this.store.watch(this.name, this.latest?.version, {
@@ -119,6 +146,7 @@ export class ChangeFeed<T extends Versioned> {
           if (generation !== this.generation) return;
           this.heardAt = this.clock.now();
           this.rewatch.reset();
+          this.onState?.(obj);
           this.offer(obj);
         },
         onProgress: () => {
@@ -131,6 +159,7 @@ export class ChangeFeed<T extends Versioned> {
     } catch (err) {
       this.dropped(generation, err);
     }
+    this.markOpened();
   }
 
   /** Watch `generation` ended (`err`: how): re-open it, unless it was already given up. */

@@ -96,12 +96,14 @@ export const WATCH_QUICK_CLOSE_MS = 1000;
 export const POLL_MIN_MS = 500;
 export const POLL_MAX_MS = 5000;
 /**
- * A watch that delivered nothing (no event, no BOOKMARK) for this long is checked with a quorum read
- * of its object (a GET, served from etcd): a TCP connection that went silent (a frozen NAT entry, a
- * peer that vanished without a RST) closes nothing, and client-node's own idle abort comes only after
- * WATCH_CLIENT_IDLE_MS. Each check costs one GET per quiet watch.
+ * A watch whose connection received nothing (no event, no BOOKMARK, and over HTTP/2 no answer to
+ * any other request of the process, which shares that connection) for this long is checked with a
+ * quorum read of its object (a GET, served from etcd): a TCP connection that went silent (a frozen
+ * NAT entry, a peer that vanished without a RST) closes nothing, and client-node's own idle abort
+ * comes only after WATCH_CLIENT_IDLE_MS. Longer than a waiter's heartbeat period (HEARTBEAT_MS), so
+ * over HTTP/2 a waiter's own heartbeat keeps the check from firing; each check costs one GET.
  */
-export const WATCH_SILENCE_CHECK_MS = 10_000;
+export const WATCH_SILENCE_CHECK_MS = 19_000;
 /**
  * Bound on that read (and on the re-read before a watch is re-opened): a request not answered within
  * it drops the pooled connections, and the watch is re-opened on a fresh one.
@@ -112,7 +114,7 @@ export const WATCH_CHECK_TIMEOUT_MS = 5_000;
  * stopped carrying bytes, and is watching again on a fresh one, within this long. It covers the
  * silence, the check's read, the first re-watch backoff and the re-read.
  */
-export const DEAD_CONNECTION_NOTICED_MS = 25_000;
+export const DEAD_CONNECTION_NOTICED_MS = 30_000;
 /**
  * At --timeout, an answer still outstanding (a write sent just before it) is awaited at most this
  * long; then the waiter gives up as busy (exit 3) without it.
@@ -208,6 +210,7 @@ export function checkTimingRelations(): void {
     fail('a waiter must get at least one heartbeat (plus a conflict backoff) in before it is judged stale');
   if (!(HEARTBEAT_JITTER > 0 && HEARTBEAT_JITTER < 1)) fail('the heartbeat jitter is a fraction');
   if (!(WATCH_CLIENT_IDLE_MS > WATCH_SERVER_TIMEOUT_SECONDS * 1000)) fail("the client must outwait the server's watch timeout");
+  if (!(WATCH_SILENCE_CHECK_MS > HEARTBEAT_MS)) fail("a waiter's heartbeat must come before its watch's silence check");
   if (!(WATCH_RETRY_MIN_MS < WATCH_RETRY_MAX_MS && POLL_MIN_MS < POLL_MAX_MS)) fail('backoffs must grow');
   if (!(WATCH_SILENCE_CHECK_MS + 2 * WATCH_CHECK_TIMEOUT_MS + 3 * WATCH_RETRY_MIN_MS <= DEAD_CONNECTION_NOTICED_MS)) {
     fail('a silent connection must be noticed (check, its read, a backoff, the re-read) within the documented bound');

@@ -154,6 +154,8 @@ export interface WaitOnObjectOptions<T extends Versioned, R> {
   check?: (initial: T | null) => void;
   /** What is waited for, in the timeout's message before the first decision (default: `name`). */
   what?: string;
+  /** Told of every state the watch delivers, in order (the loop itself decides on the latest only); with it, the watch opening wakes the loop too (ChangeFeed.opened). */
+  onState?: (state: T | null) => void;
   /** Whether the caller keeps the watch running after `result` (it then stops it itself). */
   keepWatching?: (result: R, feed: ChangeFeed<T>) => boolean;
 }
@@ -177,7 +179,7 @@ export async function waitOnObject<T extends Versioned, R>(
     throw bound.reason(err);
   });
   opts.check?.(initial);
-  const feed = new ChangeFeed(store, name, clock, initial, opts.onNotice);
+  const feed = new ChangeFeed(store, name, clock, initial, opts.onNotice, opts.onState, opts.onState !== undefined);
   let kept = false;
   feed.start();
   try {

@@ -1,6 +1,7 @@
 import type { WatchHandlers } from '../core/store.js';
 import type { KubeClient } from './client.js';
 import { MANAGED_FIELDS_PRECISION_MS, WATCH_SERVER_TIMEOUT_SECONDS as WATCH_SECONDS } from '../core/timing.js';
+import { isWatchOf, onConnectionActivity } from './connection-activity.js';
 import { toKoncliError, type CallSite } from './errors.js';
 
 /** The one object a watch is about: every event must name it. */
@@ -47,7 +48,8 @@ export function foreignEvent(target: WatchedObject, type: string, obj: unknown, 
  * resource changed while it did not — e.g. waiters' candidate Leases beside the lease they wait
  * for — and re-reading it would give the same version again) it watches from now instead: the
  * server first sends the object as it is (client-go's reflector likewise re-lists on "too old
- * resource version").
+ * resource version"). Anything its connection receives — over HTTP/2 the answer to any request of
+ * the process — counts as progress (`onProgress`: the connection is alive; kube/connection-activity.ts).
  */
 export async function watchObject<T, Raw = unknown>(
   client: KubeClient,
@@ -60,52 +62,77 @@ export async function watchObject<T, Raw = unknown>(
   let closed = false;
   let replacement: (() => void) | undefined; // the watch from now that replaced this one (410 Gone)
   let stopped = false;
+  const { collectionPath, name } = target;
+  const quiet = onConnectionActivity(
+    (path) => isWatchOf(collectionPath, name, path),
+    () => closed || handlers.onProgress?.(),
+  );
   const close = (err?: unknown) => {
     if (closed) return;
     closed = true;
+    quiet();
     handlers.onClose(err === undefined || err === null ? undefined : toKoncliError(err, site, client.server, client.answered));
   };
-  const { collectionPath, name } = target;
   const events = eventsOf(client, target, decode, handlers);
   const fromNow = (err: unknown) => {
     if (closed || fromVersion === undefined || !isGone(err)) return false;
     closed = true;
+    quiet();
     watchObject(client, target, undefined, decode, { ...handlers, uid: events.uid() }, site).then(
       (stop) => (stopped ? stop() : (replacement = stop)),
       (e: unknown) => handlers.onClose(toKoncliError(e, site, client.server, client.answered)),
     );
     return true;
   };
+  const onEnd = (err: unknown, resumable: boolean) => {
+    if (!closed && !(resumable && fromNow(err))) close(err);
+  };
+  const controller = await openWatch(client, target, fromVersion, (type, obj) => closed || events.onEvent(type, obj), onEnd).catch((err: unknown) => {
+    quiet(); // never sent, or refused: nothing to hear
+    throw err;
+  });
+  return () => {
+    closed = true;
+    stopped = true;
+    quiet();
+    controller.abort();
+    replacement?.();
+  };
+}
+
+/**
+ * One WATCH request for `target` (by name, with BOOKMARKs, the server's timeout) from `fromVersion`.
+ * Events go to `onEvent`; an ERROR event (its Status) or the stream's end goes to `onEnd` (resumable:
+ * a 410 Gone may continue from now), and so does a handler that throws (not resumable).
+ */
+async function openWatch(
+  client: KubeClient,
+  target: WatchedObject,
+  fromVersion: string | undefined,
+  onEvent: (type: string, obj: unknown) => unknown,
+  onEnd: (err: unknown, resumable: boolean) => void,
+): Promise<AbortController> {
+  const { collectionPath, name } = target;
   client.trace(`WATCH ${collectionPath}?fieldSelector=metadata.name=${name}`);
-  const onEvent = events.onEvent;
+  const query = { fieldSelector: `metadata.name=${name}`, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS };
   const controller = await client.watcher().watch(
     collectionPath,
-    { fieldSelector: `metadata.name=${name}`, resourceVersion: fromVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
+    query,
     (type, obj: unknown) => {
-      if (closed) return;
       if (type === 'ERROR') {
         controller?.abort();
-        const status = { code: (obj as { code?: unknown } | null)?.code, body: obj };
-        if (!fromNow(status)) close(status);
-        return;
+        return onEnd({ code: (obj as { code?: unknown } | null)?.code, body: obj }, true);
       }
       try {
         onEvent(type, obj);
       } catch (err) {
         controller?.abort();
-        close(err);
+        onEnd(err, false);
       }
     },
-    (err) => {
-      if (!fromNow(err)) close(err);
-    },
+    (err) => onEnd(err, true),
   );
-  return () => {
-    closed = true;
-    stopped = true;
-    controller.abort();
-    replacement?.();
-  };
+  return controller;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { LeaseRecord } from './model.js';
 import { queueMember, viewQueue, type QueueMember } from './queue.js';
 import { releaseLease } from './release.js';
 import { WaiterSeat } from './seat.js';
+import { WATCH_CHECK_TIMEOUT_MS as REGISTER_UNWATCHED_MS } from '../timing.js';
 import { busyError, planTake, type AcquireRequest } from './take.js';
 
 export type { AcquireRequest } from './take.js';
@@ -65,15 +66,15 @@ async function attempt(
   const now = ctx.clock.now();
   const view = judgeLease(record, ctx.tracker, now);
   const queue = record && viewQueue(record.extras.queue, me, ctx.tracker, now);
-  let ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
+  const ahead = (queue?.ahead.length ?? 0) + (seat?.last.ahead ?? 0);
   const ghost = vanished && vanishedClaim(ctx, vanished, vanished.see(record), req.holder, now);
   if (ghost) return { blocked: ghost, ahead, retryAt: ghost.expiresAt! };
   // 2. A free lease goes to the first live waiter in priority order: are we it?
-  if (seat && view.phase === 'Held') seat.held(view.holder);
+  if (seat && view.phase === 'Held') seat.held(view.holder, record!.version);
   if (record && seat && view.phase !== 'Held' && record.holding.holder !== req.holder) {
-    const candidates = await seat.whenFree();
-    ahead = queue!.ahead.length + candidates.ahead;
-    if (ahead > 0) return { blocked: view, ahead, retryAt: Math.min(queue!.nextStaleAt, candidates.nextStaleAt) };
+    if (queue!.ahead.length > 0) return { blocked: view, ahead, retryAt: queue!.nextStaleAt };
+    const known = (await seat.whenFree()) ?? (await seat.lookAround());
+    if (known.ahead > 0) return { blocked: view, ahead: known.ahead, retryAt: known.nextStaleAt };
   }
   // 3. Decide (dead waiters drop out of the queue with the next write we make), then write.
   const plan = planTake(
@@ -161,14 +162,19 @@ export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts:
   };
   try {
     // 1. Watch the lease, from a fresh read.
-    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching }, async (record) => {
+    // Every holder the watch shows has stopped waiting (a short hold may come and go between two decisions).
+    const onState = (state: LeaseRecord | null) => state && seat.took(state.holding.holder, state.version);
+    return await waitOnObject(ctx.store, req.name, clock, { ...opts, startedAt, keepWatching, onState }, async (record, feed) => {
       // 2. Until we hold it: try on every change; while blocked, keep our seat (our candidate) alive.
       const step = await attempt(ctx, record, req, seat.member, seat, startedAt, vanished);
       if ('done' in step) return { done: await claimStands(ctx, req, step.done) };
       const now = clock.now();
       opts.onProgress?.({ view: step.blocked, ahead: step.ahead, waitedMs: now - startedAt });
       const giveUp = (why: string) => busyError(req.name, step.blocked, clock, why);
-      if (!seat.due(now)) return { until: Math.min(step.retryAt + 1, seat.beatAt), giveUp };
+      // Register (or renew) once the watch is open — a registered waiter sees the release it waits for —
+      // or after REGISTER_UNWATCHED_MS without it (a watch whose answer never comes: the feed's silence check deals with it).
+      const registerAt = feed.opened ? seat.beatAt : Math.max(seat.beatAt, startedAt + REGISTER_UNWATCHED_MS);
+      if (now < registerAt) return { until: Math.min(step.retryAt + 1, registerAt), giveUp };
       return { until: now, giveUp, meanwhile: () => seat.beat() };
     });
   } finally {

@@ -69,7 +69,8 @@ export function ranksAhead(a: Rank, b: Rank): boolean {
   return b.order === undefined || a.order < b.order;
 }
 
-const orderOf = (version: string) => (/^\d+$/.test(version) ? BigInt(version) : undefined);
+/** A resourceVersion as an integer (etcd revision), or undefined when it is not one (a server that is not etcd-backed). */
+export const orderOf = (version: string) => (/^\d+$/.test(version) ? BigInt(version) : undefined);
 
 export const candidateRank = (c: Pick<Candidate, 'priority' | 'arrival'>): Rank => ({ priority: c.priority, legacy: false, order: orderOf(c.arrival) });
 export const legacyRank = (w: Waiter): Rank => ({ priority: w.priority, legacy: true, order: BigInt(w.seq) });

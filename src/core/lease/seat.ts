@@ -1,6 +1,6 @@
 import { isKind } from '../errors.js';
 import { CONFLICT_BACKOFF_BASE_MS, HANDOVER_GRACE_MS, HEARTBEAT_JITTER, HEARTBEAT_MS } from '../timing.js';
-import { candidateRank, candidateStaleAt, ranksAhead, sortCandidates, type Candidate } from './candidates.js';
+import { candidateRank, candidateStaleAt, orderOf, ranksAhead, sortCandidates, type Candidate } from './candidates.js';
 import type { LeaseContext } from './context.js';
 import type { QueueMember } from './queue.js';
 
@@ -29,6 +29,8 @@ export class WaiterSeat {
   private forbidden = false;
   /** The live candidates ahead of us at our last look (less those that took the lease since). */
   private known: Candidate[] = [];
+  /** Who the watch showed holding the lease, and the lease's latest resourceVersion showing it (an etcd revision). */
+  private readonly holders = new Map<string, bigint>();
   /** Local ms since when we have seen the lease free (undefined while it is held). */
   private freeSince: number | undefined;
 
@@ -63,11 +65,14 @@ export class WaiterSeat {
   /**
    * Registers our candidate (adopting one of our id left by an earlier run: it keeps its arrival),
    * or renews it. A candidate deleted under us (judged stale by others while we were stopped) is
-   * registered again, at the back. Other failures are thrown (the wait loop's retry policy handles them).
+   * registered again, at the back. On registering, reads the candidates once (while the lease is
+   * held, off the handover's path) to learn who is ahead of us. Other failures are thrown (the wait
+   * loop's retry policy handles them).
    */
   async beat(): Promise<void> {
     const { clock } = this.ctx;
     const now = clock.now();
+    const registering = !this.mine;
     try {
       this.mine = this.mine
         ? await this.store.renew(this.mine, this.member.priority, clock.wallNow())
@@ -77,6 +82,7 @@ export class WaiterSeat {
             return this.store.renew(existing, this.member.priority, clock.wallNow());
           });
       this.nextBeatAt = now + heartbeatPeriod();
+      if (registering) await this.lookAround();
     } catch (err) {
       if (isKind(err, 'forbidden')) return this.withoutQueue(err);
       if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) throw err;
@@ -102,32 +108,56 @@ export class WaiterSeat {
     if (!all) return this.last;
     const { live, stale } = sortCandidates(all, tracker, now);
     const me = this.mine ? candidateRank(this.mine) : { priority: this.member.priority, legacy: false };
-    const ahead = live.filter((c) => c.id !== this.member.id && ranksAhead(candidateRank(c), me));
+    const ahead = live.filter((c) => c.id !== this.member.id && !this.leftover(c) && ranksAhead(candidateRank(c), me));
     await Promise.all(stale.filter((c) => c.id !== this.member.id).map((c) => this.store.delete(c).catch(() => {})));
     this.known = ahead;
     this.last = { ahead: ahead.length, nextStaleAt: Math.min(Infinity, ...ahead.map((c) => candidateStaleAt(c, tracker, now))) };
     return this.last;
   }
 
-  /** The lease is held by `holder`: it no longer waits, and the lease is not free. */
-  held(holder: string): void {
+  /** The lease (at resourceVersion `version`) is held by `holder`: it no longer waits, and the lease is not free. */
+  held(holder: string, version: string): void {
     this.freeSince = undefined;
+    this.took(holder, version);
+  }
+
+  /** The watch showed `holder` holding the lease at `version` (perhaps only between two looks of ours): it no longer waits. */
+  took(holder: string, version: string): void {
+    if (!holder) return;
     this.known = this.known.filter((c) => c.id !== holder);
+    const at = orderOf(version);
+    if (at !== undefined && at > (this.holders.get(holder) ?? -1n)) this.holders.set(holder, at);
   }
 
   /**
-   * Who is ahead now that the lease is free. A waiter that saw live candidates ahead of it at its
-   * last look leaves the lease to them for HANDOVER_GRACE_MS without reading anything (so a
-   * release makes one waiter read the candidates, not all of them); the waiter that saw none
-   * ahead, or one still waiting after the grace, reads them and decides on that fresh read.
+   * A candidate created before its waiter was seen holding the lease: that waiter stopped waiting
+   * when it took it, and its candidate is on its way out (deleted by its waiter, which may still be
+   * at it after a short hold): it is nobody ahead of us. A candidate created after the hold is a new wait.
    */
-  async whenFree(): Promise<CandidatesView> {
+  private leftover(c: Candidate): boolean {
+    const heldAt = this.holders.get(c.id);
+    const arrival = orderOf(c.arrival);
+    return heldAt !== undefined && arrival !== undefined && arrival < heldAt;
+  }
+
+  /**
+   * Who is ahead now that the lease is free, without reading when we can. A waiter that saw live
+   * candidates ahead of it at its last look (less those the watch showed taking the lease since)
+   * leaves a freed lease to them for HANDOVER_GRACE_MS without reading anything; after the grace it
+   * reads them. A waiter that saw nobody ahead gets undefined: it reads the candidates at once
+   * (`lookAround`) and decides on that fresh read — so a release costs one read, by the head.
+   * (Claiming first and reading beside it would save that read's round trip, but a higher priority
+   * that arrived since the head's last look would see the head hold the lease for a moment.)
+   */
+  async whenFree(): Promise<CandidatesView | undefined> {
     const { tracker, clock } = this.ctx;
     const now = clock.now();
     this.freeSince ??= now;
     const graceEnd = this.freeSince + HANDOVER_GRACE_MS;
+    if (this.forbidden) return this.last;
     const ahead = this.known.filter((c) => now < candidateStaleAt(c, tracker, now));
-    if (this.forbidden || ahead.length === 0 || now >= graceEnd) return this.lookAround();
+    if (ahead.length === 0) return undefined;
+    if (now >= graceEnd) return this.lookAround();
     return { ahead: ahead.length, nextStaleAt: graceEnd };
   }
 

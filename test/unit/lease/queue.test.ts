@@ -183,6 +183,37 @@ describe('waiting', () => {
     await higher;
   });
 
+  test('a waiter that finds the lease free and nobody waiting takes it without registering: one read of the candidates, no candidate', async () => {
+    const { store, ctx, release } = setup();
+    await acquireOnce(ctx(), req('before'));
+    await release('before');
+    const result = await acquireLease(ctx(), req('w'), { wait: true });
+    expect(result.record.holding.holder).toBe('w');
+    expect(store.candidates.calls.create).toBe(0);
+    expect(store.candidates.calls.list).toBe(1);
+  });
+
+  test("a holder's leftover candidate (created before the watch showed it holding the lease) is nobody ahead", async () => {
+    const { clock, store, ctx, release, holderOf } = setup();
+    const start = clock.now();
+    await acquireOnce(ctx(), req('holder'));
+    const waiting = acquireLease(ctx(), req('w', 1), { wait: true });
+    await flush();
+    // A higher priority arrives after w's look at the candidates: w does not know of it, but reads it when the lease frees.
+    await store.candidates.create('job', { id: 'urgent', priority: 9 }, clock.wallNow());
+    await release('holder');
+    await flush();
+    expect(await holderOf()).toBe(''); // left to the one ahead, never claimed by w meanwhile
+    // It takes the lease (here a one-shot); w's watch shows it holding, so the candidate it leaves
+    // behind (created before that) ranks nowhere once it releases.
+    await acquireOnce(ctx(), req('urgent'));
+    await flush();
+    await release('urgent');
+    await flush();
+    expect((await waiting).record.holding.holder).toBe('w');
+    expect(clock.now() - start).toBeLessThan(STALE_AFTER_MS); // not by waiting out the leftover's staleness
+  });
+
   test('a one-shot acquire neither registers nor honours the queue', async () => {
     const { store, ctx, release } = setup();
     await acquireOnce(ctx(), req('holder'));

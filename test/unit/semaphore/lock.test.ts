@@ -129,7 +129,7 @@ describe('lockSemaphore --wait', () => {
     await clock.advance(30_000);
     expect(done).toBe(false);
     // the initial read; after that the watch, and one liveness read per WATCH_SILENCE_CHECK_MS of silence
-    expect(gets).toBe(1 + 30_000 / WATCH_SILENCE_CHECK_MS);
+    expect(gets).toBe(1 + Math.floor(30_000 / WATCH_SILENCE_CHECK_MS));
     store.put('sem', '{"max":1,"holders":{}}'); // kube-lock --unlock
     const result = await waiting;
     expect(result.outcome).toBe('acquired');
