@@ -79,7 +79,7 @@ export class WatchSet {
       const { clock, opts } = this;
       const initial = await retryOnConflict({ clock, deadline: opts.deadline, onNotice: opts.onNotice, signal: opts.signal }, () => store.get(name));
       feed = new ChangeFeed(store, name, clock, initial, opts.onNotice);
-      this.feeds.set(key, feed);
+      this.feeds.set(key, feed as unknown as ChangeFeed<Versioned>); // the map only waits and stops: nothing there depends on T
       feed.start();
     }
     return feed.current();
