@@ -70,7 +70,7 @@ describe('npm pack → npm install -g --prefix <empty> → run', () => {
     expect(version.stdout).toMatch(new RegExp(`^koncli/${pkg.version.replace(/\./g, '\\.')} `));
     const status = await runCommand('koncli', ['-n', ns, '--kubeconfig', adminKubeconfigPath(), 'lease', 'status', '--json'], { env: env(), cwd: tmpdir() });
     expect(status).toMatchObject({ code: 0 });
-    expect(JSON.parse(status.stdout)).toEqual({ items: [] });
+    expect(JSON.parse(status.stdout)).toEqual({ kind: 'LockList', items: [] });
   });
 
   test("kubectl koncli … works through the kubectl-koncli bin (the plane's kubectl, PATH set)", async () => {
