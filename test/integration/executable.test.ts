@@ -105,8 +105,9 @@ const files = (dir: string): string[] =>
     const [npm, single] = both(['--help']);
     expect(single.code).toBe(0);
     const withoutAutocomplete = npm.stdout.split('\n').filter((l) => !/^\s+autocomplete\s/.test(l));
-    // oclif pads the COMMANDS column to its longest name, which autocomplete was.
-    const squeeze = (lines: string[]) => lines.map((l) => l.replace(/\s+/g, ' '));
+    // oclif pads the COMMANDS column to its longest name, which autocomplete was, so the summaries
+    // wrap at other words: compared as one run of words.
+    const squeeze = (lines: string[]) => lines.join('\n').replace(/\s+/g, ' ');
     expect(squeeze(single.stdout.split('\n'))).toEqual(squeeze(withoutAutocomplete));
   });
 });
