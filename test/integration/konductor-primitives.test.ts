@@ -1,5 +1,5 @@
-// `koncli mutex|once … --kind konductor` on the real API server through the real CLI: the
-// konductor.io/v1 Mutex and Once CRDs from `koncli crd install`, objects applied with kubectl from
+// `koncli mutex|once|rwmutex|barrier|waitgroup … --kind konductor` on the real API server through the real CLI: the
+// konductor.io/v1 Mutex, Once, RWMutex, Barrier and WaitGroup CRDs from `koncli crd install`, objects applied with kubectl from
 // konductor's docs/api examples, a status written by another konductor writer, contention between
 // concurrent `mutex run`s, and corrupt data refused (exit 9, nothing written).
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -30,6 +30,8 @@ const TYPES: Record<string, { plural: string; kindName: string }> = {
   mutex: { plural: 'mutexes', kindName: 'Mutex' },
   once: { plural: 'onces', kindName: 'Once' },
   rwmutex: { plural: 'rwmutexes', kindName: 'RWMutex' },
+  barrier: { plural: 'barriers', kindName: 'Barrier' },
+  waitgroup: { plural: 'waitgroups', kindName: 'WaitGroup' },
 };
 const patchStatus = (resource: string, name: string, status: object) =>
   kubectl(['patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
@@ -46,6 +48,8 @@ beforeAll(async () => {
     ['mutexes.konductor.io', true],
     ['onces.konductor.io', true],
     ['rwmutexes.konductor.io', true],
+    ['barriers.konductor.io', true],
+    ['waitgroups.konductor.io', true],
   ]);
 }, 120_000);
 afterAll(cleanup);
@@ -107,6 +111,44 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer', '--timeout', '0')).code).toBe(0);
     const printed = await kubectl(['get', 'rwmutex', 'cache-lock', '-o', 'jsonpath={.status.writeHolder} {.status.phase} {.status.fencingToken}']);
     expect(printed.stdout).toBe('writer WriteLocked 1');
+  });
+
+  test('Barrier (docs/api/barrier.md, quorum-based): 10 concurrent arrivals, exactly one opens it at the quorum; wait returns; kubectl sees it', async () => {
+    const manifest = 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: consensus-barrier\nspec:\n  expected: 10\n  quorum: 7\n  timeout: 15m\n';
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    const waiting = await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0');
+    expect(waiting.code).toBe(3);
+    const arrivals = await Promise.all(Array.from({ length: 10 }, (_, i) => koncli('barrier', 'arrive', 'consensus-barrier', '--holder', `pod-${i}`, '--json')));
+    expect(arrivals.map((a) => a.code)).toEqual(Array(10).fill(0));
+    expect(arrivals.filter((a) => json(a.stdout).opened === true)).toHaveLength(1);
+    const status = (await objectOf('barriers', 'consensus-barrier')).status!;
+    expect(status).toMatchObject({ arrived: 10, phase: 'Open', openedAt: expect.any(String) });
+    expect([...(status.arrivals as string[])].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `pod-${i}`).sort());
+    expect((await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0')).code).toBe(0);
+    const printed = await kubectl(['get', 'barrier', 'consensus-barrier', '-o', 'jsonpath={.spec.expected} {.spec.quorum} {.status.arrived} {.status.phase}']);
+    expect(printed.stdout).toBe('10 7 10 Open');
+    expect(json((await koncli('barrier', 'status', 'consensus-barrier', '--json')).stdout)).toMatchObject({ phase: 'Open', expected: 10, quorum: 7, arrived: 10 });
+  });
+
+  test('Barrier created by koncli: spec.expected/timeout written as konductor spells them', async () => {
+    expect((await koncli('barrier', 'create', 'services-ready', '--expected', '4', '--timeout', '10m')).code).toBe(0);
+    const obj = await objectOf('barriers', 'services-ready');
+    expect(obj.spec).toEqual({ expected: 4, timeout: '10m' });
+    expect(obj.status).toMatchObject({ arrived: 0, phase: 'Waiting', deadline: { ttlSeconds: 600 } });
+  });
+
+  test('WaitGroup (docs/api/waitgroup.md): add --delta 3, a waiter blocks, three done bring it to 0 and the waiter returns', async () => {
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: batch-jobs\nspec:\n  ttl: 1h\n')).code).toBe(0);
+    expect((await koncli('waitgroup', 'add', 'batch-jobs', '--delta', '3')).code).toBe(0);
+    expect((await objectOf('waitgroups', 'batch-jobs')).status).toEqual({ counter: 3, phase: 'Waiting' });
+    const waiter = startKoncli(ns, ['waitgroup', 'wait', 'batch-jobs', ...K, '--timeout', '60s']);
+    await Promise.all([0, 1, 2].map(() => koncli('waitgroup', 'done', 'batch-jobs')));
+    expect((await waiter.done).code).toBe(0);
+    const obj = await objectOf('waitgroups', 'batch-jobs');
+    expect([obj.spec, obj.status]).toEqual([{ ttl: '1h' }, { counter: 0, phase: 'Done' }]);
+    const tooMany = await koncli('waitgroup', 'done', 'batch-jobs');
+    expect(tooMany.code).toBe(5);
+    expect((await objectOf('waitgroups', 'batch-jobs')).metadata.resourceVersion).toBe(obj.metadata.resourceVersion);
   });
 
   test('a status written by another konductor writer (no koncli fields) is read as konductor reads it', async () => {
@@ -205,12 +247,21 @@ describe('bad data', () => {
     ['mutex', 'bad-phase', { phase: 'Sideways' }, /status\.phase is "Sideways"/],
     ['once', 'bad-executed', { executed: 'yes', phase: 'Executed' }, /status\.executed is "yes", not true or false/],
     ['rwmutex', 'bad-readers', { readHolders: 'pod-a', phase: 'ReadLocked' }, /status\.readHolders is "pod-a", not a list of holder names/],
+    ['barrier', 'bad-arrivals', { arrivals: 'pod-a', arrived: 1 }, /status\.arrivals is "pod-a", not a list of holder names/],
+    ['barrier', 'bad-arrived', { arrivals: ['pod-a'], arrived: 4 }, /status\.arrived is 4, not the number of status\.arrivals \(1\)/],
+    ['waitgroup', 'bad-counter', { counter: -1, phase: 'Waiting' }, /status\.counter is -1, not a non-negative integer/],
   ])('a %s with %s is refused in one line (exit 9) and left as it was', async (kind, name, status, message) => {
     const { plural, kindName } = TYPES[kind];
-    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n`)).code).toBe(0);
+    const spec = kind === 'barrier' ? 'spec:\n  expected: 5\n' : '';
+    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n${spec}`)).code).toBe(0);
     expect((await patchStatus(kind, name, status)).code).toBe(0);
     const before = (await objectOf(plural, name)).metadata.resourceVersion;
-    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, 'lock', name, '--holder', 'me'];
+    const verbs: Record<string, string[]> = {
+      once: ['once', 'run', name, '--', 'true'],
+      barrier: ['barrier', 'arrive', name, '--holder', 'me'],
+      waitgroup: ['waitgroup', 'add', name, '--delta', '1'],
+    };
+    const verb = verbs[kind] ?? [kind, 'lock', name, '--holder', 'me'];
     const refused = await koncli(...verb);
     expect(refused.code).toBe(9);
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
