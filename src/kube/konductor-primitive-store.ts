@@ -85,7 +85,12 @@ export class KonductorRecordStore implements RecordStore {
   async create(name: string, record: string): Promise<RecordObject> {
     const { spec } = this.shape.toObject(record, { spec: {}, status: {} });
     const { apiVersion, kind, group, version, plural } = this.shape.type;
-    const body = { apiVersion, kind, metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' } }, spec: Object.fromEntries(Object.entries(spec ?? {}).filter(([, v]) => !absent(v))) };
+    const body = {
+      apiVersion,
+      kind,
+      metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' } },
+      spec: Object.fromEntries(Object.entries(spec ?? {}).filter(([, v]) => !absent(v))),
+    };
     const created = this.decode(
       await this.call('create', name, () =>
         this.api.createNamespacedCustomObject({ group, version, plural, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),

@@ -37,7 +37,9 @@ function arrivalNames(read: Reader, status: Obj): string[] {
 function arrivalsOf(read: Reader, status: Obj, created: string): Arrival[] {
   const times = status.arrivalTimes;
   if (!absent(times) && !(Array.isArray(times) && times.every(isObject))) throw read.corrupt('status.arrivalTimes', times, 'a list of {holder, arrivedAt}');
-  const known = new Map(((times as Obj[] | undefined) ?? []).map((t) => [read.string(t, 'status.arrivalTimes', 'holder'), read.time(t, 'status.arrivalTimes', 'arrivedAt')]));
+  const known = new Map(
+    ((times as Obj[] | undefined) ?? []).map((t) => [read.string(t, 'status.arrivalTimes', 'holder'), read.time(t, 'status.arrivalTimes', 'arrivedAt')]),
+  );
   return arrivalNames(read, status).map((holder) => ({ holder, arrivedAt: known.get(holder) ?? created }));
 }
 

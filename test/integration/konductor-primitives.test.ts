@@ -118,7 +118,9 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
     const waiting = await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0');
     expect(waiting.code).toBe(3);
-    const arrivals = await Promise.all(Array.from({ length: 10 }, (_, i) => koncli('barrier', 'arrive', 'consensus-barrier', '--holder', `pod-${i}`, '--json')));
+    const arrivals = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => koncli('barrier', 'arrive', 'consensus-barrier', '--holder', `pod-${i}`, '--json')),
+    );
     expect(arrivals.map((a) => a.code)).toEqual(Array(10).fill(0));
     expect(arrivals.filter((a) => json(a.stdout).opened === true)).toHaveLength(1);
     const status = (await objectOf('barriers', 'consensus-barrier')).status!;
@@ -127,7 +129,12 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0')).code).toBe(0);
     const printed = await kubectl(['get', 'barrier', 'consensus-barrier', '-o', 'jsonpath={.spec.expected} {.spec.quorum} {.status.arrived} {.status.phase}']);
     expect(printed.stdout).toBe('10 7 10 Open');
-    expect(json((await koncli('barrier', 'status', 'consensus-barrier', '--json')).stdout)).toMatchObject({ phase: 'Open', expected: 10, quorum: 7, arrived: 10 });
+    expect(json((await koncli('barrier', 'status', 'consensus-barrier', '--json')).stdout)).toMatchObject({
+      phase: 'Open',
+      expected: 10,
+      quorum: 7,
+      arrived: 10,
+    });
   });
 
   test('Barrier created by koncli: spec.expected/timeout written as konductor spells them', async () => {
@@ -137,8 +144,24 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect(obj.status).toMatchObject({ arrived: 0, phase: 'Waiting', deadline: { ttlSeconds: 600 } });
   });
 
+  test("Barrier applied with timeout: 2s fails 2s after its creation, as konductor's controller judges it: wait and arrive exit 3", async () => {
+    expect(
+      (await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: too-late\nspec:\n  expected: 2\n  timeout: 2s\n'))
+        .code,
+    ).toBe(0);
+    const waited = await koncli('barrier', 'wait', 'too-late', '--timeout', '60s');
+    expect(waited.code).toBe(3);
+    expect(waited.stderr).toMatch(/barrier too-late has failed: its --timeout of 2s passed with 0 of 2 needed arrivals/);
+    const before = (await objectOf('barriers', 'too-late')).metadata.resourceVersion;
+    // A new process has not watched the 2s pass: it trusts the writer's time (creationTimestamp + timeout) only within --max-clock-skew.
+    expect((await koncli('barrier', 'arrive', 'too-late', '--holder', 'late', '--max-clock-skew', '0s')).code).toBe(3);
+    expect((await objectOf('barriers', 'too-late')).metadata.resourceVersion).toBe(before);
+  });
+
   test('WaitGroup (docs/api/waitgroup.md): add --delta 3, a waiter blocks, three done bring it to 0 and the waiter returns', async () => {
-    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: batch-jobs\nspec:\n  ttl: 1h\n')).code).toBe(0);
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: batch-jobs\nspec:\n  ttl: 1h\n')).code).toBe(
+      0,
+    );
     expect((await koncli('waitgroup', 'add', 'batch-jobs', '--delta', '3')).code).toBe(0);
     expect((await objectOf('waitgroups', 'batch-jobs')).status).toEqual({ counter: 3, phase: 'Waiting' });
     const waiter = startKoncli(ns, ['waitgroup', 'wait', 'batch-jobs', ...K, '--timeout', '60s']);
@@ -172,6 +195,18 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await koncli('rwmutex', 'lock', 'config-cache', '--holder', 'me', '--timeout', '0')).code).toBe(3);
     expect((await koncli('rwmutex', 'rlock', 'config-cache', '--holder', 'me')).code).toBe(0);
     expect((await objectOf('rwmutexes', 'config-cache')).status).toMatchObject({ readHolders: ['pod-xyz-123', 'me'], phase: 'ReadLocked' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: extract-complete\nspec:\n  expected: 3\n');
+    expect((await patchStatus('barrier', 'extract-complete', { arrived: 2, arrivals: ['pod-xyz-123', 'pod-abc'], phase: 'Waiting' })).code).toBe(0);
+    const arrived = await koncli('barrier', 'arrive', 'extract-complete', '--holder', 'me', '--json');
+    expect(json(arrived.stdout)).toMatchObject({ opened: true });
+    expect((await objectOf('barriers', 'extract-complete')).status).toMatchObject({ arrived: 3, arrivals: ['pod-xyz-123', 'pod-abc', 'me'], phase: 'Open' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: workers\n');
+    expect((await patchStatus('waitgroup', 'workers', { counter: 1, phase: 'Waiting' })).code).toBe(0);
+    expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(3);
+    expect((await koncli('waitgroup', 'done', 'workers')).code).toBe(0);
+    expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(0);
   });
 });
 
