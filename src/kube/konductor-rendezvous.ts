@@ -122,3 +122,39 @@ export const WAITGROUP_SHAPE: KonductorShape = {
     return { spec: specFor(r.ttlSeconds, before.spec), status: { counter: r.counter, phase: r.counter > 0 ? 'Waiting' : 'Done' } };
   },
 };
+
+const CONDITION_KEYS = ['type', 'name', 'namespace', 'state', 'value'] as const;
+
+/** konductor's spec.conditions (absent is none), each with the GateCondition fields only; the engine checks their types and states. */
+function gateConditions(read: Reader, spec: Obj): Obj[] {
+  const v = spec.conditions;
+  if (absent(v)) return [];
+  if (!Array.isArray(v) || !v.every(isObject)) throw read.corrupt('spec.conditions', v, 'a list of conditions');
+  return v.map((c) => Object.fromEntries(CONDITION_KEYS.filter((k) => !absent(c[k])).map((k) => [k, c[k]])));
+}
+
+/**
+ * konductor's Gate: spec.conditions (type, name, namespace, state, value), timeout (kept, not
+ * judged); status.phase (Waiting, Open, Failed; its docs also say Closed), openedAt, conditions and
+ * conditionStatuses (left as they are). A phase of Open is a gate opened (`gate open`, konductor's
+ * SDK Open, or its controller); koncli adds status.openedBy. Conditions are judged by the reader, live.
+ */
+export const GATE_SHAPE: KonductorShape = {
+  kind: 'gate',
+  type: konductorType('Gate', 'gates'),
+  toRecord(obj, read) {
+    const { status } = basics(obj, read, ['Waiting', 'Open', 'Failed', 'Closed']);
+    const conditions = gateConditions(read, stanza(obj, 'spec'));
+    const created = read.time(stanza(obj, 'metadata'), 'metadata', 'creationTimestamp') ?? new Date(0).toISOString();
+    const at = read.time(status, 'status', 'openedAt') ?? created;
+    const opened = status.phase === 'Open' ? { by: read.string(status, 'status', 'openedBy') ?? '', at } : null;
+    return JSON.stringify({ conditions, opened });
+  },
+  toObject(record, before) {
+    const r = JSON.parse(record) as { conditions: Obj[]; opened: { by: string; at: string } | null };
+    // The conditions are written once, by `gate create`; the engine never changes them.
+    const spec = absent(before.spec.conditions) && r.conditions.length > 0 ? { conditions: r.conditions } : undefined;
+    const status = { phase: r.opened ? 'Open' : 'Waiting', openedAt: r.opened?.at ?? null, openedBy: r.opened?.by || null };
+    return { spec, status };
+  },
+};

@@ -1,5 +1,5 @@
 import { MUTEX_SHAPE, ONCE_SHAPE, RWMUTEX_SHAPE, type KonductorShape } from './konductor-primitive.js';
-import { BARRIER_SHAPE, WAITGROUP_SHAPE } from './konductor-rendezvous.js';
+import { BARRIER_SHAPE, GATE_SHAPE, WAITGROUP_SHAPE } from './konductor-rendezvous.js';
 
 /** The konductor.io/v1 shapes koncli supports, by engine kind (`--kind konductor`; the others are a usage error). */
 export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = {
@@ -8,4 +8,5 @@ export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = {
   rwmutex: RWMUTEX_SHAPE,
   barrier: BARRIER_SHAPE,
   waitgroup: WAITGROUP_SHAPE,
+  gate: GATE_SHAPE,
 };

@@ -1,5 +1,5 @@
-// `koncli mutex|once|rwmutex|barrier|waitgroup … --kind konductor` on the real API server through the real CLI: the
-// konductor.io/v1 Mutex, Once, RWMutex, Barrier and WaitGroup CRDs from `koncli crd install`, objects applied with kubectl from
+// `koncli mutex|once|rwmutex|barrier|waitgroup|gate … --kind konductor` on the real API server through the real CLI: the
+// konductor.io/v1 Mutex, Once, RWMutex, Barrier, WaitGroup and Gate CRDs from `koncli crd install`, objects applied with kubectl from
 // konductor's docs/api examples, a status written by another konductor writer, contention between
 // concurrent `mutex run`s, and corrupt data refused (exit 9, nothing written).
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -32,6 +32,7 @@ const TYPES: Record<string, { plural: string; kindName: string }> = {
   rwmutex: { plural: 'rwmutexes', kindName: 'RWMutex' },
   barrier: { plural: 'barriers', kindName: 'Barrier' },
   waitgroup: { plural: 'waitgroups', kindName: 'WaitGroup' },
+  gate: { plural: 'gates', kindName: 'Gate' },
 };
 const patchStatus = (resource: string, name: string, status: object) =>
   kubectl(['patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
@@ -50,6 +51,7 @@ beforeAll(async () => {
     ['rwmutexes.konductor.io', true],
     ['barriers.konductor.io', true],
     ['waitgroups.konductor.io', true],
+    ['gates.konductor.io', true],
   ]);
 }, 120_000);
 afterAll(cleanup);
@@ -174,6 +176,28 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await objectOf('waitgroups', 'batch-jobs')).metadata.resourceVersion).toBe(obj.metadata.resourceVersion);
   });
 
+  test('Gate (docs/api/gate.md) on a konductor Barrier: closed until the barrier opens, then its waiter returns; open and close by hand', async () => {
+    const manifest = [
+      'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: extractors-done\nspec:\n  expected: 1\n',
+      'apiVersion: konductor.io/v1\nkind: Gate\nmetadata:\n  name: processing-gate\nspec:\n  conditions:\n  - type: Barrier\n    name: extractors-done\n    state: Open\n',
+    ].join('---\n');
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    expect((await koncli('gate', 'wait', 'processing-gate', '--timeout', '0')).code).toBe(3);
+    const waiter = startKoncli(ns, ['gate', 'wait', 'processing-gate', ...K, '--timeout', '60s', '--json']);
+    expect((await koncli('barrier', 'arrive', 'extractors-done', '--holder', 'extract-1')).code).toBe(0);
+    const waited = await waiter.done;
+    expect(waited.code).toBe(0);
+    expect(json(waited.stdout)).toMatchObject({ state: 'open', conditions: [expect.objectContaining({ type: 'Barrier', met: true })] });
+
+    expect((await koncli('gate', 'create', 'manual')).code).toBe(0);
+    expect((await koncli('gate', 'open', 'manual', '--holder', 'ops')).code).toBe(0);
+    expect((await objectOf('gates', 'manual')).status).toEqual({ phase: 'Open', openedAt: expect.any(String), openedBy: 'ops' });
+    expect((await kubectl(['get', 'gate', 'manual', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Open');
+    expect((await koncli('gate', 'close', 'manual')).code).toBe(0);
+    expect((await objectOf('gates', 'manual')).status).toEqual({ phase: 'Waiting' });
+    expect((await koncli('gate', 'wait', 'manual', '--timeout', '0')).code).toBe(3);
+  });
+
   test('a status written by another konductor writer (no koncli fields) is read as konductor reads it', async () => {
     await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: shared-resource\nspec:\n  ttl: 2m\n');
     const now = new Date();
@@ -285,6 +309,7 @@ describe('bad data', () => {
     ['barrier', 'bad-arrivals', { arrivals: 'pod-a', arrived: 1 }, /status\.arrivals is "pod-a", not a list of holder names/],
     ['barrier', 'bad-arrived', { arrivals: ['pod-a'], arrived: 4 }, /status\.arrived is 4, not the number of status\.arrivals \(1\)/],
     ['waitgroup', 'bad-counter', { counter: -1, phase: 'Waiting' }, /status\.counter is -1, not a non-negative integer/],
+    ['gate', 'bad-opened', { phase: 'Open', openedAt: 'noon' }, /status\.openedAt is "noon", not an RFC 3339 time/],
   ])('a %s with %s is refused in one line (exit 9) and left as it was', async (kind, name, status, message) => {
     const { plural, kindName } = TYPES[kind];
     const spec = kind === 'barrier' ? 'spec:\n  expected: 5\n' : '';
@@ -295,6 +320,7 @@ describe('bad data', () => {
       once: ['once', 'run', name, '--', 'true'],
       barrier: ['barrier', 'arrive', name, '--holder', 'me'],
       waitgroup: ['waitgroup', 'add', name, '--delta', '1'],
+      gate: ['gate', 'close', name],
     };
     const verb = verbs[kind] ?? [kind, 'lock', name, '--holder', 'me'];
     const refused = await koncli(...verb);
