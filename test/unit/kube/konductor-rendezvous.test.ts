@@ -1,11 +1,12 @@
-// The konductor.io/v1 Barrier and WaitGroup shapes: konductor-written objects read as konductor's
+// The konductor.io/v1 Barrier, WaitGroup and Gate shapes: konductor-written objects read as konductor's
 // controller reads them, koncli's records survive a write and a read unchanged, malformed fields are corrupt.
 import { KoncliError } from '../../../src/core/errors.js';
+import { gateKind } from '../../../src/core/primitives/gate.js';
 import { barrierKind } from '../../../src/core/primitives/barrier.js';
 import { waitGroupKind } from '../../../src/core/primitives/waitgroup.js';
 import { Reader, type Obj } from '../../../src/kube/konductor-lease.js';
 import type { KonductorShape } from '../../../src/kube/konductor-primitive.js';
-import { BARRIER_SHAPE, WAITGROUP_SHAPE } from '../../../src/kube/konductor-rendezvous.js';
+import { BARRIER_SHAPE, GATE_SHAPE, WAITGROUP_SHAPE } from '../../../src/kube/konductor-rendezvous.js';
 
 const CREATED = '2024-01-15T10:00:00.000Z';
 const read = (shape: KonductorShape) => new Reader('x', 'ns', shape.type);
@@ -81,5 +82,46 @@ describe('WaitGroup', () => {
     [{ ttl: 'forever' }, {}, 'spec.ttl'],
   ])('spec %j status %j is corrupt (%s)', (spec, status, field) => {
     expect(() => record(WAITGROUP_SHAPE, spec, status)).toThrow(expect.objectContaining({ kind: 'corrupt', details: { field } }) as KoncliError);
+  });
+});
+
+describe('Gate', () => {
+  test("konductor's docs example: its conditions as the engine's; a phase of Open (konductor's SDK Open) is opened, from openedAt", () => {
+    const spec = {
+      conditions: [
+        { type: 'Job', name: 'data-validation', state: 'Complete' },
+        { type: 'Barrier', name: 'extractors-done', state: 'Open', extra: 1 },
+      ],
+    };
+    expect(record(GATE_SHAPE, spec, { phase: 'Waiting', conditionsMet: 2 })).toEqual({
+      conditions: [
+        { type: 'Job', name: 'data-validation', state: 'Complete' },
+        { type: 'Barrier', name: 'extractors-done', state: 'Open' },
+      ],
+      opened: null,
+    });
+    expect(record(GATE_SHAPE, {}, { phase: 'Open', openedAt: '2024-01-15T10:05:00Z' }).opened).toEqual({ by: '', at: '2024-01-15T10:05:00.000Z' });
+    expect(record(GATE_SHAPE, {}, { phase: 'Open' }).opened).toEqual({ by: '', at: CREATED });
+  });
+
+  test("koncli's record survives create and a read; conditions are written once", () => {
+    const rec = gateKind.encode({ conditions: [{ type: 'Lease', name: 'db', state: 'Available' }], opened: { by: 'ops', at: CREATED }, unknown: {} });
+    expect(roundTrip(GATE_SHAPE, rec)).toEqual(JSON.parse(rec));
+    const { spec, status } = GATE_SHAPE.toObject(rec, { spec: {}, status: {} });
+    expect([spec, status]).toEqual([
+      { conditions: [{ type: 'Lease', name: 'db', state: 'Available' }] },
+      { phase: 'Open', openedAt: CREATED, openedBy: 'ops' },
+    ]);
+    const closed = gateKind.encode({ conditions: [], opened: null, unknown: {} });
+    expect(GATE_SHAPE.toObject(closed, { spec: {}, status })).toEqual({ spec: undefined, status: { phase: 'Waiting', openedAt: null, openedBy: null } });
+  });
+
+  test.each([
+    [{ conditions: 'job/x' }, {}, 'spec.conditions'],
+    [{}, { phase: 'Ajar' }, 'status.phase'],
+    [{}, { phase: 'Open', openedAt: 'noon' }, 'status.openedAt'],
+    [{}, { phase: 'Open', openedBy: 7 }, 'status.openedBy'],
+  ])('spec %j status %j is corrupt (%s)', (spec, status, field) => {
+    expect(() => record(GATE_SHAPE, spec, status)).toThrow(expect.objectContaining({ kind: 'corrupt', details: { field } }) as KoncliError);
   });
 });
