@@ -17,7 +17,7 @@ interface Source {
 }
 
 /**
- * konductor.io/v1 primitives (Mutex, Once, RWMutex, Barrier, WaitGroup: config/crd/konductor.io_*.yaml) as the claim engine's
+ * konductor.io/v1 primitives (Mutex, Once, RWMutex, Barrier, WaitGroup, Gate: config/crd/konductor.io_*.yaml) as the claim engine's
  * RecordStore, without konductor's operator. The shape (./konductor-primitive.ts) maps the object to
  * the engine's record and back. A claim is one status-subresource merge patch guarded by
  * resourceVersion (the spec is written only when `create` sets a TTL, before the status, as the
