@@ -17,6 +17,7 @@ const CRD_NAMES = [
   'rwmutexes.konductor.io',
   'barriers.konductor.io',
   'waitgroups.konductor.io',
+  'gates.konductor.io',
 ];
 const CRD_FILES = CRD_NAMES.map((n) => join(REPO_ROOT, 'config', 'crd', `konductor.io_${n.split('.')[0]}.yaml`));
 const ROLE_FILE = join(REPO_ROOT, 'docs', 'rbac', 'konductor-role.yaml');
