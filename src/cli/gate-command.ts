@@ -3,15 +3,13 @@ import { PrimitiveCommand } from './primitive-command.js';
 /** `gate open` and `gate close`: one guarded write of the gate's `opened`, then the gate judged as it now is. */
 export abstract class GateCommand extends PrimitiveCommand {
   protected async setGate(name: string, open: boolean, by: string): Promise<void> {
-    const client = await this.kube();
     const ctx = await this.primitive('gate');
-    const [{ gateKind, planGateSet }, { openGateStores }, { evaluateGateOnce }] = await Promise.all([
+    const [{ gateKind, planGateSet }, { evaluateGateOnce }] = await Promise.all([
       import('../core/primitives/gate.js'),
-      import('./gate-session.js'),
       import('../core/primitives/gate-judge.js'),
     ]);
     const { result } = await this.verb(ctx, gateKind, name, planGateSet(name, ctx.store.namespace, open, by, ctx.clock), { wait: false }, () => '');
-    const ev = await this.oneShot(ctx.clock, async () => evaluateGateOnce(await openGateStores(client), ctx.store.namespace, name));
+    const ev = await this.oneShot(ctx.clock, async () => evaluateGateOnce(await this.gateStores(), ctx.store.namespace, name));
     const doc = {
       kind: 'gate',
       namespace: ctx.store.namespace,

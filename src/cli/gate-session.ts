@@ -1,14 +1,20 @@
 import type { GateStores } from '../core/primitives/gate-judge.js';
 import type { KubeClient } from '../kube/client.js';
+import type { PrimitiveStorage } from './primitive-session.js';
 
-/** The stores a gate's conditions are read and watched through, one per kind and namespace, on one client. */
-export async function openGateStores(client: KubeClient): Promise<GateStores> {
+/**
+ * The stores a gate's conditions are read and watched through, one per kind and namespace, on one
+ * client; barriers and gates on `storage` (the gate's own --kind: konductor.io/v1 objects with konductor).
+ */
+export async function openGateStores(client: KubeClient, storage: PrimitiveStorage = 'native'): Promise<GateStores> {
   const [{ KubeJobStore }, { KubeLeaseStore }, { ConfigMapSemaphoreStore }, { ConfigMapRecordStore }] = await Promise.all([
     import('../kube/job-store.js'),
     import('../kube/lease-store.js'),
     import('../kube/configmap-semaphore-store.js'),
     import('../kube/primitive-store.js'),
   ]);
+  const konductor =
+    storage === 'konductor' ? { ...(await import('../kube/konductor-shapes.js')), ...(await import('../kube/konductor-primitive-store.js')) } : undefined;
   const cache = new Map<string, unknown>();
   const once = <T>(key: string, make: () => T): T => (cache.has(key) ? (cache.get(key) as T) : (cache.set(key, make()), cache.get(key) as T));
   return {
@@ -18,6 +24,9 @@ export async function openGateStores(client: KubeClient): Promise<GateStores> {
     jobs: (ns) => once(`job/${ns}`, () => new KubeJobStore(client, ns)),
     leases: (ns) => once(`lease/${ns}`, () => new KubeLeaseStore(client, ns)),
     semaphores: (ns) => once(`semaphore/${ns}`, () => new ConfigMapSemaphoreStore(client, ns)),
-    records: (kind, ns) => once(`${kind}/${ns}`, () => new ConfigMapRecordStore(client, ns, kind)),
+    records: (kind, ns) =>
+      once(`${kind}/${ns}`, () =>
+        konductor ? new konductor.KonductorRecordStore(client, ns, konductor.KONDUCTOR_SHAPES[kind]) : new ConfigMapRecordStore(client, ns, kind),
+      ),
   };
 }

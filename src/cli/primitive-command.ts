@@ -1,3 +1,4 @@
+import type { GateStores } from '../core/primitives/gate-judge.js';
 import { Args, Flags } from '@oclif/core';
 import type { Decided, Planner, Read } from '../core/claim/engine.js';
 import type { UnreadableRow } from '../core/claim/list.js';
@@ -82,6 +83,11 @@ export abstract class PrimitiveCommand extends KoncliCommand {
   /** The kind's store on the selected cluster, namespace and storage (--kind). */
   protected async primitive(kind: string): Promise<ClaimContext> {
     return openPrimitive(await this.kube(), kind, this.storage);
+  }
+
+  /** The stores a gate's conditions are judged through; its Barrier and Gate conditions on the same storage (--kind) as the gate. */
+  protected async gateStores(): Promise<GateStores> {
+    return (await import('./gate-session.js')).openGateStores(await this.kube(), this.storage);
   }
 
   /**

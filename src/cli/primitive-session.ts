@@ -22,7 +22,7 @@ export async function openPrimitive(client: KubeClient, kind: string, storage: P
 
 async function konductorStore(client: KubeClient, kind: string, listing: RecordListing = {}) {
   const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }] = await Promise.all([
-    import('../kube/konductor-primitive.js'),
+    import('../kube/konductor-shapes.js'),
     import('../kube/konductor-primitive-store.js'),
   ]);
   const shape = KONDUCTOR_SHAPES[kind];

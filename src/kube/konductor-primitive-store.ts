@@ -4,7 +4,7 @@ import { isKind, KoncliError } from '../core/errors.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
+import { absent, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
 import type { KonductorShape } from './konductor-primitive.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { identityOf, mergePatchOptions } from './patch.js';
@@ -17,7 +17,7 @@ interface Source {
 }
 
 /**
- * konductor.io/v1 primitives (Mutex, Once: config/crd/konductor.io_*.yaml) as the claim engine's
+ * konductor.io/v1 primitives (Mutex, Once, RWMutex, Barrier, WaitGroup, Gate: config/crd/konductor.io_*.yaml) as the claim engine's
  * RecordStore, without konductor's operator. The shape (./konductor-primitive.ts) maps the object to
  * the engine's record and back. A claim is one status-subresource merge patch guarded by
  * resourceVersion (the spec is written only when `create` sets a TTL, before the status, as the
@@ -85,7 +85,12 @@ export class KonductorRecordStore implements RecordStore {
   async create(name: string, record: string): Promise<RecordObject> {
     const { spec } = this.shape.toObject(record, { spec: {}, status: {} });
     const { apiVersion, kind, group, version, plural } = this.shape.type;
-    const body = { apiVersion, kind, metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' } }, spec: spec?.ttl ? spec : {} };
+    const body = {
+      apiVersion,
+      kind,
+      metadata: { name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'koncli' } },
+      spec: Object.fromEntries(Object.entries(spec ?? {}).filter(([, v]) => !absent(v))),
+    };
     const created = this.decode(
       await this.call('create', name, () =>
         this.api.createNamespacedCustomObject({ group, version, plural, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),

@@ -20,7 +20,7 @@ export interface KonductorShape {
   toObject(record: string, before: { spec: Obj; status: Obj }): { spec?: Obj; status: Obj };
 }
 
-const konductorType = (kind: string, plural: string) => ({
+export const konductorType = (kind: string, plural: string) => ({
   kind,
   plural,
   group: 'konductor.io',
@@ -38,7 +38,7 @@ function specTtl(spec: Obj, read: Reader): number | undefined {
 }
 
 /** The spec patch when the record's TTL differs from the object's (only `create` sets it). */
-const specFor = (ttl: number | undefined, before: Obj): Obj | undefined =>
+export const specFor = (ttl: number | undefined, before: Obj): Obj | undefined =>
   ttlSeconds(before) === ttl ? undefined : { ttl: ttl === undefined ? null : formatGoDuration(ttl) };
 
 /**
@@ -64,7 +64,7 @@ function claimIn(read: Reader, o: Obj, at: string, keys: { holder: string; acqui
 }
 
 /** The status (absent is {}, anything but an object is corrupt) and spec.ttl of an object, its phase checked against `phases`. */
-function basics(obj: unknown, read: Reader, phases: string[]): { status: Obj; ttl: number | undefined } {
+export function basics(obj: unknown, read: Reader, phases: string[]): { status: Obj; ttl: number | undefined } {
   const raw = isObject(obj) ? obj.status : undefined;
   if (!absent(raw) && !isObject(raw)) throw read.corrupt('status', raw, 'an object');
   const status = stanza(obj, 'status');
@@ -262,6 +262,3 @@ export const RWMUTEX_SHAPE: KonductorShape = {
     return { spec: specFor(r.ttlSeconds, before.spec), status };
   },
 };
-
-/** The konductor shapes koncli supports, by engine kind. */
-export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = { mutex: MUTEX_SHAPE, once: ONCE_SHAPE, rwmutex: RWMUTEX_SHAPE };

@@ -1,5 +1,5 @@
-// `koncli mutex|once … --kind konductor` on the real API server through the real CLI: the
-// konductor.io/v1 Mutex and Once CRDs from `koncli crd install`, objects applied with kubectl from
+// `koncli mutex|once|rwmutex|barrier|waitgroup|gate … --kind konductor` on the real API server through the real CLI: the
+// konductor.io/v1 Mutex, Once, RWMutex, Barrier, WaitGroup and Gate CRDs from `koncli crd install`, objects applied with kubectl from
 // konductor's docs/api examples, a status written by another konductor writer, contention between
 // concurrent `mutex run`s, and corrupt data refused (exit 9, nothing written).
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -30,6 +30,9 @@ const TYPES: Record<string, { plural: string; kindName: string }> = {
   mutex: { plural: 'mutexes', kindName: 'Mutex' },
   once: { plural: 'onces', kindName: 'Once' },
   rwmutex: { plural: 'rwmutexes', kindName: 'RWMutex' },
+  barrier: { plural: 'barriers', kindName: 'Barrier' },
+  waitgroup: { plural: 'waitgroups', kindName: 'WaitGroup' },
+  gate: { plural: 'gates', kindName: 'Gate' },
 };
 const patchStatus = (resource: string, name: string, status: object) =>
   kubectl(['patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
@@ -46,6 +49,9 @@ beforeAll(async () => {
     ['mutexes.konductor.io', true],
     ['onces.konductor.io', true],
     ['rwmutexes.konductor.io', true],
+    ['barriers.konductor.io', true],
+    ['waitgroups.konductor.io', true],
+    ['gates.konductor.io', true],
   ]);
 }, 120_000);
 afterAll(cleanup);
@@ -109,6 +115,89 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect(printed.stdout).toBe('writer WriteLocked 1');
   });
 
+  test('Barrier (docs/api/barrier.md, quorum-based): 10 concurrent arrivals, exactly one opens it at the quorum; wait returns; kubectl sees it', async () => {
+    const manifest = 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: consensus-barrier\nspec:\n  expected: 10\n  quorum: 7\n  timeout: 15m\n';
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    const waiting = await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0');
+    expect(waiting.code).toBe(3);
+    const arrivals = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => koncli('barrier', 'arrive', 'consensus-barrier', '--holder', `pod-${i}`, '--json')),
+    );
+    expect(arrivals.map((a) => a.code)).toEqual(Array(10).fill(0));
+    expect(arrivals.filter((a) => json(a.stdout).opened === true)).toHaveLength(1);
+    const status = (await objectOf('barriers', 'consensus-barrier')).status!;
+    expect(status).toMatchObject({ arrived: 10, phase: 'Open', openedAt: expect.any(String) });
+    expect([...(status.arrivals as string[])].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `pod-${i}`).sort());
+    expect((await koncli('barrier', 'wait', 'consensus-barrier', '--timeout', '0')).code).toBe(0);
+    const printed = await kubectl(['get', 'barrier', 'consensus-barrier', '-o', 'jsonpath={.spec.expected} {.spec.quorum} {.status.arrived} {.status.phase}']);
+    expect(printed.stdout).toBe('10 7 10 Open');
+    expect(json((await koncli('barrier', 'status', 'consensus-barrier', '--json')).stdout)).toMatchObject({
+      phase: 'Open',
+      expected: 10,
+      quorum: 7,
+      arrived: 10,
+    });
+  });
+
+  test('Barrier created by koncli: spec.expected/timeout written as konductor spells them', async () => {
+    expect((await koncli('barrier', 'create', 'services-ready', '--expected', '4', '--timeout', '10m')).code).toBe(0);
+    const obj = await objectOf('barriers', 'services-ready');
+    expect(obj.spec).toEqual({ expected: 4, timeout: '10m' });
+    expect(obj.status).toMatchObject({ arrived: 0, phase: 'Waiting', deadline: { ttlSeconds: 600 } });
+  });
+
+  test("Barrier applied with timeout: 2s fails 2s after its creation, as konductor's controller judges it: wait and arrive exit 3", async () => {
+    expect(
+      (await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: too-late\nspec:\n  expected: 2\n  timeout: 2s\n'))
+        .code,
+    ).toBe(0);
+    const waited = await koncli('barrier', 'wait', 'too-late', '--timeout', '60s');
+    expect(waited.code).toBe(3);
+    expect(waited.stderr).toMatch(/barrier too-late has failed: its --timeout of 2s passed with 0 of 2 needed arrivals/);
+    const before = (await objectOf('barriers', 'too-late')).metadata.resourceVersion;
+    // A new process has not watched the 2s pass: it trusts the writer's time (creationTimestamp + timeout) only within --max-clock-skew.
+    expect((await koncli('barrier', 'arrive', 'too-late', '--holder', 'late', '--max-clock-skew', '0s')).code).toBe(3);
+    expect((await objectOf('barriers', 'too-late')).metadata.resourceVersion).toBe(before);
+  });
+
+  test('WaitGroup (docs/api/waitgroup.md): add --delta 3, a waiter blocks, three done bring it to 0 and the waiter returns', async () => {
+    expect((await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: batch-jobs\nspec:\n  ttl: 1h\n')).code).toBe(
+      0,
+    );
+    expect((await koncli('waitgroup', 'add', 'batch-jobs', '--delta', '3')).code).toBe(0);
+    expect((await objectOf('waitgroups', 'batch-jobs')).status).toEqual({ counter: 3, phase: 'Waiting' });
+    const waiter = startKoncli(ns, ['waitgroup', 'wait', 'batch-jobs', ...K, '--timeout', '60s']);
+    await Promise.all([0, 1, 2].map(() => koncli('waitgroup', 'done', 'batch-jobs')));
+    expect((await waiter.done).code).toBe(0);
+    const obj = await objectOf('waitgroups', 'batch-jobs');
+    expect([obj.spec, obj.status]).toEqual([{ ttl: '1h' }, { counter: 0, phase: 'Done' }]);
+    const tooMany = await koncli('waitgroup', 'done', 'batch-jobs');
+    expect(tooMany.code).toBe(5);
+    expect((await objectOf('waitgroups', 'batch-jobs')).metadata.resourceVersion).toBe(obj.metadata.resourceVersion);
+  });
+
+  test('Gate (docs/api/gate.md) on a konductor Barrier: closed until the barrier opens, then its waiter returns; open and close by hand', async () => {
+    const manifest = [
+      'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: extractors-done\nspec:\n  expected: 1\n',
+      'apiVersion: konductor.io/v1\nkind: Gate\nmetadata:\n  name: processing-gate\nspec:\n  conditions:\n  - type: Barrier\n    name: extractors-done\n    state: Open\n',
+    ].join('---\n');
+    expect((await kubectl(['apply', '-f', '-'], manifest)).code).toBe(0);
+    expect((await koncli('gate', 'wait', 'processing-gate', '--timeout', '0')).code).toBe(3);
+    const waiter = startKoncli(ns, ['gate', 'wait', 'processing-gate', ...K, '--timeout', '60s', '--json']);
+    expect((await koncli('barrier', 'arrive', 'extractors-done', '--holder', 'extract-1')).code).toBe(0);
+    const waited = await waiter.done;
+    expect(waited.code).toBe(0);
+    expect(json(waited.stdout)).toMatchObject({ state: 'open', conditions: [expect.objectContaining({ type: 'Barrier', met: true })] });
+
+    expect((await koncli('gate', 'create', 'manual')).code).toBe(0);
+    expect((await koncli('gate', 'open', 'manual', '--holder', 'ops')).code).toBe(0);
+    expect((await objectOf('gates', 'manual')).status).toEqual({ phase: 'Open', openedAt: expect.any(String), openedBy: 'ops' });
+    expect((await kubectl(['get', 'gate', 'manual', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Open');
+    expect((await koncli('gate', 'close', 'manual')).code).toBe(0);
+    expect((await objectOf('gates', 'manual')).status).toEqual({ phase: 'Waiting' });
+    expect((await koncli('gate', 'wait', 'manual', '--timeout', '0')).code).toBe(3);
+  });
+
   test('a status written by another konductor writer (no koncli fields) is read as konductor reads it', async () => {
     await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Mutex\nmetadata:\n  name: shared-resource\nspec:\n  ttl: 2m\n');
     const now = new Date();
@@ -130,6 +219,18 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await koncli('rwmutex', 'lock', 'config-cache', '--holder', 'me', '--timeout', '0')).code).toBe(3);
     expect((await koncli('rwmutex', 'rlock', 'config-cache', '--holder', 'me')).code).toBe(0);
     expect((await objectOf('rwmutexes', 'config-cache')).status).toMatchObject({ readHolders: ['pod-xyz-123', 'me'], phase: 'ReadLocked' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: Barrier\nmetadata:\n  name: extract-complete\nspec:\n  expected: 3\n');
+    expect((await patchStatus('barrier', 'extract-complete', { arrived: 2, arrivals: ['pod-xyz-123', 'pod-abc'], phase: 'Waiting' })).code).toBe(0);
+    const arrived = await koncli('barrier', 'arrive', 'extract-complete', '--holder', 'me', '--json');
+    expect(json(arrived.stdout)).toMatchObject({ opened: true });
+    expect((await objectOf('barriers', 'extract-complete')).status).toMatchObject({ arrived: 3, arrivals: ['pod-xyz-123', 'pod-abc', 'me'], phase: 'Open' });
+
+    await kubectl(['apply', '-f', '-'], 'apiVersion: konductor.io/v1\nkind: WaitGroup\nmetadata:\n  name: workers\n');
+    expect((await patchStatus('waitgroup', 'workers', { counter: 1, phase: 'Waiting' })).code).toBe(0);
+    expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(3);
+    expect((await koncli('waitgroup', 'done', 'workers')).code).toBe(0);
+    expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(0);
   });
 });
 
@@ -205,12 +306,23 @@ describe('bad data', () => {
     ['mutex', 'bad-phase', { phase: 'Sideways' }, /status\.phase is "Sideways"/],
     ['once', 'bad-executed', { executed: 'yes', phase: 'Executed' }, /status\.executed is "yes", not true or false/],
     ['rwmutex', 'bad-readers', { readHolders: 'pod-a', phase: 'ReadLocked' }, /status\.readHolders is "pod-a", not a list of holder names/],
+    ['barrier', 'bad-arrivals', { arrivals: 'pod-a', arrived: 1 }, /status\.arrivals is "pod-a", not a list of holder names/],
+    ['barrier', 'bad-arrived', { arrivals: ['pod-a'], arrived: 4 }, /status\.arrived is 4, not the number of status\.arrivals \(1\)/],
+    ['waitgroup', 'bad-counter', { counter: -1, phase: 'Waiting' }, /status\.counter is -1, not a non-negative integer/],
+    ['gate', 'bad-opened', { phase: 'Open', openedAt: 'noon' }, /status\.openedAt is "noon", not an RFC 3339 time/],
   ])('a %s with %s is refused in one line (exit 9) and left as it was', async (kind, name, status, message) => {
     const { plural, kindName } = TYPES[kind];
-    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n`)).code).toBe(0);
+    const spec = kind === 'barrier' ? 'spec:\n  expected: 5\n' : '';
+    expect((await kubectl(['apply', '-f', '-'], `apiVersion: konductor.io/v1\nkind: ${kindName}\nmetadata:\n  name: ${name}\n${spec}`)).code).toBe(0);
     expect((await patchStatus(kind, name, status)).code).toBe(0);
     const before = (await objectOf(plural, name)).metadata.resourceVersion;
-    const verb = kind === 'once' ? ['once', 'run', name, '--', 'true'] : [kind, 'lock', name, '--holder', 'me'];
+    const verbs: Record<string, string[]> = {
+      once: ['once', 'run', name, '--', 'true'],
+      barrier: ['barrier', 'arrive', name, '--holder', 'me'],
+      waitgroup: ['waitgroup', 'add', name, '--delta', '1'],
+      gate: ['gate', 'close', name],
+    };
+    const verb = verbs[kind] ?? [kind, 'lock', name, '--holder', 'me'];
     const refused = await koncli(...verb);
     expect(refused.code).toBe(9);
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);

@@ -10,7 +10,15 @@ import { waiterIds } from '../support/waiters.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace, RESTRICTED_USER, restrictedKubeconfigPath } from './helpers.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CRD_NAMES = ['leases.konductor.io', 'mutexes.konductor.io', 'onces.konductor.io', 'rwmutexes.konductor.io'];
+const CRD_NAMES = [
+  'leases.konductor.io',
+  'mutexes.konductor.io',
+  'onces.konductor.io',
+  'rwmutexes.konductor.io',
+  'barriers.konductor.io',
+  'waitgroups.konductor.io',
+  'gates.konductor.io',
+];
 const CRD_FILES = CRD_NAMES.map((n) => join(REPO_ROOT, 'config', 'crd', `konductor.io_${n.split('.')[0]}.yaml`));
 const ROLE_FILE = join(REPO_ROOT, 'docs', 'rbac', 'konductor-role.yaml');
 

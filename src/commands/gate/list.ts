@@ -10,9 +10,8 @@ export default class GateList extends PrimitiveCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(GateList);
-    const client = await this.kube();
-    const [{ openGateStores }, { listGates }] = await Promise.all([import('../../cli/gate-session.js'), import('../../core/primitives/gate-judge.js')]);
-    const stores = await openGateStores(client);
+    const { listGates } = await import('../../core/primitives/gate-judge.js');
+    const stores = await this.gateStores();
     await this.list('gate', flags, (ctx) => listGates(stores, ctx.store), [
       ['CONDITIONS', (r) => `${r.conditionsMet}/${r.conditionsTotal}`],
       ['OPENED-BY', (r) => r.openedBy ?? '-'],

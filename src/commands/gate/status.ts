@@ -13,11 +13,8 @@ export default class GateStatus extends PrimitiveCommand {
     const { args } = await this.parse(GateStatus);
     const name = this.nameOf(args.name, 'gate');
     const client = await this.kube();
-    const [{ openGateStores }, { evaluateGateOnce, describeGate }] = await Promise.all([
-      import('../../cli/gate-session.js'),
-      import('../../core/primitives/gate-judge.js'),
-    ]);
-    const stores = await openGateStores(client);
+    const { evaluateGateOnce, describeGate } = await import('../../core/primitives/gate-judge.js');
+    const stores = await this.gateStores();
     const ev = await this.oneShot(client.clock, () => evaluateGateOnce(stores, client.namespace, name));
     if (!ev.exists) throw new (await import('../../core/errors.js')).KoncliError('not-found', `gate ${name} does not exist in namespace ${client.namespace}`);
     const doc = describeGate(client.namespace, name, ev);

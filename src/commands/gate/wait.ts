@@ -15,11 +15,8 @@ export default class GateWait extends PrimitiveCommand {
     const name = this.nameOf(args.name, 'gate');
     const { wait, timeoutMs } = rendezvousWait(flags.timeout);
     const client = await this.kube();
-    const [{ openGateStores }, { waitForGate, describeGate }] = await Promise.all([
-      import('../../cli/gate-session.js'),
-      import('../../core/primitives/gate-judge.js'),
-    ]);
-    const stores = await openGateStores(client);
+    const { waitForGate, describeGate } = await import('../../core/primitives/gate-judge.js');
+    const stores = await this.gateStores();
     const ev = await this.waiting({ wait, title: `waiting for gate ${name}`, done: () => `gate ${name} is open` }, ({ progress, ...opts }) =>
       waitForGate(stores, client.namespace, name, {
         ...opts,

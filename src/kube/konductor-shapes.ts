@@ -1,0 +1,12 @@
+import { MUTEX_SHAPE, ONCE_SHAPE, RWMUTEX_SHAPE, type KonductorShape } from './konductor-primitive.js';
+import { BARRIER_SHAPE, GATE_SHAPE, WAITGROUP_SHAPE } from './konductor-rendezvous.js';
+
+/** The konductor.io/v1 shapes koncli supports, by engine kind (`--kind konductor`; the others are a usage error). */
+export const KONDUCTOR_SHAPES: Record<string, KonductorShape> = {
+  mutex: MUTEX_SHAPE,
+  once: ONCE_SHAPE,
+  rwmutex: RWMUTEX_SHAPE,
+  barrier: BARRIER_SHAPE,
+  waitgroup: WAITGROUP_SHAPE,
+  gate: GATE_SHAPE,
+};
