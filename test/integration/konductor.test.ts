@@ -364,5 +364,10 @@ describe('least privilege', () => {
     expect((await as('lease', 'status')).stdout).toMatch(/rbac-lease\s+b\s+held/);
     await exits(as('lease', 'release', 'rbac-lease', '--holder', 'b', '--force', '--delete'), 0);
     expect(await waiterIds(adminConfig(), own, 'rbac-lease', 'Lease.konductor.io')).toEqual([]); // b deleted its candidate
+    // The same Role covers konductor's other primitives (their CRDs come with `crd install`, above).
+    await exits(as('mutex', 'lock', 'rbac-mutex', '--holder', 'a', '--timeout', '0'), 0);
+    await exits(as('mutex', 'unlock', 'rbac-mutex', '--holder', 'a'), 0);
+    await exits(as('barrier', 'create', 'rbac-barrier', '--expected', '1'), 0);
+    await exits(as('barrier', 'arrive', 'rbac-barrier', 'a'), 0);
   }, 120_000);
 });
