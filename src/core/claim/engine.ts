@@ -1,7 +1,7 @@
-import { ConflictError, KoncliError } from '../errors.js';
+import { KoncliError } from '../errors.js';
 import { refuseTerminating, withUid } from '../identity.js';
-import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
+import { retryOnConflict } from '../retry.js';
+import { claim, type Claimant, type Step } from './claimant.js';
 import { judgeClaims, type ClaimView } from './judge.js';
 import { foreignObject, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from './model.js';
 
@@ -73,9 +73,14 @@ export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
   return { obj, state, views, now, stamp: stamper(ctx, name, kind.kind, now) };
 }
 
-type Step<R> = { done: R } | { wrote: RecordObject } | { blocked: KoncliError; retryAt: number };
-
-async function step<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null, plan: Planner<S, R>): Promise<Step<R>> {
+/** A planner's decision as the engine's step: the write made (resourceVersion-guarded), or what blocks. */
+async function step<S, R>(
+  ctx: ClaimContext,
+  kind: ClaimKind<S>,
+  name: string,
+  obj: RecordObject | null,
+  plan: Planner<S, R>,
+): Promise<Step<RecordObject, R, KoncliError>> {
   const decided = plan(readOf(ctx, kind, name, obj));
   if ('done' in decided || 'blocked' in decided) return decided;
   refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
@@ -85,32 +90,22 @@ async function step<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
 }
 
 /**
- * Runs a verb: reads, plans, writes (resourceVersion-guarded), re-deciding on write conflicts; when
- * blocked, throws the planner's error (try once) or waits on the watch until unblocked, the
- * timeout (the blocked error plus "(waited Ns)") or abort. Transient failures follow the retry
- * policy (core/retry.ts).
+ * Runs a verb of a record kind through the claim engine (core/claim/claimant.ts): reads, plans,
+ * writes (resourceVersion-guarded), re-deciding on write conflicts; when blocked, throws the
+ * planner's error (try once) or waits on the watch until unblocked, the timeout (the blocked error
+ * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts).
  */
 export async function decide<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, plan: Planner<S, R>, opts: DecideOptions): Promise<Decided<R>> {
-  const { clock } = ctx;
-  const startedAt = clock.now();
-  if (!opts.wait) {
-    const exhausted = () => new KoncliError('busy', `${kind.kind} ${name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
-    const result = await retryOnConflict({ clock, exhausted, onNotice: opts.onNotice, signal: opts.signal }, async () => {
-      const s = await step(ctx, kind, name, await ctx.store.get(name), plan);
-      if ('done' in s) return s.done;
-      if ('blocked' in s) throw s.blocked;
-      throw new ConflictError('wrote a preliminary change: decide again');
-    });
-    return { result, waitedMs: 0 };
-  }
-  const result = await waitOnObject(ctx.store, name, clock, { ...opts, startedAt }, async (obj) => {
-    const s = await step(ctx, kind, name, obj, plan);
-    if (!('blocked' in s)) return s;
-    opts.onBlocked?.(s.blocked, clock.now() - startedAt);
-    const { blocked } = s;
-    return { until: s.retryAt + 1, giveUp: (why) => new KoncliError(blocked.kind, blocked.message + why, blocked.details) };
-  });
-  return { result, waitedMs: clock.now() - startedAt };
+  const startedAt = ctx.clock.now();
+  const claimant: Claimant<RecordObject, R, KoncliError> = {
+    what: `${kind.kind} ${name}`,
+    store: ctx.store,
+    name,
+    step: ({ obj }) => step(ctx, kind, name, obj, plan),
+    busy: (blocked, why = '') => (why ? new KoncliError(blocked.kind, blocked.message + why, blocked.details) : blocked),
+  };
+  const result = await claim(ctx.clock, claimant, opts);
+  return { result, waitedMs: opts.wait ? ctx.clock.now() - startedAt : 0 };
 }
 
 /** Reads one object decoded (status): null when it does not exist. */
