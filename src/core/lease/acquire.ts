@@ -39,7 +39,7 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   onProgress?: (progress: WaitProgress) => void;
   onNotice?: (message: string) => void;
-  /** Hand the waiting watch over with the result (LeaseKeeper adopts it: one watch, not two). */
+  /** Hand the waiting watch over with the result (the claim keeper adopts it: one watch, not two). */
   keepWatching?: boolean;
 }
 
@@ -132,7 +132,7 @@ function seatQueue(seat: WaiterSeat, startedAt: number): WaitQueue<LeaseRecord> 
 /**
  * Acquires through the claim engine, waiting (by watch, in priority order: core/lease/seat.ts) when
  * `opts.wait`; throws `busy` on timeout. With `keepWatching` the waiting watch is handed over with
- * the result (LeaseKeeper adopts it: one watch, not two).
+ * the result (the claim keeper adopts it: one watch, not two).
  */
 export async function acquireLease(ctx: LeaseContext, req: AcquireRequest, opts: AcquireOptions): Promise<AcquireResult> {
   if (!opts.wait) return acquireOnce(ctx, req, opts.onNotice);
