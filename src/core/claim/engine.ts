@@ -2,7 +2,7 @@ import { KoncliError } from '../errors.js';
 import { refuseTerminating, withUid } from '../identity.js';
 import { retryOnConflict } from '../retry.js';
 import { claim, type Claimant, type Step } from './claimant.js';
-import { judgeClaims, type ClaimView } from './judge.js';
+import { holdersText, judgeClaims, nextLapse, type ClaimView } from './judge.js';
 import { foreignObject, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from './model.js';
 
 /** What a planner sees: one read of the object, decoded and judged on this machine's clock. */
@@ -22,8 +22,12 @@ export interface Read<S> {
 export type Plan<S, R> =
   /** Decided without a write. */
   | { done: R }
-  /** Write `state` (creating the object when absent), then the result is `result(written)`. */
-  | { write: S; result: (written: RecordObject) => R }
+  /**
+   * Write `state` (creating the object when absent), then the result is `result(written)`.
+   * `claimed`: the caller's claim this write makes or re-stamps — the engine then applies the
+   * send-time rule to it (given back when answered late) and keeps a vanished object's claims in force against it.
+   */
+  | { write: S; result: (written: RecordObject) => R; claimed?: Claim }
   /** Write `state` (e.g. lapsed claims pruned) and decide again on the result. */
   | { write: S; again: true }
   /** Not now: who is in the way; nothing changes before `retryAt` (monotonic ms) unless the object does. */
@@ -73,36 +77,86 @@ export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
   return { obj, state, views, now, stamp: stamper(ctx, name, kind.kind, now) };
 }
 
-/** A planner's decision as the engine's step: the write made (resourceVersion-guarded), or what blocks. */
-async function step<S, R>(
+const VANISHED = ' (on an object since deleted or re-created: its last claims stay in force until they would have expired)';
+
+/**
+ * Whether `vanished` (objects deleted or re-created while we waited, with claims still live) stand in
+ * the way of the claim `plan` makes: the planner judges each as if it were still there, and only a
+ * claim it would grant there too (or a decision without a write) passes — a deleted lock is not free.
+ */
+function vanishedBlock<S, R>(
   ctx: ClaimContext,
   kind: ClaimKind<S>,
   name: string,
-  obj: RecordObject | null,
   plan: Planner<S, R>,
-): Promise<Step<RecordObject, R, KoncliError>> {
-  const decided = plan(readOf(ctx, kind, name, obj));
-  if ('done' in decided || 'blocked' in decided) return decided;
-  refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
-  const raw = kind.encode(decided.write);
-  const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
-  return 'again' in decided ? { wrote: written } : { done: decided.result(written) };
+  vanished: RecordObject[],
+): Step<RecordObject, R, KoncliError> | undefined {
+  for (const gone of vanished) {
+    const read = readOf(ctx, kind, name, gone);
+    const p = plan(read);
+    if ('done' in p || ('result' in p && p.claimed)) continue;
+    if ('blocked' in p) return { blocked: new KoncliError(p.blocked.kind, p.blocked.message + VANISHED, p.blocked.details), retryAt: p.retryAt };
+    return {
+      blocked: new KoncliError('busy', `${kind.kind} ${name} is held by ${holdersText(read.views, read.now, ctx.clock.wallNow())}${VANISHED}`),
+      retryAt: nextLapse(read.views),
+    };
+  }
+  return undefined;
 }
+
+/** The claims of a vanished object still live at `now` ([gone] while any is, [] once all have lapsed). */
+function liveIn<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, gone: RecordObject, now: number): RecordObject[] {
+  if (gone.unreadable || gone.record === undefined || gone.labelledKind !== kind.kind) return [];
+  try {
+    return judgeClaims(ctx, keyOf(ctx, name, gone), kind.claims(kind.decode(name, gone.record)), now).some((v) => !v.expired) ? [gone] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Gives back `claim` (answered too late to count) if it is still there as we wrote it: the kind's `without`, guarded by resourceVersion. */
+const planGiveBack =
+  <S>(kind: ClaimKind<S>, claim: Claim): Planner<S, string> =>
+  (read) => {
+    const same = (c: Claim) => c.holder === claim.holder && c.acquiredAt === claim.acquiredAt && c.renewedAt === claim.renewedAt;
+    if (!read.state || !kind.claims(read.state).some(same)) return { done: 'it was no longer ours to give back' };
+    if (!kind.without) return { done: 'left it to lapse' };
+    return { write: kind.without(read.state, claim), result: () => 'gave it back' };
+  };
 
 /**
  * Runs a verb of a record kind through the claim engine (core/claim/claimant.ts): reads, plans,
  * writes (resourceVersion-guarded), re-deciding on write conflicts; when blocked, throws the
  * planner's error (try once) or waits on the watch until unblocked, the timeout (the blocked error
- * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts).
+ * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts). A write
+ * that makes the caller's claim (`claimed`) counts from when it was sent, and is held back by the
+ * live claims of an object that vanished while we waited.
  */
 export async function decide<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, plan: Planner<S, R>, opts: DecideOptions): Promise<Decided<R>> {
   const startedAt = ctx.clock.now();
-  const claimant: Claimant<RecordObject, R, KoncliError> = {
+  let made: { claim: Claim; sentAt: number } | undefined;
+  const claimant: Claimant<RecordObject, R, KoncliError, RecordObject> = {
     what: `${kind.kind} ${name}`,
     store: ctx.store,
     name,
-    step: ({ obj }) => step(ctx, kind, name, obj, plan),
+    ghostsIn: (gone, now) => liveIn(ctx, kind, name, gone, now),
+    step: async ({ obj, ghosts }) => {
+      const read = readOf(ctx, kind, name, obj);
+      const decided = plan(read);
+      if ('done' in decided || 'blocked' in decided) return decided;
+      const claimed = 'result' in decided ? decided.claimed : undefined;
+      const held = claimed && ghosts.length ? vanishedBlock(ctx, kind, name, plan, ghosts) : undefined;
+      if (held) return held;
+      refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
+      const raw = kind.encode(decided.write);
+      const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
+      if ('again' in decided) return { wrote: written };
+      made = claimed && { claim: claimed, sentAt: read.now };
+      return { done: decided.result(written) };
+    },
     busy: (blocked, why = '') => (why ? new KoncliError(blocked.kind, blocked.message + why, blocked.details) : blocked),
+    sent: () => (made?.claim.ttlSeconds === undefined ? undefined : { sentAt: made.sentAt, durationMs: made.claim.ttlSeconds * 1000 }),
+    giveBack: async () => (await decide(ctx, kind, name, planGiveBack(kind, made!.claim), { wait: false })).result,
   };
   const result = await claim(ctx.clock, claimant, opts);
   return { result, waitedMs: opts.wait ? ctx.clock.now() - startedAt : 0 };

@@ -78,6 +78,38 @@ describe('mutex lock', () => {
     expect(r.waitedMs).toBeGreaterThanOrEqual(10_000);
   });
 
+  it('a mutex deleted while held is not free: a waiter takes a new one only when the last claim seen would have lapsed', async () => {
+    const { ctx, clock, store } = setup();
+    await lock(ctx(), clock, 'a', { ttlSeconds: 10 });
+    let got = false;
+    const waiting = lock(ctx(), clock, 'b', { wait: true }).then((r) => ((got = true), r));
+    await flush();
+    await store.delete((await store.get('m'))!);
+    await clock.advance(1_000);
+    expect(got).toBe(false);
+    expect(await store.get('m')).toBeNull(); // nothing written meanwhile
+    await clock.advance(8_000);
+    expect(got).toBe(false);
+    await clock.advance(2_000);
+    const r = await waiting;
+    expect(r.result.outcome).toBe('acquired');
+    expect(r.waitedMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('a lock answered later than its send-time budget is given back and refused (unreachable, late)', async () => {
+    const { ctx, clock, store } = setup();
+    const create = store.create.bind(store);
+    store.create = async (name, record) => {
+      const written = await create(name, record);
+      await clock.advance(9_000); // the answer comes 9 s after the write was sent: past 2/3 of the 10 s TTL
+      return written;
+    };
+    const err = await rejection(lock(ctx(), clock, 'a', { ttlSeconds: 10 }));
+    expect(err).toMatchObject({ kind: 'unreachable', details: { late: true } });
+    expect(err.message).toMatch(/^mutex m: the API server answered the claiming write 9s after it was sent.*; gave it back; try again$/);
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: null });
+  });
+
   it('takes the mutex as soon as the watch shows it unlocked, and gives up with busy at --timeout', async () => {
     const { ctx, clock } = setup();
     await lock(ctx(), clock, 'a');
