@@ -332,6 +332,18 @@ describe('a write whose answer was lost is resolved by a read (the proxy lets it
     expect(proxy.seen.filter((r) => r.fault === 'loseAnswer')).toHaveLength(2);
   }, 90_000);
 
+  test('mutex unlock --force that landed says broken (not "nothing to break") and records its Event', async () => {
+    expect((await koncli(['mutex', 'lock', 'lost-mutex', '--holder', 'b', '--ttl', '60s'])).code).toBe(0);
+    proxy.rule({ method: 'PATCH', path: /\/configmaps\/lost-mutex\b/ }, { loseAnswer: 'reset' }, 1);
+    const forced = await koncli(['mutex', 'unlock', 'lost-mutex', '--holder', 'ops', '--force', '--if-holder', 'b', '--json'], viaProxy);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ outcome: 'broken', previousHolder: 'b' });
+    expect(JSON.parse((await annotationOf('lost-mutex', 'koncli.dev/mutex'))!)).toMatchObject({ holder: null });
+    expect(proxy.seen.filter((r) => r.fault === 'loseAnswer')).toHaveLength(1);
+    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=lost-mutex' });
+    expect(events.items.map((e) => e.reason)).toContain('ForceUnlocked');
+  }, 90_000);
+
   test.each(['native', 'konductor'])(
     '%s: lease release --force that landed says released and records its Event',
     async (kind) => {

@@ -1,4 +1,4 @@
-import { KoncliError } from '../errors.js';
+import { KoncliError, isKind } from '../errors.js';
 import { refuseTerminating, withUid } from '../identity.js';
 import { retryOnConflict } from '../retry.js';
 import { claim, type Claimant, type Step } from './claimant.js';
@@ -124,39 +124,75 @@ const planGiveBack =
     return { write: kind.without(read.state, claim), result: () => 'gave it back' };
   };
 
+/** What one verb's steps remember between attempts. */
+interface Memo<R> {
+  /** The caller's claim our write made, and when that write was sent (for the send-time rule). */
+  made?: { claim: Claim; sentAt: number };
+  /** A write whose answer never came (a timeout, a reset): it may have landed, and the next read tells. */
+  unanswered?: { raw: string; uid?: string; result: (written: RecordObject) => R; made?: { claim: Claim; sentAt: number } };
+}
+
+/** Whether the object now carries exactly the record of our unanswered write (same object): it landed. */
+const landed = (u: NonNullable<Memo<unknown>['unanswered']>, obj: RecordObject | null) =>
+  obj !== null && obj.record === u.raw && (u.uid === undefined || obj.uid === undefined || obj.uid === u.uid);
+
+/** One step of a record kind's verb: plan on the read, hold back for vanished claims, write guarded by resourceVersion. */
+async function recordStep<S, R>(
+  ctx: ClaimContext,
+  kind: ClaimKind<S>,
+  name: string,
+  plan: Planner<S, R>,
+  memo: Memo<R>,
+  { obj, ghosts }: { obj: RecordObject | null; ghosts: RecordObject[] },
+): Promise<Step<RecordObject, R, KoncliError>> {
+  const u = memo.unanswered;
+  memo.unanswered = undefined;
+  if (u && landed(u, obj)) {
+    memo.made = u.made;
+    return { done: u.result(obj!) };
+  }
+  const read = readOf(ctx, kind, name, obj);
+  const decided = plan(read);
+  if ('done' in decided || 'blocked' in decided) return decided;
+  const claimed = 'result' in decided ? decided.claimed : undefined;
+  const held = claimed && ghosts.length ? vanishedBlock(ctx, kind, name, plan, ghosts) : undefined;
+  if (held) return held;
+  refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
+  const raw = kind.encode(decided.write);
+  const made = claimed && { claim: claimed, sentAt: read.now };
+  let written: RecordObject;
+  try {
+    written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
+  } catch (err) {
+    if ('result' in decided && !isKind(err, 'conflict') && !isKind(err, 'not-found')) memo.unanswered = { raw, uid: obj?.uid, result: decided.result, made };
+    throw err;
+  }
+  if ('again' in decided) return { wrote: written };
+  memo.made = made;
+  return { done: decided.result(written) };
+}
+
 /**
  * Runs a verb of a record kind through the claim engine (core/claim/claimant.ts): reads, plans,
  * writes (resourceVersion-guarded), re-deciding on write conflicts; when blocked, throws the
  * planner's error (try once) or waits on the watch until unblocked, the timeout (the blocked error
- * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts). A write
- * that makes the caller's claim (`claimed`) counts from when it was sent, and is held back by the
- * live claims of an object that vanished while we waited.
+ * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts); a write
+ * whose answer was lost is judged by the next read (it landed when the object carries exactly what
+ * we wrote). A write that makes the caller's claim (`claimed`) counts from when it was sent, and is
+ * held back by the live claims of an object that vanished while we waited.
  */
 export async function decide<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, plan: Planner<S, R>, opts: DecideOptions): Promise<Decided<R>> {
   const startedAt = ctx.clock.now();
-  let made: { claim: Claim; sentAt: number } | undefined;
+  const memo: Memo<R> = {};
   const claimant: Claimant<RecordObject, R, KoncliError, RecordObject> = {
     what: `${kind.kind} ${name}`,
     store: ctx.store,
     name,
     ghostsIn: (gone, now) => liveIn(ctx, kind, name, gone, now),
-    step: async ({ obj, ghosts }) => {
-      const read = readOf(ctx, kind, name, obj);
-      const decided = plan(read);
-      if ('done' in decided || 'blocked' in decided) return decided;
-      const claimed = 'result' in decided ? decided.claimed : undefined;
-      const held = claimed && ghosts.length ? vanishedBlock(ctx, kind, name, plan, ghosts) : undefined;
-      if (held) return held;
-      refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
-      const raw = kind.encode(decided.write);
-      const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
-      if ('again' in decided) return { wrote: written };
-      made = claimed && { claim: claimed, sentAt: read.now };
-      return { done: decided.result(written) };
-    },
+    step: (look) => recordStep(ctx, kind, name, plan, memo, look),
     busy: (blocked, why = '') => (why ? new KoncliError(blocked.kind, blocked.message + why, blocked.details) : blocked),
-    sent: () => (made?.claim.ttlSeconds === undefined ? undefined : { sentAt: made.sentAt, durationMs: made.claim.ttlSeconds * 1000 }),
-    giveBack: async () => (await decide(ctx, kind, name, planGiveBack(kind, made!.claim), { wait: false })).result,
+    sent: () => (memo.made?.claim.ttlSeconds === undefined ? undefined : { sentAt: memo.made.sentAt, durationMs: memo.made.claim.ttlSeconds * 1000 }),
+    giveBack: async () => (await decide(ctx, kind, name, planGiveBack(kind, memo.made!.claim), { wait: false })).result,
   };
   const result = await claim(ctx.clock, claimant, opts);
   return { result, waitedMs: opts.wait ? ctx.clock.now() - startedAt : 0 };

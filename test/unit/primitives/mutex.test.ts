@@ -4,10 +4,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { decide, deleteRecord, readRecord } from '../../../src/core/claim/engine.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
-import { isKind } from '../../../src/core/errors.js';
+import { isKind, KoncliError } from '../../../src/core/errors.js';
 import { describeMutex, mutexKind, planMutexCreate, planMutexLock, planMutexUnlock, type MutexUnlockRequest } from '../../../src/core/primitives/mutex.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
-import { FakeClock, flush } from '../../support/fake-clock.js';
+import { advanceInSteps, FakeClock, flush } from '../../support/fake-clock.js';
 import { MemoryRecordStore } from '../../support/memory-record-store.js';
 
 function setup() {
@@ -174,6 +174,23 @@ describe('mutex unlock', () => {
     expect(isKind(await rejection(unlock(ctx(), { holder: 'op', force: true, ifHolder: 'x' })), 'not-held')).toBe(true);
     expect((await unlock(ctx(), { holder: 'op', force: true, ifHolder: 'a' })).result).toEqual({ outcome: 'broken', previousHolder: 'a' });
     expect(isKind(await rejection(unlock(ctx(), { holder: 'op', force: true })), 'not-held')).toBe(true);
+  });
+
+  it('a --force whose answer was lost (it landed) is judged by the next read: broken, not "nothing to break"', async () => {
+    const { ctx, clock, store } = setup();
+    await lock(ctx(), clock, 'a');
+    const write = store.write.bind(store);
+    let lost = 0;
+    store.write = async (obj, record) => {
+      const written = await write(obj, record);
+      if (lost++ === 0) throw new KoncliError('unreachable', 'connection reset after the request was sent', { transient: true });
+      return written;
+    };
+    const forced = unlock(ctx(), { holder: 'op', force: true, ifHolder: 'a' });
+    await advanceInSteps(clock, 2_000, 100);
+    expect((await forced).result).toEqual({ outcome: 'broken', previousHolder: 'a' });
+    expect(lost).toBe(1); // one write: the landed one was not sent again
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: null });
   });
 });
 
