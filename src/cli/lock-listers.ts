@@ -9,8 +9,19 @@ import { openSemaphores } from './semaphore-session.js';
 /** The collection path of a resource type in scope (all namespaces when scope.namespace is undefined). */
 const pathOf = (root: string, plural: string, scope: ListScope) => `${root}${scope.namespace ? `/namespaces/${scope.namespace}` : ''}/${plural}`;
 
-/** Native coordination.k8s.io/v1 Leases (client-go, klock, leaselocker, koncli) or konductor Leases. */
-export function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
+/**
+ * Why `koncli status` passes over a konductor.io/v1 type instead of failing: its CRD is not
+ * installed (404), or the user may not list it (403, as kubelock's types); undefined for any other error.
+ */
+const notListable = (err: unknown) =>
+  isKind(err, 'forbidden') ? 'you may not list them' : isKind(err, 'not-found') ? 'the CRD is not installed (koncli crd install)' : undefined;
+
+/**
+ * Native coordination.k8s.io/v1 Leases (client-go, klock, leaselocker, koncli) or konductor Leases.
+ * konductor Leases whose CRD is not installed are skipped; `optional` (koncli status): also those the
+ * user may not list (named at -v), which `lease status --kind konductor` reports as its error.
+ */
+export function leaseLister(client: KubeClient, kind: LeaseKind, optional = false): LockLister {
   const konductor = kind === 'konductor';
   return {
     kind: konductor ? 'konductor-lease' : 'lease',
@@ -25,7 +36,8 @@ export function leaseLister(client: KubeClient, kind: LeaseKind): LockLister {
         records = await ctx.store.list!(scope.namespace === undefined, scope.labelSelector);
       } catch (err) {
         // The konductor CRD is optional: without it there are no konductor Leases to list.
-        if (konductor && isKind(err, 'not-found')) return { rows: [], skipped: ['konductor Leases: the konductor CRD is not installed'] };
+        const why = konductor && (optional || isKind(err, 'not-found')) ? notListable(err) : undefined;
+        if (why) return { rows: [], skipped: [`konductor Leases (leases.konductor.io): ${why}`] };
         throw err;
       }
       const rows = records.map((r) => leaseRow(describeLease(r, ctx.tracker, ctx.clock.now(), ctx.clock.wallNow()), this.kind));
@@ -129,6 +141,13 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
     });
 }
 
+/** `KIND unlock NAME --force --if-holder X` for a primitive's row, when oclif has that command (and takes several holders, if need be). */
+function primitiveBreak(unlockOf: UnlockCommandOf, kind: string, row: LockRow, holders: string[], konductor: boolean): string[] | null {
+  const unlock = unlockOf(kind);
+  if (!unlock || (holders.length > 1 && !unlock.multiple)) return null;
+  return breakArgs.primitive(kind, row.name, row.namespace!, holders, konductor);
+}
+
 /**
  * koncli's own primitives of every kind (mutex, once, and any kind stored the same way): ConfigMaps
  * labelled `koncli.dev/primitive`, listed by that label, each kind's claims found by their common
@@ -148,20 +167,91 @@ export function primitiveLister(client: KubeClient, unlockOf: UnlockCommandOf, o
       const objects = await listPrimitives(client, scope.namespace, scope.labelSelector, only);
       return { rows: objects.map((o) => primitiveRow(o, ctx)), skipped: [] };
     },
-    breakArgs: (row, holders) => {
-      const unlock = unlockOf(row.kind);
-      if (!unlock || (holders.length > 1 && !unlock.multiple)) return null;
-      return breakArgs.primitive(row.kind, row.name, row.namespace!, holders);
-    },
+    breakArgs: (row, holders) => primitiveBreak(unlockOf, row.kind, row, holders, false),
     watchPaths: (scope) => Promise.resolve([pathOf('/api/v1', 'configmaps', scope)]),
   };
 }
 
+type KonductorType = import('../kube/konductor-primitive.js').KonductorShape['type'];
+
+/**
+ * The konductor.io/v1 types of `shapes` the server serves, by one discovery request (GET
+ * /apis/konductor.io/v1), and what it does not serve (for -v): a cluster without konductor's CRDs
+ * costs that one request, never an error.
+ */
+async function servedTypes<T extends { type: KonductorType }>(client: KubeClient, shapes: T[]): Promise<{ served: T[]; skipped: string[] }> {
+  const { DynamicObjectApi } = await import('../kube/object-api.js');
+  let names: Set<string>;
+  try {
+    const resources = await new DynamicObjectApi(client).resources({ group: 'konductor.io', version: 'v1' });
+    names = new Set(resources.filter((r) => r.verbs?.includes('list')).map((r) => r.name));
+  } catch (err) {
+    const why = isKind(err, 'not-found') ? 'no konductor.io/v1 CRD is installed (koncli crd install)' : notListable(err);
+    if (!why) throw err;
+    return { served: [], skipped: [`konductor primitives: ${why}`] };
+  }
+  const missing = shapes.filter((s) => !names.has(s.type.plural)).map((s) => s.type.resource);
+  return {
+    served: shapes.filter((s) => names.has(s.type.plural)),
+    skipped: missing.length ? [`${missing.join(', ')}: the CRD is not installed (koncli crd install)`] : [],
+  };
+}
+
+/**
+ * koncli's primitives stored as konductor.io/v1 objects (`--kind konductor`: Mutex, Once, RWMutex,
+ * Barrier, WaitGroup, Gate): one list per type the server serves, in scope; a type the user may
+ * not list is skipped and named at -v, as kubelock's types are. Rows are the primitive lister's
+ * (the same claims, columns and JSON), their kind `konductor-KIND`, broken with `KIND unlock NAME
+ * --kind konductor --force --if-holder X`. `only`: one kind (`mutex status --kind konductor`),
+ * listed without discovery; its errors (CRD not installed, forbidden) are the command's.
+ */
+export function konductorPrimitiveLister(client: KubeClient, unlockOf: UnlockCommandOf, only?: string): LockLister {
+  /** The types the last listing read: what -w watches. */
+  let listed: KonductorType[] = [];
+  return {
+    kind: `konductor-${only ?? 'primitive'}`,
+    async list(scope: ListScope): Promise<Listing> {
+      const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
+        import('../kube/konductor-shapes.js'),
+        import('../kube/konductor-primitive-store.js'),
+        import('../core/status/primitive-row.js'),
+        import('../core/expiry.js'),
+      ]);
+      const { served, skipped } = only ? { served: [KONDUCTOR_SHAPES[only]], skipped: [] } : await servedTypes(client, Object.values(KONDUCTOR_SHAPES));
+      const listing = { allNamespaces: scope.namespace === undefined, labelSelector: scope.labelSelector };
+      const lists = await Promise.all(
+        served.map((shape) =>
+          new KonductorRecordStore(client, scope.namespace ?? client.namespace, shape, listing).list().then(
+            (objects) => ({ type: shape.type, objects }),
+            (err: unknown) => {
+              const why = only ? undefined : notListable(err);
+              if (!why) throw err;
+              skipped.push(`${shape.type.resource}: ${why}`);
+              return { type: undefined, objects: [] };
+            },
+          ),
+        ),
+      );
+      listed = lists.flatMap((l) => (l.type ? [l.type] : []));
+      const ctx = { clock: client.clock, tracker: new ExpiryTracker(client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }) };
+      const rows = lists.flatMap(({ objects }) => objects.map((o) => primitiveRow(o, ctx))).map((r) => ({ ...r, kind: `konductor-${r.kind}` }));
+      return { rows, skipped };
+    },
+    breakArgs: (row, holders) => primitiveBreak(unlockOf, row.kind.replace(/^konductor-/, ''), row, holders, true),
+    watchPaths: (scope) => Promise.resolve(listed.map((t) => pathOf(`/apis/${t.group}/${t.version}`, t.plural, scope))),
+  };
+}
+
+/** Where a kind's primitives are stored decides its lister: labelled ConfigMaps, or konductor.io/v1 objects (`--kind konductor`). */
+export const primitiveListerOf = (client: KubeClient, unlockOf: UnlockCommandOf, storage: 'native' | 'konductor', only?: string): LockLister =>
+  storage === 'konductor' ? konductorPrimitiveLister(client, unlockOf, only) : primitiveLister(client, unlockOf, only);
+
 /** Every kind `koncli status` lists, one descriptor each (docs/architecture.md: "Adding a kind to koncli status"). */
 export const lockListers = (client: KubeClient, unlockOf: UnlockCommandOf = () => undefined): LockLister[] => [
   leaseLister(client, 'native'),
-  leaseLister(client, 'konductor'),
+  leaseLister(client, 'konductor', true),
   semaphoreLister(client),
   kubelockLister(client),
   primitiveLister(client, unlockOf),
+  konductorPrimitiveLister(client, unlockOf),
 ];
