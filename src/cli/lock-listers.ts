@@ -75,22 +75,27 @@ export function semaphoreLister(client: KubeClient): LockLister {
   };
 }
 
-/** giantswarm/kubelock annotations on objects of every type the user may list (metadata-only lists, in parallel). */
-export function kubelockLister(client: KubeClient): LockLister {
+/**
+ * giantswarm/kubelock annotations on objects of every type the user may list (metadata-only lists, in
+ * parallel). `readElsewhere`: types another lister of the same listing reads in full and reports
+ * kubelock annotations on (the konductor primitive lister), so that no type is listed twice.
+ */
+export function kubelockLister(client: KubeClient, readElsewhere: () => Promise<Set<string>> = () => Promise.resolve(new Set())): LockLister {
   /** The types that carried kubelock annotations at the last listing: what -w watches. */
   let withLocks: ResolvedResource[] = [];
   return {
     kind: 'kubelock',
     async list(scope: ListScope): Promise<Listing> {
-      const [{ DynamicObjectApi }, { ResourceResolver, resourceDisplayName }, { annotatedObjectOf }] = await Promise.all([
+      const [{ DynamicObjectApi }, { ResourceResolver, resourceDisplayName }, { annotatedObjectOf }, elsewhere] = await Promise.all([
         import('../kube/object-api.js'),
         import('../kube/resource-resolver.js'),
         import('../kube/kubelock-store.js'),
+        readElsewhere(),
       ]);
       const api = new DynamicObjectApi(client);
       const { resources, failed } = await new ResourceResolver(api).listable();
       // Locks on cluster-scoped objects belong to no namespace: listed only across all namespaces.
-      const types = resources.filter((r) => r.namespaced || scope.namespace === undefined);
+      const types = resources.filter((r) => (r.namespaced || scope.namespace === undefined) && !elsewhere.has(resourceDisplayName(r)));
       const skipped = failed.map((gv) => `kubelock annotations: discovery of ${gv} failed`);
       const lists = await Promise.all(
         types.map((r) =>
@@ -117,7 +122,7 @@ export function kubelockLister(client: KubeClient): LockLister {
   };
 }
 
-type Found = { r: ResolvedResource; obj: import('../core/kubelock/model.js').AnnotatedObject; meta?: { namespace?: string; creationTimestamp?: unknown } };
+type Found = { r: ResolvedResource; obj: import('../core/kubelock/model.js').AnnotatedObject; meta?: { namespace?: unknown; creationTimestamp?: unknown } };
 
 /** The kubelock rows of the objects that carry a kubelock annotation, judged on one tracker. */
 async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
@@ -134,7 +139,7 @@ async function rowsOf(client: KubeClient, found: Found[]): Promise<LockRow[]> {
     .filter(({ obj }) => Object.keys(obj.annotations).some((k) => !!lockNameOf(k)))
     .flatMap(({ r, obj, meta }) => {
       const object = `${resourceDisplayName(r)}/${obj.name}`;
-      const namespace = r.namespaced ? (meta?.namespace ?? null) : null;
+      const namespace = r.namespaced && typeof meta?.namespace === 'string' ? meta.namespace : null;
       const what = `${object}${namespace ? ` in namespace ${namespace}` : ''}`;
       const created = isoTime(meta?.creationTimestamp) ?? null;
       return describeLocks(obj, what, tracker, client.clock.now(), client.clock.wallNow()).map((l) => kubelockRow(l, object, namespace, created));
@@ -235,12 +240,33 @@ export function konductorPrimitiveLister(client: KubeClient, unlockOf: UnlockCom
       listed = lists.flatMap((l) => (l.type ? [l.type] : []));
       const ctx = { clock: client.clock, tracker: new ExpiryTracker(client.clock, client.serverClock, { maxClockSkewMs: client.maxClockSkewMs }) };
       const rows = lists.flatMap(({ objects }) => objects.map((o) => primitiveRow(o, ctx))).map((r) => ({ ...r, kind: `konductor-${r.kind}` }));
-      return { rows, skipped };
+      // koncli status's kubelock lister leaves these types to this one (one list each): their kubelock annotations are reported here.
+      const annotated = only ? [] : await kubelocksOn(client, lists);
+      return { rows: [...rows, ...annotated], skipped };
     },
-    breakArgs: (row, holders) => primitiveBreak(unlockOf, row.kind.replace(/^konductor-/, ''), row, holders, true),
+    breakArgs: (row, holders) =>
+      row.kind === 'kubelock'
+        ? breakArgs.kubelock(row.object!, row.name, row.namespace, holders)
+        : primitiveBreak(unlockOf, row.kind.replace(/^konductor-/, ''), row, holders, true),
     watchPaths: (scope) => Promise.resolve(listed.map((t) => pathOf(`/apis/${t.group}/${t.version}`, t.plural, scope))),
   };
 }
+
+/** The kubelock rows of annotations on konductor objects listed in full, judged as the kubelock lister judges them. */
+async function kubelocksOn(
+  client: KubeClient,
+  lists: { type?: KonductorType; objects: { metadata: import('../kube/konductor-lease.js').Obj }[] }[],
+): Promise<LockRow[]> {
+  const { annotatedObjectOf } = await import('../kube/kubelock-store.js');
+  const found = lists.flatMap(({ type, objects }) =>
+    type ? objects.map((o) => ({ r: { ...type, namespaced: true }, obj: annotatedObjectOf({ metadata: o.metadata }), meta: o.metadata })) : [],
+  );
+  return rowsOf(client, found);
+}
+
+/** The konductor.io/v1 resources (`mutexes.konductor.io`, …) the konductor primitive lister reads in full. */
+const konductorPrimitiveResources = async () =>
+  new Set(Object.values((await import('../kube/konductor-shapes.js')).KONDUCTOR_SHAPES).map((s) => s.type.resource));
 
 /** Where a kind's primitives are stored decides its lister: labelled ConfigMaps, or konductor.io/v1 objects (`--kind konductor`). */
 export const primitiveListerOf = (client: KubeClient, unlockOf: UnlockCommandOf, storage: 'native' | 'konductor', only?: string): LockLister =>
@@ -251,7 +277,7 @@ export const lockListers = (client: KubeClient, unlockOf: UnlockCommandOf = () =
   leaseLister(client, 'native'),
   leaseLister(client, 'konductor', true),
   semaphoreLister(client),
-  kubelockLister(client),
+  kubelockLister(client, konductorPrimitiveResources),
   primitiveLister(client, unlockOf),
   konductorPrimitiveLister(client, unlockOf),
 ];

@@ -78,10 +78,11 @@ export class KonductorRecordStore implements RecordStore {
 
   /**
    * The kind's objects in the store's namespace, or as `listing` says (-A: one cluster-wide list;
-   * -l: the label selector), each with its creation time (what `koncli status` shows as AGE).
+   * -l: the label selector), each with its creation time (what `koncli status` shows as AGE) and its
+   * metadata as listed (kubelock annotations on it: cli/lock-listers.ts).
    * `not-found` with details.installed false when the CRD is not installed; `forbidden` as RBAC says.
    */
-  async list(): Promise<(RecordObject & { createdAt?: string })[]> {
+  async list(): Promise<(RecordObject & { createdAt?: string; metadata: Obj })[]> {
     const { group, version, plural } = this.shape.type;
     const { allNamespaces = false, labelSelector } = this.listing;
     // client-node types a custom object list as `any`: read it as the unknown JSON it is.
@@ -96,7 +97,7 @@ export class KonductorRecordStore implements RecordStore {
       allNamespaces,
     );
     const items = (list as { items?: unknown[] } | undefined)?.items ?? [];
-    return items.map((item) => ({ ...this.decode(item), createdAt: isoTime(stanza(item, 'metadata').creationTimestamp) }));
+    return items.map((item) => ({ ...this.decode(item), createdAt: isoTime(stanza(item, 'metadata').creationTimestamp), metadata: stanza(item, 'metadata') }));
   }
 
   /** Creates the object (its spec), then writes the record's status: the server drops status on create. */

@@ -34,6 +34,7 @@ const kubectl = (args: string[]) => runCommand(kubectlPath(), ['--kubeconfig', a
 
 interface Row {
   kind: string;
+  object?: string;
   namespace: string | null;
   name: string;
   holders: { holder: string }[];
@@ -56,7 +57,7 @@ const keyOf = (r: Row) => `${r.kind}/${r.name}`;
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const gonePod = `migrate-7d9f8-${Array.from(randomUUID().replace(/-/g, '').slice(0, 5), (c) => ALPHABET[parseInt(c, 16)]).join('')}`;
 
-const KONDUCTOR_PLURALS = ['leases', 'mutexes', 'onces', 'rwmutexes', 'barriers', 'waitgroups', 'gates'];
+const KONDUCTOR_PRIMITIVE_PLURALS = ['mutexes', 'onces', 'rwmutexes', 'barriers', 'waitgroups', 'gates'];
 
 beforeAll(async () => {
   admin = adminKubeconfigPath();
@@ -78,6 +79,9 @@ beforeAll(async () => {
   ]);
   for (const resource of ['mutexes.konductor.io/labelled', 'barriers.konductor.io/shards'])
     expect(await kubectl(['-n', nsB, 'label', resource, `team=${team}`])).toMatchObject({ code: 0 });
+  // A giantswarm/kubelock annotation on a konductor Mutex, as that library writes it (docs/kubelock.md).
+  const lock = JSON.stringify({ owner: 'ci-runner-42', createdAt: new Date().toISOString().replace('Z', '000000Z'), ttl: 3600 * 1e9 });
+  expect(await kubectl(['-n', nsB, 'annotate', 'mutexes.konductor.io/labelled', `kubelock.giantswarm.io/rollout=${lock}`])).toMatchObject({ code: 0 });
 }, 150_000);
 afterAll(cleanup);
 
@@ -94,6 +98,7 @@ describe('koncli status with konductor-stored primitives', () => {
         'konductor-once/seed',
         'konductor-rwmutex/cache',
         'konductor-waitgroup/fan-in',
+        'kubelock/rollout',
         'mutex/deploy-lock',
       ].sort(),
     );
@@ -107,6 +112,16 @@ describe('koncli status with konductor-stored primitives', () => {
     expect(stuck).toMatchObject({ namespace: nsA, state: 'held', alive: false, stuck: true, holders: [{ holder: gonePod }] });
     expect(stuck.breakCommand).toBe(`koncli mutex unlock deploy-lock -n ${nsA} --kind konductor --force --if-holder ${gonePod}`);
     expect(rowsOf(await ok(['status', '-A', '--stuck', '-o', 'json'])).map(keyOf)).toEqual(['konductor-mutex/deploy-lock']);
+    // A kubelock annotation on a konductor object is found (by the konductor lister, which reads that type in full).
+    expect(byKey['kubelock/rollout']).toMatchObject({
+      namespace: nsB,
+      object: 'mutexes.konductor.io/labelled',
+      state: 'held',
+      holders: [{ holder: 'ci-runner-42' }],
+    });
+    expect(byKey['kubelock/rollout'].breakCommand).toBe(
+      `koncli kubelock annotate mutexes.konductor.io/labelled --lock rollout -n ${nsB} --release --force --if-holder ci-runner-42`,
+    );
 
     // The table: KIND konductor-mutex, and the break command under it.
     const table = await ok(['status', '-n', nsA]);
@@ -127,7 +142,7 @@ describe('koncli status with konductor-stored primitives', () => {
 
   test('-l selects by the objects’ labels; each kind’s list and status listing take -A and -l with --kind konductor', async () => {
     const labelled = rowsOf(await ok(['status', '-A', '-l', `team=${team}`, '-o', 'json']));
-    expect(labelled.map(keyOf).sort()).toEqual(['konductor-barrier/shards', 'konductor-mutex/labelled']);
+    expect(labelled.map(keyOf).sort()).toEqual(['konductor-barrier/shards', 'konductor-mutex/labelled', 'kubelock/rollout']);
 
     // Every kind's `list -A --kind konductor`: its object, in its namespace; none of the other storage's.
     const expected: Record<string, [string, string]> = {
@@ -165,12 +180,22 @@ describe('koncli status with konductor-stored primitives', () => {
     expect(rowsOf(await ok(['once', 'status', '-n', nsA, ...K, '-o', 'json'])).map(keyOf)).toEqual(['konductor-once/seed']);
     // And the native listing still lists the ConfigMap-stored ones only.
     expect(rowsOf(await ok(['mutex', 'status', '-A', '-o', 'json'])).map(keyOf)).toEqual(['mutex/deploy-lock']);
+
+    // The kubelock annotation on the konductor Mutex breaks with the command printed for it; the Mutex's own hold stays.
+    const kubelock = labelled.find((r) => r.kind === 'kubelock')!;
+    const broke = await runCommand('bash', ['-c', kubelock.breakCommand!.replace(/^koncli /, `${KONCLI_COMMAND} `)], {
+      env: { ...process.env, KUBECONFIG: admin },
+    });
+    expect({ code: broke.code, stderr: broke.stderr }).toEqual({ code: 0, stderr: '' });
+    const after = rowsOf(await ok(['status', '-n', nsB, '-l', `team=${team}`, '-o', 'json']), [nsB]);
+    expect(after.map((r) => `${keyOf(r)} ${r.state}`).sort()).toEqual(['konductor-barrier/shards free', 'konductor-mutex/labelled held']);
   });
 
-  // koncli status's konductor listers ask once which konductor.io/v1 types are served and list each
-  // once; the kubelock lister does the same for every type (its own discovery, then a metadata-only
-  // list of each type, for kubelock annotations on any object), so each path is asked exactly twice.
-  test('one discovery request and one list per konductor type (besides kubelock’s metadata-only ones), in one namespace and across all', async () => {
+  // The konductor primitive lister asks once which konductor.io/v1 types are served and lists each once,
+  // reporting kubelock annotations on them too; the kubelock lister (its own discovery of every group,
+  // then a metadata-only list of each type) leaves those six types to it, but lists konductor Leases,
+  // which the Lease lister lists as well.
+  test('one discovery request and one list per konductor primitive type, in one namespace and across all', async () => {
     for (const [scope, prefix] of [
       [['-n', nsA], `/apis/konductor.io/v1/namespaces/${nsA}/`],
       [['-A'], '/apis/konductor.io/v1/'],
@@ -181,8 +206,8 @@ describe('koncli status with konductor-stored primitives', () => {
         .split('\n')
         .map((l) => /^koncli: api: GET (\/apis\/konductor\.io\/\S*)$/.exec(l)?.[1])
         .filter((p): p is string => p !== undefined);
-      const once = ['/apis/konductor.io/v1', ...KONDUCTOR_PLURALS.map((p) => prefix + p)];
-      expect(gets.sort()).toEqual([...once, ...once].sort());
+      const twice = ['/apis/konductor.io/v1', `${prefix}leases`];
+      expect(gets.sort()).toEqual([...twice, ...twice, ...KONDUCTOR_PRIMITIVE_PLURALS.map((p) => prefix + p)].sort());
     }
   });
 });
@@ -202,8 +227,7 @@ describe('least privilege', () => {
     const verbose = await as('status', '-v');
     expect(verbose.code).toBe(0);
     expect(verbose.stderr).toContain('koncli: skipped konductor Leases (leases.konductor.io): you may not list them');
-    for (const plural of ['mutexes', 'onces', 'rwmutexes', 'barriers', 'waitgroups', 'gates'])
-      expect(verbose.stderr).toContain(`koncli: skipped ${plural}.konductor.io: you may not list them`);
+    for (const plural of KONDUCTOR_PRIMITIVE_PLURALS) expect(verbose.stderr).toContain(`koncli: skipped ${plural}.konductor.io: you may not list them`);
     // A listing of that one kind is the command's own error: exit 7, naming the verb and resource.
     const listing = await as('mutex', 'status', ...K);
     expect(listing.code).toBe(7);
