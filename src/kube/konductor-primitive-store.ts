@@ -5,6 +5,7 @@ import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { absent, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
+import { listCustomObjects } from './konductor-lease-store.js';
 import type { KonductorShape } from './konductor-primitive.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { identityOf, isoTime, mergePatchOptions } from './patch.js';
@@ -83,20 +84,9 @@ export class KonductorRecordStore implements RecordStore {
    * `not-found` with details.installed false when the CRD is not installed; `forbidden` as RBAC says.
    */
   async list(): Promise<(RecordObject & { createdAt?: string; metadata: Obj })[]> {
-    const { group, version, plural } = this.shape.type;
     const { allNamespaces = false, labelSelector } = this.listing;
-    // client-node types a custom object list as `any`: read it as the unknown JSON it is.
-    const list: unknown = await this.call(
-      'list',
-      undefined,
-      () =>
-        allNamespaces
-          ? this.api.listClusterCustomObject({ group, version, plural, labelSelector })
-          : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace, labelSelector }),
-      '',
-      allNamespaces,
-    );
-    const items = (list as { items?: unknown[] } | undefined)?.items ?? [];
+    const namespace = allNamespaces ? undefined : this.namespace;
+    const items = await this.call('list', undefined, () => listCustomObjects(this.api, this.shape.type, namespace, labelSelector), '', allNamespaces);
     return items.map((item) => ({ ...this.decode(item), createdAt: isoTime(stanza(item, 'metadata').creationTimestamp), metadata: stanza(item, 'metadata') }));
   }
 
