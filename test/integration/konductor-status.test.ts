@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml, type V1Role } from '@kubernetes/client-node';
-import { KONCLI_COMMAND, runKoncli, type CliResult } from '../support/cli.js';
+import { collect, KONCLI_COMMAND, runKoncli, spawnKoncli, type CliResult } from '../support/cli.js';
 import { kubectlPath, runCommand } from '../support/access.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { sleep, until } from '../support/poll.js';
@@ -210,6 +210,22 @@ describe('koncli status with konductor-stored primitives', () => {
       expect(gets.sort()).toEqual([...twice, ...twice, ...KONDUCTOR_PRIMITIVE_PLURALS.map((p) => prefix + p)].sort());
     }
   });
+});
+
+describe('koncli status -w with konductor-stored primitives', () => {
+  test('a konductor Mutex created and locked after the first table is printed as it changes (by watch)', async () => {
+    const child = spawnKoncli(['status', '-n', nsB, '-w', '--kubeconfig', admin]);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const done = collect(child);
+    await until('the first table', () => out.includes('report-gate'), 30_000);
+    await ok(['mutex', 'lock', 'watched', '-n', nsB, ...K, '--holder', 'carol@desk', '--ttl', '1h']);
+    await until('the new konductor Mutex printed as a row', () => /konductor-mutex\s+\S+\s+watched\s+carol@desk\s+held/.test(out), 30_000);
+    await ok(['mutex', 'unlock', 'watched', '-n', nsB, ...K, '--holder', 'carol@desk']);
+    await until('its release printed', () => /konductor-mutex\s+\S+\s+watched\s+<none>\s+free/.test(out), 30_000);
+    child.kill('SIGINT');
+    expect((await done).code).toBe(0);
+  }, 90_000);
 });
 
 describe('least privilege', () => {
