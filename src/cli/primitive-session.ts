@@ -8,7 +8,7 @@ export type PrimitiveStorage = 'native' | 'konductor';
 
 /**
  * The record store of one primitive kind on the chosen storage, with the clocks that judge its claims;
- * `listing`: what its `list` covers (-A, -l; native storage only: a usage error with --kind konductor).
+ * `listing`: what its `list` covers (-A, -l).
  */
 export async function openPrimitive(client: KubeClient, kind: string, storage: PrimitiveStorage = 'native', listing?: RecordListing): Promise<ClaimContext> {
   const { claimContext } = await import('../core/claim/model.js');
@@ -30,12 +30,5 @@ async function konductorStore(client: KubeClient, kind: string, listing: RecordL
     const supported = Object.keys(KONDUCTOR_SHAPES).join(', ');
     throw new KoncliError('usage', `--kind konductor is not supported for ${kind} (only ${supported}); use --kind native`);
   }
-  if (listing.allNamespaces || listing.labelSelector) {
-    const { plural, group } = shape.type;
-    throw new KoncliError(
-      'usage',
-      `-A and -l of \`${kind} list\` are not supported with --kind konductor yet; list one namespace, or use kubectl get ${plural}.${group} -A`,
-    );
-  }
-  return new KonductorRecordStore(client, client.namespace, shape);
+  return new KonductorRecordStore(client, client.namespace, shape, listing);
 }
