@@ -4,7 +4,7 @@ import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg, primitiveWaitFlags } from '../../cli/primitive-command.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { wallTimeOf } from '../../core/clock.js';
+import { heldDoc } from '../../core/claim/describe.js';
 
 export default class MutexLock extends PrimitiveCommand {
   static override summary = 'Lock a mutex: one holder at a time (konductor compatible, no operator)';
@@ -39,20 +39,7 @@ export default class MutexLock extends PrimitiveCommand {
       () => `locked mutex ${name}`,
     );
     const ttl = result.claim.ttlSeconds!;
-    const doc = {
-      kind: 'mutex',
-      namespace: ctx.store.namespace,
-      name,
-      holder,
-      outcome: result.outcome,
-      state: 'held',
-      ttlSeconds: ttl,
-      expiresAt: new Date(wallTimeOf(ctx.clock, result.sentAt + ttl * 1000)).toISOString(),
-      fencingToken: result.fencingToken,
-      previousHolder: result.previousHolder ?? null,
-      resourceVersion: result.object.version,
-      waitedMs: Math.round(waitedMs),
-    };
+    const doc = { ...heldDoc({ kind: 'mutex', namespace: ctx.store.namespace, name, holder }, result, waitedMs, ctx.clock), previousHolder: result.previousHolder ?? null };
     await this.output.result(
       doc,
       () => `${result.outcome} mutex ${name} as ${holder} for ${formatDuration(ttl * 1000)} (fencing token ${result.fencingToken})`,
