@@ -34,7 +34,10 @@ export function readToken(v: unknown, bad: () => Error): FencingToken | null {
  */
 export function nextToken(version: string, last: FencingToken | null): FencingToken {
   if (!/^\d+$/.test(version))
-    throw new KoncliError('error', `cannot hand out a fencing token: the resourceVersion "${version}" is not a number (fencing tokens need an etcd-backed API server)`);
+    throw new KoncliError(
+      'error',
+      `cannot hand out a fencing token: the resourceVersion "${version}" is not a number (fencing tokens need an etcd-backed API server)`,
+    );
   if (last === null || BigInt(version) > BigInt(last)) return version;
   return String(BigInt(last) + 1n);
 }
