@@ -31,7 +31,14 @@ describe("konductor's once verbs (docs/cli/once.md)", () => {
   test('create --ttl, check (exit 3, then 0) in the words its scripts grep for, list, delete', async () => {
     expect((await koncli('once', 'create', 'app-init', '--ttl', '1h')).code).toBe(0);
     const cm = await core().readNamespacedConfigMap({ name: 'app-init', namespace: ns });
-    expect(JSON.parse(cm.metadata!.annotations!['koncli.dev/once'])).toEqual({ ttlSeconds: 3600, runner: null, done: null, attempts: 0, lastFailure: null });
+    expect(JSON.parse(cm.metadata!.annotations!['koncli.dev/once'])).toEqual({
+      ttlSeconds: 3600,
+      runner: null,
+      done: null,
+      attempts: 0,
+      lastFailure: null,
+      fencingToken: null,
+    });
     const before = await koncli('once', 'check', 'app-init');
     expect(before.code).toBe(3);
     expect(before.stdout).toMatch(/not been executed/);
