@@ -1,7 +1,8 @@
 import { formatGoDuration, parseGoDuration } from '../core/duration.js';
 import { readToken, type FencingToken } from '../core/claim/fencing.js';
 import type { Claim } from '../core/claim/model.js';
-import type { OnceRun } from '../core/primitives/once.js';
+import type { MutexState } from '../core/primitives/mutex.js';
+import type { OnceRun, OnceState } from '../core/primitives/once.js';
 import { absent, isObject, stanza, ttlSeconds, type KonductorType, type Obj, type Reader } from './konductor-lease.js';
 
 /**
@@ -100,7 +101,7 @@ export const MUTEX_SHAPE: KonductorShape = {
     return JSON.stringify({ ...(ttl !== undefined && { ttlSeconds: ttl }), holder, fencingToken: tokenIn(status, read) });
   },
   toObject(record, before) {
-    const r = JSON.parse(record) as { ttlSeconds?: number; holder: Claim | null; fencingToken: FencingToken | null };
+    const r = JSON.parse(record) as Omit<MutexState, 'unknown'>;
     const c = r.holder;
     const status = {
       holder: c?.holder ?? null,
@@ -116,14 +117,8 @@ export const MUTEX_SHAPE: KonductorShape = {
   },
 };
 
-interface OnceRecord {
-  ttlSeconds?: number;
-  runner: Claim | null;
-  done: OnceRun | null;
-  attempts: number;
-  lastFailure: OnceRun | null;
-  fencingToken: FencingToken | null;
-}
+/** A once's record as core/primitives/once.ts encodes it. */
+type OnceRecord = Omit<OnceState, 'unknown'>;
 
 /** A once's done run from konductor's fields (executed, executor, executedAt) and koncli's (startedAt, exitCode, expiresAt). */
 function doneRun(obj: unknown, status: Obj, read: Reader, ttl: number | undefined): OnceRun | null {
