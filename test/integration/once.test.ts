@@ -146,4 +146,30 @@ describe('once run', () => {
     expect(text).toMatch(/Holder:\s+f2/);
     expect(text).toMatch(/Finished:\s+\S+Z \(exit 0\)/);
   });
+
+  test("each runner's KONCLI_FENCING_TOKEN is greater than the last, also after the once was deleted and run again", async () => {
+    const tokenOf = async (holder: string, exit: number) => {
+      const r = await koncli(
+        'once',
+        'run',
+        'fenced-once',
+        '--holder',
+        holder,
+        '--json',
+        '--',
+        'sh',
+        '-c',
+        `echo "token=$KONCLI_FENCING_TOKEN" >&2; exit ${exit}`,
+      );
+      expect(r.code).toBe(exit);
+      const printed = /token=(\d+)/.exec(r.stderr)![1];
+      expect(json(r.stdout).fencingToken).toBe(printed);
+      return BigInt(printed);
+    };
+    const first = await tokenOf('o1', 3); // fails: the next caller runs it again
+    const second = await tokenOf('o2', 0);
+    expect(second).toBeGreaterThan(first);
+    expect((await koncli('once', 'delete', 'fenced-once')).code).toBe(0);
+    expect(await tokenOf('o3', 0)).toBeGreaterThan(second);
+  });
 });
