@@ -39,7 +39,10 @@ export default class MutexLock extends PrimitiveCommand {
       () => `locked mutex ${name}`,
     );
     const ttl = result.claim.ttlSeconds!;
-    const doc = { ...heldDoc({ kind: 'mutex', namespace: ctx.store.namespace, name, holder }, result, waitedMs, ctx.clock), previousHolder: result.previousHolder ?? null };
+    const doc = {
+      ...heldDoc({ kind: 'mutex', namespace: ctx.store.namespace, name, holder }, result, waitedMs, ctx.clock),
+      previousHolder: result.previousHolder ?? null,
+    };
     await this.output.result(
       doc,
       () => `${result.outcome} mutex ${name} as ${holder} for ${formatDuration(ttl * 1000)} (fencing token ${result.fencingToken})`,

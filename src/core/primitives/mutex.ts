@@ -43,7 +43,12 @@ export const mutexKind: ClaimKind<MutexState> = {
 };
 
 /** A mutex nobody ever held. */
-const freeMutex = (ttlSeconds: number | undefined): MutexState => ({ ...(ttlSeconds !== undefined && { ttlSeconds }), holder: null, fencingToken: null, unknown: {} });
+const freeMutex = (ttlSeconds: number | undefined): MutexState => ({
+  ...(ttlSeconds !== undefined && { ttlSeconds }),
+  holder: null,
+  fencingToken: null,
+  unknown: {},
+});
 
 export interface MutexLockRequest {
   name: string;
@@ -81,16 +86,21 @@ export const planMutexLock =
     const view = read.views[0];
     const mine = state.holder?.holder === req.holder && !view?.expired;
     if (state.holder && !mine && !view?.expired) return { blocked: busyMutex(req.name, read, clock), retryAt: nextLapse(read.views) };
-    return withToken(read, () => state, state.fencingToken, (next) => {
-      const claim = read.stamp(req.holder, ttl, req.reason, mine ? state.holder! : undefined);
-      const previousHolder = !mine && state.holder ? state.holder.holder : undefined;
-      // A re-lock by the holder keeps its token; a new holder gets the next (core/claim/fencing.ts).
-      const fencingToken = mine && state.fencingToken !== null ? state.fencingToken : next;
-      return {
-        write: { ...state, holder: claim, fencingToken },
-        result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', object, claim, fencingToken, sentAt: read.now, previousHolder }),
-      };
-    });
+    return withToken(
+      read,
+      () => state,
+      state.fencingToken,
+      (next) => {
+        const claim = read.stamp(req.holder, ttl, req.reason, mine ? state.holder! : undefined);
+        const previousHolder = !mine && state.holder ? state.holder.holder : undefined;
+        // A re-lock by the holder keeps its token; a new holder gets the next (core/claim/fencing.ts).
+        const fencingToken = mine && state.fencingToken !== null ? state.fencingToken : next;
+        return {
+          write: { ...state, holder: claim, fencingToken },
+          result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', object, claim, fencingToken, sentAt: read.now, previousHolder }),
+        };
+      },
+    );
   };
 
 export type MutexUnlockOutcome = 'released' | 'already-free' | 'broken';
@@ -138,8 +148,7 @@ export const planMutexUnlock =
   };
 
 /** `mutex create`: a new mutex with an optional default TTL; an existing one is left as it is. */
-export const planMutexCreate = (name: string, ttlSeconds: number | undefined) =>
-  planCreate<MutexState>('mutex', name, ttlSeconds, () => freeMutex(ttlSeconds));
+export const planMutexCreate = (name: string, ttlSeconds: number | undefined) => planCreate<MutexState>('mutex', name, ttlSeconds, () => freeMutex(ttlSeconds));
 
 /** A mutex in the shared `--json` vocabulary (also `koncli status`'s row for it). */
 export function describeMutex(read: Read<MutexState>, clock: Clock) {

@@ -6,16 +6,7 @@ import type { Plan, Read } from '../claim/engine.js';
 import { readToken, withToken, type FencingToken } from '../claim/fencing.js';
 import { holdersText, nextLapse, type ClaimView } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
-import {
-  corruptRecord,
-  decodeClaim,
-  parseRecord,
-  secondsField,
-  type Claim,
-  type ClaimContext,
-  type ClaimKind,
-  type RecordObject,
-} from '../claim/model.js';
+import { corruptRecord, decodeClaim, parseRecord, secondsField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
 
 /**
  * A read-write mutex: many readers share it, a writer excludes everyone (konductor's RWMutex,
@@ -221,7 +212,12 @@ export const planRWLock =
     const held = req.mode === 'write' ? state.writer : state.readers.find((c) => c.holder === req.holder);
     const mine = held?.holder === req.holder ? held : undefined;
     if (req.mode === 'read' || mine) return grantRW(req, read, state, ttl, mine, state.fencingToken ?? NO_WRITER_YET);
-    return withToken(read, () => EMPTY, state.fencingToken, (next) => grantRW(req, read, state, ttl, mine, next));
+    return withToken(
+      read,
+      () => EMPTY,
+      state.fencingToken,
+      (next) => grantRW(req, read, state, ttl, mine, next),
+    );
   };
 
 /** The write that gives `req` its claim (a new one, or `mine` re-stamped) with `fencingToken`. */
@@ -232,7 +228,14 @@ function grantRW(req: RWLockRequest, read: Read<RWMutexState>, state: RWMutexSta
     req.mode === 'write'
       ? { ...state, writer: claim, waitingWriters, fencingToken }
       : { ...state, readers: mine ? state.readers.map((c) => (c === mine ? claim : c)) : [...state.readers, claim], waitingWriters };
-  const result = (object: RecordObject): RWLocked => ({ outcome: mine ? 'refreshed' : 'acquired', mode: req.mode, object, claim, fencingToken, sentAt: read.now });
+  const result = (object: RecordObject): RWLocked => ({
+    outcome: mine ? 'refreshed' : 'acquired',
+    mode: req.mode,
+    object,
+    claim,
+    fencingToken,
+    sentAt: read.now,
+  });
   return { write, result };
 }
 

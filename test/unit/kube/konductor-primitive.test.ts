@@ -70,7 +70,13 @@ describe('Once', () => {
       expiresAt: '2024-01-15T11:30:00.000Z',
     });
     expect(record(ONCE_SHAPE, {}, { executed: true }).done).toMatchObject({ finishedAt: '2024-01-15T10:00:00.000Z', exitCode: 0 });
-    expect(record(ONCE_SHAPE, {}, { executed: false, phase: 'Pending' })).toEqual({ runner: null, done: null, attempts: 0, lastFailure: null, fencingToken: null });
+    expect(record(ONCE_SHAPE, {}, { executed: false, phase: 'Pending' })).toEqual({
+      runner: null,
+      done: null,
+      attempts: 0,
+      lastFailure: null,
+      fencingToken: null,
+    });
   });
 
   test("koncli's record (a runner, a done run, a failure) survives a write and a read; a stale runner's keys are removed", () => {
@@ -83,7 +89,14 @@ describe('Once', () => {
     const { status } = ONCE_SHAPE.toObject(finished, { spec: {}, status: ONCE_SHAPE.toObject(running, { spec: {}, status: {} }).status });
     expect(status).toMatchObject({ executed: true, executor: 'a', executedAt: claim.expiresAt, phase: 'Executed', runner: null });
     expect(roundTrip(ONCE_SHAPE, finished)).toEqual(JSON.parse(finished));
-    const next = onceKind.encode({ runner: { holder: 'c', acquiredAt: claim.acquiredAt }, done: null, attempts: 3, lastFailure: failed, fencingToken: '815', unknown: {} });
+    const next = onceKind.encode({
+      runner: { holder: 'c', acquiredAt: claim.acquiredAt },
+      done: null,
+      attempts: 3,
+      lastFailure: failed,
+      fencingToken: '815',
+      unknown: {},
+    });
     const replaced = ONCE_SHAPE.toObject(next, { spec: {}, status: ONCE_SHAPE.toObject(running, { spec: {}, status: {} }).status }).status;
     expect(replaced.runner).toEqual({ holder: 'c', acquiredAt: claim.acquiredAt, renewedAt: null, ttlSeconds: null, expiresAt: null, reason: null });
   });

@@ -56,8 +56,9 @@ describe('mutex lock', () => {
     expect((await lock(ctx(), clock, 'b')).result.fencingToken).toBe(unlockedAt);
   });
 
-  it('gives a holder after a delete and re-create a greater token than one from before (issue: tokens restarted at 1)', async () => {
+  it('gives a holder after a delete and re-create a greater token than one from before (tokens used to restart at 1)', async () => {
     const { store, ctx, clock } = setup();
+    expect(await store.get('m')).toBeNull();
     const old = (await lock(ctx(), clock, 'a')).result.fencingToken;
     await deleteRecord(ctx(), mutexKind, 'm', () => {}); // delete --force: a keeps running with its token
     await decide(ctx(), mutexKind, 'm', planMutexCreate('m', undefined), { wait: false });
@@ -65,6 +66,7 @@ describe('mutex lock', () => {
     expect(BigInt(now)).toBeGreaterThan(BigInt(old));
     await deleteRecord(ctx(), mutexKind, 'm', () => {}); // and when lock itself creates it
     expect(BigInt((await lock(ctx(), clock, 'c')).result.fencingToken)).toBeGreaterThan(BigInt(now));
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: { holder: 'c' } });
   });
 
   it('never hands out a token at or below the recorded one: an old counter, a token written by hand', async () => {
@@ -176,7 +178,14 @@ describe('foreign and corrupt data', () => {
     expect((await rejection(lock(ctx(), clock, 'a'))).message).toMatch(/configmap m in namespace test is a koncli once, not a mutex/);
     store.put('m', undefined, undefined);
     expect(isKind(await rejection(lock(ctx(), clock, 'a')), 'corrupt')).toBe(true);
-    for (const bad of ['not json', '[]', '{"holder":{"holder":""}}', '{"fencingToken":-1}', '{"fencingToken":"v7"}', '{"holder":{"holder":"a","acquiredAt":"x","ttlSeconds":5}}']) {
+    for (const bad of [
+      'not json',
+      '[]',
+      '{"holder":{"holder":""}}',
+      '{"fencingToken":-1}',
+      '{"fencingToken":"v7"}',
+      '{"holder":{"holder":"a","acquiredAt":"x","ttlSeconds":5}}',
+    ]) {
       store.put('m', bad);
       const err = await rejection(lock(ctx(), clock, 'a'));
       expect(isKind(err, 'corrupt')).toBe(true);
