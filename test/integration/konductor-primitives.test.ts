@@ -5,6 +5,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { clusterArgs, runKoncli } from '../support/cli.js';
+import { sleep } from '../support/poll.js';
 import { checkExclusion, cleanup, linesOf, sectionScript, startKoncli, workDir } from '../reliability/support.js';
 import { kubectlPath, runCommand } from '../support/access.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
@@ -238,6 +239,22 @@ describe("objects applied from konductor's docs/api examples", () => {
     expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(3);
     expect((await koncli('waitgroup', 'done', 'workers')).code).toBe(0);
     expect((await koncli('waitgroup', 'wait', 'workers', '--timeout', '0')).code).toBe(0);
+  });
+});
+
+describe('judging', () => {
+  test("a busy konductor Mutex's rule is judged, and worded, with the API server's write time of its status (managedFields)", async () => {
+    expect((await koncli('mutex', 'lock', 'stamped', '--holder', 'pod-a', '--ttl', '60s')).code).toBe(0);
+    const { managedFields } = (await objectOf('mutexes', 'stamped')).metadata as { managedFields?: { manager?: string; subresource?: string }[] };
+    expect(managedFields).toContainEqual(expect.objectContaining({ manager: 'koncli', subresource: 'status' }));
+    await sleep(3_500); // past the Date headers' and managedFields' 1 s precision
+    const busy = await koncli('mutex', 'lock', 'stamped', '--holder', 'pod-b', '--timeout', '0', '--max-clock-skew', '0s', '--json');
+    expect(busy.code).toBe(3);
+    const { rule } = json(busy.stdout).error as { rule: string };
+    expect(rule).toMatch(
+      /^the API server stamped its last write \S+ \(at most\), its writer's own timestamp agrees|\(later than the server's write time says\)$/,
+    );
+    expect(rule).not.toMatch(/no managedFields/);
   });
 });
 
