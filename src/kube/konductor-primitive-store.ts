@@ -4,13 +4,13 @@ import { isKind, KoncliError } from '../core/errors.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { absent, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
+import { absent, ownsHolder, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
 import { listCustomObjects } from './konductor-lease-store.js';
 import type { KonductorShape } from './konductor-primitive.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { identityOf, isoTime, mergePatchOptions } from './patch.js';
 import type { RecordListing } from './primitive-store.js';
-import { watchObject } from './watch-object.js';
+import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
 /** The object as read, kept on its RecordObject so that a write changes only what the record does. */
 interface Source {
@@ -58,7 +58,16 @@ export class KonductorRecordStore implements RecordStore {
     const meta = stanza(obj, 'metadata');
     const name = text(meta.name);
     const namespace = text(meta.namespace, this.namespace);
-    const base = { name, namespace, version: text(meta.resourceVersion), labelledKind: this.shape.kind, ...identityOf(meta) };
+    // The claims are in the status: the server's time of its last write bounds theirs (as a konductor Lease's).
+    const writtenAtMost = lastWriteOf(Array.isArray(meta.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : undefined, ownsHolder);
+    const base = {
+      name,
+      namespace,
+      version: text(meta.resourceVersion),
+      labelledKind: this.shape.kind,
+      ...(writtenAtMost !== undefined && { writtenAtMost }),
+      ...identityOf(meta),
+    };
     const source: Source = { spec: stanza(obj, 'spec'), status: stanza(obj, 'status') };
     try {
       return { ...base, record: this.shape.toRecord(obj, new Reader(name, namespace, this.shape.type)), source };

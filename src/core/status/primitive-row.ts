@@ -44,7 +44,7 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
     return corruptRow(kind, obj.namespace, obj.name, err.message, created);
   }
   const now = ctx.clock.now();
-  const views = judgeClaims(ctx, withUid(`${obj.namespace}/${obj.name}`, obj), claims, now);
+  const views = judgeClaims(ctx, withUid(`${obj.namespace}/${obj.name}`, obj), claims, now, obj.writtenAtMost);
   const wallOf = (deadline: number | undefined) => (deadline === undefined ? null : new Date(wallTimeOf(ctx.clock, deadline)).toISOString());
   const holders: HolderRow[] = views.map((v) => ({
     holder: v.claim.holder,
