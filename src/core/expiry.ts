@@ -15,6 +15,8 @@ export interface ClaimSighting {
   durationMs: number;
   /** Upper bound (server clock, ms since the epoch) of the claim's last write, from managedFields. */
   serverWrittenAtMost?: number;
+  /** Why there is no `serverWrittenAtMost`, for messages, when it is not that the server recorded none (a semaphore slot has no stamp of its own). */
+  noServerStamp?: string;
   /**
    * When the claim's own writer says it ends, on the writer's clock (ms since the epoch):
    * renewTime + leaseDurationSeconds, createdAt + ttl, a konductor Lease's status.expires.
@@ -98,7 +100,7 @@ export class ExpiryTracker {
   /** Why a claim lasts as judged, for people. */
   private explain(claim: ClaimSighting, basis: ExpiryBasis, seenForMs: number, server: number | undefined, writer: number | undefined): string {
     const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
-    const noStamp = '; the API server recorded no write time (no managedFields)';
+    const noStamp = `; ${claim.noServerStamp ?? 'the API server recorded no write time (no managedFields)'}`;
     const writerWhy = () =>
       `its writer's own expiry ${new Date(claim.writerExpiresAt!).toISOString()} plus the ${secs(this.maxClockSkewMs)} allowed clock skew (--max-clock-skew)`;
     if (basis === 'server') {

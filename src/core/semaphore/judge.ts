@@ -24,7 +24,13 @@ export function holderExpiry(tracker: ExpiryTracker, semaphoreKey: string, id: s
   const date = Date.parse(h.date);
   const writerExpiresAt = !Number.isNaN(expires) ? expires : !Number.isNaN(date) ? date + ttlMs : undefined;
   const { unknown, ...known } = h;
-  return tracker.judge({ key: `semaphore/${semaphoreKey}/${id}`, fingerprint: JSON.stringify([known, unknown]), durationMs: ttlMs, writerExpiresAt });
+  return tracker.judge({
+    key: `semaphore/${semaphoreKey}/${id}`,
+    fingerprint: JSON.stringify([known, unknown]),
+    durationMs: ttlMs,
+    writerExpiresAt,
+    noServerStamp: 'a slot has no server write time of its own (its holders share one annotation: docs/clock.md)',
+  });
 }
 
 /** holderExpiry's deadline only (monotonic ms). */

@@ -88,4 +88,12 @@ describe('semaphore holder expiry', () => {
     await clock.advance(firstDeadline - clock.now());
     expect(judgeHolders({ max: 1, holders: { h: refreshed }, unknown: {} }, tracker, 'ns/s', clock.now())[0].expired).toBe(false);
   });
+  it('says a slot has no server write time of its own, never that the server recorded none', async () => {
+    const clock = new FakeClock();
+    const sc = serverClockAt(clock, 0);
+    const tracker = new ExpiryTracker(clock, sc);
+    const [view] = judgeHolders({ max: 1, holders: { h: written(sc, clock.now(), 60) }, unknown: {} }, tracker, 'ns/s', clock.now());
+    expect(view.expiry!.why).toMatch(/a slot has no server write time of its own/);
+    expect(view.expiry!.why).not.toMatch(/no managedFields/);
+  });
 });
