@@ -114,6 +114,27 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
     expect(verbose.stderr).not.toMatch(/no managedFields/);
   });
 
+  test('a lapsed hold: koncli status says when it expired, and the break command it prints frees the mutex (exit 0)', async () => {
+    expect((await koncli('mutex', 'lock', 'lapsed', '--holder', 'gone-pod', '--ttl', '2s')).code).toBe(0);
+    let row: { state?: string; expiresAt?: string | null; breakCommand?: string } = {};
+    await until(
+      'the hold is judged expired',
+      async () => {
+        const listed = JSON.parse((await koncli('status', '--json')).stdout) as { items: (typeof row & { kind: string; name: string })[] };
+        row = listed.items.find((i) => i.kind === 'mutex' && i.name === 'lapsed') ?? {};
+        return row.state === 'expired';
+      },
+      30_000,
+    );
+    expect(Date.parse(row.expiresAt!)).toBeLessThanOrEqual(Date.now());
+    expect(row.breakCommand).toMatch(/mutex unlock lapsed .*--force --if-holder gone-pod$/);
+    const words = row.breakCommand!.split(' ').slice(1); // after "koncli"
+    const broken = await runKoncli([...words, '--kubeconfig', admin, '--json'], { timeoutMs: 60_000 });
+    expect(broken.code).toBe(0);
+    expect(json(broken.stdout)).toMatchObject({ outcome: 'broken', previousHolder: 'gone-pod' });
+    expect(await recordOf('lapsed')).toMatchObject({ holder: null });
+  });
+
   test("the docs' try-lock and critical-section scripts run unchanged", async () => {
     const script = `
       set -e

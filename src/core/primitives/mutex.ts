@@ -129,12 +129,13 @@ export const planMutexUnlock =
     if (req.force) {
       if (!read.state)
         throw new KoncliError('not-found', `mutex ${req.name} does not exist in namespace ${read.obj?.namespace ?? 'this namespace'}; nothing to break`);
-      if (!live) throw new KoncliError('not-held', `mutex ${req.name} is not held by anyone; nothing to break`, { holder: null });
-      if (req.ifHolder !== undefined && live.holder !== req.ifHolder)
-        throw new KoncliError('not-held', `mutex ${req.name} is held by ${live.holder}, not ${req.ifHolder} (--if-holder); nothing broken`, {
-          holder: live.holder,
+      // A lapsed claim still in the record is broken too (as a Lease's: the command `koncli status` prints for it works).
+      if (!current) throw new KoncliError('not-held', `mutex ${req.name} is not held by anyone; nothing to break`, { holder: null });
+      if (req.ifHolder !== undefined && current.holder !== req.ifHolder)
+        throw new KoncliError('not-held', `mutex ${req.name} is held by ${current.holder}, not ${req.ifHolder} (--if-holder); nothing broken`, {
+          holder: current.holder,
         });
-      return { write: { ...read.state, holder: null }, result: () => ({ outcome: 'broken', previousHolder: live.holder }) };
+      return { write: { ...read.state, holder: null }, result: () => ({ outcome: 'broken', previousHolder: current.holder }) };
     }
     if (!read.state || !current) return { done: { outcome: 'already-free', previousHolder: null } };
     // Our own lapsed claim: cleared (nobody else took the mutex meanwhile), still already-free.

@@ -270,15 +270,21 @@ export interface RWUnlocked {
 function planRWBreak(req: RWUnlockRequest, read: Read<RWMutexState>): Plan<RWMutexState, RWUnlocked> {
   if (!read.state)
     throw new KoncliError('not-found', `rwmutex ${req.name} does not exist in namespace ${read.obj?.namespace ?? 'this namespace'}; nothing to break`);
+  // Lapsed claims still in the record count (as a Lease's): the command `koncli status` prints for them works.
+  const recorded = read.state;
+  const holders = [...(recorded.writer ? [recorded.writer.holder] : []), ...recorded.readers.map((c) => c.holder)];
   const state = pruned(read);
-  const holders = [...(state.writer ? [state.writer.holder] : []), ...state.readers.map((c) => c.holder)];
   if (holders.length === 0) throw new KoncliError('not-held', `rwmutex ${req.name} is not held by anyone; nothing to break`, { holders: [] });
   const target = req.ifHolder;
   if (target !== undefined && !holders.includes(target))
     throw new KoncliError('not-held', `rwmutex ${req.name} is not held by ${target} (--if-holder; held by ${holders.join(', ')}); nothing broken`, { holders });
   const broken = target === undefined ? holders : [target];
-  const mode: RWMode = state.writer && broken.includes(state.writer.holder) ? 'write' : 'read';
-  const write = { ...state, writer: mode === 'write' ? null : state.writer, readers: state.readers.filter((c) => !broken.includes(c.holder)) };
+  const mode: RWMode = recorded.writer && broken.includes(recorded.writer.holder) ? 'write' : 'read';
+  const write = {
+    ...state,
+    writer: state.writer && broken.includes(state.writer.holder) ? null : state.writer,
+    readers: state.readers.filter((c) => !broken.includes(c.holder)),
+  };
   return { write, result: () => ({ outcome: 'broken', mode, released: broken }) };
 }
 

@@ -56,8 +56,9 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
   const live = views.filter((v) => !v.expired);
   const state: LockState = live.length ? 'held' : views.length ? 'expired' : 'free';
   // It frees when the last live claim lapses; never, while one lasts until released.
-  const ends = live.map((v) => v.deadline);
-  const expiresAt = state !== 'held' || ends.includes(undefined) ? null : wallOf(Math.max(...(ends as number[])));
+  // Expired: when the last claim lapsed.
+  const ends = (state === 'expired' ? views : live).map((v) => v.deadline);
+  const expiresAt = state === 'free' || ends.includes(undefined) ? null : wallOf(Math.max(...(ends as number[])));
   return {
     kind,
     namespace: obj.namespace,

@@ -42,7 +42,8 @@ export function semaphoreRow(s: SemaphoreStatus): LockRow {
   const live = s.holders.filter((h) => !h.expired);
   const state: LockState = live.length ? 'held' : holders.length ? 'expired' : 'free';
   // It frees entirely when the last live slot lapses; never, while one lasts until unlocked.
-  const ends = live.map((h) => h.expires);
+  // Expired: when the last slot lapsed.
+  const ends = (state === 'expired' ? s.holders : live).map((h) => h.expires);
   const expiresAt = ends.length === 0 || ends.includes(null) ? null : ends.sort().at(-1)!;
   const dates = s.holders.map((h) => h.date).filter(Boolean);
   return {
@@ -51,7 +52,7 @@ export function semaphoreRow(s: SemaphoreStatus): LockRow {
     name: s.name,
     holders,
     state,
-    expiresAt: state === 'held' ? expiresAt : null,
+    expiresAt: state === 'free' ? null : expiresAt,
     ttlSeconds: null,
     lastRenewed: dates.length ? dates.sort().at(-1)! : null,
     waiters: 0,

@@ -202,6 +202,16 @@ describe('mutex unlock', () => {
     expect(isKind(await rejection(unlock(ctx(), { holder: 'op', force: true })), 'not-held')).toBe(true);
   });
 
+  it('--force --if-holder breaks a lapsed claim still in the record (the command status prints for a stuck mutex works)', async () => {
+    const { ctx, clock, store } = setup();
+    await lock(ctx(), clock, 'a', { ttlSeconds: 10 });
+    const operator = ctx();
+    await readRecord(operator, mutexKind, 'm'); // first seen now
+    await clock.advance(11_000);
+    expect((await unlock(operator, { holder: 'op', force: true, ifHolder: 'a' })).result).toEqual({ outcome: 'broken', previousHolder: 'a' });
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: null });
+  });
+
   it('a --force whose answer was lost (it landed) is judged by the next read: broken, not "nothing to break"', async () => {
     const { ctx, clock, store } = setup();
     await lock(ctx(), clock, 'a');

@@ -44,8 +44,11 @@ describe('primitiveRow', () => {
     const c = ctx();
     const stored = obj('mutex', { holder: claim('pod-a', 60), fencingToken: 3 });
     primitiveRow(stored, c);
+    const lapsesAt = clock.wallNow() + 60_000;
     await clock.advance(61_000);
-    expect(primitiveRow(stored, c)).toMatchObject({ state: 'expired', expiresAt: null, holders: [{ holder: 'pod-a', state: 'expired' }] });
+    const expired = primitiveRow(stored, c);
+    expect(expired).toMatchObject({ state: 'expired', holders: [{ holder: 'pod-a', state: 'expired' }] });
+    expect(Date.parse(expired.expiresAt!)).toBe(lapsesAt); // when it lapsed (status shows "expired 1s ago")
   });
 
   test("a once's runner is a claim; its completed run (no acquiredAt) is not: done is free", () => {
