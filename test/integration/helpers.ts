@@ -142,3 +142,16 @@ async function waitUntilAllowed(namespace: string, verb: string, group: string, 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The busy `--json` error of a one-shot lock whose claim koncli judged with the API server's write
+ * time (managedFields) and the writer's own stamp (docs/clock.md): its rule says so, never "no managedFields".
+ */
+export function expectServerStampedRule(busy: { code: number | null; stdout: string }): void {
+  expect(busy.code).toBe(3);
+  const { rule } = (JSON.parse(busy.stdout) as { error: { rule: string } }).error;
+  expect(rule).toMatch(
+    /^the API server stamped its last write \S+ \(at most\), its writer's own timestamp agrees|\(later than the server's write time says\)$/,
+  );
+  expect(rule).not.toMatch(/no managedFields/);
+}
