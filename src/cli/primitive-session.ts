@@ -37,5 +37,6 @@ async function konductorStore(client: KubeClient, kind: string, listing: RecordL
       `-A and -l of \`${kind} list\` are not supported with --kind konductor yet; list one namespace, or use kubectl get ${plural}.${group} -A`,
     );
   }
+  if (kind === 'semaphore') return new (await import('../kube/konductor-semaphore-store.js')).KonductorSemaphoreStore(client, client.namespace);
   return new KonductorRecordStore(client, client.namespace, shape);
 }

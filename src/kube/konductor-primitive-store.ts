@@ -29,7 +29,7 @@ export class KonductorRecordStore implements RecordStore {
   readonly objectType: string;
 
   constructor(
-    private readonly client: KubeClient,
+    protected readonly client: KubeClient,
     readonly namespace: string,
     private readonly shape: KonductorShape,
   ) {
@@ -37,7 +37,7 @@ export class KonductorRecordStore implements RecordStore {
     this.objectType = shape.type.resource;
   }
 
-  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {
+  protected call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {
     const site = { verb, resource: this.shape.type.resource + subresource, name, namespace: this.namespace };
     return this.client.call(site, () =>
       fn().catch((err) => {

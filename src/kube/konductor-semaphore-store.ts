@@ -1,0 +1,156 @@
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { Claim, RecordObject } from '../core/claim/model.js';
+import { formatGoDuration } from '../core/duration.js';
+import { isKind, KoncliError } from '../core/errors.js';
+import type { PermitsState } from '../core/primitives/permits.js';
+import { FIELD_MANAGER, type KubeClient } from './client.js';
+import { resourceTypeMissing, stanza, text } from './konductor-lease.js';
+import { KonductorRecordStore } from './konductor-primitive-store.js';
+import { foreignPermit, isForeignPermitOf, mirrorName, PERMIT_SEMAPHORE_LABEL, PERMIT_TYPE, SEMAPHORE_SHAPE } from './konductor-semaphore.js';
+import { MANAGED_BY_LABEL } from './lease-store.js';
+import { mergePatchOptions } from './patch.js';
+
+/**
+ * konductor.io/v1 Semaphores as the claim engine's RecordStore (docs/formats.md, "konductor
+ * Semaphore"): the record is the Semaphore's status.claims (kube/konductor-semaphore.ts), written
+ * by resourceVersion-guarded status patches, plus the Permits other clients made (konductor's own
+ * `semaphore acquire`), read by listing the namespace's Permits before each read of the Semaphore
+ * and counted, never written. A watch event is decoded with the Permits of the last list. Beside
+ * the record, koncli keeps one Permit per holder as konductor's readable mirror (`mirror`,
+ * `unmirror`): konductor's tools see it, koncli never counts it.
+ */
+export class KonductorSemaphoreStore extends KonductorRecordStore {
+  private readonly customs: CustomObjectsApi;
+  /** The namespace's Permits as last listed (raw objects). */
+  private permits: unknown[] = [];
+
+  constructor(client: KubeClient, namespace: string) {
+    super(client, namespace, SEMAPHORE_SHAPE);
+    this.customs = client.api(CustomObjectsApi);
+    const decodeSemaphore = this.decode;
+    this.decode = (obj: unknown) => this.withForeign(decodeSemaphore(obj));
+  }
+
+  private permitCall<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {
+    const site = { verb, resource: PERMIT_TYPE.resource + subresource, name, namespace: this.namespace };
+    return this.client.call(site, () =>
+      fn().catch((err) => {
+        throw resourceTypeMissing(err, PERMIT_TYPE) ?? err;
+      }),
+    );
+  }
+
+  private permitRef(name: string) {
+    const { group, version, plural } = PERMIT_TYPE;
+    return { group, version, plural, namespace: this.namespace, name };
+  }
+
+  /** Lists the namespace's Permits (one request), kept for the decodes that follow. */
+  private async listPermits(): Promise<void> {
+    const { group, version, plural } = PERMIT_TYPE;
+    const list: unknown = await this.permitCall('list', undefined, () =>
+      this.customs.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
+    );
+    this.permits = (list as { items?: unknown[] } | undefined)?.items ?? [];
+  }
+
+  /** The record with the foreign Permits of this semaphore added; a malformed one makes the object unreadable (corrupt, nothing written). */
+  private withForeign(obj: RecordObject): RecordObject {
+    if (obj.unreadable || obj.record === undefined) return obj;
+    const state = JSON.parse(obj.record) as PermitsState;
+    try {
+      const foreign = this.permits.filter((p) => isForeignPermitOf(p, obj.name)).map((p) => foreignPermit(p, state.ttlSeconds));
+      return { ...obj, record: JSON.stringify({ ...state, foreign }) };
+    } catch (err) {
+      if (!(err instanceof KoncliError)) throw err;
+      return { ...obj, unreadable: err };
+    }
+  }
+
+  override async get(name: string): Promise<RecordObject | null> {
+    await this.listPermits();
+    return super.get(name);
+  }
+
+  override async list(): Promise<RecordObject[]> {
+    await this.listPermits();
+    return super.list();
+  }
+
+  /** Deletes a foreign Permit, guarded by the resourceVersion it was listed with; one already gone is fine. */
+  async deletePermit(name: string): Promise<void> {
+    const listed = this.permits.find((p) => stanza(p, 'metadata').name === name);
+    const resourceVersion = text(stanza(listed, 'metadata').resourceVersion);
+    await this.permitCall('delete', name, () =>
+      this.customs.deleteNamespacedCustomObject({ ...this.permitRef(name), body: { preconditions: { resourceVersion } } }),
+    ).catch((err: unknown) => {
+      if (!isKind(err, 'not-found')) throw err;
+    });
+  }
+
+  /**
+   * Creates (or, when it is already koncli's, re-stamps) the Permit that mirrors `claim` on the
+   * semaphore `obj`, status Granted with the claim's times. A Permit of that name made by someone
+   * else is left alone. Returns a warning when the mirror could not be written.
+   */
+  async mirror(obj: RecordObject, claim: Claim): Promise<string | undefined> {
+    const name = mirrorName(obj.name, claim.holder);
+    try {
+      const version = await this.createMirror(obj, claim, name);
+      if (version === undefined) return `Permit ${name} exists and is not koncli's mirror; left alone`;
+      const status = { phase: 'Granted', acquiredAt: claim.acquiredAt, expiresAt: claim.expiresAt ?? null };
+      const body = { metadata: { resourceVersion: version }, status };
+      const patch = () => this.customs.patchNamespacedCustomObjectStatus({ ...this.permitRef(name), body, fieldManager: FIELD_MANAGER }, mergePatchOptions());
+      await this.permitCall('patch', name, patch, '/status');
+      return undefined;
+    } catch (err) {
+      return `could not write Permit ${name}, the mirror konductor's tools read (the permit itself is recorded on the Semaphore): ${(err as Error).message}`;
+    }
+  }
+
+  /** Creates the mirror Permit (its resourceVersion), or adopts koncli's own of that name; undefined when the name is someone else's. */
+  private async createMirror(obj: RecordObject, claim: Claim, name: string): Promise<string | undefined> {
+    const { apiVersion, kind, group, version, plural } = PERMIT_TYPE;
+    const owner = { apiVersion: SEMAPHORE_SHAPE.type.apiVersion, kind: SEMAPHORE_SHAPE.type.kind, name: obj.name, uid: obj.uid };
+    const metadata = {
+      name,
+      namespace: this.namespace,
+      labels: { [PERMIT_SEMAPHORE_LABEL]: obj.name, [MANAGED_BY_LABEL]: 'koncli' },
+      ...(obj.uid && { ownerReferences: [owner] }),
+    };
+    const spec = { semaphore: obj.name, holder: claim.holder, ...(claim.ttlSeconds !== undefined && { ttl: formatGoDuration(claim.ttlSeconds) }) };
+    try {
+      const body = { apiVersion, kind, metadata, spec };
+      const made: unknown = await this.permitCall('create', name, () =>
+        this.customs.createNamespacedCustomObject({ group, version, plural, namespace: this.namespace, body, fieldManager: FIELD_MANAGER }),
+      );
+      return text(stanza(made, 'metadata').resourceVersion);
+    } catch (err) {
+      if (!isKind(err, 'conflict')) throw err;
+    }
+    const existing: unknown = await this.permitCall('get', name, () => this.customs.getNamespacedCustomObject(this.permitRef(name)));
+    const labels = stanza(stanza(existing, 'metadata'), 'labels');
+    if (labels[MANAGED_BY_LABEL] !== 'koncli' || stanza(existing, 'spec').holder !== claim.holder) return undefined;
+    return text(stanza(existing, 'metadata').resourceVersion);
+  }
+
+  /** Deletes koncli's mirror Permits of `holders` on semaphore `name` (only koncli's own); returns a warning on failure. */
+  async unmirror(name: string, holders: string[]): Promise<string | undefined> {
+    const failed: string[] = [];
+    for (const holder of holders) {
+      const permit = mirrorName(name, holder);
+      try {
+        const existing: unknown = await this.permitCall('get', permit, () => this.customs.getNamespacedCustomObject(this.permitRef(permit)));
+        const meta = stanza(existing, 'metadata');
+        if (stanza(meta, 'labels')[MANAGED_BY_LABEL] !== 'koncli') continue;
+        const resourceVersion = text(meta.resourceVersion);
+        await this.permitCall('delete', permit, () =>
+          this.customs.deleteNamespacedCustomObject({ ...this.permitRef(permit), body: { preconditions: { resourceVersion } } }),
+        );
+      } catch (err) {
+        if (!isKind(err, 'not-found')) failed.push(`${permit}: ${(err as Error).message}`);
+      }
+    }
+    return failed.length ? `could not delete the mirror Permit ${failed.join('; ')}` : undefined;
+  }
+}
