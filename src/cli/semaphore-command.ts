@@ -1,6 +1,7 @@
 import { wallTimeOf } from '../core/clock.js';
 import type { Claim, ClaimContext } from '../core/claim/model.js';
-import type { PermitAcquired, PermitReleased } from '../core/primitives/permits.js';
+import type { PermitAcquired, PermitReleased, PermitsState } from '../core/primitives/permits.js';
+import type { ClaimRunFlags } from './claim-runner.js';
 import type { KonductorSemaphoreStore } from '../kube/konductor-semaphore-store.js';
 import { formatDuration } from './duration.js';
 import { PrimitiveCommand, type PrimitiveListFlagValues } from './primitive-command.js';
@@ -139,6 +140,32 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
     for (const permit of result.foreignPermits) await store.deletePermit(permit);
     const w = await store.unmirror(name, result.removed);
     if (w) this.output.warn(w);
+  }
+
+  /**
+   * `semaphore run --kind konductor`: the permit is taken, renewed and given back through the claim
+   * engine's run path (cli/claim-runner.ts, src/supervise), as `mutex run`. No mirror Permit is kept
+   * for a run (konductor's tools see the holder in status.holders).
+   */
+  protected async konductorRun(
+    req: Omit<KonductorAcquire, 'wait' | 'ttlSeconds'> & { ttlSeconds: number },
+    supervision: ClaimRunFlags & { conflictExitCode: number },
+  ): Promise<void> {
+    const [p, { runReport }] = await Promise.all([import('../core/primitives/permits.js'), import('./claim-runner.js')]);
+    const { name, holder, ttlSeconds } = req;
+    await this.runClaimed<PermitsState, PermitAcquired>(
+      { kind: p.permitsKind, name, holder, ttlSeconds },
+      (ctx) => ({
+        acquire: p.planPermitAcquire({ ...req, namespace: ctx.store.namespace }, ctx.clock),
+        claimOf: (r) => ({ object: r.object, sentAt: r.sentAt, fencingToken: r.object.version }),
+        lostIn: (state) => p.permitLost(name, holder, state),
+        renew: p.planPermitRenew(name, holder, ttlSeconds),
+        release: () => p.planPermitRelease({ name, namespace: ctx.store.namespace, holder, force: false }),
+        env: { KONCLI_SEMAPHORE: name },
+      }),
+      supervision,
+      runReport,
+    );
   }
 
   /** `semaphore status NAME --kind konductor`, or without NAME its listing (this namespace). */

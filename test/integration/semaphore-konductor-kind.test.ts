@@ -143,7 +143,9 @@ spec:
     expect(applied.code).toBe(0);
     const status = json((await koncli('semaphore', 'status', 'api-quota', '--json')).stdout);
     expect(status).toMatchObject({ permits: 5, inUse: 1, ttlSeconds: 600 });
-    expect(status.holders).toEqual([expect.objectContaining({ holder: 'job-worker-123', state: 'held', source: 'permit', permit: 'api-quota-permit-1', ttlSeconds: 600 })]);
+    expect(status.holders).toEqual([
+      expect.objectContaining({ holder: 'job-worker-123', state: 'held', source: 'permit', permit: 'api-quota-permit-1', ttlSeconds: 600 }),
+    ]);
     for (const id of ['w1', 'w2', 'w3', 'w4']) expect((await koncli('semaphore', 'acquire', 'api-quota', '--holder', id)).code).toBe(0);
     const full = await koncli('semaphore', 'acquire', 'api-quota', '--holder', 'w5');
     expect(full.code).toBe(3);
@@ -190,9 +192,16 @@ describe('bad input and foreign data: refused, nothing changed', () => {
     expect(await permits().then((ps) => ps.filter((p) => (p.spec as any).semaphore === 'broken'))).toEqual([]);
 
     expect((await koncli('semaphore', 'create', 'odd', '--permits', '2')).code).toBe(0);
-    const permit = { apiVersion: 'konductor.io/v1', kind: 'Permit', metadata: { name: 'odd-p', labels: { semaphore: 'odd' } }, spec: { semaphore: 'odd', holder: 'h' } };
+    const permit = {
+      apiVersion: 'konductor.io/v1',
+      kind: 'Permit',
+      metadata: { name: 'odd-p', labels: { semaphore: 'odd' } },
+      spec: { semaphore: 'odd', holder: 'h' },
+    };
     expect((await kubectl(['apply', '-f', '-'], JSON.stringify(permit))).code).toBe(0);
-    expect((await kubectl(['patch', 'permits.konductor.io', 'odd-p', '--subresource=status', '--type=merge', '-p', '{"status":{"acquiredAt":"yesterday"}}'])).code).toBe(0);
+    expect(
+      (await kubectl(['patch', 'permits.konductor.io', 'odd-p', '--subresource=status', '--type=merge', '-p', '{"status":{"acquiredAt":"yesterday"}}'])).code,
+    ).toBe(0);
     const oddRv = (await get('semaphores', 'odd')).metadata!.resourceVersion;
     const odd = await koncli('semaphore', 'acquire', 'odd', '--holder', 'x');
     expect([odd.code, odd.stderr.trim().split('\n').length]).toEqual([9, 1]);
