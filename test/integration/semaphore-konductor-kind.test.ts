@@ -6,8 +6,11 @@
 // acquirers never exceed spec.permits (seen by an independent watch); bad input and corrupt data
 // are refused with nothing changed.
 import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
-import { clusterArgs, runKoncli } from '../support/cli.js';
-import { sleep } from '../support/poll.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterArgs, collect, runKoncli, spawnKoncli } from '../support/cli.js';
+import { sleep, until } from '../support/poll.js';
 import { kubectlPath, runCommand } from '../support/access.js';
 import { History } from '../reliability/support.js';
 import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
@@ -113,6 +116,41 @@ describe("konductor's semaphore verbs on konductor.io/v1 Semaphores (docs/cli/se
     } finally {
       history.stop();
     }
+  }, 180_000);
+});
+
+describe("semaphore run --kind konductor (the claim engine's run path)", () => {
+  test('6 concurrent runs on 2 permits: never more than 2 commands at once; a permit broken by --force stops its command (exit 4)', async () => {
+    expect((await koncli('semaphore', 'create', 'runs', '--permits', '2')).code).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'ksem-'));
+    const log = join(dir, 'log');
+    const script = `echo "start $KONCLI_HOLDER" >> ${log}; sleep 0.4; echo "end $KONCLI_HOLDER" >> ${log}`;
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        runKoncli(['semaphore', 'run', 'runs', '--holder', `r${i}`, '--wait', '--timeout', '100s', ...K, ...clusterArgs(admin, ns), '--', 'sh', '-c', script], {
+          timeoutMs: 120_000,
+        }),
+      ),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    let running = 0;
+    let most = 0;
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    for (const line of lines) {
+      running += line.startsWith('start') ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect([lines.length, running]).toEqual([12, 0]);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(holdersOf(await get('semaphores', 'runs'))).toEqual([]);
+
+    const held = spawnKoncli(['semaphore', 'run', 'runs', '--holder', 'victim', '--ttl', '6s', ...K, ...clusterArgs(admin, ns), '--', 'sleep', '60']);
+    const done = collect(held);
+    await until('victim holds a permit', async () => holdersOf(await get('semaphores', 'runs')).includes('victim'), 60_000);
+    expect((await koncli('semaphore', 'unlock', 'runs', '--force', '--if-holder', 'victim')).code).toBe(0);
+    const lost = await done;
+    expect(lost.code).toBe(4);
+    expect(lost.stderr).toMatch(/permit of victim was removed from semaphore runs/);
   }, 180_000);
 });
 
