@@ -110,7 +110,8 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
       holder,
       state: held.length === 0 ? 'free' : 'held',
       removed: [...result.removed, ...(result.state?.foreign.filter((c) => result.foreignPermits.includes(c.permit)).map((c) => c.holder) ?? [])],
-      outcome: result.outcome,
+      // kube-lock's unlock vocabulary (docs/json.md): a release and a forced removal are both `unlocked`.
+      outcome: result.outcome === 'already-free' ? 'already-free' : 'unlocked',
       forced: result.outcome === 'broken',
       expired: false,
       max: result.state?.permits ?? null,

@@ -75,13 +75,13 @@ describe("konductor's semaphore verbs on konductor.io/v1 Semaphores (docs/cli/se
 
     expect((await koncli('semaphore', 'delete', 'api-limit')).code).toBe(3); // permits in use
     const released = await koncli('semaphore', 'release', 'api-limit', '--holder', 'my-app', '--json');
-    expect(json(released.stdout)).toMatchObject({ outcome: 'released', removed: ['my-app'], holders: ['other'] });
+    expect(json(released.stdout)).toMatchObject({ outcome: 'unlocked', removed: ['my-app'], holders: ['other'] });
     expect(json((await koncli('semaphore', 'release', 'api-limit', '--holder', 'my-app', '--json')).stdout).outcome).toBe('already-free');
     expect((await permits()).map((p) => p.metadata!.name)).toEqual(['api-limit-other']);
     expect((await koncli('semaphore', 'acquire', 'api-limit', '--holder', 'third')).code).toBe(0);
 
     const forced = await koncli('semaphore', 'unlock', 'api-limit', '--force', '--if-holder', 'other', '--if-holder', 'third', '--json');
-    expect(json(forced.stdout)).toMatchObject({ outcome: 'broken', forced: true, holders: [] });
+    expect(json(forced.stdout)).toMatchObject({ outcome: 'unlocked', forced: true, holders: [] });
     expect((await koncli('semaphore', 'delete', 'api-limit')).code).toBe(0);
     expect(await permits()).toEqual([]);
     expect((await koncli('semaphore', 'acquire', 'api-limit')).code).toBe(6); // acquire needs an existing semaphore
@@ -194,7 +194,7 @@ spec:
 
     // konductor's `semaphore release --holder job-worker-123` deletes that holder's Permit: so does koncli's.
     const released = await koncli('semaphore', 'release', 'api-quota', '--holder', 'job-worker-123', '--json');
-    expect(json(released.stdout)).toMatchObject({ outcome: 'released', removed: ['job-worker-123'] });
+    expect(json(released.stdout)).toMatchObject({ outcome: 'unlocked', removed: ['job-worker-123'] });
     expect((await permits()).map((p) => p.metadata!.name)).not.toContain('api-quota-permit-1');
     expect((await koncli('semaphore', 'acquire', 'api-quota', '--holder', 'w5')).code).toBe(0);
   });
