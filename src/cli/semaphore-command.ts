@@ -21,6 +21,9 @@ export interface KonductorAcquire {
 const slotsOf = (state: { permits: number; holders: Claim[]; foreign: Claim[] } | null) =>
   state ? `${state.holders.length + state.foreign.length}/${state.permits} permits in use` : 'it does not exist';
 
+/** The keys every semaphore verb's document starts with (`semaphore` = `name`, kept for old scripts: docs/json.md). */
+const headOf = (ctx: ClaimContext, name: string, holder: string) => ({ kind: 'semaphore', namespace: ctx.store.namespace, name, semaphore: name, holder });
+
 /**
  * The semaphore verbs: kube-lock ConfigMaps by default (the commands' own code), konductor.io/v1
  * Semaphores with `--kind konductor` (here: core/primitives/permits.ts on the claim engine, through
@@ -67,11 +70,7 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
     const heldUntil = ttl === null ? null : new Date(wallTimeOf(ctx.clock, result.sentAt + ttl * 1000)).toISOString();
     const holders = result.state.holders.map((c) => c.holder);
     const doc = {
-      kind: 'semaphore',
-      namespace: ctx.store.namespace,
-      name,
-      semaphore: name,
-      holder,
+      ...headOf(ctx, name, holder),
       outcome: result.outcome,
       state: 'held',
       expiresAt: heldUntil,
@@ -103,11 +102,7 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
     if (result.outcome === 'broken') await this.recordForce(ctx, name, holder, [...result.removed, ...result.foreignPermits], req.reason);
     const held = result.state ? [...result.state.holders, ...result.state.foreign.filter((c) => !result.foreignPermits.includes(c.permit))] : [];
     const doc = {
-      kind: 'semaphore',
-      namespace: ctx.store.namespace,
-      name,
-      semaphore: name,
-      holder,
+      ...headOf(ctx, name, holder),
       state: held.length === 0 ? 'free' : 'held',
       removed: [...result.removed, ...(result.state?.foreign.filter((c) => result.foreignPermits.includes(c.permit)).map((c) => c.holder) ?? [])],
       // kube-lock's unlock vocabulary (docs/json.md): a release and a forced removal are both `unlocked`.

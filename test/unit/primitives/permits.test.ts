@@ -16,6 +16,7 @@ import {
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { MemoryRecordStore } from '../../support/memory-record-store.js';
+import { rejection } from '../../support/rejection.js';
 
 function setup(permits = 2, foreign: PermitsState['foreign'] = []) {
   const clock = new FakeClock();
@@ -32,15 +33,6 @@ const acquire = (ctx: ClaimContext, clock: FakeClock, holder: string, ttlSeconds
 const release = (ctx: ClaimContext, holder: string, force = false, ifHolder?: string[]) =>
   decide(ctx, permitsKind, 's', planPermitRelease({ name: 's', namespace: 'test', holder, force, ifHolder }), { wait: false });
 const holders = async (store: MemoryRecordStore) => (JSON.parse((await store.get('s'))!.record!) as PermitsState).holders.map((c) => c.holder);
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { kind?: string };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('semaphore acquire (konductor storage)', () => {
   it('grants up to `permits` holders, refreshes a holder, and refuses the next with busy, writing nothing', async () => {
