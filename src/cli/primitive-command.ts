@@ -99,7 +99,9 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     if (!unlock) return;
     this.busyBreak = (d) => {
       const holders = typeof d.holder === 'string' && d.holder ? [d.holder] : Array.isArray(d.holders) ? d.holders.filter((h) => typeof h === 'string') : [];
-      return holders.length && (holders.length === 1 || unlock.multiple) ? commandLine(breakArgs.primitive(kind, name, namespace, holders)) : undefined;
+      if (!holders.length || (holders.length > 1 && !unlock.multiple)) return undefined;
+      // The same storage as the busy command's: without --kind konductor it would name a ConfigMap of that name.
+      return commandLine([...breakArgs.primitive(kind, name, namespace, holders), ...(this.storage === 'konductor' ? ['--kind', 'konductor'] : [])]);
     };
   }
 

@@ -54,6 +54,8 @@ describe("konductor's semaphore verbs on konductor.io/v1 Semaphores (docs/cli/se
     const full = await koncli('semaphore', 'acquire', 'api-limit', '--holder', 'third');
     expect([full.code, full.stderr.trim().split('\n').length]).toEqual([3, 1]);
     expect(full.stderr).toMatch(/no free permit \(2\/2 in use\): held by my-app .*other/);
+    // The break command names the same storage: without --kind konductor it would act on a ConfigMap of that name.
+    expect(full.stderr).toMatch(/to break it safely: koncli semaphore unlock api-limit -n \S+ --force --if-holder my-app --if-holder other --kind konductor$/m);
     expect((await koncli('semaphore', 'acquire', 'api-limit', '--holder', 'third', '--wait', '--timeout', '1s')).code).toBe(3);
 
     const sem = await get('semaphores', 'api-limit');
