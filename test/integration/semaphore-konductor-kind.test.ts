@@ -13,7 +13,8 @@ import { clusterArgs, collect, runKoncli, spawnKoncli } from '../support/cli.js'
 import { sleep, until } from '../support/poll.js';
 import { kubectlPath, runCommand } from '../support/access.js';
 import { History } from '../reliability/support.js';
-import { adminConfig, adminKubeconfigPath, freshNamespace } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { adminConfig, adminKubeconfigPath, freshNamespace, RESTRICTED_USER, restrictedKubeconfigPath } from './helpers.js';
 
 let ns: string;
 let admin: string;
@@ -249,4 +250,35 @@ describe('bad input and foreign data: refused, nothing changed', () => {
     expect((await get('semaphores', 'odd')).metadata!.resourceVersion).toBe(oddRv);
     expect((await get('permits', 'odd-p')).status).toEqual({ acquiredAt: 'yesterday' });
   });
+});
+
+describe('with only docs/rbac/konductor-role.yaml', () => {
+  test('the restricted user creates, acquires, waits, releases, lists, force-unlocks and deletes, mirrors included, without a warning', async () => {
+    const own = await freshNamespace('semkkind-rbac');
+    const role = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'rbac', 'konductor-role.yaml'), 'utf8')
+      .replace(/^(\s*namespace:\s*)koncli\s*$/gm, `$1${own}`)
+      .replace(
+        /- kind: ServiceAccount\n\s+name: koncli\n\s+namespace: \S+/,
+        `- kind: User\n    apiGroup: rbac.authorization.k8s.io\n    name: ${RESTRICTED_USER}`,
+      );
+    expect((await runCommand(kubectlPath(), ['--kubeconfig', admin, 'apply', '-f', '-'], { input: role })).code).toBe(0);
+    const canI = () =>
+      runCommand(kubectlPath(), ['--kubeconfig', admin, '-n', own, 'auth', 'can-i', 'delete', 'permits.konductor.io', '--as', RESTRICTED_USER]);
+    await until('the Role took effect', async () => (await canI()).stdout.trim() === 'yes', 20_000);
+    const as = (...args: string[]) => runKoncli([...args, ...K, ...clusterArgs(restrictedKubeconfigPath(), own)], { timeoutMs: 120_000 });
+    const clean = async (pending: Promise<{ code: number | null; stderr: string }>, code = 0) => {
+      const r = await pending;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr: '' });
+    };
+    await clean(as('semaphore', 'create', 'pool', '--permits', '1'));
+    await clean(as('semaphore', 'acquire', 'pool', '--holder', 'a'));
+    const waiter = as('semaphore', 'acquire', 'pool', '--holder', 'b', '--wait', '--timeout', '60s');
+    await sleep(1500);
+    await clean(as('semaphore', 'release', 'pool', '--holder', 'a'));
+    await clean(waiter);
+    await clean(as('semaphore', 'list'));
+    await clean(as('semaphore', 'status', 'pool'));
+    await clean(as('semaphore', 'unlock', 'pool', '--force', '--if-holder', 'b'));
+    await clean(as('semaphore', 'delete', 'pool'));
+  }, 120_000);
 });
