@@ -1,5 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Claim, RecordObject } from '../core/claim/model.js';
+import type { WatchHandlers } from '../core/store.js';
 import { formatGoDuration } from '../core/duration.js';
 import { isKind, KoncliError } from '../core/errors.js';
 import type { PermitsState } from '../core/primitives/permits.js';
@@ -9,13 +10,15 @@ import { KonductorRecordStore } from './konductor-primitive-store.js';
 import { foreignPermit, isForeignPermitOf, mirrorName, PERMIT_SEMAPHORE_LABEL, PERMIT_TYPE, SEMAPHORE_SHAPE } from './konductor-semaphore.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mergePatchOptions } from './patch.js';
+import { watchCollection } from './watch-collection.js';
 
 /**
  * konductor.io/v1 Semaphores as the claim engine's RecordStore (docs/formats.md, "konductor
  * Semaphore"): the record is the Semaphore's status.claims (kube/konductor-semaphore.ts), written
  * by resourceVersion-guarded status patches, plus the Permits other clients made (konductor's own
  * `semaphore acquire`), read by listing the namespace's Permits before each read of the Semaphore
- * and counted, never written. A watch event is decoded with the Permits of the last list. Beside
+ * and counted, never written. A watch on the Semaphore also follows its Permits (konductor's label):
+ * a Permit made or deleted re-lists them and re-delivers the Semaphore last seen with them. Beside
  * the record, koncli keeps one Permit per holder as konductor's readable mirror (`mirror`,
  * `unmirror`): konductor's tools see it, koncli never counts it.
  */
@@ -23,6 +26,8 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
   private readonly customs: CustomObjectsApi;
   /** The namespace's Permits as last listed (raw objects). */
   private permits: unknown[] = [];
+  /** Each semaphore as last read by `get` (a watch re-delivers it when only its Permits changed). */
+  private readonly lastRead = new Map<string, RecordObject | null>();
 
   constructor(client: KubeClient, namespace: string) {
     super(client, namespace, SEMAPHORE_SHAPE);
@@ -69,7 +74,68 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
 
   override async get(name: string): Promise<RecordObject | null> {
     await this.listPermits();
-    return super.get(name);
+    const obj = await super.get(name);
+    this.lastRead.set(name, obj);
+    return obj;
+  }
+
+  /**
+   * The Semaphore's watch (only events naming it), plus its Permits followed: after any Permit event
+   * the Permits are listed again and the Semaphore last seen is delivered again with them (a fresh
+   * read of what the record counts, not a change of the Semaphore), so a waiter sees a Permit that
+   * konductor's release deleted. Names longer than a label value (63) have no Permits to follow.
+   */
+  override async watch(name: string, fromVersion: string | undefined, handlers: WatchHandlers<RecordObject>): Promise<() => void> {
+    let last = this.lastRead.get(name) ?? null;
+    let stopped = false;
+    const stopSemaphore = await super.watch(name, fromVersion, {
+      ...handlers,
+      onChange: (obj) => {
+        last = obj;
+        handlers.onChange(obj);
+      },
+    });
+    let running = false;
+    let again = false;
+    const refresh = async () => {
+      if (running) return void (again = true);
+      running = true;
+      do {
+        again = false;
+        await this.listPermits().catch(() => undefined); // the next read sees the error
+        if (!stopped && last) handlers.onChange(this.withForeign(last));
+      } while (again && !stopped);
+      running = false;
+    };
+    const stopPermits = name.length <= 63 ? this.followPermits(name, () => void refresh()) : () => undefined;
+    return () => {
+      stopped = true;
+      stopPermits();
+      stopSemaphore();
+    };
+  }
+
+  /** Watches the Permits labelled for `name`, except koncli's mirrors (never counted); re-opened 1 s after it ends; `onEvent` on each change. */
+  private followPermits(name: string, onEvent: () => void): () => void {
+    let stopped = false;
+    let stop = () => undefined as void;
+    const path = `/apis/${PERMIT_TYPE.group}/${PERMIT_TYPE.version}/namespaces/${this.namespace}/${PERMIT_TYPE.plural}`;
+    const later = (ms: number) => setTimeout(() => void (stopped || open()), ms).unref();
+    const ended = () => {
+      if (stopped) return;
+      onEvent(); // it may have missed one
+      later(1000);
+    };
+    const open = (): Promise<void> =>
+      watchCollection(this.client, path, `${PERMIT_SEMAPHORE_LABEL}=${name},${MANAGED_BY_LABEL}!=koncli`, onEvent, ended).then(
+        (s) => (stopped ? s() : void (stop = s)),
+        () => void (stopped || later(5000)),
+      );
+    void open();
+    return () => {
+      stopped = true;
+      stop();
+    };
   }
 
   override async list(): Promise<RecordObject[]> {
@@ -115,7 +181,8 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
     const metadata = {
       name,
       namespace: this.namespace,
-      labels: { [PERMIT_SEMAPHORE_LABEL]: obj.name, [MANAGED_BY_LABEL]: 'koncli' },
+      // konductor's label (a label value has at most 63 characters: a longer name goes without it).
+      labels: { ...(obj.name.length <= 63 && { [PERMIT_SEMAPHORE_LABEL]: obj.name }), [MANAGED_BY_LABEL]: 'koncli' },
       ...(obj.uid && { ownerReferences: [owner] }),
     };
     const spec = { semaphore: obj.name, holder: claim.holder, ...(claim.ttlSeconds !== undefined && { ttl: formatGoDuration(claim.ttlSeconds) }) };

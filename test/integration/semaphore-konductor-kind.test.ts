@@ -200,6 +200,19 @@ spec:
     expect(json(released.stdout)).toMatchObject({ outcome: 'unlocked', removed: ['job-worker-123'] });
     expect((await permits()).map((p) => p.metadata!.name)).not.toContain('api-quota-permit-1');
     expect((await koncli('semaphore', 'acquire', 'api-quota', '--holder', 'w5')).code).toBe(0);
+
+    // A waiter follows the Permits too: one deleted by someone else (konductor's release) frees its permit.
+    expect((await koncli('semaphore', 'release', 'api-quota', '--holder', 'w5')).code).toBe(0);
+    const second = SAMPLE.split('---\n')[1]
+      .replace(/permit-1/, 'permit-2')
+      .replace(/job-worker-123/, 'job-worker-456');
+    expect((await kubectl(['apply', '-f', '-'], second)).code).toBe(0);
+    const waiter = koncli('semaphore', 'acquire', 'api-quota', '--holder', 'w6', '--wait', '--timeout', '60s', '--json');
+    await sleep(2000);
+    expect((await kubectl(['delete', 'permits.konductor.io', 'api-quota-permit-2'])).code).toBe(0);
+    const waited = await waiter;
+    expect(waited.code).toBe(0);
+    expect(json(waited.stdout).waitedMs).toBeLessThan(30_000); // not the check read after silence: the Permit watch
   });
 });
 
