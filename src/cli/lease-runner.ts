@@ -1,5 +1,6 @@
 import type { AcquireResult } from '../core/lease/acquire.js';
-import type { LeaseKeeper } from '../core/lease/keeper.js';
+import type { ClaimKeeper } from '../core/claim/keeper.js';
+import type { LeaseRecord } from '../core/lease/model.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKind } from '../core/errors.js';
 import { exitCodeOf, type SupervisedChild } from '../supervise/child.js';
@@ -52,7 +53,7 @@ export type LeaseRunResult =
     };
 
 /**
- * `lease run`: acquires the lease, runs the command under it while a LeaseKeeper renews it, and
+ * `lease run`: acquires the lease, runs the command under it while the claim keeper renews it, and
  * releases it only once nothing the command started is left (docs/lease-run.md). Never throws
  * `busy`: that is the `busy` outcome.
  */
@@ -153,16 +154,16 @@ interface HeldLease {
   req: LeaseRunRequest;
   ctx: LeaseRunContext;
   acquired: AcquireResult;
-  keeper: LeaseKeeper;
+  keeper: ClaimKeeper<LeaseRecord>;
   /** When the watchdog signals and kills, after the renew deadline (core/timing.ts, watchdogTiming). */
   watchdogTiming: { slackMs: number; graceMs: number };
   ttlMs: number;
   killAfterMs: number;
 }
 
-/** Step 2: a LeaseKeeper renewing the lease, timed by the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl). */
+/** Step 2: a claim keeper renewing the lease, timed by the duration our claim has (--ttl, the default, or a konductor Lease's spec.ttl). */
 async function keepLease(client: KubeClient, output: Output, req: LeaseRunRequest, ctx: LeaseRunContext, acquired: AcquireResult): Promise<HeldLease> {
-  const [{ LeaseKeeper }, { releaseLease }, { holderTiming, watchdogTiming }] = await Promise.all([
+  const [{ leaseKeeper }, { releaseLease }, { holderTiming, watchdogTiming }] = await Promise.all([
     import('../core/lease/keeper.js'),
     import('../core/lease/release.js'),
     import('../core/timing.js'),
@@ -183,7 +184,7 @@ async function keepLease(client: KubeClient, output: Output, req: LeaseRunReques
       `--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost lease, another holder may start before this command is killed`,
     );
   }
-  const keeper = new LeaseKeeper(ctx, req.name, req.holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
+  const keeper = leaseKeeper(ctx, req.name, req.holder, acquired.record, acquired.sentAt, timing, (m) => output.warn(m), acquired.feed);
   keeper.start();
   return { output, req, ctx, acquired, keeper, watchdogTiming: watchdogTiming(timing, killAfterMs), ttlMs, killAfterMs };
 }
@@ -192,7 +193,9 @@ async function keepLease(client: KubeClient, output: Output, req: LeaseRunReques
 async function giveBack(run: HeldLease): Promise<void> {
   run.keeper.stop();
   const { releaseLease } = await import('../core/lease/release.js');
-  await releaseLease(run.ctx, { name: run.req.name, holder: run.req.holder, delete: run.req.delete, force: false }, run.keeper.latest).catch(() => {});
+  await releaseLease(run.ctx, { name: run.req.name, holder: run.req.holder, delete: run.req.delete, force: false }, run.keeper.latest ?? undefined).catch(
+    () => {},
+  );
 }
 
 /** Step 3: the command started under the watchdog armed with the lease's renew deadline (supervise/watched-start.ts). */
@@ -244,7 +247,7 @@ async function superviseUnderLease(run: HeldLease, child: SupervisedChild, watch
         await releaseLease(
           ctx,
           { name: req.name, holder: req.holder, delete: req.delete, force: false },
-          latest.extras.queue.waiters.length === 0 ? latest : undefined,
+          latest && latest.extras.queue.waiters.length === 0 ? latest : undefined,
         );
       } catch (err) {
         output.warn(`could not release lease ${req.name} (${(err as Error).message}); it expires by itself within ${formatDuration(run.ttlMs)}`);

@@ -21,7 +21,7 @@ export const RUN_DEFAULT_TTL_SECONDS = 15;
  */
 export const UNSET_LEASE_DURATION_SECONDS = DEFAULT_LEASE_SECONDS;
 
-// ---- A holder (LeaseKeeper), as fractions of its TTL: client-go's 15 s / 10 s / 2 s proportions
+// ---- A holder (ClaimKeeper), as fractions of its TTL: client-go's 15 s / 10 s / 2 s proportions
 
 /** Renew this long after the last successful renewal was sent: a third of the TTL. */
 export const RENEW_PERIOD_FRACTION = 1 / 3;
@@ -153,7 +153,7 @@ export const MANAGED_FIELDS_PRECISION_MS = 1000;
  */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000;
 
-/** What a holder (LeaseKeeper) does, derived from its TTL. */
+/** What a holder (ClaimKeeper) does, derived from its TTL. */
 export interface HolderTiming {
   ttlMs: number;
   /** Renew this long after the last successful renewal was sent. */

@@ -4,7 +4,7 @@ import { KoncliError } from '../core/errors.js';
 import { newRunMarker, SupervisedChild } from './child.js';
 import type { Watchdog } from './watchdog-client.js';
 
-/** What the start needs of a claim's keeper (LeaseKeeper, ClaimKeeper). */
+/** What the start needs of a claim's keeper (ClaimKeeper). */
 export interface DeadlineKeeper {
   /** Monotonic ms by which a renewal must succeed. */
   readonly deadline: number;

@@ -1,5 +1,5 @@
 // Issue 21's claim rows, on the real plane through the real CLI, for every lock kind (native
-// Lease, konductor Lease, kube-lock semaphore, giantswarm kubelock annotation). The faults are
+// Lease, konductor Lease, kube-lock semaphore, giantswarm kubelock annotation, koncli mutex). The faults are
 // real: a finalizer and a delete made through the API, foreign JSON written through the API, and
 // late or lost answers made by a TLS proxy on 127.0.0.1 (test/support/fault-proxy.ts).
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -207,6 +207,19 @@ describe('a lock deleted during a hold is not free', () => {
     if (b.code === 0) expect(Date.now() - takenAt).toBeGreaterThanOrEqual(6000);
     else expect(b.code).toBe(6);
   }, 90_000);
+
+  test('mutex: a waiter does not take a mutex deleted during a hold before its last claim would have expired', async () => {
+    const locked = await koncli(['mutex', 'lock', 'deleted-mutex', '--holder', 'a', '--ttl', '6s']);
+    expect(locked.code).toBe(0);
+    const lockedAt = Date.now();
+    const waiter = background('mutex lock deleted-mutex --holder b --ttl 6s --timeout 60s --verbose --json');
+    await until('b watches', () => waiter.stderr().includes('WATCH'), 30_000);
+    await core().deleteNamespacedConfigMap({ name: 'deleted-mutex', namespace: ns });
+    const b = await waiter.done;
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.stdout)).toMatchObject({ holder: 'b', outcome: 'acquired' });
+    expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(6000);
+  }, 90_000);
 });
 
 describe('foreign data is read as its writer reads it, or refused', () => {
@@ -289,6 +302,17 @@ describe('a claim counts from when its write was sent (the answer delayed by a p
     expect(errorOf(kl).message).toMatch(/not counted; gave the lock back/);
     expect(await annotationOf('late-kl', 'kubelock.giantswarm.io/deploy')).toBeUndefined();
   }, 90_000);
+  test('mutex lock --ttl 8s answered late: exit 8, the claim given back, the next locker takes it at once', async () => {
+    expect((await koncli(['mutex', 'create', 'late-mutex'])).code).toBe(0);
+    proxy.rule({ method: 'PATCH', path: /\/configmaps\/late-mutex\b/ }, { delayAnswerMs: 6500 }, 1);
+    const late = await koncli(['mutex', 'lock', 'late-mutex', '--holder', 'a', '--ttl', '8s', '--json'], viaProxy);
+    expect(late.code).toBe(8);
+    expect(errorOf(late).message).toMatch(
+      /^mutex late-mutex: the API server answered the claiming write 6\.\ds after it was sent.*not counted; gave it back; try again$/,
+    );
+    expect(JSON.parse((await annotationOf('late-mutex', 'koncli.dev/mutex'))!)).toMatchObject({ holder: null });
+    expect((await koncli(['mutex', 'lock', 'late-mutex', '--holder', 'b', '--ttl', '8s'])).code).toBe(0);
+  }, 90_000);
 });
 
 describe('a write whose answer was lost is resolved by a read (the proxy lets it land, then resets)', () => {
@@ -306,6 +330,18 @@ describe('a write whose answer was lost is resolved by a read (the proxy lets it
     expect(released.code).toBe(0);
     expect(await annotationOf('lost-kl', 'kubelock.giantswarm.io/deploy')).toBeUndefined();
     expect(proxy.seen.filter((r) => r.fault === 'loseAnswer')).toHaveLength(2);
+  }, 90_000);
+
+  test('mutex unlock --force that landed says broken (not "nothing to break") and records its Event', async () => {
+    expect((await koncli(['mutex', 'lock', 'lost-mutex', '--holder', 'b', '--ttl', '60s'])).code).toBe(0);
+    proxy.rule({ method: 'PATCH', path: /\/configmaps\/lost-mutex\b/ }, { loseAnswer: 'reset' }, 1);
+    const forced = await koncli(['mutex', 'unlock', 'lost-mutex', '--holder', 'ops', '--force', '--if-holder', 'b', '--json'], viaProxy);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ outcome: 'broken', previousHolder: 'b' });
+    expect(JSON.parse((await annotationOf('lost-mutex', 'koncli.dev/mutex'))!)).toMatchObject({ holder: null });
+    expect(proxy.seen.filter((r) => r.fault === 'loseAnswer')).toHaveLength(1);
+    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=lost-mutex' });
+    expect(events.items.map((e) => e.reason)).toContain('ForceUnlocked');
   }, 90_000);
 
   test.each(['native', 'konductor'])(

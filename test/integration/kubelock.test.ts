@@ -56,6 +56,27 @@ beforeAll(async () => {
 });
 
 describe('kubelock annotate / status on the real API server', () => {
+  test("--holder names the claimant as on every kind; --owner (giantswarm's word) is the same flag; without either, KONCLI_HOLDER", async () => {
+    await core().createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'holder-flag' } } });
+    const took = await koncli('annotate', 'cm/holder-flag', '--lock', 'l', '--holder', 'worker-1', '--json');
+    expect(took.code).toBe(0);
+    expect(json(took)).toMatchObject({ holder: 'worker-1', outcome: 'acquired' });
+    expect(lockOf(await read('v1', 'ConfigMap', 'holder-flag', ns), 'l')?.owner).toBe('worker-1');
+    const again = await koncli('annotate', 'cm/holder-flag', '--lock', 'l', '--owner', 'worker-1', '--json');
+    expect(json(again)).toMatchObject({ holder: 'worker-1', outcome: 'refreshed' });
+    const other = await runKoncli(['kubelock', 'annotate', 'cm/holder-flag', '--lock', 'l', '--json', ...clusterArgs(admin, ns)], {
+      env: { KONCLI_HOLDER: 'worker-2' },
+    });
+    expect(other.code).toBe(3);
+    expect(json(other).error).toMatchObject({ kind: 'busy' });
+    expect(other.stderr).toContain('worker-1');
+    const released = await runKoncli(['kubelock', 'annotate', 'cm/holder-flag', '--lock', 'l', '--release', '--json', ...clusterArgs(admin, ns)], {
+      env: { KONCLI_HOLDER: 'worker-1' },
+    });
+    expect(released.code).toBe(0);
+    expect(lockOf(await read('v1', 'ConfigMap', 'holder-flag', ns), 'l')).toBeUndefined();
+  });
+
   test('a ConfigMap: acquire, busy for another owner, refresh, status, release rules; nothing else on the object changes', async () => {
     const annotations = { 'example.com/owner': 'team-db', 'example.com/notes': ' spaces, "quotes" and ünïcødé ' };
     await core().createNamespacedConfigMap({

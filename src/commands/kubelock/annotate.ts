@@ -18,12 +18,12 @@ export default class KubelockAnnotate extends KoncliCommand {
   static override summary = 'Take, refresh or release a named lock kept in an annotation on any object';
   static override description = `The lock is the annotation kubelock.giantswarm.io/<lock> in giantswarm/kubelock's format ({"owner","createdAt","ttl"}), so koncli and that library honour each other's locks. TYPE is resolved as kubectl does (cm, configmap, deployments.apps, deploy, ns, a CRD's kind, plural or short name).
 
-Taking a free or expired lock acquires it; taking one the same --owner holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
+Taking a free or expired lock acquires it; taking one the same --holder (giantswarm's owner; --owner is the same flag) holds refreshes it (new createdAt, the given --ttl); another owner's live lock is busy (exit 3), or with --wait is waited for by watching the object. Expiry is judged on this machine's clock from the server's own time of the annotation's last write, never from createdAt (docs/kubelock.md).
 
---release removes the annotation (also when it has expired) if --owner holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing your own lock that is not there (or on an object that does not exist) is idempotent: exit 0, outcome already-free; a --force that breaks nothing fails (exit 6 when the object does not exist, 5 when the lock is not there).${EXIT_CODES_SECTION}`;
+--release removes the annotation (also when it has expired) if --holder holds it; --force removes another owner's lock and records an Event on the object naming the Kubernetes user who broke it and --reason; with --if-holder X only while X still owns it (exit 5 otherwise, nothing changed). Releasing your own lock that is not there (or on an object that does not exist) is idempotent: exit 0, outcome already-free; a --force that breaks nothing fails (exit 6 when the object does not exist, 5 when the lock is not there).${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> kubelock annotate configmap/cluster-config --lock ip-allocation --owner operator-v1.2.0',
-    '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --owner $HOSTNAME --ttl 2m --wait --timeout 5m',
+    '<%= config.bin %> kubelock annotate deployments.apps/web --lock rollout --holder $HOSTNAME --ttl 2m --wait --timeout 5m',
     '<%= config.bin %> kubelock annotate namespace/team-a --lock quota --owner ci-1234 --release',
     '<%= config.bin %> kubelock annotate cm/cluster-config --lock ip-allocation --release --force --if-holder operator-v1.2.0',
   ];
@@ -32,8 +32,10 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
   };
   static override flags = {
     lock: Flags.string({ description: 'lock name: the annotation kubelock.giantswarm.io/<lock>', required: true }),
-    owner: Flags.string({
-      description: 'who takes or holds the lock (e.g. operator-v1.2.0, or the Pod name); required except with --release --force --if-holder',
+    holder: Flags.string({
+      aliases: ['owner'],
+      description:
+        "who takes or holds the lock, giantswarm's owner (--owner is the same flag; env KONCLI_HOLDER; default: the host name, i.e. the Pod name inside a Pod)",
     }),
     ttl: Flags.string({ description: 'how long the lock lasts after it is written (whole seconds)', default: '5m' }),
     release: Flags.boolean({ description: 'remove the lock instead of taking it' }),
@@ -50,8 +52,7 @@ Taking a free or expired lock acquires it; taking one the same --owner holds ref
     const lock = validateKeyName(flags.lock, '--lock');
     const ifHolder = ifHoldersFrom(flags['if-holder']);
     if (ifHolder && !(flags.force && flags.release)) throw usageError('--if-holder applies to --release --force');
-    if (flags.owner === undefined && !ifHolder) throw usageError('--owner is required (except with --release --force --if-holder)');
-    const owner = validateHolder(flags.owner ?? defaultHolder(), 'owner');
+    const owner = validateHolder(flags.holder ?? defaultHolder(), 'holder');
     const ttlSeconds = parseTtlSeconds(flags.ttl);
     const wait = waitOptions(flags);
     if (flags.force && !flags.release) throw usageError('--force only applies to --release');

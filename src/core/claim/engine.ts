@@ -1,8 +1,8 @@
-import { ConflictError, KoncliError } from '../errors.js';
+import { KoncliError, isKind } from '../errors.js';
 import { refuseTerminating, withUid } from '../identity.js';
-import { MAX_CONFLICT_RETRIES, retryOnConflict } from '../retry.js';
-import { waitOnObject } from '../wait.js';
-import { judgeClaims, type ClaimView } from './judge.js';
+import { retryOnConflict } from '../retry.js';
+import { claim, type Claimant, type Step } from './claimant.js';
+import { holdersText, judgeClaims, nextLapse, type ClaimView } from './judge.js';
 import { foreignObject, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from './model.js';
 
 /** What a planner sees: one read of the object, decoded and judged on this machine's clock. */
@@ -22,8 +22,12 @@ export interface Read<S> {
 export type Plan<S, R> =
   /** Decided without a write. */
   | { done: R }
-  /** Write `state` (creating the object when absent), then the result is `result(written)`. */
-  | { write: S; result: (written: RecordObject) => R }
+  /**
+   * Write `state` (creating the object when absent), then the result is `result(written)`.
+   * `claimed`: the caller's claim this write makes or re-stamps — the engine then applies the
+   * send-time rule to it (given back when answered late) and keeps a vanished object's claims in force against it.
+   */
+  | { write: S; result: (written: RecordObject) => R; claimed?: Claim }
   /** Write `state` (e.g. lapsed claims pruned) and decide again on the result. */
   | { write: S; again: true }
   /** Not now: who is in the way; nothing changes before `retryAt` (monotonic ms) unless the object does. */
@@ -73,44 +77,125 @@ export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
   return { obj, state, views, now, stamp: stamper(ctx, name, kind.kind, now) };
 }
 
-type Step<R> = { done: R } | { wrote: RecordObject } | { blocked: KoncliError; retryAt: number };
+const VANISHED = ' (on an object since deleted or re-created: its last claims stay in force until they would have expired)';
 
-async function step<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, obj: RecordObject | null, plan: Planner<S, R>): Promise<Step<R>> {
-  const decided = plan(readOf(ctx, kind, name, obj));
+/**
+ * Whether `vanished` (objects deleted or re-created while we waited, with claims still live) stand in
+ * the way of the claim `plan` makes: the planner judges each as if it were still there, and only a
+ * claim it would grant there too (or a decision without a write) passes — a deleted lock is not free.
+ */
+function vanishedBlock<S, R>(
+  ctx: ClaimContext,
+  kind: ClaimKind<S>,
+  name: string,
+  plan: Planner<S, R>,
+  vanished: RecordObject[],
+): Step<RecordObject, R, KoncliError> | undefined {
+  for (const gone of vanished) {
+    const read = readOf(ctx, kind, name, gone);
+    const p = plan(read);
+    if ('done' in p || ('result' in p && p.claimed)) continue;
+    if ('blocked' in p) return { blocked: new KoncliError(p.blocked.kind, p.blocked.message + VANISHED, p.blocked.details), retryAt: p.retryAt };
+    return {
+      blocked: new KoncliError('busy', `${kind.kind} ${name} is held by ${holdersText(read.views, read.now, ctx.clock.wallNow())}${VANISHED}`),
+      retryAt: nextLapse(read.views),
+    };
+  }
+  return undefined;
+}
+
+/** The claims of a vanished object still live at `now` ([gone] while any is, [] once all have lapsed). */
+function liveIn<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, gone: RecordObject, now: number): RecordObject[] {
+  if (gone.unreadable || gone.record === undefined || gone.labelledKind !== kind.kind) return [];
+  try {
+    return judgeClaims(ctx, keyOf(ctx, name, gone), kind.claims(kind.decode(name, gone.record)), now).some((v) => !v.expired) ? [gone] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Gives back `claim` (answered too late to count) if it is still there as we wrote it: the kind's `without`, guarded by resourceVersion. */
+const planGiveBack =
+  <S>(kind: ClaimKind<S>, claim: Claim): Planner<S, string> =>
+  (read) => {
+    const same = (c: Claim) => c.holder === claim.holder && c.acquiredAt === claim.acquiredAt && c.renewedAt === claim.renewedAt;
+    if (!read.state || !kind.claims(read.state).some(same)) return { done: 'it was no longer ours to give back' };
+    if (!kind.without) return { done: 'left it to lapse' };
+    return { write: kind.without(read.state, claim), result: () => 'gave it back' };
+  };
+
+/** What one verb's steps remember between attempts. */
+interface Memo<R> {
+  /** The caller's claim our write made, and when that write was sent (for the send-time rule). */
+  made?: { claim: Claim; sentAt: number };
+  /** A write whose answer never came (a timeout, a reset): it may have landed, and the next read tells. */
+  unanswered?: { raw: string; uid?: string; result: (written: RecordObject) => R; made?: { claim: Claim; sentAt: number } };
+}
+
+/** Whether the object now carries exactly the record of our unanswered write (same object): it landed. */
+const landed = (u: NonNullable<Memo<unknown>['unanswered']>, obj: RecordObject | null) =>
+  obj !== null && obj.record === u.raw && (u.uid === undefined || obj.uid === undefined || obj.uid === u.uid);
+
+/** One step of a record kind's verb: plan on the read, hold back for vanished claims, write guarded by resourceVersion. */
+async function recordStep<S, R>(
+  ctx: ClaimContext,
+  kind: ClaimKind<S>,
+  name: string,
+  plan: Planner<S, R>,
+  memo: Memo<R>,
+  { obj, ghosts }: { obj: RecordObject | null; ghosts: RecordObject[] },
+): Promise<Step<RecordObject, R, KoncliError>> {
+  const u = memo.unanswered;
+  memo.unanswered = undefined;
+  if (u && landed(u, obj)) {
+    memo.made = u.made;
+    return { done: u.result(obj!) };
+  }
+  const read = readOf(ctx, kind, name, obj);
+  const decided = plan(read);
   if ('done' in decided || 'blocked' in decided) return decided;
+  const claimed = 'result' in decided ? decided.claimed : undefined;
+  const held = claimed && ghosts.length ? vanishedBlock(ctx, kind, name, plan, ghosts) : undefined;
+  if (held) return held;
   refuseTerminating(`${kind.kind} ${name} (${ctx.store.objectType ?? 'ConfigMap'} ${name} in namespace ${ctx.store.namespace})`, obj);
   const raw = kind.encode(decided.write);
-  const written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
-  return 'again' in decided ? { wrote: written } : { done: decided.result(written) };
+  const made = claimed && { claim: claimed, sentAt: read.now };
+  let written: RecordObject;
+  try {
+    written = obj ? await ctx.store.write(obj, raw) : await ctx.store.create(name, raw);
+  } catch (err) {
+    if ('result' in decided && !isKind(err, 'conflict') && !isKind(err, 'not-found')) memo.unanswered = { raw, uid: obj?.uid, result: decided.result, made };
+    throw err;
+  }
+  if ('again' in decided) return { wrote: written };
+  memo.made = made;
+  return { done: decided.result(written) };
 }
 
 /**
- * Runs a verb: reads, plans, writes (resourceVersion-guarded), re-deciding on write conflicts; when
- * blocked, throws the planner's error (try once) or waits on the watch until unblocked, the
- * timeout (the blocked error plus "(waited Ns)") or abort. Transient failures follow the retry
- * policy (core/retry.ts).
+ * Runs a verb of a record kind through the claim engine (core/claim/claimant.ts): reads, plans,
+ * writes (resourceVersion-guarded), re-deciding on write conflicts; when blocked, throws the
+ * planner's error (try once) or waits on the watch until unblocked, the timeout (the blocked error
+ * plus "(waited Ns)") or abort. Transient failures follow the retry policy (core/retry.ts); a write
+ * whose answer was lost is judged by the next read (it landed when the object carries exactly what
+ * we wrote). A write that makes the caller's claim (`claimed`) counts from when it was sent, and is
+ * held back by the live claims of an object that vanished while we waited.
  */
 export async function decide<S, R>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, plan: Planner<S, R>, opts: DecideOptions): Promise<Decided<R>> {
-  const { clock } = ctx;
-  const startedAt = clock.now();
-  if (!opts.wait) {
-    const exhausted = () => new KoncliError('busy', `${kind.kind} ${name}: gave up after ${MAX_CONFLICT_RETRIES} write conflicts in a row`);
-    const result = await retryOnConflict({ clock, exhausted, onNotice: opts.onNotice, signal: opts.signal }, async () => {
-      const s = await step(ctx, kind, name, await ctx.store.get(name), plan);
-      if ('done' in s) return s.done;
-      if ('blocked' in s) throw s.blocked;
-      throw new ConflictError('wrote a preliminary change: decide again');
-    });
-    return { result, waitedMs: 0 };
-  }
-  const result = await waitOnObject(ctx.store, name, clock, { ...opts, startedAt }, async (obj) => {
-    const s = await step(ctx, kind, name, obj, plan);
-    if (!('blocked' in s)) return s;
-    opts.onBlocked?.(s.blocked, clock.now() - startedAt);
-    const { blocked } = s;
-    return { until: s.retryAt + 1, giveUp: (why) => new KoncliError(blocked.kind, blocked.message + why, blocked.details) };
-  });
-  return { result, waitedMs: clock.now() - startedAt };
+  const startedAt = ctx.clock.now();
+  const memo: Memo<R> = {};
+  const claimant: Claimant<RecordObject, R, KoncliError, RecordObject> = {
+    what: `${kind.kind} ${name}`,
+    store: ctx.store,
+    name,
+    ghostsIn: (gone, now) => liveIn(ctx, kind, name, gone, now),
+    step: (look) => recordStep(ctx, kind, name, plan, memo, look),
+    busy: (blocked, why = '') => (why ? new KoncliError(blocked.kind, blocked.message + why, blocked.details) : blocked),
+    sent: () => (memo.made?.claim.ttlSeconds === undefined ? undefined : { sentAt: memo.made.sentAt, durationMs: memo.made.claim.ttlSeconds * 1000 }),
+    giveBack: async () => (await decide(ctx, kind, name, planGiveBack(kind, memo.made!.claim), { wait: false })).result,
+  };
+  const result = await claim(ctx.clock, claimant, opts);
+  return { result, waitedMs: opts.wait ? ctx.clock.now() - startedAt : 0 };
 }
 
 /** Reads one object decoded (status): null when it does not exist. */

@@ -30,7 +30,12 @@ export interface KeptClaim<T extends Versioned> {
   renew: (current: T | null) => Promise<T>;
   /** Runs `fn` with each request bounded by `ms`, when the store can. */
   withRequestTimeout?: <R>(ms: number, fn: () => Promise<R>) => Promise<R>;
+  /** The running watch that waited for the claim, adopted instead of opening another (one watch, not two). */
+  watching?: ChangeFeed<T>;
 }
+
+/** What the keeper needs of a HolderTiming (core/timing.ts): renew period, renew deadline, retry, attempt bound. */
+export type KeeperTiming = Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs'> & Partial<Pick<HolderTiming, 'attemptTimeoutMs'>>;
 
 /** A claim of a kind on the claim engine (core/claim/engine.ts), as the keeper keeps it. */
 export function engineClaim<S>(
@@ -63,8 +68,7 @@ export function engineClaim<S>(
 }
 
 /**
- * Keeps a held claim renewed and reports its loss, never silently (as LeaseKeeper does for leases;
- * the lease moves onto this keeper with issue 22's migration). Lost means: the watch or a renewal
+ * Keeps a held claim of any kind renewed and reports its loss, never silently. Lost means: the watch or a renewal
  * shows the claim gone or someone else's (a force, a re-applied annotation), renewal is refused, or
  * no renewal sent within the renew deadline succeeded (measured from when it was sent: it passes
  * before any observer's expiry).
@@ -74,6 +78,7 @@ export class ClaimKeeper<T extends Versioned> {
   private readonly stop$ = new AbortController();
   private lastOkSentAt: number;
   private readonly feed: ChangeFeed<T>;
+  private readonly adopted: boolean;
   /** Why the claim was lost, once it was. */
   lostBecause: string | undefined;
   readonly lost: Promise<string>;
@@ -84,16 +89,17 @@ export class ClaimKeeper<T extends Versioned> {
   constructor(
     private readonly clock: Clock,
     private readonly claim: KeptClaim<T>,
-    private readonly timing: Pick<HolderTiming, 'renewEveryMs' | 'renewDeadlineMs' | 'retryMs' | 'attemptTimeoutMs'>,
+    private readonly timing: KeeperTiming,
     private readonly onNotice?: (message: string) => void,
   ) {
     this.lastOkSentAt = claim.sentAt;
     this.lost = new Promise((resolve) => (this.declareLost = resolve));
-    this.feed = new ChangeFeed(claim.store, claim.name, clock, claim.written, onNotice);
+    this.adopted = claim.watching !== undefined;
+    this.feed = claim.watching ?? new ChangeFeed(claim.store, claim.name, clock, claim.written, onNotice);
   }
 
   start(): void {
-    this.feed.start();
+    if (!this.adopted) this.feed.start();
     void this.loop().catch((err: unknown) => this.lose(`keeping ${this.claim.what} failed: ${(err as Error).message}`));
   }
 
@@ -164,7 +170,8 @@ export class ClaimKeeper<T extends Versioned> {
             return;
           }
           if (backoff.inARow === 0 && !this.stopped) {
-            this.onNotice?.(`renewal of ${this.claim.what} failed (${String((failure as Error).message ?? failure)}); retrying until the renew deadline`);
+            const why = failure instanceof Error ? failure.message : typeof failure === 'string' ? failure : 'unknown failure';
+            this.onNotice?.(`renewal of ${this.claim.what} failed (${why}); retrying until the renew deadline, in ${Math.ceil((deadline - now) / 1000)}s`);
           }
           nextRenewAt = now + backoff.next(failure);
         };
@@ -176,9 +183,14 @@ export class ClaimKeeper<T extends Versioned> {
     if (lost !== undefined) this.lose(lost);
   }
 
-  /** One renewal attempt bounded by the attempt timeout and the deadline: undefined when it succeeded, else why not. */
+  /**
+   * One renewal attempt, bounded by the attempt timeout (a request lost on the way leaves room for
+   * another try) and by the deadline: undefined when it succeeded, else why not. Transient failures
+   * are not retried inside: the loop's backoff (core/retry.ts) does that.
+   */
   private async renew(sentAt: number, deadline: number): Promise<unknown> {
-    const boundMs = Math.min(deadline - sentAt, this.timing.attemptTimeoutMs);
+    const boundMs = Math.min(deadline - sentAt, this.timing.attemptTimeoutMs ?? Infinity);
+    if (this.clock.now() >= deadline) return new Error('the renew deadline passed before the renewal was sent'); // paused since the decision: never renew late
     const once = () => this.claim.renew(this.feed.current());
     const attempt = this.claim.withRequestTimeout ? this.claim.withRequestTimeout(boundMs, once) : once();
     const timeout = new AbortController();

@@ -65,6 +65,8 @@ export interface ClaimKind<S> {
   encode(state: S): string;
   /** The claims in `state` whose expiry the engine judges. */
   claims(state: S): Claim[];
+  /** `state` without `claim` (a claim answered too late to count is given back); absent: the kind's claims are left to lapse. */
+  without?(state: S, claim: Claim): S;
 }
 
 /** The store of one kind with the clocks and the ExpiryTracker that judge its claims. */

@@ -38,6 +38,7 @@ export const mutexKind: ClaimKind<MutexState> = {
   encode: (s) =>
     JSON.stringify({ ...s.unknown, ...(s.ttlSeconds !== undefined && { ttlSeconds: s.ttlSeconds }), holder: s.holder, fencingToken: s.fencingToken }),
   claims: (s) => (s.holder ? [s.holder] : []),
+  without: (s) => ({ ...s, holder: null }),
 };
 
 export interface MutexLockRequest {
@@ -81,6 +82,7 @@ export const planMutexLock =
     const fencingToken = mine ? state.fencingToken : state.fencingToken + 1;
     return {
       write: { ...state, holder: claim, fencingToken },
+      claimed: claim,
       result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', object, claim, fencingToken, sentAt: read.now, previousHolder }),
     };
   };

@@ -88,6 +88,7 @@ export const onceKind: ClaimKind<OnceState> = {
       : s.done?.expiresAt
         ? [{ holder: s.done.holder, acquiredAt: s.done.finishedAt, ttlSeconds: s.ttlSeconds, expiresAt: s.done.expiresAt }]
         : [],
+  without: (s) => ({ ...s, runner: null }),
 };
 
 /** The done run, unless its TTL has lapsed. */
@@ -125,6 +126,7 @@ export const planOnceClaim =
     const previousRunner = state.runner && state.runner.holder !== holder ? state.runner.holder : undefined;
     return {
       write: { ...state, runner: claim, attempts: attempt },
+      claimed: claim,
       result: (object) => ({ run: { object, claim, attempt, sentAt: read.now, previousRunner } }),
     };
   };

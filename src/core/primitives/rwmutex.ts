@@ -91,6 +91,7 @@ export const rwmutexKind: ClaimKind<RWMutexState> = {
       fencingToken: s.fencingToken,
     }),
   claims: (s) => [...(s.writer ? [s.writer] : []), ...s.readers, ...s.waitingWriters],
+  without: (s, c) => ({ ...s, writer: s.writer?.holder === c.holder ? null : s.writer, readers: s.readers.filter((r) => r.holder !== c.holder) }),
 };
 
 const EMPTY: RWMutexState = { writer: null, readers: [], waitingWriters: [], fencingToken: 0, unknown: {} };
@@ -225,6 +226,7 @@ export const planRWLock =
         : { ...state, readers: mine ? state.readers.map((c) => (c === mine ? claim : c)) : [...state.readers, claim], waitingWriters };
     return {
       write,
+      claimed: claim,
       result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', mode: req.mode, object, claim, fencingToken, sentAt: read.now }),
     };
   };

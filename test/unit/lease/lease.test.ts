@@ -3,7 +3,7 @@ import { leaseContext, type LeaseContext } from '../../../src/core/lease/context
 import { acquireLease, acquireOnce, type AcquireRequest } from '../../../src/core/lease/acquire.js';
 import { renewLease } from '../../../src/core/lease/renew.js';
 import { releaseLease } from '../../../src/core/lease/release.js';
-import { LeaseKeeper } from '../../../src/core/lease/keeper.js';
+import { leaseKeeper } from '../../../src/core/lease/keeper.js';
 import { holderTiming, UNSET_LEASE_DURATION_SECONDS } from '../../../src/core/timing.js';
 import { describeLease } from '../../../src/core/lease/describe.js';
 import { judgeLease } from '../../../src/core/lease/judge.js';
@@ -228,7 +228,7 @@ describe('lease run keeps one watch', () => {
     expect(got.feed?.current()?.version).toBe(got.record.version);
     expect(store.watchesOpen).toBe(1); // handed over, not stopped
 
-    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10), undefined, got.feed);
+    const keeper = leaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10), undefined, got.feed);
     keeper.start();
     await clock.advance(4000); // past renewEvery (10 s / 3): one renewal through the adopted feed's copy
     await flush();
@@ -248,7 +248,7 @@ describe('lease run keeps one watch', () => {
     const got = await waiting;
     expect(got.feed).toBeUndefined();
     expect(store.watchesOpen).toBe(0);
-    const keeper = new LeaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10));
+    const keeper = leaseKeeper(ctx, 'job', 'second', got.record, got.sentAt, holderTiming(10));
     keeper.start();
     await flush();
     expect(store.watchesOpened).toBe(2);
@@ -289,7 +289,7 @@ describe('holder timing', () => {
     const { clock, store, ctx } = setup();
     const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
     const timing = holderTiming(15); // renew at 5 s, deadline 10 s, one request at most 1.67 s
-    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, timing);
+    const keeper = leaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, timing);
     keeper.start();
     await flush();
     // The first renewal request never answers (a dropped packet on a dead connection).
@@ -308,7 +308,7 @@ describe('holder timing', () => {
   test('wall-clock steps neither delay a renewal nor the renew deadline (the keeper measures on the monotonic clock)', async () => {
     const { clock, store, ctx } = setup();
     const got = await acquireOnce(ctx, req('holder', { durationSeconds: 15 }));
-    const keeper = new LeaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, holderTiming(15));
+    const keeper = leaseKeeper(ctx, 'job', 'holder', got.record, got.sentAt, holderTiming(15));
     keeper.start();
     clock.stepWall(-120_000);
     await clock.advance(5100);
@@ -351,7 +351,7 @@ describe('a lease being deleted (deletionTimestamp) gets no claim', () => {
   test('renewing is refused too, and a holder whose lease starts terminating is lost', async () => {
     const { clock, store, ctx } = setup();
     const got = await acquireOnce(ctx, req('a'));
-    const keeper = new LeaseKeeper(ctx, 'job', 'a', got.record, got.sentAt, holderTiming(10));
+    const keeper = leaseKeeper(ctx, 'job', 'a', got.record, got.sentAt, holderTiming(10));
     keeper.start();
     const current = (await store.get('job'))!;
     store.put({ ...current, terminating });
@@ -384,14 +384,14 @@ describe('a lease deleted during a hold is not free', () => {
   test('the holder whose lease vanished is lost; a re-created lease (new uid) is another object', async () => {
     const { store, ctx, clock } = setup();
     const got = await acquireOnce(ctx, req('a'));
-    const keeper = new LeaseKeeper(ctx, 'job', 'a', got.record, got.sentAt, holderTiming(10));
+    const keeper = leaseKeeper(ctx, 'job', 'a', got.record, got.sentAt, holderTiming(10));
     keeper.start();
     store.remove('job');
     await flush();
     await expect(keeper.lost).resolves.toMatch(/was deleted/);
 
     const second = await acquireOnce(ctx, req('a'));
-    const kept = new LeaseKeeper(ctx, 'job', 'a', { ...second.record, uid: 'uid-1' }, second.sentAt, holderTiming(10));
+    const kept = leaseKeeper(ctx, 'job', 'a', { ...second.record, uid: 'uid-1' }, second.sentAt, holderTiming(10));
     kept.start();
     store.put(leaseOf('a', clock, { uid: 'uid-2' }));
     await flush();

@@ -4,10 +4,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { decide, deleteRecord, readRecord } from '../../../src/core/claim/engine.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
-import { isKind } from '../../../src/core/errors.js';
+import { isKind, KoncliError } from '../../../src/core/errors.js';
 import { describeMutex, mutexKind, planMutexCreate, planMutexLock, planMutexUnlock, type MutexUnlockRequest } from '../../../src/core/primitives/mutex.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
-import { FakeClock, flush } from '../../support/fake-clock.js';
+import { advanceInSteps, FakeClock, flush } from '../../support/fake-clock.js';
 import { MemoryRecordStore } from '../../support/memory-record-store.js';
 import { rejection } from '../../support/rejection.js';
 
@@ -68,6 +68,38 @@ describe('mutex lock', () => {
     const r = await waiting;
     expect(r.result).toMatchObject({ outcome: 'acquired', previousHolder: 'a', fencingToken: 2 });
     expect(r.waitedMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('a mutex deleted while held is not free: a waiter takes a new one only when the last claim seen would have lapsed', async () => {
+    const { ctx, clock, store } = setup();
+    await lock(ctx(), clock, 'a', { ttlSeconds: 10 });
+    let got = false;
+    const waiting = lock(ctx(), clock, 'b', { wait: true }).then((r) => ((got = true), r));
+    await flush();
+    await store.delete((await store.get('m'))!);
+    await clock.advance(1_000);
+    expect(got).toBe(false);
+    expect(await store.get('m')).toBeNull(); // nothing written meanwhile
+    await clock.advance(8_000);
+    expect(got).toBe(false);
+    await clock.advance(2_000);
+    const r = await waiting;
+    expect(r.result.outcome).toBe('acquired');
+    expect(r.waitedMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('a lock answered later than its send-time budget is given back and refused (unreachable, late)', async () => {
+    const { ctx, clock, store } = setup();
+    const create = store.create.bind(store);
+    store.create = async (name, record) => {
+      const written = await create(name, record);
+      await clock.advance(9_000); // the answer comes 9 s after the write was sent: past 2/3 of the 10 s TTL
+      return written;
+    };
+    const err = await rejection(lock(ctx(), clock, 'a', { ttlSeconds: 10 }));
+    expect(err).toMatchObject({ kind: 'unreachable', details: { late: true } });
+    expect(err.message).toMatch(/^mutex m: the API server answered the claiming write 9s after it was sent.*; gave it back; try again$/);
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: null });
   });
 
   it('takes the mutex as soon as the watch shows it unlocked, and gives up with busy at --timeout', async () => {
@@ -134,6 +166,23 @@ describe('mutex unlock', () => {
     expect(isKind(await rejection(unlock(ctx(), { holder: 'op', force: true, ifHolder: 'x' })), 'not-held')).toBe(true);
     expect((await unlock(ctx(), { holder: 'op', force: true, ifHolder: 'a' })).result).toEqual({ outcome: 'broken', previousHolder: 'a' });
     expect(isKind(await rejection(unlock(ctx(), { holder: 'op', force: true })), 'not-held')).toBe(true);
+  });
+
+  it('a --force whose answer was lost (it landed) is judged by the next read: broken, not "nothing to break"', async () => {
+    const { ctx, clock, store } = setup();
+    await lock(ctx(), clock, 'a');
+    const write = store.write.bind(store);
+    let lost = 0;
+    store.write = async (obj, record) => {
+      const written = await write(obj, record);
+      if (lost++ === 0) throw new KoncliError('unreachable', 'connection reset after the request was sent', { transient: true });
+      return written;
+    };
+    const forced = unlock(ctx(), { holder: 'op', force: true, ifHolder: 'a' });
+    await advanceInSteps(clock, 2_000, 100);
+    expect((await forced).result).toEqual({ outcome: 'broken', previousHolder: 'a' });
+    expect(lost).toBe(1); // one write: the landed one was not sent again
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: null });
   });
 });
 
