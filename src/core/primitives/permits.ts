@@ -61,6 +61,8 @@ export const permitsKind: ClaimKind<PermitsState> = {
   encode: (s) =>
     JSON.stringify({ permits: s.permits, ...(s.ttlSeconds !== undefined && { ttlSeconds: s.ttlSeconds }), holders: s.holders, foreign: s.foreign }),
   claims: (s) => [...s.holders, ...s.foreign],
+  // A permit answered too late to count is given back (the engine's send-time rule, docs/clock.md).
+  without: (s, claim) => ({ ...s, holders: s.holders.filter((c) => !(c.holder === claim.holder && c.acquiredAt === claim.acquiredAt)) }),
 };
 
 /** The judged views of koncli's holders and of the foreign permits (read.views is in `claims` order). */
@@ -123,7 +125,7 @@ export const planPermitAcquire =
       if (req.createWith === undefined) throw missingSemaphore(req.name, req.namespace);
       const claim = read.stamp(req.holder, req.ttlSeconds ?? PERMIT_DEFAULT_TTL_SECONDS, req.reason);
       const state: PermitsState = { permits: req.createWith, holders: [claim], foreign: [] };
-      return { write: state, result: (object) => ({ outcome: 'acquired', object, claim, sentAt: read.now, state, pruned: [], created: true }) };
+      return { write: state, claimed: claim, result: (object) => ({ outcome: 'acquired', object, claim, sentAt: read.now, state, pruned: [], created: true }) };
     }
     const s = read.state;
     if (req.max !== undefined && req.max !== s.permits)
@@ -138,6 +140,7 @@ export const planPermitAcquire =
     const state = { ...s, holders };
     return {
       write: state,
+      claimed: claim,
       result: (object) => ({ outcome: own ? 'refreshed' : 'acquired', object, claim, sentAt: read.now, state, pruned, created: false }),
     };
   };

@@ -59,6 +59,20 @@ describe('semaphore acquire (konductor storage)', () => {
     expect(await holders(store)).toEqual(['a']);
   });
 
+  it('a permit answered later than its send-time budget is given back, the other holders kept (unreachable, late)', async () => {
+    const { store, ctx, clock } = setup(3);
+    await acquire(ctx(), clock, 'a');
+    const write = store.write.bind(store);
+    store.write = async (obj, record) => {
+      const written = await write(obj, record);
+      if (JSON.parse(record).holders.some((c: { holder: string }) => c.holder === 'b')) await clock.advance(9_000); // past 2/3 of b's 10 s TTL
+      return written;
+    };
+    const err = await rejection(acquire(ctx(), clock, 'b', 10));
+    expect(err).toMatchObject({ kind: 'unreachable', details: { late: true } });
+    expect(await holders(store)).toEqual(['a']);
+  });
+
   it('counts foreign permits, and takes a permit once a holder has lapsed (pruning it in the same write)', async () => {
     const at = new Date().toISOString();
     const { store, ctx, clock } = setup(2, [{ holder: 'konductor-job', acquiredAt: at, permit: 'p1' }]);
