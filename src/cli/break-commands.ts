@@ -21,12 +21,13 @@ export const breakArgs = {
     '--force',
     ...ifHolders(holders),
   ],
-  /** A koncli primitive's `KIND unlock` (mutex, and any kind that has the command). */
-  primitive: (kind: string, name: string, namespace: string, holders: string[]) => [
+  /** A koncli primitive's `KIND unlock` (mutex, and any kind that has the command); `konductor`: stored as a konductor.io/v1 object. */
+  primitive: (kind: string, name: string, namespace: string, holders: string[], konductor = false) => [
     kind,
     'unlock',
     name,
     ...nsArgs(namespace),
+    ...(konductor ? ['--kind', 'konductor'] : []),
     '--force',
     ...ifHolders(holders),
   ],

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { KeptClaim } from '../core/claim/keeper.js';
+import type { ChangeFeed } from '../core/feed.js';
 import { isKind, type KoncliError } from '../core/errors.js';
 import type { Versioned } from '../core/store.js';
 import type { KubeClient } from '../kube/client.js';
@@ -8,7 +9,7 @@ import { Watchdog } from '../supervise/watchdog-client.js';
 import { startWatched, watchdogReady, type DeadlineKeeper } from '../supervise/watched-start.js';
 import { formatDuration } from './duration.js';
 import type { Output } from './output.js';
-import { startProgress } from './progress.js';
+import { startProgress, type Progress } from './progress.js';
 import { forwardingSignals, supervise, type OrphanPolicy, type RunSignals, type Supervised } from './supervision.js';
 
 /** A claim a run got: the object as written, and when its write was sent (monotonic ms). */
@@ -17,6 +18,10 @@ export interface RunClaim<T extends Versioned> {
   sentAt: number;
   /** KONCLI_FENCING_TOKEN for the command. */
   fencingToken: string;
+  /** The claim's TTL when the kind learns it only from the object (a konductor Lease's spec.ttl); default: the spec's. */
+  ttlSeconds?: number;
+  /** The watch that waited for the claim, for the keeper to adopt (one watch, not two); stopped when the run ends before. */
+  watching?: ChangeFeed<T>;
 }
 
 /** How a run's claim is waited for (the kind's own acquire, or the claim engine's `decide`). */
@@ -27,6 +32,8 @@ export interface RunAcquireOptions {
   onNotice: (message: string) => void;
   /** Each time a wait is blocked: who is in the way (for the progress line). */
   onBlocked: (message: string, waitedMs: number) => void;
+  /** The progress line itself (a terminal only), for a kind that renders its own (lease run's queue position). */
+  progress?: Progress;
 }
 
 /** One kind's `run`: how it claims, keeps, and gives back (cli/supervision.ts and the watchdog do the rest). */
@@ -93,6 +100,7 @@ async function claimForRun<T extends Versioned, A>(output: Output, spec: ClaimRu
       signal: interrupted,
       onNotice: (m) => output.warn(m),
       onBlocked: (message, waitedMs) => progress?.update(`${message} (waited ${formatDuration(waitedMs)})`),
+      progress,
     });
     await progress?.finish(true, `claimed ${what}`);
     return result;
@@ -109,8 +117,7 @@ async function runWith<T extends Versioned, A>(
   flags: ClaimRunFlags,
   signals: RunSignals,
 ): Promise<ClaimRunEnd<A>> {
-  const [{ ClaimKeeper }, { holderTiming, watchdogTiming }] = await Promise.all([import('../core/claim/keeper.js'), import('../core/timing.js')]);
-  const timing = holderTiming(spec.ttlSeconds, client.requestTimeoutMs);
+  const [{ ClaimKeeper }, { watchdogTiming }] = await Promise.all([import('../core/claim/keeper.js'), import('../core/timing.js')]);
   // The dead-man's switch (src/supervise/watchdog.ts), started now: its start-up overlaps the claim.
   const watchdog = new Watchdog((m) => output.warn(m));
   let acquired: A;
@@ -125,10 +132,13 @@ async function runWith<T extends Versioned, A>(
     watchdog.done();
     return { acquired, renewals: 0 };
   }
+  const { timing, killAfterMs } = await claimTiming(client, output, spec, flags, claim).catch((err: unknown) => {
+    watchdog.done();
+    throw err;
+  });
   const keeper = new ClaimKeeper(spec.clock, spec.keep(claim), timing, (m) => output.warn(m));
   keeper.start();
   const giveBack = (commandExit: number) => releaseAfterRun(output, spec, commandExit, keeper.latest);
-  const killAfterMs = flags.killAfterMs ?? timing.killAfterMs;
   let started: { child: SupervisedChild } | { ended: Supervised };
   try {
     started = await startCommand(output, spec, flags, signals, { watchdog, keeper, giveBack, timing: watchdogTiming(timing, killAfterMs) }, claim);
@@ -154,6 +164,31 @@ async function runWith<T extends Versioned, A>(
     keeper.stop();
     child.close();
   }
+}
+
+/**
+ * The holder's timing for the TTL the claim has (core/timing.ts). A TTL no holder can keep (a
+ * konductor Lease's spec.ttl of 0s) gives the claim back and runs nothing. Warns when --kill-after
+ * outlasts the time between the renew deadline and the TTL (another holder could start first).
+ */
+async function claimTiming<T extends Versioned, A>(client: KubeClient, output: Output, spec: ClaimRunSpec<T, A>, flags: ClaimRunFlags, claim: RunClaim<T>) {
+  const { holderTiming } = await import('../core/timing.js');
+  const ttlMs = (claim.ttlSeconds ?? spec.ttlSeconds) * 1000;
+  let timing: ReturnType<typeof holderTiming>;
+  try {
+    timing = holderTiming(ttlMs / 1000, client.requestTimeoutMs);
+  } catch (err) {
+    claim.watching?.stop();
+    await spec.release(0, claim.object).catch(() => {});
+    throw err;
+  }
+  const killAfterMs = flags.killAfterMs ?? timing.killAfterMs;
+  if (killAfterMs > ttlMs - timing.renewDeadlineMs) {
+    output.warn(
+      `--kill-after ${formatDuration(killAfterMs)} is longer than the ${formatDuration(ttlMs - timing.renewDeadlineMs)} between the renew deadline and the TTL: after a lost ${spec.kind}, another holder may start before this command is killed`,
+    );
+  }
+  return { timing, killAfterMs };
 }
 
 /** What starting the command needs: the watchdog, the keeper (its deadline arms the watchdog), the release, the watchdog's timing. */

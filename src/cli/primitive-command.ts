@@ -29,7 +29,11 @@ export const primitiveNameArg = (kind: string) =>
 
 /** NAME of `status`, which lists the kind without it. */
 export const optionalNameArg = (kind: string) =>
-  Args.string({ name: 'NAME', description: `${kind} name (the ConfigMap holding it); omit to list`, required: false });
+  Args.string({
+    name: 'NAME',
+    description: `${kind} name (the ConfigMap holding it; --kind konductor: its konductor.io/v1 object); omit to list`,
+    required: false,
+  });
 
 /** --wait / --timeout of the verbs that may wait (konductor's --timeout; 0 tries once). */
 export const primitiveWaitFlags = (what: string) => ({
@@ -99,9 +103,9 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     if (!unlock) return;
     this.busyBreak = (d) => {
       const holders = typeof d.holder === 'string' && d.holder ? [d.holder] : Array.isArray(d.holders) ? d.holders.filter((h) => typeof h === 'string') : [];
-      if (!holders.length || (holders.length > 1 && !unlock.multiple)) return undefined;
-      // The same storage as the busy command's: without --kind konductor it would name a ConfigMap of that name.
-      return commandLine([...breakArgs.primitive(kind, name, namespace, holders), ...(this.storage === 'konductor' ? ['--kind', 'konductor'] : [])]);
+      return holders.length && (holders.length === 1 || unlock.multiple)
+        ? commandLine(breakArgs.primitive(kind, name, namespace, holders, this.storage === 'konductor'))
+        : undefined;
     };
   }
 
@@ -206,23 +210,23 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     return { ...describe(read, ctx.clock), ...(await this.judged(ctx, read.obj!)) };
   }
 
-  /** `status` without NAME: `koncli status`'s listing of this kind (-A, -l, --system; cli/kind-listing.ts). */
+  /** `status` without NAME: `koncli status`'s listing of this kind on its storage (-A, -l, --system; cli/kind-listing.ts). */
   protected async listKind(kind: string, flags: ListingFlagValues): Promise<void> {
     const client = await this.kube();
-    const [{ primitiveLister }, { printKindListing, scopeOf }] = await Promise.all([import('./lock-listers.js'), import('./kind-listing.js')]);
-    const lister = primitiveLister(client, unlockCommandOf(this.config), kind);
+    const [{ primitiveListerOf }, { printKindListing, scopeOf }] = await Promise.all([import('./lock-listers.js'), import('./kind-listing.js')]);
+    const lister = primitiveListerOf(client, unlockCommandOf(this.config), this.storage, kind);
     await printKindListing(this.output, client, lister, scopeOf(flags), kind, (read) => this.oneShot(client.clock, read));
   }
 
   /** What `status NAME` adds (issue 23): the holders' liveness, the stuck verdict, the command that breaks it safely. */
   protected async judged(ctx: ClaimContext, obj: RecordObject): Promise<Pick<LockRow, 'alive' | 'aliveReason' | 'stuck' | 'breakCommand'>> {
     const client = await this.kube();
-    const [{ primitiveLister }, { judgeOne }, { primitiveRow }] = await Promise.all([
+    const [{ primitiveListerOf }, { judgeOne }, { primitiveRow }] = await Promise.all([
       import('./lock-listers.js'),
       import('./kind-listing.js'),
       import('../core/status/primitive-row.js'),
     ]);
-    const row = await judgeOne(client, primitiveLister(client, unlockCommandOf(this.config)), primitiveRow(obj, ctx));
+    const row = await judgeOne(client, primitiveListerOf(client, unlockCommandOf(this.config), this.storage), primitiveRow(obj, ctx));
     return { alive: row.alive, aliveReason: row.aliveReason, stuck: row.stuck, breakCommand: row.breakCommand };
   }
 

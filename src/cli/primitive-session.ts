@@ -8,7 +8,7 @@ export type PrimitiveStorage = 'native' | 'konductor';
 
 /**
  * The record store of one primitive kind on the chosen storage, with the clocks that judge its claims;
- * `listing`: what its `list` covers (-A, -l; native storage only: a usage error with --kind konductor).
+ * `listing`: what its `list` covers (-A, -l).
  */
 export async function openPrimitive(client: KubeClient, kind: string, storage: PrimitiveStorage = 'native', listing?: RecordListing): Promise<ClaimContext> {
   const { claimContext } = await import('../core/claim/model.js');
@@ -21,22 +21,14 @@ export async function openPrimitive(client: KubeClient, kind: string, storage: P
 }
 
 async function konductorStore(client: KubeClient, kind: string, listing: RecordListing = {}) {
-  const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }] = await Promise.all([
+  const [{ KONDUCTOR_SHAPES }, { konductorRecordStoreOf }] = await Promise.all([
     import('../kube/konductor-shapes.js'),
-    import('../kube/konductor-primitive-store.js'),
+    import('../kube/konductor-semaphore-store.js'),
   ]);
   const shape = KONDUCTOR_SHAPES[kind];
   if (!shape) {
     const supported = Object.keys(KONDUCTOR_SHAPES).join(', ');
     throw new KoncliError('usage', `--kind konductor is not supported for ${kind} (only ${supported}); use --kind native`);
   }
-  if (listing.allNamespaces || listing.labelSelector) {
-    const { plural, group } = shape.type;
-    throw new KoncliError(
-      'usage',
-      `-A and -l of \`${kind} list\` are not supported with --kind konductor yet; list one namespace, or use kubectl get ${plural}.${group} -A`,
-    );
-  }
-  if (kind === 'semaphore') return new (await import('../kube/konductor-semaphore-store.js')).KonductorSemaphoreStore(client, client.namespace);
-  return new KonductorRecordStore(client, client.namespace, shape);
+  return konductorRecordStoreOf(client, client.namespace, shape, listing);
 }

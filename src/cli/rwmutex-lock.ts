@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { isKind, usageError } from '../core/errors.js';
-import { wallTimeOf } from '../core/clock.js';
+import { heldDoc } from '../core/claim/describe.js';
 import type { ClaimContext } from '../core/claim/model.js';
 import { formatDuration, parseTtlSeconds } from './duration.js';
 import { holderFlag, holderFrom } from './holder.js';
@@ -52,20 +52,7 @@ export abstract class RWMutexLockCommand extends PrimitiveCommand {
     });
     const { result, waitedMs } = decided;
     const ttl = result.claim.ttlSeconds!;
-    const doc = {
-      kind: 'rwmutex',
-      namespace: ctx.store.namespace,
-      name,
-      holder,
-      mode,
-      outcome: result.outcome,
-      state: 'held',
-      ttlSeconds: ttl,
-      expiresAt: new Date(wallTimeOf(ctx.clock, result.sentAt + ttl * 1000)).toISOString(),
-      fencingToken: result.fencingToken,
-      resourceVersion: result.object.version,
-      waitedMs: Math.round(waitedMs),
-    };
+    const doc = { ...heldDoc({ kind: 'rwmutex', namespace: ctx.store.namespace, name, holder }, result, waitedMs, ctx.clock), mode };
     await this.output.result(
       doc,
       () => `${result.outcome} the ${what} of rwmutex ${name} as ${holder} for ${formatDuration(ttl * 1000)} (fencing token ${result.fencingToken})`,

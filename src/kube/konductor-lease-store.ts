@@ -25,6 +25,24 @@ import { watchObject } from './watch-object.js';
 
 const { group, version, plural } = KONDUCTOR_LEASE;
 
+/**
+ * One list of a custom resource type: `namespace`'s objects, or every namespace's when undefined,
+ * narrowed by `labelSelector`; the items as the unknown JSON they are (client-node types them `any`).
+ */
+export async function listCustomObjects(
+  api: CustomObjectsApi,
+  type: { group: string; version: string; plural: string },
+  namespace: string | undefined,
+  labelSelector?: string,
+): Promise<unknown[]> {
+  const { group, version, plural } = type;
+  const list: unknown =
+    namespace === undefined
+      ? await api.listClusterCustomObject({ group, version, plural, labelSelector })
+      : await api.listNamespacedCustomObject({ group, version, plural, namespace, labelSelector });
+  return (list as { items?: unknown[] } | undefined)?.items ?? [];
+}
+
 /** After taking a lease, how many times to retry taking ourselves out of its waiter queue. */
 const QUEUE_CLEANUP_ATTEMPTS = 5;
 
@@ -82,17 +100,13 @@ export class KonductorLeaseStore implements LeaseStore {
 
   async list(allNamespaces = false, labelSelector?: string): Promise<LeaseRecord[]> {
     // client-node types a custom object list as `any`: read it as the unknown JSON it is.
-    const list: unknown = await this.call(
+    const items = await this.call(
       'list',
       undefined,
-      () =>
-        allNamespaces
-          ? this.api.listClusterCustomObject({ group, version, plural, labelSelector })
-          : this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace, labelSelector }),
+      () => listCustomObjects(this.api, KONDUCTOR_LEASE, allNamespaces ? undefined : this.namespace, labelSelector),
       KONDUCTOR_LEASE.resource,
       allNamespaces,
     );
-    const items = (list as { items?: unknown[] } | undefined)?.items ?? [];
     return items.map((item) => decodeForListing(item, this.namespace));
   }
 

@@ -4,11 +4,13 @@ import { isKind, KoncliError } from '../core/errors.js';
 import type { WatchHandlers } from '../core/store.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
-import { absent, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
+import { absent, ownsHolder, Reader, resourceTypeMissing, stanza, text, type Obj } from './konductor-lease.js';
+import { listCustomObjects } from './konductor-lease-store.js';
 import type { KonductorShape } from './konductor-primitive.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
-import { identityOf, mergePatchOptions } from './patch.js';
-import { watchObject } from './watch-object.js';
+import { identityOf, isoTime, mergePatchOptions } from './patch.js';
+import type { RecordListing } from './primitive-store.js';
+import { lastWriteOf, watchObject, type ManagedFieldsEntry } from './watch-object.js';
 
 /** The object as read, kept on its RecordObject so that a write changes only what the record does. */
 interface Source {
@@ -32,13 +34,14 @@ export class KonductorRecordStore implements RecordStore {
     protected readonly client: KubeClient,
     readonly namespace: string,
     private readonly shape: KonductorShape,
+    private readonly listing: RecordListing = {},
   ) {
     this.api = client.api(CustomObjectsApi);
     this.objectType = shape.type.resource;
   }
 
-  protected call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {
-    const site = { verb, resource: this.shape.type.resource + subresource, name, namespace: this.namespace };
+  private call<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = '', allNamespaces = false): Promise<T> {
+    const site = { verb, resource: this.shape.type.resource + subresource, name, namespace: this.namespace, allNamespaces };
     return this.client.call(site, () =>
       fn().catch((err) => {
         throw resourceTypeMissing(err, this.shape.type) ?? err;
@@ -55,7 +58,16 @@ export class KonductorRecordStore implements RecordStore {
     const meta = stanza(obj, 'metadata');
     const name = text(meta.name);
     const namespace = text(meta.namespace, this.namespace);
-    const base = { name, namespace, version: text(meta.resourceVersion), labelledKind: this.shape.kind, ...identityOf(meta) };
+    // The claims are in the status: the server's time of its last write bounds theirs (as a konductor Lease's).
+    const writtenAtMost = lastWriteOf(Array.isArray(meta.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : undefined, ownsHolder);
+    const base = {
+      name,
+      namespace,
+      version: text(meta.resourceVersion),
+      labelledKind: this.shape.kind,
+      ...(writtenAtMost !== undefined && { writtenAtMost }),
+      ...identityOf(meta),
+    };
     const source: Source = { spec: stanza(obj, 'spec'), status: stanza(obj, 'status') };
     try {
       return { ...base, record: this.shape.toRecord(obj, new Reader(name, namespace, this.shape.type)), source };
@@ -74,11 +86,17 @@ export class KonductorRecordStore implements RecordStore {
     }
   }
 
-  async list(): Promise<RecordObject[]> {
-    const { group, version, plural } = this.shape.type;
-    // client-node types a custom object list as `any`: read it as the unknown JSON it is.
-    const list: unknown = await this.call('list', undefined, () => this.api.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }));
-    return ((list as { items?: unknown[] } | undefined)?.items ?? []).map(this.decode);
+  /**
+   * The kind's objects in the store's namespace, or as `listing` says (-A: one cluster-wide list;
+   * -l: the label selector), each with its creation time (what `koncli status` shows as AGE) and its
+   * metadata as listed (kubelock annotations on it: cli/lock-listers.ts).
+   * `not-found` with details.installed false when the CRD is not installed; `forbidden` as RBAC says.
+   */
+  async list(): Promise<(RecordObject & { createdAt?: string; metadata: Obj })[]> {
+    const { allNamespaces = false, labelSelector } = this.listing;
+    const namespace = allNamespaces ? undefined : this.namespace;
+    const items = await this.call('list', undefined, () => listCustomObjects(this.api, this.shape.type, namespace, labelSelector), '', allNamespaces);
+    return items.map((item) => ({ ...this.decode(item), createdAt: isoTime(stanza(item, 'metadata').creationTimestamp), metadata: stanza(item, 'metadata') }));
   }
 
   /** Creates the object (its spec), then writes the record's status: the server drops status on create. */

@@ -1,6 +1,8 @@
 import { formatGoDuration, parseGoDuration } from '../core/duration.js';
+import { readToken, type FencingToken } from '../core/claim/fencing.js';
 import type { Claim } from '../core/claim/model.js';
-import type { OnceRun } from '../core/primitives/once.js';
+import type { MutexState } from '../core/primitives/mutex.js';
+import type { OnceRun, OnceState } from '../core/primitives/once.js';
 import { absent, isObject, stanza, ttlSeconds, type KonductorType, type Obj, type Reader } from './konductor-lease.js';
 
 /**
@@ -28,6 +30,10 @@ export const konductorType = (kind: string, plural: string) => ({
   apiVersion: 'konductor.io/v1',
   resource: `${plural}.konductor.io`,
 });
+
+/** koncli's status.fencingToken (core/claim/fencing.ts): a resourceVersion, null when absent. */
+const tokenIn = (status: Obj, read: Reader): FencingToken | null =>
+  readToken(status.fencingToken, () => read.corrupt('status.fencingToken', status.fencingToken, 'a resourceVersion such as "8123"'));
 
 /** spec.ttl in whole seconds (rounded up), undefined when absent; anything but a Go duration is corrupt. */
 function specTtl(spec: Obj, read: Reader): number | undefined {
@@ -92,10 +98,10 @@ export const MUTEX_SHAPE: KonductorShape = {
   toRecord(obj, read) {
     const { status, ttl } = basics(obj, read, ['Unlocked', 'Locked']);
     const holder = claimIn(read, status, 'status', { holder: 'holder', acquired: 'lockedAt' }, ttl);
-    return JSON.stringify({ ...(ttl !== undefined && { ttlSeconds: ttl }), holder, fencingToken: read.count(status, 'status', 'fencingToken') });
+    return JSON.stringify({ ...(ttl !== undefined && { ttlSeconds: ttl }), holder, fencingToken: tokenIn(status, read) });
   },
   toObject(record, before) {
-    const r = JSON.parse(record) as { ttlSeconds?: number; holder: Claim | null; fencingToken: number };
+    const r = JSON.parse(record) as Omit<MutexState, 'unknown'>;
     const c = r.holder;
     const status = {
       holder: c?.holder ?? null,
@@ -111,13 +117,8 @@ export const MUTEX_SHAPE: KonductorShape = {
   },
 };
 
-interface OnceRecord {
-  ttlSeconds?: number;
-  runner: Claim | null;
-  done: OnceRun | null;
-  attempts: number;
-  lastFailure: OnceRun | null;
-}
+/** A once's record as core/primitives/once.ts encodes it. */
+type OnceRecord = Omit<OnceState, 'unknown'>;
 
 /** A once's done run from konductor's fields (executed, executor, executedAt) and koncli's (startedAt, exitCode, expiresAt). */
 function doneRun(obj: unknown, status: Obj, read: Reader, ttl: number | undefined): OnceRun | null {
@@ -142,7 +143,7 @@ function doneRun(obj: unknown, status: Obj, read: Reader, ttl: number | undefine
 /**
  * konductor's Once: spec.ttl; status.executed, executor, executedAt, phase (Pending, Executed).
  * koncli adds status.runner (the claim of the caller running it now), startedAt, exitCode and
- * expiresAt (of the done run), attempts and lastFailure.
+ * expiresAt (of the done run), attempts, lastFailure and fencingToken.
  */
 export const ONCE_SHAPE: KonductorShape = {
   kind: 'once',
@@ -160,6 +161,7 @@ export const ONCE_SHAPE: KonductorShape = {
       done: doneRun(obj, status, read, ttl),
       attempts: read.count(status, 'status', 'attempts'),
       lastFailure: (lastFailure as OnceRun | undefined) ?? null,
+      fencingToken: tokenIn(status, read),
     };
     return JSON.stringify(record);
   },
@@ -177,6 +179,7 @@ export const ONCE_SHAPE: KonductorShape = {
       runner: replacing(before.status.runner, r.runner),
       attempts: r.attempts,
       lastFailure: replacing(before.status.lastFailure, r.lastFailure),
+      fencingToken: r.fencingToken,
     };
     return { spec: specFor(r.ttlSeconds, before.spec), status };
   },
@@ -187,7 +190,7 @@ interface RWMutexRecord {
   writer: Claim | null;
   readers: Claim[];
   waitingWriters: Obj[];
-  fencingToken: number;
+  fencingToken: FencingToken | null;
 }
 
 /** koncli's list of claims or entries at status.`key`: absent is [], anything but a list of objects is corrupt. */
@@ -236,7 +239,7 @@ export const RWMUTEX_SHAPE: KonductorShape = {
       ...(ttl !== undefined && { ttlSeconds: ttl }),
       ...rwHolders(read, status, ttl),
       waitingWriters: objectList(read, status, 'waitingWriters'),
-      fencingToken: read.count(status, 'status', 'fencingToken'),
+      fencingToken: tokenIn(status, read),
     };
     return JSON.stringify(record);
   },

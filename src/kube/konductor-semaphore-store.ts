@@ -6,7 +6,10 @@ import { isKind, KoncliError } from '../core/errors.js';
 import type { PermitsState } from '../core/primitives/permits.js';
 import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { resourceTypeMissing, stanza, text } from './konductor-lease.js';
+import { listCustomObjects } from './konductor-lease-store.js';
 import { KonductorRecordStore } from './konductor-primitive-store.js';
+import type { KonductorShape } from './konductor-primitive.js';
+import type { RecordListing } from './primitive-store.js';
 import { foreignPermit, isForeignPermitOf, mirrorName, PERMIT_SEMAPHORE_LABEL, PERMIT_TYPE, SEMAPHORE_SHAPE } from './konductor-semaphore.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { mergePatchOptions } from './patch.js';
@@ -29,15 +32,19 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
   /** Each semaphore as last read by `get` (a watch re-delivers it when only its Permits changed). */
   private readonly lastRead = new Map<string, RecordObject | null>();
 
-  constructor(client: KubeClient, namespace: string) {
-    super(client, namespace, SEMAPHORE_SHAPE);
+  private readonly allNamespaces: boolean;
+
+  /** `listing`: what `list` covers (-A: the Permits of every namespace are listed too; -l narrows the Semaphores). */
+  constructor(client: KubeClient, namespace: string, listing: RecordListing = {}) {
+    super(client, namespace, SEMAPHORE_SHAPE, listing);
+    this.allNamespaces = listing.allNamespaces ?? false;
     this.customs = client.api(CustomObjectsApi);
     const decodeSemaphore = this.decode;
     this.decode = (obj: unknown) => this.withForeign(decodeSemaphore(obj));
   }
 
-  private permitCall<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = ''): Promise<T> {
-    const site = { verb, resource: PERMIT_TYPE.resource + subresource, name, namespace: this.namespace };
+  private permitCall<T>(verb: string, name: string | undefined, fn: () => Promise<T>, subresource = '', allNamespaces = false): Promise<T> {
+    const site = { verb, resource: PERMIT_TYPE.resource + subresource, name, namespace: this.namespace, allNamespaces };
     return this.client.call(site, () =>
       fn().catch((err) => {
         throw resourceTypeMissing(err, PERMIT_TYPE) ?? err;
@@ -50,13 +57,9 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
     return { group, version, plural, namespace: this.namespace, name };
   }
 
-  /** Lists the namespace's Permits (one request), kept for the decodes that follow. */
-  private async listPermits(): Promise<void> {
-    const { group, version, plural } = PERMIT_TYPE;
-    const list: unknown = await this.permitCall('list', undefined, () =>
-      this.customs.listNamespacedCustomObject({ group, version, plural, namespace: this.namespace }),
-    );
-    this.permits = (list as { items?: unknown[] } | undefined)?.items ?? [];
+  /** Lists the namespace's Permits (`all`: every namespace's) in one request, kept for the decodes that follow. */
+  private async listPermits(all = false): Promise<void> {
+    this.permits = await this.permitCall('list', undefined, () => listCustomObjects(this.customs, PERMIT_TYPE, all ? undefined : this.namespace), '', all);
   }
 
   /** The record with the foreign Permits of this semaphore added; a malformed one makes the object unreadable (corrupt, nothing written). */
@@ -64,7 +67,8 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
     if (obj.unreadable || obj.record === undefined) return obj;
     const state = JSON.parse(obj.record) as PermitsState;
     try {
-      const foreign = this.permits.filter((p) => isForeignPermitOf(p, obj.name)).map((p) => foreignPermit(p, state.ttlSeconds));
+      const mine = (p: unknown) => stanza(p, 'metadata').namespace === obj.namespace && isForeignPermitOf(p, obj.name);
+      const foreign = this.permits.filter(mine).map((p) => foreignPermit(p, state.ttlSeconds));
       return { ...obj, record: JSON.stringify({ ...state, foreign }) };
     } catch (err) {
       if (!(err instanceof KoncliError)) throw err;
@@ -138,8 +142,8 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
     };
   }
 
-  override async list(): Promise<RecordObject[]> {
-    await this.listPermits();
+  override async list(): ReturnType<KonductorRecordStore['list']> {
+    await this.listPermits(this.allNamespaces);
     return super.list();
   }
 
@@ -221,3 +225,7 @@ export class KonductorSemaphoreStore extends KonductorRecordStore {
     return failed.length ? `could not delete the mirror Permit ${failed.join('; ')}` : undefined;
   }
 }
+
+/** The record store of a konductor shape: a Semaphore's also counts its Permits; every other kind's is the plain KonductorRecordStore. */
+export const konductorRecordStoreOf = (client: KubeClient, namespace: string, shape: KonductorShape, listing: RecordListing = {}): KonductorRecordStore =>
+  shape === SEMAPHORE_SHAPE ? new KonductorSemaphoreStore(client, namespace, listing) : new KonductorRecordStore(client, namespace, shape, listing);

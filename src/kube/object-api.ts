@@ -79,7 +79,16 @@ export class DynamicObjectApi extends KubernetesObjectApi implements Discovery {
     const request = this.configuration.baseServer.makeRequestContext(root, HttpMethod.GET);
     request.setHeaderParam('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json');
     if (labelSelector) request.setQueryParam('labelSelector', labelSelector);
-    const list = await this.requestPromise<KubernetesObject & { items?: PartialObjectMetadata[] }>(request, 'KubernetesListObject');
+    const site = {
+      verb: 'list',
+      resource: resource.group ? `${resource.plural}.${resource.group}` : resource.plural,
+      namespace,
+      allNamespaces: namespace === undefined,
+    };
+    // Through client.call, so a refusal is a KoncliError (`forbidden`, one line), not client-node's raw exception.
+    const list = await this.client.call(site, () =>
+      this.requestPromise<KubernetesObject & { items?: PartialObjectMetadata[] }>(request, 'KubernetesListObject'),
+    );
     return list.items ?? [];
   }
 

@@ -6,17 +6,23 @@ import { FIELD_MANAGER, type KubeClient } from './client.js';
 import { recordEvent } from './events.js';
 import { MANAGED_BY_LABEL } from './lease-store.js';
 import { identityOf, isoTime, mergePatchOptions } from './patch.js';
-import { watchObject } from './watch-object.js';
+import { lastWriteOf, watchObject } from './watch-object.js';
 
-/** A primitive's ConfigMap as a RecordObject, its record read from `annotation`. */
-function recordObjectOf(cm: V1ConfigMap, annotation: string, namespace: string): RecordObject {
+/**
+ * A primitive's ConfigMap as a RecordObject, its record read from `annotation`, with the server's
+ * time of that annotation's last write from the managedFields entries owning it (as a kubelock's:
+ * kube/kubelock-store.ts).
+ */
+export function recordObjectOf(cm: V1ConfigMap, annotation: string, namespace: string): RecordObject {
   const meta = cm.metadata ?? {};
+  const writtenAtMost = lastWriteOf(meta.managedFields, (fields) => !!fields['f:metadata']?.['f:annotations']?.[`f:${annotation}`]);
   return {
     name: meta.name ?? '',
     namespace: meta.namespace ?? namespace,
     version: meta.resourceVersion ?? '',
     record: meta.annotations?.[annotation],
     labelledKind: meta.labels?.[PRIMITIVE_LABEL],
+    ...(writtenAtMost !== undefined && { writtenAtMost }),
     ...identityOf(meta),
   };
 }

@@ -29,7 +29,7 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
     expect((await koncli('mutex', 'create', 'file-writer', '--ttl', '5m')).code).toBe(0);
     const cm = await core().readNamespacedConfigMap({ name: 'file-writer', namespace: ns });
     expect(cm.metadata!.labels).toMatchObject({ 'koncli.dev/primitive': 'mutex', 'app.kubernetes.io/managed-by': 'koncli' });
-    expect(await recordOf('file-writer')).toEqual({ ttlSeconds: 300, holder: null, fencingToken: 0 });
+    expect(await recordOf('file-writer')).toEqual({ ttlSeconds: 300, holder: null, fencingToken: null });
 
     const locked = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-a', '--json');
     expect(locked.code).toBe(0);
@@ -40,10 +40,10 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
       holder: 'pod-a',
       state: 'held',
       ttlSeconds: 300,
-      fencingToken: 1,
+      fencingToken: cm.metadata!.resourceVersion, // the version its grant was guarded on (docs/formats.md)
       waitedMs: 0,
     });
-    expect(await recordOf('file-writer')).toMatchObject({ holder: { holder: 'pod-a', ttlSeconds: 300 }, fencingToken: 1 });
+    expect(await recordOf('file-writer')).toMatchObject({ holder: { holder: 'pod-a', ttlSeconds: 300 }, fencingToken: cm.metadata!.resourceVersion });
 
     const tryLock = await koncli('mutex', 'lock', 'file-writer', '--holder', 'pod-b', '--timeout', '0');
     expect(tryLock.code).toBe(3);
@@ -58,7 +58,13 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
     const notMine = await koncli('mutex', 'unlock', 'file-writer', '--holder', 'pod-b');
     expect(notMine.code).toBe(5);
     const status = await koncli('mutex', 'status', 'file-writer', '-o', 'json');
-    expect(json(status.stdout)).toMatchObject({ kind: 'mutex', state: 'held', holder: 'pod-a', fencingToken: 1, expiresAt: expect.any(String) });
+    expect(json(status.stdout)).toMatchObject({
+      kind: 'mutex',
+      state: 'held',
+      holder: 'pod-a',
+      fencingToken: cm.metadata!.resourceVersion,
+      expiresAt: expect.any(String),
+    });
     const listed = await koncli('mutex', 'list');
     expect(listed.stdout.trim()).toMatch(/^NAME\s+STATE\s+HOLDER\s+EXPIRES\nfile-writer\s+held\s+pod-a\s+\S+Z$/);
 
@@ -67,6 +73,45 @@ describe("konductor's mutex verbs (docs/cli/mutex.md)", () => {
     expect(json(again.stdout)).toMatchObject({ outcome: 'already-free' });
     expect((await koncli('mutex', 'delete', 'file-writer')).code).toBe(0);
     expect((await koncli('mutex', 'status', 'file-writer')).code).toBe(6);
+  });
+
+  test('fencing tokens keep growing across a delete --force and re-create (compared as integers: docs/formats.md)', async () => {
+    const lock = async (holder: string) => {
+      const r = await koncli('mutex', 'lock', 'fenced', '--holder', holder, '--json');
+      expect(r.code).toBe(0);
+      return BigInt(json(r.stdout).fencingToken as string);
+    };
+    const first = await lock('pod-a');
+    expect((await koncli('mutex', 'delete', 'fenced')).code).toBe(3); // held
+    expect((await koncli('mutex', 'delete', 'fenced', '--force')).code).toBe(0); // pod-a still thinks it holds, with `first`
+    const second = await lock('pod-b'); // lock creates the mutex again
+    expect(second).toBeGreaterThan(first);
+    expect((await koncli('mutex', 'delete', 'fenced', '--force')).code).toBe(0);
+    expect((await koncli('mutex', 'create', 'fenced')).code).toBe(0);
+    const third = await lock('pod-c');
+    expect(third).toBeGreaterThan(second);
+    expect(await recordOf('fenced')).toMatchObject({ holder: { holder: 'pod-c' }, fencingToken: String(third) });
+    expect(json((await koncli('mutex', 'status', 'fenced', '--json')).stdout)).toMatchObject({ holder: 'pod-c', fencingToken: String(third) });
+  });
+
+  test("a busy mutex's rule is judged, and worded, with the API server's write time from managedFields", async () => {
+    expect((await koncli('mutex', 'lock', 'stamped', '--holder', 'pod-a', '--ttl', '60s')).code).toBe(0);
+    const cm = await core().readNamespacedConfigMap({ name: 'stamped', namespace: ns });
+    const owners = (cm.metadata!.managedFields ?? []).filter((e) => JSON.stringify(e.fieldsV1 ?? {}).includes('"f:koncli.dev/mutex"'));
+    expect(owners.map((e) => e.manager)).toEqual(['koncli']);
+    // Past the Date headers' and managedFields' 1 s precision, so two clocks can bound the hold below the observed rule.
+    await sleep(3_500);
+    const busy = await koncli('mutex', 'lock', 'stamped', '--holder', 'pod-b', '--timeout', '0', '--max-clock-skew', '0s', '--json');
+    expect(busy.code).toBe(3);
+    const { rule } = json(busy.stdout).error as { rule: string };
+    expect(rule).toMatch(
+      /^the API server stamped its last write \S+ \(at most\), its writer's own timestamp agrees|\(later than the server's write time says\)$/,
+    );
+    expect(rule).not.toMatch(/no managedFields/);
+    const verbose = await koncli('mutex', 'lock', 'stamped', '--holder', 'pod-b', '--timeout', '0', '--max-clock-skew', '0s', '-v');
+    expect(verbose.code).toBe(3);
+    expect(verbose.stderr).toMatch(/API server stamped its last write|later than the server's write time says/);
+    expect(verbose.stderr).not.toMatch(/no managedFields/);
   });
 
   test("the docs' try-lock and critical-section scripts run unchanged", async () => {

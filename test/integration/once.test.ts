@@ -31,7 +31,14 @@ describe("konductor's once verbs (docs/cli/once.md)", () => {
   test('create --ttl, check (exit 3, then 0) in the words its scripts grep for, list, delete', async () => {
     expect((await koncli('once', 'create', 'app-init', '--ttl', '1h')).code).toBe(0);
     const cm = await core().readNamespacedConfigMap({ name: 'app-init', namespace: ns });
-    expect(JSON.parse(cm.metadata!.annotations!['koncli.dev/once'])).toEqual({ ttlSeconds: 3600, runner: null, done: null, attempts: 0, lastFailure: null });
+    expect(JSON.parse(cm.metadata!.annotations!['koncli.dev/once'])).toEqual({
+      ttlSeconds: 3600,
+      runner: null,
+      done: null,
+      attempts: 0,
+      lastFailure: null,
+      fencingToken: null,
+    });
     const before = await koncli('once', 'check', 'app-init');
     expect(before.code).toBe(3);
     expect(before.stdout).toMatch(/not been executed/);
@@ -83,7 +90,9 @@ describe('once run', () => {
     const winner = completed[0].slice('done '.length);
     expect(lines.filter((l) => l.startsWith('start '))).toEqual(['start r0', `start ${winner}`]);
     const docs = results.map((r) => json(r.stdout));
-    expect(docs.filter((d) => d.ran === true)).toEqual([expect.objectContaining({ holder: winner, outcome: 'completed', exitCode: 0, fencingToken: 2 })]);
+    expect(docs.filter((d) => d.ran === true)).toEqual([
+      expect.objectContaining({ holder: winner, outcome: 'completed', exitCode: 0, fencingToken: expect.stringMatching(/^\d+$/) }),
+    ]);
     expect(docs.filter((d) => d.outcome === 'already-done')).toHaveLength(8);
     const status = json((await koncli('once', 'status', 'migrate', '--json')).stdout);
     expect(status).toMatchObject({ kind: 'once', state: 'done', executed: true, holder: winner, exitCode: 0, attempts: 2 });
@@ -136,5 +145,31 @@ describe('once run', () => {
     expect(text).toMatch(/State:\s+done/);
     expect(text).toMatch(/Holder:\s+f2/);
     expect(text).toMatch(/Finished:\s+\S+Z \(exit 0\)/);
+  });
+
+  test("each runner's KONCLI_FENCING_TOKEN is greater than the last, also after the once was deleted and run again", async () => {
+    const tokenOf = async (holder: string, exit: number) => {
+      const r = await koncli(
+        'once',
+        'run',
+        'fenced-once',
+        '--holder',
+        holder,
+        '--json',
+        '--',
+        'sh',
+        '-c',
+        `echo "token=$KONCLI_FENCING_TOKEN" >&2; exit ${exit}`,
+      );
+      expect(r.code).toBe(exit);
+      const printed = /token=(\d+)/.exec(r.stderr)![1];
+      expect(json(r.stdout).fencingToken).toBe(printed);
+      return BigInt(printed);
+    };
+    const first = await tokenOf('o1', 3); // fails: the next caller runs it again
+    const second = await tokenOf('o2', 0);
+    expect(second).toBeGreaterThan(first);
+    expect((await koncli('once', 'delete', 'fenced-once')).code).toBe(0);
+    expect(await tokenOf('o3', 0)).toBeGreaterThan(second);
   });
 });

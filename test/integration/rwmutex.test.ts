@@ -73,7 +73,7 @@ describe("konductor's rwmutex verbs (docs/cli/rwmutex.md)", () => {
     expect((await koncli('rwmutex', 'create', 'cache-lock', '--ttl', '5m')).code).toBe(0);
     const cm = await core().readNamespacedConfigMap({ name: 'cache-lock', namespace: ns });
     expect(cm.metadata!.labels).toMatchObject({ 'koncli.dev/primitive': 'rwmutex', 'app.kubernetes.io/managed-by': 'koncli' });
-    expect(await recordOf('cache-lock')).toEqual({ ttlSeconds: 300, writer: null, readers: [], waitingWriters: [], fencingToken: 0 });
+    expect(await recordOf('cache-lock')).toEqual({ ttlSeconds: 300, writer: null, readers: [], waitingWriters: [], fencingToken: null });
 
     const r1 = await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-1', '--json');
     expect(r1.code).toBe(0);
@@ -93,14 +93,32 @@ describe("konductor's rwmutex verbs (docs/cli/rwmutex.md)", () => {
 
     expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', 'reader-1')).code).toBe(0);
     expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', 'reader-2')).code).toBe(0);
+    const unlocked = (await core().readNamespacedConfigMap({ name: 'cache-lock', namespace: ns })).metadata!.resourceVersion;
     const w = await koncli('rwmutex', 'lock', 'cache-lock', '--holder', 'writer-1', '--timeout', '30s', '--json');
-    expect(json(w.stdout)).toMatchObject({ mode: 'write', outcome: 'acquired', fencingToken: 1 });
+    expect(json(w.stdout)).toMatchObject({ mode: 'write', outcome: 'acquired', fencingToken: unlocked }); // guarded on it
     expect((await koncli('rwmutex', 'rlock', 'cache-lock', '--holder', 'reader-1', '--timeout', '0')).code).toBe(3);
     expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', 'reader-1')).code).toBe(5); // writer-1 holds it
     expect((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', 'writer-1')).code).toBe(0);
     expect(json((await koncli('rwmutex', 'unlock', 'cache-lock', '--holder', 'writer-1', '--json')).stdout)).toMatchObject({ outcome: 'already-free' });
     expect((await koncli('rwmutex', 'delete', 'cache-lock')).code).toBe(0);
     expect((await koncli('rwmutex', 'status', 'cache-lock')).code).toBe(6);
+  });
+
+  test("a writer's fencing token keeps growing across a delete --force and re-create; a reader gets the last writer's", async () => {
+    const lock = async (verb: string, holder: string) => {
+      const r = await koncli('rwmutex', verb, 'fenced-rw', '--holder', holder, '--timeout', '0', '--json');
+      expect(r.code).toBe(0);
+      return json(r.stdout).fencingToken as string;
+    };
+    const first = await lock('lock', 'writer-a');
+    expect((await koncli('rwmutex', 'delete', 'fenced-rw', '--force')).code).toBe(0); // writer-a keeps `first`
+    expect(await lock('rlock', 'reader-b')).toBe('0'); // re-created: no writer yet
+    expect((await koncli('rwmutex', 'unlock', 'fenced-rw', '--holder', 'reader-b')).code).toBe(0);
+    const second = await lock('lock', 'writer-c');
+    expect(BigInt(second)).toBeGreaterThan(BigInt(first));
+    expect((await koncli('rwmutex', 'unlock', 'fenced-rw', '--holder', 'writer-c')).code).toBe(0);
+    expect(await lock('rlock', 'reader-d')).toBe(second);
+    expect(await recordOf('fenced-rw')).toMatchObject({ writer: null, fencingToken: second });
   });
 
   test("the docs' cache coordination example runs unchanged", async () => {

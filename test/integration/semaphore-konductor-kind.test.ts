@@ -56,7 +56,7 @@ describe("konductor's semaphore verbs on konductor.io/v1 Semaphores (docs/cli/se
     expect([full.code, full.stderr.trim().split('\n').length]).toEqual([3, 1]);
     expect(full.stderr).toMatch(/no free permit \(2\/2 in use\): held by my-app .*other/);
     // The break command names the same storage: without --kind konductor it would act on a ConfigMap of that name.
-    expect(full.stderr).toMatch(/to break it safely: koncli semaphore unlock api-limit -n \S+ --force --if-holder my-app --if-holder other --kind konductor$/m);
+    expect(full.stderr).toMatch(/to break it safely: koncli semaphore unlock api-limit -n \S+ --kind konductor --force --if-holder my-app --if-holder other$/m);
     expect((await koncli('semaphore', 'acquire', 'api-limit', '--holder', 'third', '--wait', '--timeout', '1s')).code).toBe(3);
 
     const sem = await get('semaphores', 'api-limit');
@@ -194,6 +194,14 @@ spec:
     const foreign = await get('permits', 'api-quota-permit-1');
     expect(foreign.status ?? {}).toEqual({}); // koncli wrote nothing to it
     expect((await get('semaphores', 'api-quota')).status).toMatchObject({ inUse: 5, available: 0, phase: 'Full' });
+    // koncli status lists it (KIND konductor-semaphore) with the foreign Permit's holder among its holders.
+    const listed = json((await runKoncli(['status', '-o', 'json', ...clusterArgs(admin, ns)])).stdout).items as {
+      kind: string;
+      name: string;
+      holders: { holder: string }[];
+    }[];
+    const row = listed.find((r) => r.kind === 'konductor-semaphore' && r.name === 'api-quota');
+    expect(row?.holders.map((h) => h.holder).sort()).toEqual(['job-worker-123', 'w1', 'w2', 'w3', 'w4']);
 
     // konductor's `semaphore release --holder job-worker-123` deletes that holder's Permit: so does koncli's.
     const released = await koncli('semaphore', 'release', 'api-quota', '--holder', 'job-worker-123', '--json');

@@ -3,7 +3,7 @@ import { PrimitiveCommand, primitiveListFlags } from '../../cli/primitive-comman
 
 export default class BarrierList extends PrimitiveCommand {
   static override summary = 'List the barriers of a namespace';
-  static override description = `One row per barrier (ConfigMaps labelled koncli.dev/primitive=barrier): state, arrivals, expected, when it opened. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
+  static override description = `One row per barrier (ConfigMaps labelled koncli.dev/primitive=barrier; --kind konductor: barriers.konductor.io objects), in the namespace or with -A in all, -l selecting by label: state, arrivals, expected, when it opened. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> barrier list', '<%= config.bin %> barrier list -n production --json'];
 
   static override flags = primitiveListFlags('barriers');

@@ -3,7 +3,7 @@ import { PrimitiveCommand, primitiveListFlags } from '../../cli/primitive-comman
 
 export default class GateList extends PrimitiveCommand {
   static override summary = 'List the gates of a namespace';
-  static override description = `One row per gate (ConfigMaps labelled koncli.dev/primitive=gate), its conditions judged now. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
+  static override description = `One row per gate (ConfigMaps labelled koncli.dev/primitive=gate; --kind konductor: gates.konductor.io objects), in the namespace or with -A in all, -l selecting by label, its conditions judged now. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> gate list'];
 
   static override flags = primitiveListFlags('gates');

@@ -42,30 +42,28 @@ export default class LeaseRun extends KoncliCommand {
     const holder = runHolderFrom(flags.holder);
     const durationSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
     const { signal, killAfterMs } = parseSupervision(flags);
-    const orphans = flags.orphans;
     const labels = parseLabels(flags.labels);
     const wait = waitOptions(flags);
 
     const client = await this.kube();
-    const { runUnderLease } = await import('../../cli/lease-runner.js');
-    const result = await runUnderLease(client, this.output, {
+    const [{ leaseRunSpec, leaseRunBusy }, { runAndReport, runReport }, { openLeases }] = await Promise.all([
+      import('../../cli/lease-runner.js'),
+      import('../../cli/claim-runner.js'),
+      import('../../cli/lease-session.js'),
+    ]);
+    const req = {
       name,
       holder,
-      command,
       durationSeconds,
       defaultDurationSeconds: RUN_DEFAULT_TTL_SECONDS,
-      wait,
-      conflictExitCode: flags['conflict-exit-code'],
-      signal,
-      killAfterMs,
-      orphans,
       delete: flags.delete,
       labels,
       priority: flags.priority,
       reason: flags.reason,
       kind: flags.kind,
-    });
-    await this.output.result({ kind: 'lease', namespace: client.namespace, name: result.lease, ...result }, () => '');
-    process.exitCode = result.exitCode;
+    };
+    const spec = await leaseRunSpec(client, await openLeases(client, flags.kind), req);
+    const supervision = { command, wait, signal, killAfterMs, orphans: flags.orphans, conflictExitCode: flags['conflict-exit-code'] };
+    await runAndReport(client, this.output, spec, supervision, (run) => ({ lease: name, ...runReport(run) }), leaseRunBusy(client, this.output, req));
   }
 }

@@ -3,7 +3,7 @@ import { PrimitiveCommand, primitiveListFlags } from '../../cli/primitive-comman
 
 export default class MutexList extends PrimitiveCommand {
   static override summary = 'List the mutexes of a namespace';
-  static override description = `One row per mutex (ConfigMaps labelled koncli.dev/primitive=mutex): state, holder, expiry. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
+  static override description = `One row per mutex (ConfigMaps labelled koncli.dev/primitive=mutex; --kind konductor: mutexes.konductor.io objects), in the namespace or with -A in all, -l selecting by label: state, holder, expiry. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> mutex list',
     '<%= config.bin %> mutex list -A -l team=db',

@@ -4,7 +4,7 @@ import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
 import { PrimitiveCommand, primitiveNameArg, primitiveWaitFlags } from '../../cli/primitive-command.js';
 import { waitOptions } from '../../cli/wait-options.js';
-import { wallTimeOf } from '../../core/clock.js';
+import { heldDoc } from '../../core/claim/describe.js';
 
 export default class MutexLock extends PrimitiveCommand {
   static override summary = 'Lock a mutex: one holder at a time (konductor compatible, no operator)';
@@ -40,18 +40,8 @@ export default class MutexLock extends PrimitiveCommand {
     );
     const ttl = result.claim.ttlSeconds!;
     const doc = {
-      kind: 'mutex',
-      namespace: ctx.store.namespace,
-      name,
-      holder,
-      outcome: result.outcome,
-      state: 'held',
-      ttlSeconds: ttl,
-      expiresAt: new Date(wallTimeOf(ctx.clock, result.sentAt + ttl * 1000)).toISOString(),
-      fencingToken: result.fencingToken,
+      ...heldDoc({ kind: 'mutex', namespace: ctx.store.namespace, name, holder }, result, waitedMs, ctx.clock),
       previousHolder: result.previousHolder ?? null,
-      resourceVersion: result.object.version,
-      waitedMs: Math.round(waitedMs),
     };
     await this.output.result(
       doc,

@@ -30,7 +30,7 @@ export default class MutexRun extends PrimitiveCommand {
       { kind: m.mutexKind, name, holder, ttlSeconds },
       (ctx) => ({
         acquire: m.planMutexLock({ name, holder, ttlSeconds, reason: flags.reason }, ctx.clock),
-        claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: String(r.fencingToken) }),
+        claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: r.fencingToken }),
         lostIn: (state) => m.mutexLost(name, holder, state),
         renew: m.planMutexRenew(name, holder, ttlSeconds),
         release: () => m.planMutexUnlock({ name, holder, force: false }),

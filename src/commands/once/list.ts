@@ -4,7 +4,7 @@ import { PrimitiveCommand, primitiveListFlags } from '../../cli/primitive-comman
 
 export default class OnceList extends PrimitiveCommand {
   static override summary = 'List the onces of a namespace';
-  static override description = `One row per once (ConfigMaps labelled koncli.dev/primitive=once): state, who ran it, when it finished. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
+  static override description = `One row per once (ConfigMaps labelled koncli.dev/primitive=once; --kind konductor: onces.konductor.io objects), in the namespace or with -A in all, -l selecting by label: state, who ran it, when it finished. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> once list', '<%= config.bin %> once list -A -l team=db', '<%= config.bin %> once list -n production'];
   static override flags = {
     ...primitiveListFlags('onces'),

@@ -42,7 +42,7 @@ export default class RWMutexRun extends PrimitiveCommand {
         { kind: rw.rwmutexKind, name, holder, ttlSeconds },
         (ctx) => ({
           acquire: rw.planRWLock({ name, holder, mode, ttlSeconds, reason: flags.reason, waiting: wait.wait }, ctx.clock),
-          claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: String(r.fencingToken) }),
+          claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: r.fencingToken }),
           lostIn: (state) => rw.rwLost(name, holder, mode, state),
           renew: rw.planRWRenew(name, holder, mode, ttlSeconds),
           release: () => rw.planRWUnlock({ name, holder, force: false }),

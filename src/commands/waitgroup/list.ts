@@ -3,7 +3,7 @@ import { PrimitiveCommand, primitiveListFlags } from '../../cli/primitive-comman
 
 export default class WaitGroupList extends PrimitiveCommand {
   static override summary = 'List the wait groups of a namespace';
-  static override description = `One row per wait group (ConfigMaps labelled koncli.dev/primitive=waitgroup): state and counter. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
+  static override description = `One row per wait group (ConfigMaps labelled koncli.dev/primitive=waitgroup; --kind konductor: waitgroups.konductor.io objects), in the namespace or with -A in all, -l selecting by label: state and counter. A corrupt record is listed with state corrupt.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> waitgroup list'];
 
   static override flags = primitiveListFlags('waitgroups');

@@ -1,5 +1,7 @@
 import { wallTimeOf, type Clock } from '../clock.js';
+import type { FencingToken } from './fencing.js';
 import type { ClaimView } from './judge.js';
+import type { Claim, RecordObject } from './model.js';
 
 /** A claim's state in the shared `--json` vocabulary (issue 22): held, expired (lapsed, takeable) or free. */
 export type ClaimState = 'held' | 'free' | 'expired';
@@ -31,3 +33,31 @@ export function claimDoc(view: ClaimView, clock: Clock): ClaimDoc {
 
 /** The state of a primitive that has at most one holder: its claim's, or free. */
 export const singleState = (view: ClaimView | undefined): ClaimState => (view === undefined ? 'free' : view.expired ? 'expired' : 'held');
+
+/** What a verb that took or kept a claim got (a mutex lock, an rwmutex rlock/lock). */
+export interface Held {
+  outcome: string;
+  object: RecordObject;
+  claim: Claim;
+  fencingToken: FencingToken;
+  /** Monotonic ms the write was sent: the claim counts from here. */
+  sentAt: number;
+}
+
+/**
+ * The result document of a verb that took or kept a claim, in the shared vocabulary (docs/json.md's
+ * `held`): `expiresAt` is the holder's own deadline, its TTL from when its write was sent.
+ */
+export function heldDoc(who: { kind: string; namespace: string; name: string; holder: string }, held: Held, waitedMs: number, clock: Clock) {
+  const ttl = held.claim.ttlSeconds ?? null;
+  return {
+    ...who,
+    outcome: held.outcome,
+    state: 'held' as ClaimState,
+    ttlSeconds: ttl,
+    expiresAt: ttl === null ? null : new Date(wallTimeOf(clock, held.sentAt + ttl * 1000)).toISOString(),
+    fencingToken: held.fencingToken,
+    resourceVersion: held.object.version,
+    waitedMs: Math.round(waitedMs),
+  };
+}

@@ -73,7 +73,7 @@ export function readOf<S>(ctx: ClaimContext, kind: ClaimKind<S>, name: string, o
   if (obj?.unreadable) throw obj.unreadable;
   if (obj && (obj.record === undefined || obj.labelledKind !== kind.kind)) throw foreignObject(kind.kind, obj);
   const state = obj ? kind.decode(name, obj.record!) : undefined;
-  const views = state ? judgeClaims(ctx, keyOf(ctx, name, obj), kind.claims(state), now) : [];
+  const views = state ? judgeClaims(ctx, keyOf(ctx, name, obj), kind.claims(state), now, obj?.writtenAtMost) : [];
   return { obj, state, views, now, stamp: stamper(ctx, name, kind.kind, now) };
 }
 

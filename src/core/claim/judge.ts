@@ -12,16 +12,19 @@ export interface ClaimView {
 }
 
 /**
- * Judges every claim with the ExpiryTracker: observed time (client-go's rule), corroborated by the
- * writer's `expiresAt` plus --max-clock-skew; a changed claim (a renewal) restarts the observed rule.
+ * Judges every claim with the ExpiryTracker: observed time (client-go's rule), or earlier when the
+ * server's time of the record's last write (`serverWrittenAtMost`, managedFields: RecordObject's
+ * `writtenAtMost`) and the writer's `expiresAt` plus --max-clock-skew agree that it ended, as a
+ * Lease is judged; a changed claim (a renewal) restarts the observed rule.
  */
-export function judgeClaims(ctx: Pick<ClaimContext, 'tracker'>, key: string, claims: Claim[], now: number): ClaimView[] {
+export function judgeClaims(ctx: Pick<ClaimContext, 'tracker'>, key: string, claims: Claim[], now: number, serverWrittenAtMost?: number): ClaimView[] {
   return claims.map((claim) => {
     if (claim.ttlSeconds === undefined) return { claim, expired: false };
     const expiry = ctx.tracker.judge({
       key: `${key}/${claim.holder}`,
       fingerprint: JSON.stringify(claim),
       durationMs: claim.ttlSeconds * 1000,
+      serverWrittenAtMost,
       writerExpiresAt: claim.expiresAt === undefined ? undefined : Date.parse(claim.expiresAt),
     });
     return { claim, expired: now >= expiry.deadline, deadline: expiry.deadline, expiry };

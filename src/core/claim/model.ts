@@ -14,6 +14,12 @@ export interface RecordObject extends Versioned, ObjectIdentity {
   namespace: string;
   /** This kind's record as stored (JSON text); undefined when the object carries none. */
   record: string | undefined;
+  /**
+   * Upper bound (server clock, ms since the epoch) of the record's last write, from the object's
+   * managedFields; undefined when the server recorded none. Every claim in the record was written
+   * then or earlier, so it bounds each claim's last write (core/expiry.ts's server stamp).
+   */
+  writtenAtMost?: number;
   /** The koncli primitive kind the object is labelled as (`koncli.dev/primitive`), if any. */
   labelledKind?: string;
   /** Why a store could not read the object's data into a record (`corrupt`): every verb refuses it. */

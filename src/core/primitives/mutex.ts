@@ -3,20 +3,22 @@ import { KoncliError } from '../errors.js';
 import { planCreate } from '../claim/create.js';
 import { claimDoc, singleState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
+import { readToken, withToken, type FencingToken } from '../claim/fencing.js';
 import { holdersText, nextLapse, rulesOf } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
-import { decodeClaim, parseRecord, secondsField, wholeField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
+import { corruptRecord, decodeClaim, parseRecord, secondsField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
 
 /**
  * A mutex: one holder at a time (konductor's Mutex, without its operator). Record (docs/formats.md):
- * `{"ttlSeconds":300,"holder":{claim}|null,"fencingToken":7}`; `ttlSeconds` is the mutex's default
- * lock TTL (`mutex create --ttl`, konductor's spec.ttl); `fencingToken` counts the holds taken
- * (each new holder gets the next number, so tokens strictly increase across holders).
+ * `{"ttlSeconds":300,"holder":{claim}|null,"fencingToken":"8123"}`; `ttlSeconds` is the mutex's default
+ * lock TTL (`mutex create --ttl`, konductor's spec.ttl); `fencingToken` is the current (or last)
+ * holder's token (core/claim/fencing.ts: strictly increasing across holders, also across a delete
+ * and re-create), null before the first hold.
  */
 export interface MutexState {
   ttlSeconds?: number;
   holder: Claim | null;
-  fencingToken: number;
+  fencingToken: FencingToken | null;
   /** Fields koncli does not know, kept as they were. */
   unknown: Record<string, unknown>;
 }
@@ -31,7 +33,7 @@ export const mutexKind: ClaimKind<MutexState> = {
     return {
       ttlSeconds: secondsField('mutex', name, 'ttlSeconds', ttlSeconds),
       holder: holder == null ? null : decodeClaim('mutex', name, holder),
-      fencingToken: wholeField('mutex', name, 'fencingToken', fencingToken, 0),
+      fencingToken: readToken(fencingToken, () => corruptRecord('mutex', name, 'fencingToken is not a resourceVersion')),
       unknown,
     };
   },
@@ -40,6 +42,14 @@ export const mutexKind: ClaimKind<MutexState> = {
   claims: (s) => (s.holder ? [s.holder] : []),
   without: (s) => ({ ...s, holder: null }),
 };
+
+/** A mutex nobody ever held. */
+const freeMutex = (ttlSeconds: number | undefined): MutexState => ({
+  ...(ttlSeconds !== undefined && { ttlSeconds }),
+  holder: null,
+  fencingToken: null,
+  unknown: {},
+});
 
 export interface MutexLockRequest {
   name: string;
@@ -55,7 +65,7 @@ export interface MutexLocked {
   outcome: MutexOutcome;
   object: RecordObject;
   claim: Claim;
-  fencingToken: number;
+  fencingToken: FencingToken;
   /** Monotonic ms the write was sent: the claim counts from here. */
   sentAt: number;
   /** The previous holder whose claim had lapsed, if any. */
@@ -72,19 +82,27 @@ export const busyMutex = (name: string, read: Read<MutexState>, clock: Clock) =>
 export const planMutexLock =
   (req: MutexLockRequest, clock: Clock) =>
   (read: Read<MutexState>): Plan<MutexState, MutexLocked> => {
-    const state = read.state ?? { holder: null, fencingToken: 0, unknown: {} };
+    const state = read.state ?? freeMutex(undefined);
     const ttl = req.ttlSeconds ?? state.ttlSeconds ?? MUTEX_DEFAULT_TTL_SECONDS;
     const view = read.views[0];
     const mine = state.holder?.holder === req.holder && !view?.expired;
     if (state.holder && !mine && !view?.expired) return { blocked: busyMutex(req.name, read, clock), retryAt: nextLapse(read.views) };
-    const claim = read.stamp(req.holder, ttl, req.reason, mine ? state.holder! : undefined);
-    const previousHolder = !mine && state.holder ? state.holder.holder : undefined;
-    const fencingToken = mine ? state.fencingToken : state.fencingToken + 1;
-    return {
-      write: { ...state, holder: claim, fencingToken },
-      claimed: claim,
-      result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', object, claim, fencingToken, sentAt: read.now, previousHolder }),
-    };
+    return withToken(
+      read,
+      () => state,
+      state.fencingToken,
+      (next) => {
+        const claim = read.stamp(req.holder, ttl, req.reason, mine ? state.holder! : undefined);
+        const previousHolder = !mine && state.holder ? state.holder.holder : undefined;
+        // A re-lock by the holder keeps its token; a new holder gets the next (core/claim/fencing.ts).
+        const fencingToken = mine && state.fencingToken !== null ? state.fencingToken : next;
+        return {
+          write: { ...state, holder: claim, fencingToken },
+          claimed: claim,
+          result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', object, claim, fencingToken, sentAt: read.now, previousHolder }),
+        };
+      },
+    );
   };
 
 export type MutexUnlockOutcome = 'released' | 'already-free' | 'broken';
@@ -132,8 +150,7 @@ export const planMutexUnlock =
   };
 
 /** `mutex create`: a new mutex with an optional default TTL; an existing one is left as it is. */
-export const planMutexCreate = (name: string, ttlSeconds: number | undefined) =>
-  planCreate<MutexState>('mutex', name, ttlSeconds, () => ({ ttlSeconds, holder: null, fencingToken: 0, unknown: {} }));
+export const planMutexCreate = (name: string, ttlSeconds: number | undefined) => planCreate<MutexState>('mutex', name, ttlSeconds, () => freeMutex(ttlSeconds));
 
 /** A mutex in the shared `--json` vocabulary (also `koncli status`'s row for it). */
 export function describeMutex(read: Read<MutexState>, clock: Clock) {

@@ -3,6 +3,7 @@ import { KoncliError } from '../errors.js';
 import { planCreate } from '../claim/create.js';
 import { claimDoc } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
+import { readToken, withToken, type FencingToken } from '../claim/fencing.js';
 import { holdersText, nextLapse, rulesOf } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
 import {
@@ -30,11 +31,12 @@ export interface OnceRun {
 /**
  * A once: something done exactly once across all callers (konductor's Once, without its operator;
  * `once run` adds the doing). Record (docs/formats.md):
- * `{"runner":{claim}|null,"done":{run}|null,"attempts":N,"lastFailure":{run}|null}`. `runner` is the
+ * `{"runner":{claim}|null,"done":{run}|null,"attempts":N,"lastFailure":{run}|null,"fencingToken":"8123"}`. `runner` is the
  * claim of the caller running it now (renewed; a dead runner's claim lapses and the next caller
  * takes over); `done` is set by the run that exited 0, for ever — or, with `ttlSeconds` (`once
  * create --ttl`, konductor's cleanup TTL), until that long after it finished (judged as claims are:
- * docs/clock.md), when the once may run again.
+ * docs/clock.md), when the once may run again. `fencingToken` is the current (or last) runner's
+ * (core/claim/fencing.ts), null before the first run.
  */
 export interface OnceState {
   ttlSeconds?: number;
@@ -43,6 +45,7 @@ export interface OnceState {
   /** Runs started so far. */
   attempts: number;
   lastFailure: OnceRun | null;
+  fencingToken: FencingToken | null;
   unknown: Record<string, unknown>;
 }
 
@@ -62,13 +65,14 @@ function decodeRun(name: string, v: unknown): OnceRun | null {
 export const onceKind: ClaimKind<OnceState> = {
   kind: 'once',
   decode(name, raw) {
-    const { ttlSeconds, runner, done, attempts, lastFailure, ...unknown } = parseRecord('once', name, raw);
+    const { ttlSeconds, runner, done, attempts, lastFailure, fencingToken, ...unknown } = parseRecord('once', name, raw);
     return {
       ttlSeconds: secondsField('once', name, 'ttlSeconds', ttlSeconds),
       runner: runner == null ? null : decodeClaim('once', name, runner),
       done: decodeRun(name, done),
       attempts: wholeField('once', name, 'attempts', attempts, 0),
       lastFailure: decodeRun(name, lastFailure),
+      fencingToken: readToken(fencingToken, () => corruptRecord('once', name, 'fencingToken is not a resourceVersion')),
       unknown,
     };
   },
@@ -80,6 +84,7 @@ export const onceKind: ClaimKind<OnceState> = {
       done: s.done,
       attempts: s.attempts,
       lastFailure: s.lastFailure,
+      fencingToken: s.fencingToken,
     }),
   // The runner's claim; with none, a done run with a TTL is judged as a claim too.
   claims: (s) =>
@@ -97,10 +102,12 @@ const doneOf = (read: Read<OnceState>): OnceRun | null => {
   return done && !(done.expiresAt && !read.state!.runner && read.views[0]?.expired) ? done : null;
 };
 
-const empty = (): OnceState => ({ runner: null, done: null, attempts: 0, lastFailure: null, unknown: {} });
+const empty = (): OnceState => ({ runner: null, done: null, attempts: 0, lastFailure: null, fencingToken: null, unknown: {} });
 
 /** What `once run` got: to run the command (as the attempt-th runner), or the news that it is done. */
-export type OnceClaimed = { run: { object: RecordObject; claim: Claim; attempt: number; sentAt: number; previousRunner?: string } } | { alreadyDone: OnceRun };
+export type OnceClaimed =
+  | { run: { object: RecordObject; claim: Claim; attempt: number; fencingToken: FencingToken; sentAt: number; previousRunner?: string } }
+  | { alreadyDone: OnceRun };
 
 export const runningError = (name: string, read: Read<OnceState>, clock: Clock) =>
   new KoncliError('busy', `once ${name} is being run by ${holdersText(read.views, read.now, clock.wallNow())}`, {
@@ -111,7 +118,7 @@ export const runningError = (name: string, read: Read<OnceState>, clock: Clock) 
 /**
  * `once run`, before the command: done already → alreadyDone; someone else's live run → blocked
  * (the caller waits on the watch); otherwise (never run, the last run failed, or its runner's claim
- * lapsed: it died) → claim the run, counting the attempt.
+ * lapsed: it died) → claim the run, counting the attempt; its fencing token is the version the claim is guarded on.
  */
 export const planOnceClaim =
   (name: string, holder: string, ttlSeconds: number, clock: Clock) =>
@@ -121,14 +128,16 @@ export const planOnceClaim =
     if (done) return { done: { alreadyDone: done } };
     const view = read.views[0];
     if (state.runner && !view?.expired && state.runner.holder !== holder) return { blocked: runningError(name, read, clock), retryAt: nextLapse(read.views) };
-    const claim = read.stamp(holder, ttlSeconds);
-    const attempt = state.attempts + 1;
-    const previousRunner = state.runner && state.runner.holder !== holder ? state.runner.holder : undefined;
-    return {
-      write: { ...state, runner: claim, attempts: attempt },
-      claimed: claim,
-      result: (object) => ({ run: { object, claim, attempt, sentAt: read.now, previousRunner } }),
-    };
+    return withToken(read, empty, state.fencingToken, (fencingToken) => {
+      const claim = read.stamp(holder, ttlSeconds);
+      const attempt = state.attempts + 1;
+      const previousRunner = state.runner && state.runner.holder !== holder ? state.runner.holder : undefined;
+      return {
+        write: { ...state, runner: claim, attempts: attempt, fencingToken },
+        claimed: claim,
+        result: (object) => ({ run: { object, claim, attempt, fencingToken, sentAt: read.now, previousRunner } }),
+      };
+    });
   };
 
 /** Why our run's claim is no longer ours (the keeper's test), or undefined while it is. */

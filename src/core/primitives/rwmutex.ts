@@ -3,37 +3,29 @@ import { KoncliError } from '../errors.js';
 import { planCreate } from '../claim/create.js';
 import { claimDoc, type ClaimState } from '../claim/describe.js';
 import type { Plan, Read } from '../claim/engine.js';
+import { readToken, withToken, type FencingToken } from '../claim/fencing.js';
 import { holdersText, nextLapse, type ClaimView } from '../claim/judge.js';
 import { listRecords } from '../claim/list.js';
-import {
-  corruptRecord,
-  decodeClaim,
-  parseRecord,
-  secondsField,
-  wholeField,
-  type Claim,
-  type ClaimContext,
-  type ClaimKind,
-  type RecordObject,
-} from '../claim/model.js';
+import { corruptRecord, decodeClaim, parseRecord, secondsField, type Claim, type ClaimContext, type ClaimKind, type RecordObject } from '../claim/model.js';
 
 /**
  * A read-write mutex: many readers share it, a writer excludes everyone (konductor's RWMutex,
  * without its operator). Record (docs/formats.md):
- * `{"ttlSeconds":300,"writer":{claim}|null,"readers":[{claim}…],"waitingWriters":[{holder,waitingSince,ttlSeconds,expiresAt}…],"fencingToken":7}`.
+ * `{"ttlSeconds":300,"writer":{claim}|null,"readers":[{claim}…],"waitingWriters":[{holder,waitingSince,ttlSeconds,expiresAt}…],"fencingToken":"8123"}`.
  *
  * Writer preference (so a stream of readers cannot starve a writer, as Go's sync.RWMutex): a writer
  * that waits records itself in `waitingWriters` (a claim with a short TTL, re-stamped while it
  * waits, so a waiting writer that died stops blocking once it lapses); while a live waiting writer
  * is recorded, new readers wait. Writers take the lock in the order they were recorded.
- * `fencingToken` counts the write holds taken.
+ * `fencingToken` is the current (or last) writer's token (core/claim/fencing.ts), null before the
+ * first write lock.
  */
 export interface RWMutexState {
   ttlSeconds?: number;
   writer: Claim | null;
   readers: Claim[];
   waitingWriters: Claim[];
-  fencingToken: number;
+  fencingToken: FencingToken | null;
   unknown: Record<string, unknown>;
 }
 
@@ -71,7 +63,7 @@ export const rwmutexKind: ClaimKind<RWMutexState> = {
       writer: writer == null ? null : decodeClaim('rwmutex', name, writer),
       readers: claimList(name, 'readers', readers),
       waitingWriters: claimList(name, 'waitingWriters', waitingWriters, waitingEntry(name)),
-      fencingToken: wholeField('rwmutex', name, 'fencingToken', fencingToken, 0),
+      fencingToken: readToken(fencingToken, () => corruptRecord('rwmutex', name, 'fencingToken is not a resourceVersion')),
       unknown,
     };
     const seen = new Set<string>();
@@ -94,7 +86,10 @@ export const rwmutexKind: ClaimKind<RWMutexState> = {
   without: (s, c) => ({ ...s, writer: s.writer?.holder === c.holder ? null : s.writer, readers: s.readers.filter((r) => r.holder !== c.holder) }),
 };
 
-const EMPTY: RWMutexState = { writer: null, readers: [], waitingWriters: [], fencingToken: 0, unknown: {} };
+const EMPTY: RWMutexState = { writer: null, readers: [], waitingWriters: [], fencingToken: null, unknown: {} };
+
+/** A reader's token: the last writer's, "0" before any write lock (below every resourceVersion). */
+const NO_WRITER_YET = '0';
 
 /** The read's state with its judgement: which claims are live (lapsed ones count as gone). */
 function judged(read: Read<RWMutexState>) {
@@ -160,8 +155,8 @@ export interface RWLocked {
   mode: RWMode;
   object: RecordObject;
   claim: Claim;
-  /** The write holds' count: a writer's own token; for a reader, the last writer's. */
-  fencingToken: number;
+  /** A writer's own token (core/claim/fencing.ts); for a reader, the last writer's ("0" before any). */
+  fencingToken: FencingToken;
   /** Monotonic ms the write was sent: the claim counts from here. */
   sentAt: number;
 }
@@ -215,21 +210,35 @@ export const planRWLock =
       return { blocked: busy(req.name, read, clock), retryAt: Math.min(nextLapse(read.views), refreshAt(req, read)) };
     }
     const state = pruned(read);
-    const waitingWriters = state.waitingWriters.filter((c) => c.holder !== req.holder);
     const held = req.mode === 'write' ? state.writer : state.readers.find((c) => c.holder === req.holder);
     const mine = held?.holder === req.holder ? held : undefined;
-    const claim = read.stamp(req.holder, ttl, req.reason, mine);
-    const fencingToken = req.mode === 'write' && !mine ? state.fencingToken + 1 : state.fencingToken;
-    const write: RWMutexState =
-      req.mode === 'write'
-        ? { ...state, writer: claim, waitingWriters, fencingToken }
-        : { ...state, readers: mine ? state.readers.map((c) => (c === mine ? claim : c)) : [...state.readers, claim], waitingWriters };
-    return {
-      write,
-      claimed: claim,
-      result: (object) => ({ outcome: mine ? 'refreshed' : 'acquired', mode: req.mode, object, claim, fencingToken, sentAt: read.now }),
-    };
+    if (req.mode === 'read' || mine) return grantRW(req, read, state, ttl, mine, state.fencingToken ?? NO_WRITER_YET);
+    return withToken(
+      read,
+      () => EMPTY,
+      state.fencingToken,
+      (next) => grantRW(req, read, state, ttl, mine, next),
+    );
   };
+
+/** The write that gives `req` its claim (a new one, or `mine` re-stamped) with `fencingToken`. */
+function grantRW(req: RWLockRequest, read: Read<RWMutexState>, state: RWMutexState, ttl: number, mine: Claim | undefined, fencingToken: FencingToken) {
+  const waitingWriters = state.waitingWriters.filter((c) => c.holder !== req.holder);
+  const claim = read.stamp(req.holder, ttl, req.reason, mine);
+  const write: RWMutexState =
+    req.mode === 'write'
+      ? { ...state, writer: claim, waitingWriters, fencingToken }
+      : { ...state, readers: mine ? state.readers.map((c) => (c === mine ? claim : c)) : [...state.readers, claim], waitingWriters };
+  const result = (object: RecordObject): RWLocked => ({
+    outcome: mine ? 'refreshed' : 'acquired',
+    mode: req.mode,
+    object,
+    claim,
+    fencingToken,
+    sentAt: read.now,
+  });
+  return { write, claimed: claim, result };
+}
 
 /** A writer that gave up waiting (timeout, interrupt) takes its waiting record back; nothing to do when there is none. */
 export const planRWWithdraw =
@@ -360,7 +369,7 @@ export function describeRWMutex(read: Read<RWMutexState>, clock: Clock) {
     waitingWriters: j.waiting.map(doc),
     expiresAt: writer ? writer.expiresAt : latestExpiry(readers),
     ttlSeconds: read.state?.ttlSeconds ?? null,
-    fencingToken: read.state?.fencingToken ?? 0,
+    fencingToken: read.state?.fencingToken ?? null,
     resourceVersion: read.obj?.version ?? null,
   };
 }

@@ -26,7 +26,7 @@ const latest = (times: string[]) => (times.length ? times.sort().at(-1)! : null)
 
 /**
  * One koncli primitive (a ConfigMap labelled `koncli.dev/primitive=KIND`, its record in the
- * annotation `koncli.dev/KIND`) as a LockRow: held while a claim is live, expired when every claim
+ * annotation `koncli.dev/KIND`; or a konductor.io/v1 object, its record as its store reads it) as a LockRow: held while a claim is live, expired when every claim
  * has lapsed (judged by the ExpiryTracker on this machine's clock, as the kind's own verbs judge
  * them), free without claims. A record koncli cannot read is listed as corrupt, never skipped.
  */
@@ -35,6 +35,8 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
   const created = obj.createdAt ?? null;
   let claims: Claim[];
   try {
+    // A store that could not read the object (a konductor.io object's fields) says why.
+    if (obj.unreadable) throw obj.unreadable;
     if (obj.record === undefined) throw new KoncliError('corrupt', `configmap ${obj.name} has no ${recordAnnotation(kind)} annotation`);
     claims = claimsIn(kind, obj.name, parseRecord(kind, obj.name, obj.record));
   } catch (err) {
@@ -42,7 +44,7 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
     return corruptRow(kind, obj.namespace, obj.name, err.message, created);
   }
   const now = ctx.clock.now();
-  const views = judgeClaims(ctx, withUid(`${obj.namespace}/${obj.name}`, obj), claims, now);
+  const views = judgeClaims(ctx, withUid(`${obj.namespace}/${obj.name}`, obj), claims, now, obj.writtenAtMost);
   const wallOf = (deadline: number | undefined) => (deadline === undefined ? null : new Date(wallTimeOf(ctx.clock, deadline)).toISOString());
   const holders: HolderRow[] = views.map((v) => ({
     holder: v.claim.holder,

@@ -27,21 +27,23 @@ const claim = {
 
 describe('Mutex', () => {
   test("konductor's docs example: spec.ttl is the mutex's TTL; a konductor holder lasts spec.ttl from lockedAt", () => {
-    expect(record(MUTEX_SHAPE, { ttl: '15m' })).toEqual({ ttlSeconds: 900, holder: null, fencingToken: 0 });
+    expect(record(MUTEX_SHAPE, { ttl: '15m' })).toEqual({ ttlSeconds: 900, holder: null, fencingToken: null });
     const held = record(MUTEX_SHAPE, { ttl: '10m' }, { holder: 'pod-xyz-123', lockedAt: '2024-01-15T10:30:00Z', phase: 'Locked' });
     expect(held.holder).toEqual({ holder: 'pod-xyz-123', acquiredAt: '2024-01-15T10:30:00.000Z', ttlSeconds: 600, expiresAt: '2024-01-15T10:40:00.000Z' });
     expect(record(MUTEX_SHAPE, {}, { holder: 'p', lockedAt: '2024-01-15T10:30:00Z' }).holder).toEqual({ holder: 'p', acquiredAt: '2024-01-15T10:30:00.000Z' });
   });
 
   test("koncli's record survives a write and a read; konductor's fields say the same", () => {
-    const rec = mutexKind.encode({ ttlSeconds: 300, holder: { ...claim, reason: 'deploy' }, fencingToken: 4, unknown: {} });
+    const rec = mutexKind.encode({ ttlSeconds: 300, holder: { ...claim, reason: 'deploy' }, fencingToken: '4', unknown: {} });
     expect(roundTrip(MUTEX_SHAPE, rec)).toEqual(JSON.parse(rec));
     const { status, spec } = MUTEX_SHAPE.toObject(rec, { spec: {}, status: {} });
     expect(spec).toEqual({ ttl: '5m' });
     expect(status).toMatchObject({ holder: 'a', lockedAt: claim.acquiredAt, expiresAt: claim.expiresAt, phase: 'Locked' });
-    const free = MUTEX_SHAPE.toObject(mutexKind.encode({ ttlSeconds: 300, holder: null, fencingToken: 4, unknown: {} }), { spec: { ttl: '5m' }, status });
+    const free = MUTEX_SHAPE.toObject(mutexKind.encode({ ttlSeconds: 300, holder: null, fencingToken: '4', unknown: {} }), { spec: { ttl: '5m' }, status });
     expect(free.spec).toBeUndefined();
-    expect(free.status).toMatchObject({ holder: null, lockedAt: null, renewedAt: null, phase: 'Unlocked', fencingToken: 4 });
+    expect(free.status).toMatchObject({ holder: null, lockedAt: null, renewedAt: null, phase: 'Unlocked', fencingToken: '4' });
+    // A counter written before tokens were resourceVersions reads as its decimal string.
+    expect(record(MUTEX_SHAPE, {}, { phase: 'Unlocked', fencingToken: 4 }).fencingToken).toBe('4');
   });
 
   test.each([
@@ -51,6 +53,7 @@ describe('Mutex', () => {
     [{}, { holder: 'a', lockedAt: 'yesterday' }, 'status.lockedAt'],
     [{ ttl: 'soon' }, {}, 'spec.ttl'],
     [{}, { fencingToken: -1 }, 'status.fencingToken'],
+    [{}, { fencingToken: 'v4' }, 'status.fencingToken'],
   ])('spec %j status %j is corrupt (%s)', (spec, status, field) => {
     expect(() => record(MUTEX_SHAPE, spec, status)).toThrow(expect.objectContaining({ kind: 'corrupt', details: { field } }) as KoncliError);
   });
@@ -67,20 +70,33 @@ describe('Once', () => {
       expiresAt: '2024-01-15T11:30:00.000Z',
     });
     expect(record(ONCE_SHAPE, {}, { executed: true }).done).toMatchObject({ finishedAt: '2024-01-15T10:00:00.000Z', exitCode: 0 });
-    expect(record(ONCE_SHAPE, {}, { executed: false, phase: 'Pending' })).toEqual({ runner: null, done: null, attempts: 0, lastFailure: null });
+    expect(record(ONCE_SHAPE, {}, { executed: false, phase: 'Pending' })).toEqual({
+      runner: null,
+      done: null,
+      attempts: 0,
+      lastFailure: null,
+      fencingToken: null,
+    });
   });
 
   test("koncli's record (a runner, a done run, a failure) survives a write and a read; a stale runner's keys are removed", () => {
     const failed = { holder: 'b', startedAt: claim.acquiredAt, finishedAt: claim.expiresAt, exitCode: 2 };
-    const running = onceKind.encode({ runner: { ...claim, reason: 'r' }, done: null, attempts: 2, lastFailure: failed, unknown: {} });
+    const running = onceKind.encode({ runner: { ...claim, reason: 'r' }, done: null, attempts: 2, lastFailure: failed, fencingToken: '812', unknown: {} });
     const before = roundTrip(ONCE_SHAPE, running);
     expect(before).toEqual(JSON.parse(running));
     const doneRun = { holder: 'a', startedAt: claim.acquiredAt, finishedAt: claim.expiresAt, exitCode: 0 };
-    const finished = onceKind.encode({ runner: null, done: doneRun, attempts: 2, lastFailure: failed, unknown: {} });
+    const finished = onceKind.encode({ runner: null, done: doneRun, attempts: 2, lastFailure: failed, fencingToken: '812', unknown: {} });
     const { status } = ONCE_SHAPE.toObject(finished, { spec: {}, status: ONCE_SHAPE.toObject(running, { spec: {}, status: {} }).status });
     expect(status).toMatchObject({ executed: true, executor: 'a', executedAt: claim.expiresAt, phase: 'Executed', runner: null });
     expect(roundTrip(ONCE_SHAPE, finished)).toEqual(JSON.parse(finished));
-    const next = onceKind.encode({ runner: { holder: 'c', acquiredAt: claim.acquiredAt }, done: null, attempts: 3, lastFailure: failed, unknown: {} });
+    const next = onceKind.encode({
+      runner: { holder: 'c', acquiredAt: claim.acquiredAt },
+      done: null,
+      attempts: 3,
+      lastFailure: failed,
+      fencingToken: '815',
+      unknown: {},
+    });
     const replaced = ONCE_SHAPE.toObject(next, { spec: {}, status: ONCE_SHAPE.toObject(running, { spec: {}, status: {} }).status }).status;
     expect(replaced.runner).toEqual({ holder: 'c', acquiredAt: claim.acquiredAt, renewedAt: null, ttlSeconds: null, expiresAt: null, reason: null });
   });

@@ -30,18 +30,44 @@ const unlock = (ctx: ClaimContext, req: Partial<MutexUnlockRequest> & { holder: 
 const record = async (store: MemoryRecordStore) => JSON.parse((await store.get('m'))!.record!) as Record<string, unknown>;
 
 describe('mutex lock', () => {
-  it('creates the mutex, takes it with the default TTL, and counts fencing tokens across holders', async () => {
+  it('creates the mutex free, then takes it with the default TTL; the token is the version the grant was guarded on', async () => {
     const { store, ctx, clock } = setup();
     const first = await lock(ctx(), clock, 'a');
-    expect(first.result).toMatchObject({ outcome: 'acquired', fencingToken: 1 });
+    // Revision 1: the mutex created holding nothing; revision 2: the grant, guarded on 1.
+    expect(store.history.map((r) => JSON.parse(r).holder?.holder ?? null)).toEqual([null, 'a']);
+    expect(first.result).toMatchObject({ outcome: 'acquired', fencingToken: '1' });
+    expect(first.result.object.version).toBe('2');
     expect(await record(store)).toEqual({
       holder: { holder: 'a', acquiredAt: expect.any(String), ttlSeconds: 300, expiresAt: expect.any(String) },
-      fencingToken: 1,
+      fencingToken: '1',
     });
     const again = await lock(ctx(), clock, 'a');
-    expect(again.result).toMatchObject({ outcome: 'refreshed', fencingToken: 1 });
+    expect(again.result).toMatchObject({ outcome: 'refreshed', fencingToken: '1' });
     await unlock(ctx(), { holder: 'a' });
-    expect((await lock(ctx(), clock, 'b')).result.fencingToken).toBe(2);
+    const unlockedAt = (await store.get('m'))!.version;
+    expect((await lock(ctx(), clock, 'b')).result.fencingToken).toBe(unlockedAt);
+  });
+
+  it('gives a holder after a delete and re-create a greater token than one from before (tokens used to restart at 1)', async () => {
+    const { store, ctx, clock } = setup();
+    expect(await store.get('m')).toBeNull();
+    const old = (await lock(ctx(), clock, 'a')).result.fencingToken;
+    await deleteRecord(ctx(), mutexKind, 'm', () => {}); // delete --force: a keeps running with its token
+    await decide(ctx(), mutexKind, 'm', planMutexCreate('m', undefined), { wait: false });
+    const now = (await lock(ctx(), clock, 'b')).result.fencingToken;
+    expect(BigInt(now)).toBeGreaterThan(BigInt(old));
+    await deleteRecord(ctx(), mutexKind, 'm', () => {}); // and when lock itself creates it
+    expect(BigInt((await lock(ctx(), clock, 'c')).result.fencingToken)).toBeGreaterThan(BigInt(now));
+    expect(JSON.parse((await store.get('m'))!.record!)).toMatchObject({ holder: { holder: 'c' } });
+  });
+
+  it('never hands out a token at or below the recorded one: an old counter, a token written by hand', async () => {
+    const { store, ctx, clock } = setup();
+    store.put('m', '{"holder":null,"fencingToken":7}');
+    expect((await lock(ctx(), clock, 'a')).result.fencingToken).toBe('8');
+    await unlock(ctx(), { holder: 'a' });
+    store.put('m', '{"holder":null,"fencingToken":"123456789012345678901234567890"}');
+    expect((await lock(ctx(), clock, 'b')).result.fencingToken).toBe('123456789012345678901234567891');
   });
 
   it('refuses a second holder with busy naming the first, and writes nothing', async () => {
@@ -66,7 +92,7 @@ describe('mutex lock', () => {
     expect(got).toBe(false);
     await clock.advance(2_000);
     const r = await waiting;
-    expect(r.result).toMatchObject({ outcome: 'acquired', previousHolder: 'a', fencingToken: 2 });
+    expect(r.result).toMatchObject({ outcome: 'acquired', previousHolder: 'a', fencingToken: '2' });
     expect(r.waitedMs).toBeGreaterThanOrEqual(10_000);
   });
 
@@ -79,7 +105,7 @@ describe('mutex lock', () => {
     await store.delete((await store.get('m'))!);
     await clock.advance(1_000);
     expect(got).toBe(false);
-    expect(await store.get('m')).toBeNull(); // nothing written meanwhile
+    expect(JSON.parse((await store.get('m'))?.record ?? '{"holder":null}')).toMatchObject({ holder: null }); // nobody holds it meanwhile
     await clock.advance(8_000);
     expect(got).toBe(false);
     await clock.advance(2_000);
@@ -90,9 +116,9 @@ describe('mutex lock', () => {
 
   it('a lock answered later than its send-time budget is given back and refused (unreachable, late)', async () => {
     const { ctx, clock, store } = setup();
-    const create = store.create.bind(store);
-    store.create = async (name, record) => {
-      const written = await create(name, record);
+    const write = store.write.bind(store);
+    store.write = async (obj, record) => {
+      const written = await write(obj, record);
       await clock.advance(9_000); // the answer comes 9 s after the write was sent: past 2/3 of the 10 s TTL
       return written;
     };
@@ -193,7 +219,14 @@ describe('foreign and corrupt data', () => {
     expect((await rejection(lock(ctx(), clock, 'a'))).message).toMatch(/configmap m in namespace test is a koncli once, not a mutex/);
     store.put('m', undefined, undefined);
     expect(isKind(await rejection(lock(ctx(), clock, 'a')), 'corrupt')).toBe(true);
-    for (const bad of ['not json', '[]', '{"holder":{"holder":""}}', '{"fencingToken":-1}', '{"holder":{"holder":"a","acquiredAt":"x","ttlSeconds":5}}']) {
+    for (const bad of [
+      'not json',
+      '[]',
+      '{"holder":{"holder":""}}',
+      '{"fencingToken":-1}',
+      '{"fencingToken":"v7"}',
+      '{"holder":{"holder":"a","acquiredAt":"x","ttlSeconds":5}}',
+    ]) {
       store.put('m', bad);
       const err = await rejection(lock(ctx(), clock, 'a'));
       expect(isKind(err, 'corrupt')).toBe(true);
@@ -206,7 +239,7 @@ describe('foreign and corrupt data', () => {
     const { store, ctx, clock } = setup();
     store.put('m', '{"holder":null,"fencingToken":4,"note":"kept"}');
     await lock(ctx(), clock, 'a');
-    expect(await record(store)).toMatchObject({ note: 'kept', fencingToken: 5 });
+    expect(await record(store)).toMatchObject({ note: 'kept', fencingToken: '5' }); // a counter 4 in a record at version 1: one above it
   });
 });
 
@@ -230,7 +263,7 @@ describe('mutex create, status, delete', () => {
       state: 'held',
       holder: 'a',
       ttlSeconds: 10,
-      fencingToken: 1,
+      fencingToken: '1',
       expiresAt: new Date(clock.wallNow() + 10_000).toISOString(),
     });
     await clock.advance(10_000);

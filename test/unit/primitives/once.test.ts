@@ -2,7 +2,7 @@
 // caller claims the run, the others wait on the watch; a done run ends every wait; a failed run or a
 // runner whose claim lapsed (it died) is taken over; --ttl lets a done run lapse.
 import { describe, expect, it } from '@jest/globals';
-import { decide, readRecord } from '../../../src/core/claim/engine.js';
+import { decide, deleteRecord, readRecord } from '../../../src/core/claim/engine.js';
 import { ClaimKeeper, engineClaim } from '../../../src/core/claim/keeper.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
 import { isKind } from '../../../src/core/errors.js';
@@ -42,14 +42,20 @@ describe('once run, decided on the record', () => {
     expect(await claim(ctx(), clock, 'late')).toMatchObject({ alreadyDone: { holder: 'a' } });
   });
 
-  it('a failed run is recorded and the next caller takes over', async () => {
-    const { ctx, clock } = setup();
-    await claim(ctx(), clock, 'a');
+  it('a failed run is recorded and the next caller takes over, with a greater fencing token, also after a delete', async () => {
+    const { ctx, clock, store } = setup();
+    const first = await claim(ctx(), clock, 'a');
     const next = claim(ctx(), clock, 'b');
     await flush();
     await finish(ctx(), clock, 'a', 7);
-    expect(await next).toMatchObject({ run: { attempt: 2 } });
+    const second = await next;
+    expect(second).toMatchObject({ run: { attempt: 2 } });
+    const token = (r: typeof first) => BigInt('run' in r ? r.run.fencingToken : NaN);
+    expect(token(second)).toBeGreaterThan(token(first));
+    expect(JSON.parse((await store.get('o'))!.record!).fencingToken).toBe(String(token(second)));
     expect(await status(ctx(), clock)).toMatchObject({ state: 'running', holder: 'b', lastFailure: { holder: 'a', exitCode: 7 } });
+    await deleteRecord(ctx(), onceKind, 'o', () => {}); // deleted under a live runner, then run again
+    expect(token(await claim(ctx(), clock, 'c'))).toBeGreaterThan(token(second));
   });
 
   it('a runner that died (its claim never renewed) is taken over once its TTL has run out, not before', async () => {

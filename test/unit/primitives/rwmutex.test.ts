@@ -3,7 +3,7 @@
 // new readers wait behind it; a dead waiting writer stops blocking once its record lapses), unlock
 // and force rules, and the corrupt-record refusal.
 import { describe, expect, it } from '@jest/globals';
-import { decide, readRecord } from '../../../src/core/claim/engine.js';
+import { decide, deleteRecord, readRecord } from '../../../src/core/claim/engine.js';
 import { claimContext, type ClaimContext } from '../../../src/core/claim/model.js';
 import { isKind } from '../../../src/core/errors.js';
 import {
@@ -58,10 +58,18 @@ describe('rwmutex', () => {
     expect((await record(store)).waitingWriters).toEqual([]); // try-once writers are not recorded
     await unlock(ctx(), { holder: 'r1' });
     await unlock(ctx(), { holder: 'r2' });
-    expect((await lock(ctx(), clock, 'w', 'write')).result).toMatchObject({ outcome: 'acquired', fencingToken: 1 });
+    const guardedOn = (await store.get('rw'))!.version;
+    expect((await lock(ctx(), clock, 'w', 'write')).result).toMatchObject({ outcome: 'acquired', fencingToken: guardedOn });
     expect(isKind(await failure(lock(ctx(), clock, 'r1', 'read')), 'busy')).toBe(true);
     await unlock(ctx(), { holder: 'w' });
-    expect((await lock(ctx(), clock, 'w2', 'write')).result.fencingToken).toBe(2);
+    const second = (await lock(ctx(), clock, 'w2', 'write')).result.fencingToken;
+    expect(BigInt(second)).toBeGreaterThan(BigInt(guardedOn));
+    await unlock(ctx(), { holder: 'w2' });
+    expect((await lock(ctx(), clock, 'r3', 'read')).result.fencingToken).toBe(second); // a reader's: the last writer's
+    await deleteRecord(ctx(), rwmutexKind, 'rw', () => {}); // delete --force, then a writer on the re-created rwmutex
+    expect((await lock(ctx(), clock, 'r4', 'read')).result.fencingToken).toBe('0'); // no writer yet
+    await unlock(ctx(), { holder: 'r4' });
+    expect(BigInt((await lock(ctx(), clock, 'w3', 'write')).result.fencingToken)).toBeGreaterThan(BigInt(second));
   });
 
   it("speaks the --json vocabulary: expiresAt is the writer's or the last reader's, and errors list every holder in holders", async () => {

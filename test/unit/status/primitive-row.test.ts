@@ -1,6 +1,7 @@
 // core/status/primitive-row.ts: any koncli primitive stored as a labelled ConfigMap becomes a LockRow,
 // its claims found by their common shape (docs/formats.md) whatever the kind, judged on this
 // machine's clock; what cannot be read is listed as corrupt.
+import { KoncliError } from '../../../src/core/errors.js';
 import { ExpiryTracker } from '../../../src/core/expiry.js';
 import type { RecordObject } from '../../../src/core/claim/model.js';
 import { ServerClock } from '../../../src/core/server-clock.js';
@@ -69,5 +70,10 @@ describe('primitiveRow', () => {
     expect(primitiveRow(obj('mutex', 'not json'), ctx())).toMatchObject({ state: 'held', problem: expect.stringMatching(/not JSON/) });
     expect(primitiveRow(obj('mutex', { holder: { holder: 'x', acquiredAt: 'now', ttlSeconds: 'long' } }), ctx()).problem).toMatch(/ttlSeconds/);
     expect(primitiveRow({ ...obj('gate', {}), record: undefined }, ctx()).problem).toMatch(/no koncli.dev\/gate annotation/);
+  });
+
+  test("an object its store could not read (a konductor.io/v1 object's field): corrupt, with the store's own message", () => {
+    const unreadable = new KoncliError('corrupt', 'mutexes.konductor.io ops/mutex-1 has status.holder 7, not a string');
+    expect(primitiveRow({ ...obj('mutex', {}), record: '', unreadable }, ctx())).toMatchObject({ kind: 'mutex', problem: unreadable.message });
   });
 });
