@@ -216,9 +216,9 @@ export function konductorPrimitiveLister(client: KubeClient, unlockOf: UnlockCom
   return {
     kind: `konductor-${only ?? 'primitive'}`,
     async list(scope: ListScope): Promise<Listing> {
-      const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
+      const [{ KONDUCTOR_SHAPES }, { konductorRecordStoreOf }, { primitiveRow }, { ExpiryTracker }] = await Promise.all([
         import('../kube/konductor-shapes.js'),
-        import('../kube/konductor-primitive-store.js'),
+        import('../kube/konductor-semaphore-store.js'),
         import('../core/status/primitive-row.js'),
         import('../core/expiry.js'),
       ]);
@@ -226,15 +226,17 @@ export function konductorPrimitiveLister(client: KubeClient, unlockOf: UnlockCom
       const listing = { allNamespaces: scope.namespace === undefined, labelSelector: scope.labelSelector };
       const lists = await Promise.all(
         served.map((shape) =>
-          new KonductorRecordStore(client, scope.namespace ?? client.namespace, shape, listing).list().then(
-            (objects) => ({ type: shape.type, objects }),
-            (err: unknown) => {
-              const why = only ? undefined : notListable(err);
-              if (!why) throw err;
-              skipped.push(`${shape.type.resource}: ${why}`);
-              return { type: undefined, objects: [] };
-            },
-          ),
+          konductorRecordStoreOf(client, scope.namespace ?? client.namespace, shape, listing)
+            .list()
+            .then(
+              (objects) => ({ type: shape.type, objects }),
+              (err: unknown) => {
+                const why = only ? undefined : notListable(err);
+                if (!why) throw err;
+                skipped.push(`${shape.type.resource}: ${why}`);
+                return { type: undefined, objects: [] };
+              },
+            ),
         ),
       );
       listed = lists.flatMap((l) => (l.type ? [l.type] : []));

@@ -76,7 +76,7 @@ export abstract class PrimitiveCommand extends KoncliCommand {
     })(),
   };
 
-  private storage: PrimitiveStorage = 'native';
+  protected storage: PrimitiveStorage = 'native';
 
   override async init(): Promise<void> {
     await super.init();

@@ -21,14 +21,14 @@ export async function openPrimitive(client: KubeClient, kind: string, storage: P
 }
 
 async function konductorStore(client: KubeClient, kind: string, listing: RecordListing = {}) {
-  const [{ KONDUCTOR_SHAPES }, { KonductorRecordStore }] = await Promise.all([
+  const [{ KONDUCTOR_SHAPES }, { konductorRecordStoreOf }] = await Promise.all([
     import('../kube/konductor-shapes.js'),
-    import('../kube/konductor-primitive-store.js'),
+    import('../kube/konductor-semaphore-store.js'),
   ]);
   const shape = KONDUCTOR_SHAPES[kind];
   if (!shape) {
     const supported = Object.keys(KONDUCTOR_SHAPES).join(', ');
     throw new KoncliError('usage', `--kind konductor is not supported for ${kind} (only ${supported}); use --kind native`);
   }
-  return new KonductorRecordStore(client, client.namespace, shape, listing);
+  return konductorRecordStoreOf(client, client.namespace, shape, listing);
 }

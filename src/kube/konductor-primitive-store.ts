@@ -31,7 +31,7 @@ export class KonductorRecordStore implements RecordStore {
   readonly objectType: string;
 
   constructor(
-    private readonly client: KubeClient,
+    protected readonly client: KubeClient,
     readonly namespace: string,
     private readonly shape: KonductorShape,
     private readonly listing: RecordListing = {},

@@ -27,6 +27,9 @@ interface Entry {
 /** A command without JSON output: why (docs/json.md says so too). */
 type NoJson = { noJson: string };
 
+/** semaphore verbs on konductor.io/v1 Semaphores (their entries install the CRDs first): the same documents. */
+const KONDUCTOR = ['--kind', 'konductor'];
+
 const BAD = 'Bad_Name'; // not a valid object name: a usage error (exit 2) for any command that takes one
 
 const ENTRIES: Record<string, Entry | NoJson> = {
@@ -58,28 +61,73 @@ const ENTRIES: Record<string, Entry | NoJson> = {
     fail: ['semaphore', 'unlock', 'j-missing', '--force', '--if-holder', 'a'],
   },
   'semaphore status': {
-    before: [['semaphore', 'lock', 'j-sst', '--holder', 'a', '--create', '--ttl', '30s']],
+    before: [
+      ['semaphore', 'lock', 'j-sst', '--holder', 'a', '--create', '--ttl', '30s'],
+      ['crd', 'install'],
+      ['semaphore', 'lock', 'j-ksst', '--holder', 'a', '--create', '--ttl', '30s', ...KONDUCTOR],
+    ],
     ok: ['semaphore', 'status', 'j-sst'],
-    alsoOk: [['semaphore', 'status']],
+    alsoOk: [
+      ['semaphore', 'status'],
+      ['semaphore', 'status', 'j-ksst', ...KONDUCTOR],
+      ['semaphore', 'status', ...KONDUCTOR],
+    ],
     fail: ['semaphore', 'status', 'j-missing'],
   },
-  'semaphore run': { ok: ['semaphore', 'run', 'j-srun', '--create', '--', 'true'], fail: ['semaphore', 'run', 'j-missing', '--', 'true'] },
-  'semaphore create': { ok: ['semaphore', 'create', 'j-semc', '--permits', '2', '--ttl', '1m'], fail: ['semaphore', 'create', BAD] },
+  'semaphore run': {
+    before: [['crd', 'install']],
+    ok: ['semaphore', 'run', 'j-srun', '--create', '--', 'true'],
+    alsoOk: [['semaphore', 'run', 'j-ksrun', '--create', ...KONDUCTOR, '--', 'true']],
+    fail: ['semaphore', 'run', 'j-missing', '--', 'true'],
+  },
+  'semaphore create': {
+    before: [['crd', 'install']],
+    ok: ['semaphore', 'create', 'j-semc', '--permits', '2', '--ttl', '1m'],
+    alsoOk: [['semaphore', 'create', 'j-ksemc', '--permits', '2', '--ttl', '1m', ...KONDUCTOR]],
+    fail: ['semaphore', 'create', BAD],
+  },
   'semaphore acquire': {
-    before: [['semaphore', 'create', 'j-sema']],
+    before: [
+      ['semaphore', 'create', 'j-sema'],
+      ['crd', 'install'],
+      ['semaphore', 'create', 'j-ksema', ...KONDUCTOR],
+    ],
     ok: ['semaphore', 'acquire', 'j-sema', '--holder', 'a'],
+    alsoOk: [['semaphore', 'acquire', 'j-ksema', '--holder', 'a', ...KONDUCTOR]],
     fail: ['semaphore', 'acquire', 'j-sema', '--holder', 'b', '--timeout', '0'],
   },
   'semaphore release': {
     before: [
       ['semaphore', 'create', 'j-semr'],
       ['semaphore', 'acquire', 'j-semr', '--holder', 'a'],
+      ['crd', 'install'],
+      ['semaphore', 'create', 'j-ksemr', ...KONDUCTOR],
+      ['semaphore', 'acquire', 'j-ksemr', '--holder', 'a', ...KONDUCTOR],
     ],
     ok: ['semaphore', 'release', 'j-semr', '--holder', 'a'],
+    alsoOk: [['semaphore', 'release', 'j-ksemr', '--holder', 'a', ...KONDUCTOR]],
     fail: ['semaphore', 'release', 'j-missing', '--force', '--if-holder', 'a'],
   },
-  'semaphore list': { before: [['semaphore', 'create', 'j-semls']], ok: ['semaphore', 'list'], fail: ['semaphore', 'list', '--nope'] },
-  'semaphore delete': { before: [['semaphore', 'create', 'j-semd']], ok: ['semaphore', 'delete', 'j-semd'], fail: ['semaphore', 'delete', 'j-missing'] },
+  'semaphore list': {
+    before: [
+      ['semaphore', 'create', 'j-semls'],
+      ['crd', 'install'],
+      ['semaphore', 'create', 'j-ksemls', ...KONDUCTOR],
+    ],
+    ok: ['semaphore', 'list'],
+    alsoOk: [['semaphore', 'list', ...KONDUCTOR]],
+    fail: ['semaphore', 'list', '--nope'],
+  },
+  'semaphore delete': {
+    before: [
+      ['semaphore', 'create', 'j-semd'],
+      ['crd', 'install'],
+      ['semaphore', 'create', 'j-ksemd', ...KONDUCTOR],
+    ],
+    ok: ['semaphore', 'delete', 'j-semd'],
+    alsoOk: [['semaphore', 'delete', 'j-ksemd', ...KONDUCTOR]],
+    fail: ['semaphore', 'delete', 'j-missing'],
+  },
   'kubelock annotate': {
     ok: ['kubelock', 'annotate', 'cm/j-obj', '--lock', 'a', '--owner', 'a'],
     alsoOk: [['kubelock', 'annotate', 'cm/j-obj', '--lock', 'a', '--owner', 'a', '--release']],

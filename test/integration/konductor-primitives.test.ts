@@ -53,6 +53,8 @@ beforeAll(async () => {
     ['barriers.konductor.io', true],
     ['waitgroups.konductor.io', true],
     ['gates.konductor.io', true],
+    ['semaphores.konductor.io', true],
+    ['permits.konductor.io', true],
   ]);
 }, 120_000);
 afterAll(cleanup);

@@ -57,7 +57,7 @@ const keyOf = (r: Row) => `${r.kind}/${r.name}`;
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const gonePod = `migrate-7d9f8-${Array.from(randomUUID().replace(/-/g, '').slice(0, 5), (c) => ALPHABET[parseInt(c, 16)]).join('')}`;
 
-const KONDUCTOR_PRIMITIVE_PLURALS = ['mutexes', 'onces', 'rwmutexes', 'barriers', 'waitgroups', 'gates'];
+const KONDUCTOR_PRIMITIVE_PLURALS = ['mutexes', 'onces', 'rwmutexes', 'barriers', 'waitgroups', 'gates', 'semaphores'];
 
 beforeAll(async () => {
   admin = adminKubeconfigPath();
@@ -193,7 +193,7 @@ describe('koncli status with konductor-stored primitives', () => {
 
   // The konductor primitive lister asks once which konductor.io/v1 types are served and lists each once,
   // reporting kubelock annotations on them too; the kubelock lister (its own discovery of every group,
-  // then a metadata-only list of each type) leaves those six types to it, but lists konductor Leases,
+  // then a metadata-only list of each type) leaves those seven types to it, but lists konductor Leases and Permits,
   // which the Lease lister lists as well.
   test('one discovery request and one list per konductor primitive type, in one namespace and across all', async () => {
     for (const [scope, prefix] of [
@@ -206,7 +206,8 @@ describe('koncli status with konductor-stored primitives', () => {
         .split('\n')
         .map((l) => /^koncli: api: GET (\/apis\/konductor\.io\/\S*)$/.exec(l)?.[1])
         .filter((p): p is string => p !== undefined);
-      const twice = ['/apis/konductor.io/v1', `${prefix}leases`];
+      // Permits twice: beside the Semaphores (a semaphore's record counts them), and as a type the kubelock lister scans.
+      const twice = ['/apis/konductor.io/v1', `${prefix}leases`, `${prefix}permits`];
       expect(gets.sort()).toEqual([...twice, ...twice, ...KONDUCTOR_PRIMITIVE_PLURALS.map((p) => prefix + p)].sort());
     }
   });

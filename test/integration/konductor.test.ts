@@ -18,6 +18,8 @@ const CRD_NAMES = [
   'barriers.konductor.io',
   'waitgroups.konductor.io',
   'gates.konductor.io',
+  'semaphores.konductor.io',
+  'permits.konductor.io',
 ];
 const CRD_FILES = CRD_NAMES.map((n) => join(REPO_ROOT, 'config', 'crd', `konductor.io_${n.split('.')[0]}.yaml`));
 const ROLE_FILE = join(REPO_ROOT, 'docs', 'rbac', 'konductor-role.yaml');

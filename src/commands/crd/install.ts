@@ -9,15 +9,18 @@ import rwmutexesCrd from '../../../config/crd/konductor.io_rwmutexes.yaml';
 import barriersCrd from '../../../config/crd/konductor.io_barriers.yaml';
 import waitgroupsCrd from '../../../config/crd/konductor.io_waitgroups.yaml';
 import gatesCrd from '../../../config/crd/konductor.io_gates.yaml';
+import semaphoresCrd from '../../../config/crd/konductor.io_semaphores.yaml';
+import permitsCrd from '../../../config/crd/konductor.io_permits.yaml';
 import { CRD_ESTABLISHED_TIMEOUT_SECONDS } from '../../core/timing.js';
 import type { CrdInstallResult, CrdManifest } from '../../kube/crd.js';
 
 /** The CRDs installed, in this order (the Lease first: its result is the document's top level). */
-const MANIFESTS = [leasesCrd, mutexesCrd, oncesCrd, rwmutexesCrd, barriersCrd, waitgroupsCrd, gatesCrd];
+const MANIFESTS = [leasesCrd, mutexesCrd, oncesCrd, rwmutexesCrd, barriersCrd, waitgroupsCrd, gatesCrd, semaphoresCrd, permitsCrd];
 
 export default class CrdInstall extends KoncliCommand {
-  static override summary = 'Install (or update) the konductor.io/v1 Lease, Mutex, Once, RWMutex, Barrier, WaitGroup and Gate CustomResourceDefinitions';
-  static override description = `Creates the CustomResourceDefinitions leases.konductor.io, mutexes.konductor.io, onces.konductor.io, rwmutexes.konductor.io, barriers.konductor.io, waitgroups.konductor.io and gates.konductor.io, or updates existing ones (guarded by their resourceVersion), then waits until the API server reports each Established. Needs the right to create and patch customresourcedefinitions (cluster-admin). With --dry-run, prints the manifests and sends nothing. After it, use them with \`koncli lease|mutex|once|rwmutex|barrier|waitgroup|gate … --kind konductor\` (see docs/konductor.md). With --json, the Lease's result, and every CRD's in \`items\`.${EXIT_CODES_SECTION}`;
+  static override summary =
+    'Install (or update) the konductor.io/v1 Lease, Mutex, Once, RWMutex, Barrier, WaitGroup, Gate, Semaphore and Permit CustomResourceDefinitions';
+  static override description = `Creates the CustomResourceDefinitions leases.konductor.io, mutexes.konductor.io, onces.konductor.io, rwmutexes.konductor.io, barriers.konductor.io, waitgroups.konductor.io, gates.konductor.io, semaphores.konductor.io and permits.konductor.io, or updates existing ones (guarded by their resourceVersion), then waits until the API server reports each Established. Needs the right to create and patch customresourcedefinitions (cluster-admin). With --dry-run, prints the manifests and sends nothing. After it, use them with \`koncli lease|mutex|once|rwmutex|barrier|waitgroup|gate|semaphore … --kind konductor\` (see docs/konductor.md). With --json, the Lease's result, and every CRD's in \`items\`.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> crd install',
     '<%= config.bin %> crd install --dry-run > konductor.io.yaml',

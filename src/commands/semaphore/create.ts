@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
+import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { parseTtlSeconds } from '../../cli/duration.js';
 import { semaphoreNameArg } from '../../cli/semaphore-flags.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateObjectName } from '../../cli/validate.js';
 
-export default class SemaphoreCreate extends KoncliCommand {
+export default class SemaphoreCreate extends SemaphoreCommand {
   static override summary = "Create a semaphore with N permits (konductor's `semaphore create`, as a kube-lock semaphore)";
   static override description = `Creates the ConfigMap NAME with a kube-lock annotation of max --permits (alias --max) and no holders (an existing ConfigMap without the annotation gets it). --ttl is the default TTL of its permits for \`semaphore acquire\`. An existing semaphore with the same settings is left as it is (outcome exists); other settings are refused (exit 2), nothing changed.${EXIT_CODES_SECTION}`;
   static override examples = ['<%= config.bin %> semaphore create api-limit --permits 3', '<%= config.bin %> semaphore create api-limit --permits 3 --ttl 5m'];
@@ -19,6 +20,7 @@ export default class SemaphoreCreate extends KoncliCommand {
     const { args, flags } = await this.parse(SemaphoreCreate);
     const name = validateObjectName(args.name, 'semaphore');
     const ttlSeconds = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
+    if (this.onKonductor) return this.konductorCreate(name, flags.permits, ttlSeconds);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const { createSemaphore } = await import('../../core/semaphore/create.js');

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { commandLine } from '../../cli/break-commands.js';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
+import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
 import { holderFlag, holderFrom } from '../../cli/holder.js';
 import { semaphoreMaxFlags, semaphoreNameArg, semaphoreWaitFlags } from '../../cli/semaphore-flags.js';
@@ -11,8 +12,9 @@ import { waitOptions } from '../../cli/wait-options.js';
 import { wallTimeOf, type Clock } from '../../core/clock.js';
 import type { LockResult } from '../../core/semaphore/lock.js';
 import type { SemaphoreContext } from '../../core/semaphore/model.js';
+import { usageError } from '../../core/errors.js';
 
-export default class SemaphoreLock extends KoncliCommand {
+export default class SemaphoreLock extends SemaphoreCommand {
   static override summary = 'Take one of the N slots of a semaphore (kube-lock compatible)';
   static override description = `The semaphore is the "kube-lock" annotation of a ConfigMap named NAME, in kube-lock's format, so koncli and kube-lock share it. Locking again as a current holder succeeds and changes nothing (with --ttl it refreshes the slot's expiry). The max stored in the semaphore is authoritative: a different --max is refused unless --set-max. With --ttl the slot lapses unless locked again in time (judged on each machine's own clock; see docs/semaphore.md). With --wait, watches the ConfigMap and takes a slot as soon as one frees.${EXIT_CODES_SECTION}`;
   static override examples = [
@@ -37,6 +39,12 @@ export default class SemaphoreLock extends KoncliCommand {
     const holder = holderFrom(flags.holder);
     const ttl = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl);
     const wait = waitOptions(flags);
+    if (this.onKonductor) {
+      if (flags['set-max'])
+        throw usageError("--set-max is not supported with --kind konductor: edit the Semaphore's spec.permits (kubectl edit semaphores.konductor.io NAME)");
+      const createWith = flags.create ? (flags.max ?? 1) : undefined;
+      return this.konductorAcquire({ name, holder, ttlSeconds: ttl, reason: flags.reason, createWith, max: flags.max, wait });
+    }
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const ttlSeconds = await this.slotTtl(ctx, name, ttl);

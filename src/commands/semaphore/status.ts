@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
+import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { formatDuration } from '../../cli/duration.js';
 import { aliveText, listingFlags, scopeOf } from '../../cli/kind-listing.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
@@ -8,7 +9,7 @@ import { validateObjectName } from '../../cli/validate.js';
 import { usageError } from '../../core/errors.js';
 import type { SemaphoreStatus } from '../../core/semaphore/describe.js';
 
-export default class SemaphoreStatusCommand extends KoncliCommand {
+export default class SemaphoreStatusCommand extends SemaphoreCommand {
   /** konductor's `koncli status semaphore NAME`. */
   static override aliases = ['status:semaphore'];
   static override summary = 'Show the holders of a semaphore (or list all semaphores)';
@@ -27,6 +28,7 @@ export default class SemaphoreStatusCommand extends KoncliCommand {
     const all = flags['all-namespaces'];
     if (all && args.name !== undefined) throw usageError('-A lists every semaphore; pass either NAME or -A');
     const name = args.name === undefined ? undefined : validateObjectName(args.name, 'semaphore');
+    if (this.onKonductor) return this.konductorStatus(name, flags);
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const [{ describeSemaphore }, { readSemaphore }] = await Promise.all([import('../../core/semaphore/describe.js'), import('../../core/semaphore/read.js')]);

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { EXIT_CODES_SECTION, KoncliCommand } from '../../cli/base-command.js';
+import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
+import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { forceAuthor, forceFlags, ifHoldersFrom } from '../../cli/force-flags.js';
 import { defaultHolder, holderFlag, holderFrom } from '../../cli/holder.js';
 import { semaphoreNameArg } from '../../cli/semaphore-flags.js';
@@ -9,7 +10,7 @@ import { KoncliError, usageError } from '../../core/errors.js';
 import type { SemaphoreContext } from '../../core/semaphore/model.js';
 import type { KubeClient } from '../../kube/client.js';
 
-export default class SemaphoreUnlock extends KoncliCommand {
+export default class SemaphoreUnlock extends SemaphoreCommand {
   static override summary = "Free your slot of a semaphore (or, with --force, someone else's)";
   static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Idempotent: when the holder has no slot (or the semaphore does not exist) it exits 0 with outcome already-free. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them); --holder alone names one slot to remove. A --force that removes nothing fails: exit 6 when the semaphore does not exist, 5 when a named holder has no slot. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
   static override examples = [
@@ -33,6 +34,10 @@ export default class SemaphoreUnlock extends KoncliCommand {
     if (flags.force && flags.holder === undefined && !given && !flags.dead)
       throw usageError('--force needs --if-holder (or --dead) to name the slots to remove');
     const holder = holderFrom(flags.holder);
+    if (this.onKonductor) {
+      if (flags.dead) throw usageError('--dead is not supported with --kind konductor yet; name the holders to remove with --if-holder');
+      return this.konductorRelease({ name, holder, force: flags.force, ifHolder: given, reason: flags.reason });
+    }
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const { unlockSemaphore } = await import('../../core/semaphore/unlock.js');

@@ -9,6 +9,7 @@ import { describeMutex, mutexKind, planMutexCreate, planMutexLock, planMutexUnlo
 import { ServerClock } from '../../../src/core/server-clock.js';
 import { advanceInSteps, FakeClock, flush } from '../../support/fake-clock.js';
 import { MemoryRecordStore } from '../../support/memory-record-store.js';
+import { rejection } from '../../support/rejection.js';
 
 function setup() {
   const clock = new FakeClock();
@@ -27,15 +28,6 @@ const lock = (ctx: ClaimContext, clock: FakeClock, holder: string, opts: { ttlSe
 const unlock = (ctx: ClaimContext, req: Partial<MutexUnlockRequest> & { holder: string }) =>
   decide(ctx, mutexKind, 'm', planMutexUnlock({ name: 'm', force: false, ...req }), { wait: false });
 const record = async (store: MemoryRecordStore) => JSON.parse((await store.get('m'))!.record!) as Record<string, unknown>;
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { kind?: string; details?: Record<string, unknown> };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('mutex lock', () => {
   it('creates the mutex free, then takes it with the default TTL; the token is the version the grant was guarded on', async () => {
