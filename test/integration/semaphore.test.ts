@@ -197,6 +197,14 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     expect(await holdersOf('ttl')).toEqual(['next']); // the lapsed holder was removed by that write
   });
 
+  test('unlock --force of a lapsed slot warns about the slot it removed, not about the operator', async () => {
+    expect((await koncli('semaphore', 'lock', 'lapsed', '--holder', 'lapsed-pod', '--create', '--max', '2', '--ttl', '1s')).code).toBe(0);
+    await sleep(5_000); // past the holder's own expiry plus the allowed skew below (and a second of Date-header precision)
+    const forced = await koncli('semaphore', 'unlock', 'lapsed', '--force', '--if-holder', 'lapsed-pod', '--holder', 'operator', '--max-clock-skew', '1s');
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toBe('koncli: warning: the slot of lapsed-pod had already lapsed (its --ttl ran out) before this unlock\n');
+  });
+
   test('unlock --force removes another holder and records an Event naming who and whom', async () => {
     await koncli('semaphore', 'lock', 'forced', '--holder', 'stuck-pod', '--create', '--max', '2');
     expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --if-holder, --dead or --holder
