@@ -104,3 +104,21 @@ describe.each(KINDS)('$kind: absent things', (k) => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+test('a mistyped namespace: listings say which namespace they found nothing in (as kubectl does), exit 0, nothing created', async () => {
+  const typo = `${ns}-typo`;
+  const before = await snapshot();
+  for (const [args, noun] of [
+    [['status'], 'locks'],
+    [['lease', 'status'], 'leases'],
+    [['semaphore', 'status'], 'semaphores'],
+    [['mutex', 'list'], 'mutex'],
+  ] as const) {
+    const listed = await runKoncli([...args, ...clusterArgs(admin, typo)]);
+    expect({ code: listed.code, stdout: listed.stdout.trim() }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^No ${noun}.* found in namespace ${typo}\\.$`)),
+    });
+  }
+  expect(await snapshot()).toEqual(before);
+});
