@@ -56,7 +56,9 @@ export async function printKindListing(
   if (output.verbose) for (const s of skipped) output.info(`skipped ${s}`);
   const wallNow = client.clock.wallNow();
   await output.result({ kind: 'LockList', items: rows }, () =>
-    rows.length === 0 ? `No ${noun} found.` : text.statusTable(rows, false, wallNow, { kind: false, namespace: scope.allNamespaces }) + text.breakHints(rows),
+    rows.length === 0
+      ? `No ${noun} found${scope.allNamespaces ? '' : ` in namespace ${client.namespace}`}.`
+      : text.statusTable(rows, false, wallNow, { kind: false, namespace: scope.allNamespaces }) + text.breakHints(rows),
   );
   return rows;
 }

@@ -51,7 +51,7 @@ ALIVE judges each holder from the Pod its identity names (the whole identity, cl
     const list = () => listLocks(listers, livenessJudge(client), opts);
     const { rows, skipped } = await this.oneShot(client.clock, list);
     if (flags.verbose) for (const s of skipped) this.output.info(`skipped ${s}`);
-    await this.print(rows, format, client.clock.wallNow());
+    await this.print(rows, format, client.clock.wallNow(), false, flags['all-namespaces'] ? '' : ` in namespace ${client.namespace}`);
     if (flags.watch) {
       const { watchLocks } = await import('../cli/status-watch.js');
       const relist = async () => (await list()).rows;
@@ -59,7 +59,7 @@ ALIVE judges each holder from the Pod its identity names (the whole identity, cl
     }
   }
 
-  private async print(rows: LockRow[], format: string, wallNow: number, update = false): Promise<void> {
+  private async print(rows: LockRow[], format: string, wallNow: number, update = false, where = ''): Promise<void> {
     const text = await import('../cli/status-text.js');
     const doc = { kind: 'LockList', items: rows };
     if (format === 'json' || format === 'yaml') {
@@ -70,7 +70,8 @@ ALIVE judges each holder from the Pod its identity names (the whole identity, cl
     let out: string;
     if (format === 'name') out = text.statusNames(rows);
     else if (format.startsWith('jsonpath=')) out = (await import('../cli/jsonpath.js')).renderJsonPath(format.slice('jsonpath='.length), doc);
-    else if (rows.length === 0 && !update) out = 'No locks found.';
+    else if (rows.length === 0 && !update)
+      out = `No locks found${where}.`; // the namespace, as kubectl's "No resources found in X namespace": a mistyped -n shows
     else {
       const table = text.statusTable(rows, format === 'wide', wallNow);
       out = update ? table.split('\n').slice(1).join('\n') : table + text.breakHints(rows);

@@ -1,4 +1,5 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { PRIMITIVE_LABEL } from '../core/claim/model.js';
 import { isKind } from '../core/errors.js';
 import { SEMAPHORE_ANNOTATION, type SemaphoreObject, type SemaphoreStore } from '../core/semaphore/model.js';
 import type { WatchHandlers } from '../core/store.js';
@@ -35,6 +36,7 @@ export class ConfigMapSemaphoreStore implements SemaphoreStore {
       annotation: meta.annotations?.[SEMAPHORE_ANNOTATION],
       createdAt: isoTime(meta.creationTimestamp),
       createdByKoncli: meta.labels?.[MANAGED_BY_LABEL] === 'koncli',
+      labelledKind: meta.labels?.[PRIMITIVE_LABEL],
       ...identityOf(meta),
     };
   };

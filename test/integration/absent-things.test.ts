@@ -52,6 +52,14 @@ const KINDS: Kind[] = [
     release: (name) => ['mutex', 'unlock', name, '--holder', 'me'],
     force: (name) => ['mutex', 'unlock', name, '--holder', 'operator', '--force'],
   },
+  {
+    kind: 'rwmutex',
+    free: async (name) => {
+      expect((await koncli('rwmutex', 'create', name)).code).toBe(0);
+    },
+    release: (name) => ['rwmutex', 'unlock', name, '--holder', 'me'],
+    force: (name) => ['rwmutex', 'unlock', name, '--holder', 'operator', '--force'],
+  },
 ];
 
 /** Every object of the namespace with its resourceVersion: what "nothing changed" is checked against. */
@@ -78,6 +86,8 @@ describe.each(KINDS)('$kind: absent things', (k) => {
     const forced = await koncli(...k.force(name));
     expect(forced.code).toBe(6);
     expect(JSON.parse(forced.stdout).error).toMatchObject({ kind: 'not-found', exitCode: 6 });
+    // An operator who mistyped -n must see where koncli looked (it said "in namespace this namespace").
+    expect(JSON.parse(forced.stdout).error.message).toContain(`namespace ${ns}`);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -93,4 +103,22 @@ describe.each(KINDS)('$kind: absent things', (k) => {
     expect(JSON.parse(forced.stdout).error).toMatchObject({ kind: 'not-held', exitCode: 5 });
     expect(await snapshot()).toEqual(before);
   });
+});
+
+test('a mistyped namespace: listings say which namespace they found nothing in (as kubectl does), exit 0, nothing created', async () => {
+  const typo = `${ns}-typo`;
+  const before = await snapshot();
+  for (const [args, noun] of [
+    [['status'], 'locks'],
+    [['lease', 'status'], 'leases'],
+    [['semaphore', 'status'], 'semaphores'],
+    [['mutex', 'list'], 'mutex'],
+  ] as const) {
+    const listed = await runKoncli([...args, ...clusterArgs(admin, typo)]);
+    expect({ code: listed.code, stdout: listed.stdout.trim() }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^No ${noun}.* found in namespace ${typo}\\.$`)),
+    });
+  }
+  expect(await snapshot()).toEqual(before);
 });

@@ -197,6 +197,31 @@ describe('semaphore lock / unlock / status on the real API server', () => {
     expect(await holdersOf('ttl')).toEqual(['next']); // the lapsed holder was removed by that write
   });
 
+  test("a koncli mutex's ConfigMap is not a semaphore: lock, create and run refuse it (exit 9), nothing written", async () => {
+    expect((await koncli('mutex', 'create', 'a-mutex')).code).toBe(0);
+    const before = (await readCm('a-mutex')).metadata?.resourceVersion;
+    for (const args of [
+      ['semaphore', 'lock', 'a-mutex', '--holder', 'x', '--max', '1'],
+      ['semaphore', 'create', 'a-mutex', '--permits', '2'],
+      ['semaphore', 'run', 'a-mutex', '--max', '1', '--holder', 'x', ...clusterArgs(admin, ns), '--', 'true'],
+    ]) {
+      const refused = args.includes('--') ? await runKoncli(args) : await koncli(...args);
+      expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+        code: 9,
+        stderr: `koncli: error: configmap a-mutex in namespace ${ns} is a koncli mutex, not a semaphore; koncli leaves it alone: choose another name\n`,
+      });
+    }
+    expect((await readCm('a-mutex')).metadata?.resourceVersion).toBe(before);
+  });
+
+  test('unlock --force of a lapsed slot warns about the slot it removed, not about the operator', async () => {
+    expect((await koncli('semaphore', 'lock', 'lapsed', '--holder', 'lapsed-pod', '--create', '--max', '2', '--ttl', '1s')).code).toBe(0);
+    await sleep(5_000); // past the holder's own expiry plus the allowed skew below (and a second of Date-header precision)
+    const forced = await koncli('semaphore', 'unlock', 'lapsed', '--force', '--if-holder', 'lapsed-pod', '--holder', 'operator', '--max-clock-skew', '1s');
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toBe('koncli: warning: the slot of lapsed-pod had already lapsed (its --ttl ran out) before this unlock\n');
+  });
+
   test('unlock --force removes another holder and records an Event naming who and whom', async () => {
     await koncli('semaphore', 'lock', 'forced', '--holder', 'stuck-pod', '--create', '--max', '2');
     expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --if-holder, --dead or --holder

@@ -32,7 +32,7 @@ export default class LeaseRelease extends LeaseCommand {
     const { client, ctx } = await this.openLeases(flags.kind);
     const { releaseLease } = await import('../../core/lease/release.js');
     const author = flags.force ? await forceAuthor(client, holder, flags.reason) : undefined;
-    const result = await releaseLease(ctx, { name, holder, delete: flags.delete, force: flags.force, ifHolder, author });
+    const result = await releaseLease(ctx, { name, namespace: client.namespace, holder, delete: flags.delete, force: flags.force, ifHolder, author });
     if (result.eventError) this.output.warn(`could not record the force-release Event: ${result.eventError}`);
     await this.output.result(
       {

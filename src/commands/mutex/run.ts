@@ -33,7 +33,7 @@ export default class MutexRun extends PrimitiveCommand {
         claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: r.fencingToken }),
         lostIn: (state) => m.mutexLost(name, holder, state),
         renew: m.planMutexRenew(name, holder, ttlSeconds),
-        release: () => m.planMutexUnlock({ name, holder, force: false }),
+        release: () => m.planMutexUnlock({ name, namespace: ctx.store.namespace, holder, force: false }),
         env: { KONCLI_MUTEX: name },
       }),
       supervision,

@@ -25,7 +25,14 @@ export default class MutexUnlock extends PrimitiveCommand {
     const ifHolder = flags['if-holder'] === undefined ? undefined : validateHolder(flags['if-holder'], 'if-holder');
     const ctx = await this.primitive('mutex');
     const { mutexKind, planMutexUnlock } = await import('../../core/primitives/mutex.js');
-    const { result } = await this.verb(ctx, mutexKind, name, planMutexUnlock({ name, holder, force: flags.force, ifHolder }), { wait: false }, () => '');
+    const { result } = await this.verb(
+      ctx,
+      mutexKind,
+      name,
+      planMutexUnlock({ name, namespace: ctx.store.namespace, holder, force: flags.force, ifHolder }),
+      { wait: false },
+      () => '',
+    );
     if (result.outcome === 'broken') {
       const obj = await ctx.store.get(name);
       if (obj)

@@ -45,7 +45,7 @@ export default class RWMutexRun extends PrimitiveCommand {
           claimOf: (r) => ({ object: r.object, claim: r.claim, sentAt: r.sentAt, fencingToken: r.fencingToken }),
           lostIn: (state) => rw.rwLost(name, holder, mode, state),
           renew: rw.planRWRenew(name, holder, mode, ttlSeconds),
-          release: () => rw.planRWUnlock({ name, holder, force: false }),
+          release: () => rw.planRWUnlock({ name, namespace: ctx.store.namespace, holder, force: false }),
           env: { KONCLI_RWMUTEX: name, KONCLI_RWMUTEX_MODE: mode },
         }),
         { ...supervision, conflictExitCode: flags['conflict-exit-code'] },

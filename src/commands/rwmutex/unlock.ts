@@ -25,7 +25,14 @@ export default class RWMutexUnlock extends PrimitiveCommand {
     const ifHolder = flags['if-holder'] === undefined ? undefined : validateHolder(flags['if-holder'], 'if-holder');
     const ctx = await this.primitive('rwmutex');
     const { rwmutexKind, planRWUnlock } = await import('../../core/primitives/rwmutex.js');
-    const { result } = await this.verb(ctx, rwmutexKind, name, planRWUnlock({ name, holder, force: flags.force, ifHolder }), { wait: false }, () => '');
+    const { result } = await this.verb(
+      ctx,
+      rwmutexKind,
+      name,
+      planRWUnlock({ name, namespace: ctx.store.namespace, holder, force: flags.force, ifHolder }),
+      { wait: false },
+      () => '',
+    );
     if (result.outcome === 'broken') {
       const obj = await ctx.store.get(name);
       if (obj)

@@ -45,7 +45,8 @@ export default class SemaphoreUnlock extends SemaphoreCommand {
     const author = flags.force ? await forceAuthor(client, defaultHolder(), flags.reason) : { by: holder };
     const result = await unlockSemaphore(ctx, { name, namespace: client.namespace, holder, force: flags.force, ifHolder, ...author });
     if (result.eventError) this.output.warn(`could not record the force-unlock Event: ${result.eventError}`);
-    if (result.expired && !this.output.machine) this.output.warn(`the slot of ${holder} had already lapsed (its --ttl ran out) before this unlock`);
+    if (result.expired && !this.output.machine)
+      this.output.warn(`the slot of ${result.removed[0] ?? holder} had already lapsed (its --ttl ran out) before this unlock`);
     const held = Object.keys(result.state?.holders ?? {});
     const slots = `${held.length}/${result.state?.max ?? 0} slots in use`;
     await this.output.result(

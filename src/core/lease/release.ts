@@ -6,6 +6,8 @@ import { microTime, type LeaseRecord } from './model.js';
 
 export interface ReleaseRequest {
   name: string;
+  /** The lease's namespace, for messages (a --force in a mistyped namespace must say where it looked). */
+  namespace?: string;
   holder: string;
   /** Delete the Lease instead of emptying its holder. */
   delete: boolean;
@@ -33,7 +35,8 @@ export function planRelease(record: LeaseRecord | null, req: ReleaseRequest, wal
   const previousHolder = record?.holding.holder ?? '';
   const forced = previousHolder !== '' && previousHolder !== req.holder;
   // One rule for absent things (issue 22): one's own release of what is gone is done; a force that breaks nothing is not.
-  if (!record && req.force) throw new KoncliError('not-found', `lease ${req.name} does not exist: nothing was broken`);
+  if (!record && req.force)
+    throw new KoncliError('not-found', `lease ${req.name} does not exist${req.namespace ? ` in namespace ${req.namespace}` : ''}: nothing was broken`);
   if (!record) return { kind: 'done', result: { outcome: 'already-free', previousHolder, forced: false } };
   if (req.force) checkIfHolder(`lease ${req.name}`, req.ifHolder, previousHolder ? [previousHolder] : []);
   if (req.force && previousHolder === '' && !req.delete)

@@ -109,6 +109,8 @@ export type MutexUnlockOutcome = 'released' | 'already-free' | 'broken';
 
 export interface MutexUnlockRequest {
   name: string;
+  /** The mutex's namespace, for messages. */
+  namespace: string;
   holder: string;
   /** Break another's hold (recorded as an Event by the caller). */
   force: boolean;
@@ -127,8 +129,7 @@ export const planMutexUnlock =
     const current = read.state?.holder ?? null;
     const live = current && !read.views[0]?.expired ? current : null;
     if (req.force) {
-      if (!read.state)
-        throw new KoncliError('not-found', `mutex ${req.name} does not exist in namespace ${read.obj?.namespace ?? 'this namespace'}; nothing to break`);
+      if (!read.state) throw new KoncliError('not-found', `mutex ${req.name} does not exist in namespace ${req.namespace}; nothing to break`);
       // A lapsed claim still in the record is broken too (as a Lease's: the command `koncli status` prints for it works).
       if (!current) throw new KoncliError('not-held', `mutex ${req.name} is not held by anyone; nothing to break`, { holder: null });
       if (req.ifHolder !== undefined && current.holder !== req.ifHolder)

@@ -252,6 +252,8 @@ export type RWUnlockOutcome = 'released' | 'already-free' | 'broken';
 
 export interface RWUnlockRequest {
   name: string;
+  /** The rwmutex's namespace, for messages. */
+  namespace: string;
   holder: string;
   force: boolean;
   /** With force: break only this holder's claim, only while it holds. */
@@ -268,8 +270,7 @@ export interface RWUnlocked {
 
 /** `rwmutex unlock --force [--if-holder X]`: break X's claim, or every live claim; nothing broken is not success. */
 function planRWBreak(req: RWUnlockRequest, read: Read<RWMutexState>): Plan<RWMutexState, RWUnlocked> {
-  if (!read.state)
-    throw new KoncliError('not-found', `rwmutex ${req.name} does not exist in namespace ${read.obj?.namespace ?? 'this namespace'}; nothing to break`);
+  if (!read.state) throw new KoncliError('not-found', `rwmutex ${req.name} does not exist in namespace ${req.namespace}; nothing to break`);
   // Lapsed claims still in the record count (as a Lease's): the command `koncli status` prints for them works.
   const recorded = read.state;
   const holders = [...(recorded.writer ? [recorded.writer.holder] : []), ...recorded.readers.map((c) => c.holder)];

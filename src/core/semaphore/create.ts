@@ -2,6 +2,7 @@ import { KoncliError, usageError } from '../errors.js';
 import { retryOnConflict } from '../retry.js';
 import { decodeSemaphore, encodeSemaphore } from './codec.js';
 import { judgeHolders, liveHolders } from './judge.js';
+import { otherPrimitive } from './lock.js';
 import { semaphoreKey, type SemaphoreContext, type SemaphoreObject, type SemaphoreState } from './model.js';
 
 /**
@@ -30,6 +31,7 @@ export async function createSemaphore(ctx: SemaphoreContext, req: CreateSemaphor
   return retryOnConflict({ clock: ctx.clock }, async () => {
     const obj = await ctx.store.get(req.name);
     if (!obj) return { outcome: 'created', object: await ctx.store.create(req.name, encodeSemaphore(fresh)) };
+    if (obj.labelledKind) throw otherPrimitive(obj);
     if (obj.annotation === undefined) return { outcome: 'created', object: await ctx.store.write(obj, encodeSemaphore(fresh)) };
     const state = decodeSemaphore(req.name, obj.annotation);
     const ttl = defaultSlotTtl(state);

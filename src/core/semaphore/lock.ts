@@ -38,6 +38,14 @@ type Blocked = { max: number; holders: HolderView[] };
 export const notFound = (req: LockRequest) =>
   new KoncliError('not-found', `semaphore ${req.name} (a ConfigMap) does not exist in namespace ${req.namespace}; add --create to create it`);
 
+/** A ConfigMap that holds another koncli primitive (a mutex, a once, …): its slots would be a second lock beside it. */
+export const otherPrimitive = (obj: SemaphoreObject) =>
+  new KoncliError(
+    'corrupt',
+    `configmap ${obj.name} in namespace ${obj.namespace} is a koncli ${obj.labelledKind}, not a semaphore; koncli leaves it alone: choose another name`,
+    { name: obj.name, namespace: obj.namespace },
+  );
+
 /**
  * `expires` is an upper bound of the server clock at `now` (monotonic; it precedes the write) plus
  * the TTL, learnt from `Date` headers: observers then never end the slot before the holder does.
@@ -68,6 +76,7 @@ export function slotClaimant(ctx: SemaphoreContext, req: LockRequest): Claimant<
     name: req.name,
     check: (obj) => {
       if (!obj && !req.create) throw notFound(req);
+      if (obj?.labelledKind) throw otherPrimitive(obj);
     },
     ghostsIn: (gone, now) =>
       gone.annotation === undefined

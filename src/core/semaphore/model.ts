@@ -39,6 +39,8 @@ export interface SemaphoreObject extends Versioned, ObjectIdentity {
   createdAt?: string;
   /** koncli created the ConfigMap (label app.kubernetes.io/managed-by=koncli): `semaphore delete` may delete it. */
   createdByKoncli?: boolean;
+  /** The koncli primitive (mutex, once, …) the ConfigMap is labelled as (koncli.dev/primitive): not a semaphore's to write into. */
+  labelledKind?: string;
 }
 
 export interface SemaphoreStore extends Watchable<SemaphoreObject> {

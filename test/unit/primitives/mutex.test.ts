@@ -26,7 +26,7 @@ const lock = (ctx: ClaimContext, clock: FakeClock, holder: string, opts: { ttlSe
     timeoutMs: opts.timeoutMs,
   });
 const unlock = (ctx: ClaimContext, req: Partial<MutexUnlockRequest> & { holder: string }) =>
-  decide(ctx, mutexKind, 'm', planMutexUnlock({ name: 'm', force: false, ...req }), { wait: false });
+  decide(ctx, mutexKind, 'm', planMutexUnlock({ name: 'm', namespace: 'ns', force: false, ...req }), { wait: false });
 const record = async (store: MemoryRecordStore) => JSON.parse((await store.get('m'))!.record!) as Record<string, unknown>;
 
 describe('mutex lock', () => {

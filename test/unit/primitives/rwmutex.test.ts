@@ -36,7 +36,7 @@ const lock = (ctx: ClaimContext, clock: FakeClock, holder: string, mode: RWMode,
     timeoutMs: o.timeoutMs,
   });
 const unlock = (ctx: ClaimContext, req: Partial<RWUnlockRequest> & { holder: string }) =>
-  decide(ctx, rwmutexKind, 'rw', planRWUnlock({ name: 'rw', force: false, ...req }), { wait: false });
+  decide(ctx, rwmutexKind, 'rw', planRWUnlock({ name: 'rw', namespace: 'ns', force: false, ...req }), { wait: false });
 const record = async (store: MemoryRecordStore) => JSON.parse((await store.get('rw'))!.record!) as Record<string, { holder: string }[]>;
 const failure = (p: Promise<unknown>) =>
   p.then(
