@@ -137,7 +137,7 @@ describe('semaphore lock / unlock / status on the real API server', () => {
       await koncli('semaphore', 'lock', name, '--holder', 'a', '--create', '--json'),
       await koncli('semaphore', 'lock', name, '--holder', 'a', '--wait', '--timeout', '2s'),
       await koncli('semaphore', 'unlock', name, '--holder', 'a'),
-      await koncli('semaphore', 'unlock', name, '--holder', 'a', '--force'),
+      await koncli('semaphore', 'unlock', name, '--force', '--if-holder', 'a'),
       await koncli('semaphore', 'status', name),
     ];
     for (const run of runs) {
@@ -224,15 +224,16 @@ describe('semaphore lock / unlock / status on the real API server', () => {
 
   test('unlock --force removes another holder and records an Event naming who and whom', async () => {
     await koncli('semaphore', 'lock', 'forced', '--holder', 'stuck-pod', '--create', '--max', '2');
-    expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --if-holder, --dead or --holder
-    const missing = await koncli('semaphore', 'unlock', 'forced', '--holder', 'nobody', '--force', '--json');
+    expect((await koncli('semaphore', 'unlock', 'forced', '--force')).code).toBe(2); // --force needs --if-holder or --dead
+    expect((await koncli('semaphore', 'unlock', 'forced', '--holder', 'stuck-pod', '--force')).code).toBe(2); // --holder names the operator, never a victim
+    const missing = await koncli('semaphore', 'unlock', 'forced', '--force', '--if-holder', 'nobody', '--json');
     expect(missing.code).toBe(5);
     expect(json(missing.stdout).error).toMatchObject({ kind: 'not-held', exitCode: 5 });
-    const forced = await runKoncli(['semaphore', 'unlock', 'forced', '--holder', 'stuck-pod', '--force', '--json', ...clusterArgs(admin, ns)], {
+    const forced = await runKoncli(['semaphore', 'unlock', 'forced', '--force', '--if-holder', 'stuck-pod', '--json', ...clusterArgs(admin, ns)], {
       env: { KONCLI_HOLDER: 'operator-jane' },
     });
     expect(forced.code).toBe(0);
-    expect(json(forced.stdout)).toMatchObject({ holder: 'stuck-pod', forced: true, holders: [] });
+    expect(json(forced.stdout)).toMatchObject({ holder: 'operator-jane', removed: ['stuck-pod'], forced: true, holders: [] });
     const events = await core().listNamespacedEvent({ namespace: ns });
     const event = events.items.find((e) => e.involvedObject?.name === 'forced' && e.reason === 'ForceUnlocked');
     expect(event?.involvedObject).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1' });
@@ -313,7 +314,7 @@ describe('semaphore with only the documented RBAC (docs/rbac/koncli-role.yaml)',
     const status = await restricted('semaphore', 'status', '--json');
     expect(status.code).toBe(0);
     expect(json(status.stdout).items[0]).toMatchObject({ name: 'gate', max: 1, holders: [{ holder: 'b', state: 'held' }] });
-    const forced = await restricted('semaphore', 'unlock', 'gate', '--holder', 'b', '--force');
+    const forced = await restricted('semaphore', 'unlock', 'gate', '--force', '--if-holder', 'b');
     expect(forced.code).toBe(0);
     expect(forced.stderr).not.toMatch(/could not record/);
     // Elsewhere the user has no rights: a clear forbidden (exit 7).

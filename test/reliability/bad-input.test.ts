@@ -335,14 +335,14 @@ const CASES: Case[] = [
     what: 'semaphore unlock: --force without --if-holder or --dead',
     args: ['semaphore', 'unlock', 'sem-a', '--force'],
     code: 2,
-    error: /--force needs --if-holder \(or --dead\) to name the slots to remove/,
+    error: /--force needs --if-holder X \(the holders to remove\) or --dead; --holder names you, the operator/,
     ...shared(),
   },
   {
-    what: 'kubelock annotate: --owner missing',
-    args: ['kubelock', 'annotate', 'cm/target-a', '--lock', 'l'],
+    what: 'kubelock annotate: an empty --owner (the alias of --holder)',
+    args: ['kubelock', 'annotate', 'cm/target-a', '--lock', 'l', '--owner', ''],
     code: 2,
-    error: /--owner is required \(except with --release --force --if-holder\)/,
+    error: /--holder "" is invalid: use 1 to 253 printable characters/,
     ...shared(),
   },
   {
@@ -419,9 +419,9 @@ const CASES: Case[] = [
   },
   {
     what: 'semaphore unlock --force: not a holder (a force that breaks nothing)',
-    args: ['semaphore', 'unlock', 'sem-a', '--force', '--holder', 'me'],
+    args: ['semaphore', 'unlock', 'sem-a', '--force', '--if-holder', 'me'],
     code: 5,
-    error: /semaphore sem-a has no holder "me"; nothing to unlock \(holders: someone-else\)/,
+    error: /semaphore sem-a is held by someone-else, not by me any more: nothing was broken/,
     ...shared(),
   },
   {
@@ -961,7 +961,7 @@ describe('RBAC that koncli documents as optional', () => {
     const as = (...args: string[]) => runKoncli(withFlags(args, ['--kubeconfig', restrictedKubeconfigPath(), '-n', ns]));
     const forced = [
       await as('lease', 'release', 'ev-lease', '--holder', 'oncall', '--force'),
-      await as('semaphore', 'unlock', 'ev-sem', '--holder', 'stuck', '--force'),
+      await as('semaphore', 'unlock', 'ev-sem', '--holder', 'oncall', '--force', '--if-holder', 'stuck'),
       await as('kubelock', 'annotate', 'cm/ev-lock', '--lock', 'x', '--owner', 'oncall', '--release', '--force'),
     ];
     for (const r of forced) {

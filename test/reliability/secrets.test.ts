@@ -153,7 +153,7 @@ const SCRIPTS = (p: string): Record<string, { args: string[]; ok?: boolean }[]> 
     { args: ['semaphore', 'status'], ok: true },
     { args: ['semaphore', 'unlock', `${p}-sem`, '--holder', 'ghost'], ok: true }, // nothing of ghost's to give back: already-free (issue 22)
     { args: ['semaphore', 'unlock', `${p}-sem`, '--force', '--if-holder', 'ghost'], ok: false }, // ghost holds nothing: nothing broken
-    { args: ['semaphore', 'unlock', `${p}-sem`, '--holder', 'me', '--force'], ok: true },
+    { args: ['semaphore', 'unlock', `${p}-sem`, '--force', '--if-holder', 'me'], ok: true },
     { args: ['kubelock', 'annotate', `cm/${p}-sem`, '--lock', 'l', '--owner', 'me'], ok: true },
     { args: ['kubelock', 'annotate', `cm/${p}-sem`, '--lock', 'l', '--owner', 'other', '--timeout', '1s'], ok: false },
     { args: ['kubelock', 'status', `cm/${p}-sem`], ok: true },
@@ -194,7 +194,7 @@ describe('no credential in any output', () => {
     ['lease', 'run', 'f-run', '--request-timeout', '2s', '--', 'true'],
     ['lease', 'status', '-A'],
     ['semaphore', 'lock', 'f-sem', '--holder', 'me', '--wait', '--timeout', '2s', '--request-timeout', '2s'],
-    ['semaphore', 'unlock', 'f-sem', '--holder', 'me', '--force'],
+    ['semaphore', 'unlock', 'f-sem', '--force', '--if-holder', 'me'],
     ['kubelock', 'annotate', 'cm/f-obj', '--lock', 'l', '--owner', 'me', '--release', '--force'],
     ['kubelock', 'status', 'ns/default'],
     ['crd', 'install'],

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { forceAuthor, forceFlags, ifHoldersFrom } from '../../cli/force-flags.js';
-import { defaultHolder, holderFlag, holderFrom } from '../../cli/holder.js';
+import { holderFlag, holderFrom } from '../../cli/holder.js';
 import { semaphoreNameArg } from '../../cli/semaphore-flags.js';
 import { openSemaphores } from '../../cli/semaphore-session.js';
 import { validateObjectName } from '../../cli/validate.js';
@@ -12,7 +12,7 @@ import type { KubeClient } from '../../kube/client.js';
 
 export default class SemaphoreUnlock extends SemaphoreCommand {
   static override summary = "Free your slot of a semaphore (or, with --force, someone else's)";
-  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Idempotent: when the holder has no slot (or the semaphore does not exist) it exits 0 with outcome already-free. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them); --holder alone names one slot to remove. A --force that removes nothing fails: exit 6 when the semaphore does not exist, 5 when a named holder has no slot. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
+  static override description = `Removes the holder from the semaphore (and drops holders whose --ttl has lapsed). Idempotent: when the holder has no slot (or the semaphore does not exist) it exits 0 with outcome already-free. With --force an operator removes other holders' slots: --if-holder X (repeatable) removes exactly those, only while every one of them still holds a slot (exit 5 otherwise, nothing changed); --dead removes exactly the holders judged dead with certainty (their Pod gone or finished, their Node not Ready: as koncli status judges them). Under --force, --holder names you, the operator (recorded in the Event), as for every kind. A --force that removes nothing fails: exit 6 when the semaphore does not exist, 5 when a named holder has no slot. An Event on the ConfigMap records the Kubernetes user who removed whom, and --reason.${EXIT_CODES_SECTION}`;
   static override examples = [
     '<%= config.bin %> semaphore unlock db-restarts --holder $HOSTNAME',
     '<%= config.bin %> semaphore unlock db-restarts --force --if-holder stuck-pod-7 --if-holder stuck-pod-9   # remove stuck holders',
@@ -31,8 +31,8 @@ export default class SemaphoreUnlock extends SemaphoreCommand {
     const name = validateObjectName(args.name, 'semaphore');
     const given = ifHoldersFrom(flags['if-holder']);
     if ((given || flags.dead) && !flags.force) throw usageError('--if-holder and --dead apply to --force; add --force');
-    if (flags.force && flags.holder === undefined && !given && !flags.dead)
-      throw usageError('--force needs --if-holder (or --dead) to name the slots to remove');
+    if (flags.force && !given && !flags.dead)
+      throw usageError('--force needs --if-holder X (the holders to remove) or --dead; --holder names you, the operator, as for every kind');
     const holder = holderFrom(flags.holder);
     if (this.onKonductor) {
       if (flags.dead) throw usageError('--dead is not supported with --kind konductor yet; name the holders to remove with --if-holder');
@@ -42,7 +42,7 @@ export default class SemaphoreUnlock extends SemaphoreCommand {
     const ctx = await openSemaphores(client);
     const { unlockSemaphore } = await import('../../core/semaphore/unlock.js');
     const ifHolder = flags.dead ? [...(given ?? []), ...(await this.deadHolders(client, ctx, name))] : given;
-    const author = flags.force ? await forceAuthor(client, defaultHolder(), flags.reason) : { by: holder };
+    const author = flags.force ? await forceAuthor(client, holder, flags.reason) : { by: holder };
     const result = await unlockSemaphore(ctx, { name, namespace: client.namespace, holder, force: flags.force, ifHolder, ...author });
     if (result.eventError) this.output.warn(`could not record the force-unlock Event: ${result.eventError}`);
     if (result.expired && !this.output.machine)

@@ -1,4 +1,4 @@
-import { ConflictError, KoncliError, isKind } from '../errors.js';
+import { ConflictError, KoncliError, isKind, usageError } from '../errors.js';
 import { checkIfHolder, forceMessage } from '../if-holder.js';
 import { retryOnConflict } from '../retry.js';
 import { encodeSemaphore } from './codec.js';
@@ -10,7 +10,7 @@ import { readSemaphore } from './read.js';
 export interface UnlockRequest {
   name: string;
   namespace: string;
-  /** The slot to free: the caller's own, or (with force) someone else's. */
+  /** The caller: its own slot to free, or (with force) the operator. */
   holder: string;
   /** An operator removes another holder's slot; recorded as an Event. */
   force: boolean;
@@ -20,7 +20,7 @@ export interface UnlockRequest {
   reason?: string;
   /**
    * With force: remove exactly these holders, only while every one of them still holds a slot
-   * (--if-holder, repeatable; --dead fills it with the holders judged dead). Replaces `holder`.
+   * (--if-holder, repeatable; --dead fills it with the holders judged dead).
    */
   ifHolder?: string[];
 }
@@ -49,7 +49,9 @@ export interface UnlockResult {
  */
 export async function unlockSemaphore(ctx: SemaphoreContext, req: UnlockRequest): Promise<UnlockResult> {
   const exhausted = () => new KoncliError('error', `semaphore ${req.name}: unlock kept conflicting with other writers`);
-  const victims = req.force && req.ifHolder?.length ? req.ifHolder : [req.holder];
+  // Under force the victims are named (--if-holder, --dead); `holder` is the operator (issue 22: --holder is always the claimant or you).
+  const victims = req.force ? (req.ifHolder ?? []) : [req.holder];
+  if (victims.length === 0) throw usageError('--force needs --if-holder X (the holders to remove) or --dead');
   let sent: { reason: string; expired: boolean } | undefined;
   return retryOnConflict({ clock: ctx.clock, exhausted }, async () => {
     const read = await readSemaphore(ctx, req.name, req.namespace).catch((err: unknown) => {

@@ -194,7 +194,9 @@ describe('unlockSemaphore', () => {
     const gone = await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: false, by: 'holder-2' });
     expect(gone).toMatchObject({ outcome: 'already-free', removed: [] });
     expect((await store.get('sem'))!.version).toBe(version);
-    const forced = await rejection(unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-2', force: true, by: 'operator' }));
+    const forced = await rejection(
+      unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'operator', ifHolder: ['holder-2'], force: true, by: 'operator' }),
+    );
     expect(isKind(forced, 'not-held')).toBe(true);
     const result = await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-1', force: false, by: 'holder-1' });
     expect(result).toMatchObject({ outcome: 'unlocked', forced: false, expired: false, reason: 'db restart' });
@@ -205,13 +207,13 @@ describe('unlockSemaphore', () => {
   it('records who removed whom with --force', async () => {
     const { store, ctx } = setup();
     store.put('sem', KUBE_LOCK_EXAMPLE);
-    await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'holder-1', force: true, by: 'operator' });
+    await unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'operator', ifHolder: ['holder-1'], force: true, by: 'operator' });
     expect(store.events).toEqual([{ name: 'sem', reason: 'ForceUnlocked', message: 'operator force-removed holder holder-1 from semaphore sem (koncli)' }]);
   });
 
   it("a missing semaphore (or a ConfigMap without the annotation): one's own unlock is already-free, a force is not-found", async () => {
     const { store, ctx } = setup();
-    const u = (force: boolean) => unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', force, by: 'a' });
+    const u = (force: boolean) => unlockSemaphore(ctx(), { name: 'sem', namespace: 'test', holder: 'a', ...(force && { ifHolder: ['a'] }), force, by: 'a' });
     expect(await u(false)).toMatchObject({ outcome: 'already-free', object: null, state: null });
     expect(isKind(await rejection(u(true)), 'not-found')).toBe(true);
     store.put('sem', undefined);
