@@ -339,7 +339,7 @@ describe('koncli status: the 3 a.m. operator', () => {
       {
         args: ['semaphore', 'lock', 'full-sem', '--holder', 'me'],
         who: 'semaphore full-sem is full: 1/1 held by carol@laptop',
-        breaks: `koncli semaphore unlock full-sem -n ${nsA} --force --dead`,
+        breaks: `koncli semaphore unlock full-sem -n ${nsA} --force --if-holder carol@laptop`,
       },
       {
         args: ['kubelock', 'annotate', 'deployments.apps/web', '--lock', 'busy', '--owner', 'me'],

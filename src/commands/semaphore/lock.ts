@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { commandLine } from '../../cli/break-commands.js';
+import { breakArgs, commandLine } from '../../cli/break-commands.js';
 import { EXIT_CODES_SECTION } from '../../cli/base-command.js';
 import { SemaphoreCommand } from '../../cli/semaphore-command.js';
 import { formatDuration, parseTtlSeconds } from '../../cli/duration.js';
@@ -48,8 +48,15 @@ export default class SemaphoreLock extends SemaphoreCommand {
     const client = await this.kube();
     const ctx = await openSemaphores(client);
     const ttlSeconds = await this.slotTtl(ctx, name, ttl);
-    // A full semaphore: remove only the holders judged dead (--dead), never live ones.
-    this.busyBreak = () => commandLine(['semaphore', 'unlock', name, '-n', client.namespace, '--force', '--dead']);
+    // One holder: break it while it still holds (as every kind). Several: remove only those judged dead (--dead), never every live slot.
+    this.busyBreak = (d) => {
+      const holders = Array.isArray(d.holders) ? d.holders.filter((h): h is string => typeof h === 'string') : [];
+      return commandLine(
+        holders.length === 1
+          ? breakArgs.semaphore(name, client.namespace, holders)
+          : ['semaphore', 'unlock', name, '-n', client.namespace, '--force', '--dead'],
+      );
+    };
     const { lockSemaphore } = await import('../../core/semaphore/lock.js');
     const req = { name, namespace: client.namespace, holder, max: flags.max, setMax: flags['set-max'], reason: flags.reason, ttlSeconds, create: flags.create };
     const result = await this.waiting(
