@@ -1,5 +1,5 @@
 import { after, sleepFor, type Timer } from '../core/timer.js';
-import { environHas, hasProc, listProcesses, processInfo, signalEach, type ProcessInfo } from './process-tree.js';
+import { environHas, hasProc, isSameLiveProcess, listProcesses, processInfo, signalEach, type ProcessInfo } from './process-tree.js';
 
 /** Scan interval while processes come and go; it doubles up to SLOW_MS while nothing new appears. */
 const FAST_MS = 50;
@@ -116,10 +116,11 @@ export class DescendantTracker {
     grace.abort();
     let told = false;
     for (;;) {
-      const targets = this.alive().map((p) => p.pid);
+      const targets = this.alive();
       if (targets.length === 0 || this.closed) return;
       const reached = this.signal('SIGKILL');
-      const stuck = targets.filter((pid) => !reached.includes(pid) && processInfo(pid) !== undefined);
+      // Stuck: still this very process, alive (not a zombie, its pid not reused) and not signalled: another user's.
+      const stuck = targets.filter((p) => !reached.includes(p.pid) && isSameLiveProcess(p)).map((p) => p.pid);
       if (stuck.length > 0 && !told) {
         told = true;
         onStuck?.(stuck);

@@ -35,6 +35,12 @@ export function processInfo(pid: number): ProcessInfo | undefined {
   }
 }
 
+/** Whether `p` (as recorded) is still that live process: its pid not reused (same start time), not a zombie. */
+export function isSameLiveProcess(p: ProcessInfo): boolean {
+  const now = processInfo(p.pid);
+  return now !== undefined && !now.zombie && (p.start === 0 || now.start === p.start);
+}
+
 /** Whether this system has a /proc to read processes from (Linux). */
 export function hasProc(): boolean {
   return processInfo(process.pid) !== undefined;

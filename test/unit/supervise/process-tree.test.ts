@@ -1,4 +1,5 @@
-import { parseStat, processInfo } from '../../../src/supervise/process-tree.js';
+import { spawnSync } from 'node:child_process';
+import { isSameLiveProcess, parseStat, processInfo } from '../../../src/supervise/process-tree.js';
 
 describe('supervise/process-tree', () => {
   test('parseStat reads pid, ppid, pgrp, start time and state after the last ")" of comm', () => {
@@ -13,5 +14,12 @@ describe('supervise/process-tree', () => {
     const self = processInfo(process.pid);
     expect(self).toMatchObject({ pid: process.pid, ppid: process.ppid, zombie: false });
     expect(self!.start).toBeGreaterThan(0);
+  });
+  test('isSameLiveProcess: the recorded process itself, not a reused pid (another start time), not one that is gone', () => {
+    const self = processInfo(process.pid)!;
+    expect(isSameLiveProcess(self)).toBe(true);
+    expect(isSameLiveProcess({ ...self, start: self.start + 1 })).toBe(false); // the pid now names another process
+    const gone = spawnSync('true').pid; // exited and reaped
+    expect(isSameLiveProcess({ pid: gone, ppid: process.pid, pgrp: gone, start: 1, zombie: false })).toBe(false);
   });
 });
