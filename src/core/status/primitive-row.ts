@@ -22,6 +22,20 @@ export function claimsIn(kind: string, name: string, record: unknown): Claim[] {
   return Object.values(o).flatMap((v) => claimsIn(kind, name, v));
 }
 
+/**
+ * The claims of a record split into holders and waiters: a claim under a key named `waiting…` (an
+ * rwmutex's `waitingWriters`: docs/formats.md) records a waiter, which holds nothing.
+ */
+function holdersAndWaiters(kind: string, name: string, record: Record<string, unknown>): { claims: Claim[]; waiting: Claim[] } {
+  const waitingKeys = Object.keys(record).filter((k) => /^waiting/.test(k));
+  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !waitingKeys.includes(k)));
+  // A waiting entry is stored with `waitingSince` for `acquiredAt` (docs/formats.md).
+  const asClaim = (e: unknown) =>
+    typeof e === 'object' && e !== null && 'waitingSince' in e ? { acquiredAt: (e).waitingSince, ...e } : e;
+  const entries = waitingKeys.flatMap((k) => (Array.isArray(record[k]) ? (record[k] as unknown[]) : [record[k]])).map(asClaim);
+  return { claims: claimsIn(kind, name, rest), waiting: claimsIn(kind, name, entries) };
+}
+
 const latest = (times: string[]) => (times.length ? times.sort().at(-1)! : null);
 
 /**
@@ -34,11 +48,12 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
   const kind = obj.labelledKind ?? 'primitive';
   const created = obj.createdAt ?? null;
   let claims: Claim[];
+  let waiting: Claim[];
   try {
     // A store that could not read the object (a konductor.io object's fields) says why.
     if (obj.unreadable) throw obj.unreadable;
     if (obj.record === undefined) throw new KoncliError('corrupt', `configmap ${obj.name} has no ${recordAnnotation(kind)} annotation`);
-    claims = claimsIn(kind, obj.name, parseRecord(kind, obj.name, obj.record));
+    ({ claims, waiting } = holdersAndWaiters(kind, obj.name, parseRecord(kind, obj.name, obj.record)));
   } catch (err) {
     if (!(err instanceof KoncliError)) throw err;
     return corruptRow(kind, obj.namespace, obj.name, err.message, created);
@@ -54,6 +69,7 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
     aliveReason: null,
   }));
   const live = views.filter((v) => !v.expired);
+  const waiters = judgeClaims(ctx, withUid(`${obj.namespace}/${obj.name}`, obj), waiting, now, obj.writtenAtMost).filter((v) => !v.expired).length;
   const state: LockState = live.length ? 'held' : views.length ? 'expired' : 'free';
   // It frees when the last live claim lapses; never, while one lasts until released.
   // Expired: when the last claim lapsed.
@@ -68,7 +84,7 @@ export function primitiveRow(obj: RecordObject & { createdAt?: string }, ctx: Pi
     expiresAt,
     ttlSeconds: claims.length === 1 ? (claims[0].ttlSeconds ?? null) : null,
     lastRenewed: latest(claims.map((c) => c.renewedAt ?? c.acquiredAt)),
-    waiters: 0,
+    waiters,
     createdAt: created,
     alive: null,
     aliveReason: null,

@@ -51,6 +51,13 @@ describe('primitiveRow', () => {
     expect(Date.parse(expired.expiresAt!)).toBe(lapsesAt); // when it lapsed (status shows "expired 1s ago")
   });
 
+  test("an rwmutex's waiting writers are waiters, not holders: WAITERS counts the live ones", () => {
+    const waiting = { holder: 'writer-1', waitingSince: iso(clock.wallNow()), ttlSeconds: 30, expiresAt: iso(clock.wallNow() + 30_000) };
+    const row = primitiveRow(obj('rwmutex', { writer: null, readers: [claim('reader-1', 60)], waitingWriters: [waiting], fencingToken: '7' }), ctx());
+    expect(row).toMatchObject({ state: 'held', waiters: 1, holders: [{ holder: 'reader-1', state: 'held' }] });
+    expect(row.holders).toHaveLength(1);
+  });
+
   test("a once's runner is a claim; its completed run (no acquiredAt) is not: done is free", () => {
     const run = { holder: 'pod-2', startedAt: iso(0), finishedAt: iso(1), exitCode: 0, expiresAt: iso(clock.wallNow() + 1e6) };
     expect(primitiveRow(obj('once', { runner: claim('pod-3', 30), done: null, attempts: 1 }), ctx())).toMatchObject({
