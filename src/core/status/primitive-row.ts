@@ -30,8 +30,7 @@ function holdersAndWaiters(kind: string, name: string, record: Record<string, un
   const waitingKeys = Object.keys(record).filter((k) => /^waiting/.test(k));
   const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !waitingKeys.includes(k)));
   // A waiting entry is stored with `waitingSince` for `acquiredAt` (docs/formats.md).
-  const asClaim = (e: unknown) =>
-    typeof e === 'object' && e !== null && 'waitingSince' in e ? { acquiredAt: (e).waitingSince, ...e } : e;
+  const asClaim = (e: unknown) => (typeof e === 'object' && e !== null && 'waitingSince' in e ? { acquiredAt: e.waitingSince, ...e } : e);
   const entries = waitingKeys.flatMap((k) => (Array.isArray(record[k]) ? (record[k] as unknown[]) : [record[k]])).map(asClaim);
   return { claims: claimsIn(kind, name, rest), waiting: claimsIn(kind, name, entries) };
 }
