@@ -85,6 +85,13 @@ export abstract class PrimitiveCommand extends KoncliCommand {
   }
 
   /** The kind's store on the selected cluster, namespace and storage (--kind). */
+  /** Records a force's `ForceUnlocked` Event on the primitive's object (best effort: the break happened; a failure is a warning). */
+  protected async recordForce(ctx: ClaimContext, name: string, message: string): Promise<void> {
+    const obj = await ctx.store.get(name).catch(() => null);
+    if (obj)
+      await ctx.store.recordEvent(obj, 'ForceUnlocked', message).catch((err: Error) => this.output.warn(`could not record the force Event: ${err.message}`));
+  }
+
   protected async primitive(kind: string): Promise<ClaimContext> {
     return openPrimitive(await this.kube(), kind, this.storage);
   }

@@ -99,7 +99,12 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
     const { name, holder } = req;
     const { result } = await this.verb(ctx, permitsKind, name, planPermitRelease({ ...req, namespace: ctx.store.namespace }), { wait: false }, () => '');
     await this.cleanUp(store, name, result);
-    if (result.outcome === 'broken') await this.recordForce(ctx, name, holder, [...result.removed, ...result.foreignPermits], req.reason);
+    if (result.outcome === 'broken')
+      await this.recordForce(
+        ctx,
+        name,
+        `${holder} removed ${[...result.removed, ...result.foreignPermits].join(', ')} from semaphore ${name}${req.reason ? `: ${req.reason}` : ''}`,
+      );
     const held = result.state ? [...result.state.holders, ...result.state.foreign.filter((c) => !result.foreignPermits.includes(c.permit))] : [];
     const doc = {
       ...headOf(ctx, name, holder),
@@ -122,14 +127,6 @@ export abstract class SemaphoreCommand extends PrimitiveCommand {
   }
 
   /** An Event on the Semaphore saying who broke whose permits (as `semaphore unlock --force` on ConfigMaps); a failure is a warning. */
-  private async recordForce(ctx: ClaimContext, name: string, by: string, removed: string[], reason: string | undefined): Promise<void> {
-    const obj = await ctx.store.get(name).catch(() => null);
-    const message = `${by} removed ${removed.join(', ')} from semaphore ${name}${reason ? `: ${reason}` : ''}`;
-    if (obj)
-      await ctx.store
-        .recordEvent(obj, 'ForceUnlocked', message)
-        .catch((err: Error) => this.output.warn(`could not record the force-unlock Event: ${err.message}`));
-  }
 
   /** After a release: the foreign Permits it gave back are deleted (each guarded), koncli's mirrors of the removed holders too. */
   private async cleanUp(store: KonductorSemaphoreStore, name: string, result: PermitReleased): Promise<void> {

@@ -33,13 +33,7 @@ export default class MutexUnlock extends PrimitiveCommand {
       { wait: false },
       () => '',
     );
-    if (result.outcome === 'broken') {
-      const obj = await ctx.store.get(name);
-      if (obj)
-        await ctx.store
-          .recordEvent(obj, 'ForceUnlocked', `${holder} broke mutex ${name} held by ${result.previousHolder}`)
-          .catch((err: Error) => this.output.warn(`could not record an Event: ${err.message}`));
-    }
+    if (result.outcome === 'broken') await this.recordForce(ctx, name, `${holder} broke mutex ${name} held by ${result.previousHolder}`);
     const doc = { kind: 'mutex', namespace: ctx.store.namespace, name, holder, outcome: result.outcome, state: 'free', previousHolder: result.previousHolder };
     const text = {
       released: `unlocked mutex ${name}`,

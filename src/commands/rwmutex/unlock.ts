@@ -33,13 +33,8 @@ export default class RWMutexUnlock extends PrimitiveCommand {
       { wait: false },
       () => '',
     );
-    if (result.outcome === 'broken') {
-      const obj = await ctx.store.get(name);
-      if (obj)
-        await ctx.store
-          .recordEvent(obj, 'ForceUnlocked', `${holder} broke the ${result.mode} lock of rwmutex ${name} held by ${result.released.join(', ')}`)
-          .catch((err: Error) => this.output.warn(`could not record an Event: ${err.message}`));
-    }
+    if (result.outcome === 'broken')
+      await this.recordForce(ctx, name, `${holder} broke the ${result.mode} lock of rwmutex ${name} held by ${result.released.join(', ')}`);
     const doc = {
       kind: 'rwmutex',
       namespace: ctx.store.namespace,
